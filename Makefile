@@ -1,0 +1,57 @@
+# The project's verbs. `make help` lists them.
+SHELL := /bin/bash
+UV ?= uv
+PY := $(UV) run --frozen
+PROTO_SRC := protos
+PROTO_OUT := protos/gen/python
+PROTO_FILES := $(shell find $(PROTO_SRC)/liaison -name '*.proto' | sort)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the make targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: install
+install: ## Install every dependency from uv.lock into .venv
+	$(UV) sync --frozen
+
+.PHONY: protos
+protos: ## Generate Python code from protos/ into protos/gen/python
+	find $(PROTO_OUT)/liaison -name '*_pb2*.py*' -delete
+	$(PY) python -m grpc_tools.protoc -I $(PROTO_SRC) \
+		--python_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) --mypy_out=$(PROTO_OUT) \
+		$(PROTO_FILES)
+	for d in $$(find $(PROTO_OUT)/liaison -type d); do touch $$d/__init__.py; done
+
+.PHONY: protos-check
+protos-check: ## Fail when the generated code differs from what the protos produce
+	$(MAKE) protos
+	git diff --exit-code -- $(PROTO_OUT)
+	test -z "$$(git status --porcelain -- $(PROTO_OUT))"
+
+.PHONY: lint
+lint: ## ruff and mypy on the project's own code
+	$(PY) ruff check services gateway tests bench
+	$(PY) ruff format --check services gateway tests bench
+	$(PY) mypy services/kit/kit services/registry/registry gateway/gateway
+
+.PHONY: up
+up: ## Bring the whole platform up locally with demo data (Ctrl-C stops it)
+	$(PY) python -m kit.devrun
+
+.PHONY: test
+test: ## Run every test: unit, service (PostgreSQL, RabbitMQ), end to end, chart
+	$(PY) pytest services gateway tests
+
+.PHONY: chart
+chart: ## Lint, render and validate the Helm charts; check the alert rules
+	$(PY) pytest tests/chart -q
+
+.PHONY: bench
+bench: ## Benchmarks that print figures (gateway reads, event latency)
+	$(PY) python bench/run.py
+
+.PHONY: clean
+clean: ## Remove local state (SQLite files, logs) under var/
+	rm -rf var
