@@ -1,0 +1,98 @@
+"""Settings from the environment: one documented variable per setting.
+
+Every default works for a local run on one machine (a SQLite file per service
+under ./var, RabbitMQ on localhost). In Kubernetes the chart sets them.
+
+| variable                          | default                                   |
+|-----------------------------------|-------------------------------------------|
+| LIAISON_ENV                       | development (or production)               |
+| LIAISON_VAR_DIR                   | ./var (SQLite files, local logs)          |
+| LIAISON_<SERVICE>_DATABASE_URL    | sqlite:///<var>/<service>.db              |
+| LIAISON_AMQP_URI                  | amqp://guest:guest@127.0.0.1:5672/        |
+| LIAISON_GRPC_PORT                 | the service's port (registry 50051, ...)  |
+| LIAISON_METRICS_PORT              | per service and process (see PORTS)       |
+| LIAISON_LOG_LEVEL                 | INFO                                      |
+| LIAISON_LOG_FORMAT                | json (or text)                            |
+| LIAISON_<SERVICE>_GRPC_TARGET     | 127.0.0.1:<port> (where clients call it)  |
+| LIAISON_GRPC_DEADLINE_SECONDS     | 5 (default deadline of client calls)      |
+| LIAISON_OUTBOX_BATCH_SIZE         | 200 (events the relay takes per pass)     |
+| LIAISON_OUTBOX_POLL_SECONDS       | 0.2 (relay pause when the outbox is empty)|
+| LIAISON_CONSUMER_MAX_RETRIES      | 5 (then the event goes to the DLQ)        |
+| LIAISON_REGISTRY_BUDGET_MINIMUM_YUAN | 370000 (a street committee's yearly minimum) |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVICES = ("registry", "reception", "referral", "duties", "notifications")
+
+# gRPC port of each service's api, and metrics ports of (api, worker), for a
+# local run where every process shares one host. In Kubernetes every pod has
+# its own address and the chart sets LIAISON_GRPC_PORT / LIAISON_METRICS_PORT.
+PORTS: dict[str, tuple[int, int, int]] = {
+    "registry": (50051, 9101, 9201),
+    "reception": (50052, 9102, 9202),
+    "referral": (50053, 9103, 9203),
+    "duties": (50054, 9104, 9204),
+    "notifications": (50055, 9105, 9205),
+}
+GATEWAY_HTTP_PORT = 8000
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def var_dir() -> Path:
+    return Path(_env("LIAISON_VAR_DIR", "var")).resolve()
+
+
+def grpc_target(service: str) -> str:
+    """Where clients reach `service`'s gRPC api."""
+    return _env(f"LIAISON_{service.upper()}_GRPC_TARGET", f"127.0.0.1:{PORTS[service][0]}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    process: str  # "api", "worker", "migrate", "gateway"
+    env: str
+    database_url: str
+    amqp_uri: str
+    grpc_port: int
+    metrics_port: int
+    log_level: str
+    log_format: str
+    grpc_deadline_seconds: float
+    outbox_batch_size: int
+    outbox_poll_seconds: float
+    consumer_max_retries: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def load(cls, service: str, process: str) -> Settings:
+        grpc_port, api_metrics, worker_metrics = PORTS.get(service, (0, 9100, 9100))
+        default_metrics = worker_metrics if process == "worker" else api_metrics
+        default_db = f"sqlite:///{var_dir() / (service + '.db')}"
+        return cls(
+            service=service,
+            process=process,
+            env=_env("LIAISON_ENV", "development"),
+            database_url=_env(f"LIAISON_{service.upper()}_DATABASE_URL", default_db),
+            amqp_uri=_env("LIAISON_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+            grpc_port=int(_env("LIAISON_GRPC_PORT", str(grpc_port))),
+            metrics_port=int(_env("LIAISON_METRICS_PORT", str(default_metrics))),
+            log_level=_env("LIAISON_LOG_LEVEL", "INFO").upper(),
+            log_format=_env("LIAISON_LOG_FORMAT", "json"),
+            grpc_deadline_seconds=float(_env("LIAISON_GRPC_DEADLINE_SECONDS", "5")),
+            outbox_batch_size=int(_env("LIAISON_OUTBOX_BATCH_SIZE", "200")),
+            outbox_poll_seconds=float(_env("LIAISON_OUTBOX_POLL_SECONDS", "0.2")),
+            consumer_max_retries=int(_env("LIAISON_CONSUMER_MAX_RETRIES", "5")),
+        )
