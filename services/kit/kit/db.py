@@ -1,0 +1,141 @@
+"""Database engine, sessions and the unit of work.
+
+One `Database` per service process. A `UnitOfWork` is one transaction: the
+domain change and the events it raises (outbox rows) commit together or not
+at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from google.protobuf.message import Message
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from kit.events import new_envelope
+from kit.outbox import OutboxWriter
+
+
+WRITE_OPTION = "liaison_write"
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        # api (threads) and worker (another process) share the file: WAL lets
+        # readers run beside the writer, busy_timeout waits out brief locks.
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        # pysqlite's own transaction handling defers BEGIN; a unit of work
+        # takes the write lock at BEGIN (IMMEDIATE) so two writers never
+        # deadlock upgrading their locks, while reads stay concurrent.
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            write = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """A service's database: engine, session factory and units of work."""
+
+    def __init__(self, url: str, service: str, **engine_kwargs: Any) -> None:
+        self.url = normalise_url(url)
+        self.service = service
+        self.engine = make_engine(self.url, **engine_kwargs)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries only; nothing it does is committed."""
+        session = self.sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction. Use as a context manager; it commits on a clean exit.
+
+        with db.unit_of_work() as uow:
+            uow.session.add(deputy)
+            uow.emit(events_pb2.DeputyRegistered(deputy=...))
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.session: Session = db.sessions()
+        self._outbox = OutboxWriter(self.session, db.service)
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.session.begin()
+        self.session.connection(execution_options={WRITE_OPTION: True})
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None and not self._committed:
+                self.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def emit(self, message: Message, *, event_type: str | None = None) -> str:
+        """Record an event to publish once this transaction commits; its id."""
+        envelope = new_envelope(self.db.service, message, event_type=event_type)
+        self._outbox.add(envelope)
+        return envelope.event_id
+
+    def commit(self) -> None:
+        self.session.commit()
+        self._committed = True

@@ -1,0 +1,219 @@
+"""The worker process of every service: a nameko 2 service.
+
+It runs the outbox relay, the service's `@consumes` event handlers and its
+timers. It never hosts gRPC (a grpcio server inside an eventlet process
+deadlocks). The entry module calls `kit.green.patch()` before importing this.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nameko.events import EventHandler, event_handler
+from nameko.extensions import DependencyProvider
+
+from kit import metrics
+from kit.db import Database, UnitOfWork
+from kit.events import Envelope
+from kit.inbox import DeadLetterPublisher, Inbox, RetryLater
+from kit.migrations import is_current
+from kit.outbox import OutboxRelay
+from kit.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_databases: dict[str, Database] = {}
+
+
+def process_database(settings: Settings) -> Database:
+    """One Database (engine and pool) per service per process."""
+    db = _databases.get(settings.service)
+    if db is None:
+        db = _databases[settings.service] = Database(settings.database_url, settings.service)
+    return db
+
+
+class OutboxRelayLoop(DependencyProvider):
+    """Runs the outbox relay in a managed thread of the worker's container."""
+
+    BACKLOG_EVERY = 5.0
+    LAG_EVERY = 15.0
+    PURGE_EVERY = 3600.0
+
+    def setup(self) -> None:
+        self.settings = Settings.load(self.container.service_name, "worker")
+        self.relay = OutboxRelay(
+            process_database(self.settings),
+            self.settings.amqp_uri,
+            batch_size=self.settings.outbox_batch_size,
+        )
+        self._running = False
+
+    def start(self) -> None:
+        self._running = True
+        self.container.spawn_managed_thread(self._run)
+
+    def stop(self) -> None:
+        self._running = False
+        self.relay.close()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> OutboxRelay:
+        return self.relay
+
+    def _run(self) -> None:
+        import eventlet
+
+        failures = 0
+        next_backlog = next_lag = next_purge = 0.0
+        while self._running:
+            now = time.monotonic()
+            try:
+                if now >= next_backlog:
+                    self.relay.measure_backlog()
+                    next_backlog = now + self.BACKLOG_EVERY
+                if now >= next_lag:
+                    self._measure_lag()
+                    next_lag = now + self.LAG_EVERY
+                if now >= next_purge:
+                    self.relay.purge_sent()
+                    next_purge = now + self.PURGE_EVERY
+                sent = self.relay.relay_once()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning("outbox relay pass failed (%s); next try in %.1fs", exc, delay)
+                eventlet.sleep(delay)
+                continue
+            if sent < self.relay.batch_size:
+                eventlet.sleep(self.settings.outbox_poll_seconds)
+            else:
+                eventlet.sleep(0)
+
+    def _measure_lag(self) -> None:
+        import kombu
+
+        queues = [
+            ext.queue.name
+            for ext in self.container.entrypoints
+            if isinstance(ext, EventHandler) and getattr(ext, "queue", None) is not None
+        ]
+        if not queues:
+            return
+        with kombu.Connection(self.settings.amqp_uri, connect_timeout=5) as conn:
+            channel = conn.default_channel
+            for name in queues:
+                try:
+                    _, depth, _ = channel.queue_declare(queue=name, passive=True)
+                except Exception:  # not declared yet
+                    channel = conn.channel()
+                    continue
+                metrics.CONSUMER_LAG.labels(service=self.settings.service, queue=name).set(depth)
+
+
+class InboxProvider(DependencyProvider):
+    """Gives handlers the service's idempotent inbox."""
+
+    def setup(self) -> None:
+        import eventlet
+
+        settings = Settings.load(self.container.service_name, "worker")
+        self.inbox = Inbox(
+            process_database(settings),
+            max_retries=settings.consumer_max_retries,
+            dead_letters=DeadLetterPublisher(settings.amqp_uri),
+            sleep=eventlet.sleep,
+        )
+
+    def get_dependency(self, worker_ctx: Any) -> Inbox:
+        return self.inbox
+
+
+class PlatformWorker:
+    """Base of every service's nameko worker: relay and inbox come with it."""
+
+    name = "platform"
+    outbox_relay = OutboxRelayLoop()
+    inbox = InboxProvider()
+
+
+Effect = Callable[[Any, UnitOfWork, Envelope], None]
+
+
+def consumes(source: str, event_type: str) -> Callable[[Effect], Callable[[Any, Any], str]]:
+    """An idempotent, retried nameko event handler.
+
+        @consumes("registry", "deputy_registered")
+        def on_deputy_registered(self, uow, envelope): ...
+
+    The effect runs in a unit of work together with the (event_id, handler)
+    record; the message is acked after the commit. On failure the message is
+    requeued until the retries are spent, then dead-lettered.
+    """
+
+    def decorate(func: Effect) -> Callable[[Any, Any], str]:
+        @functools.wraps(func)
+        def handle(self: Any, body: Any) -> str:
+            handler = f"{self.name}.{func.__name__}"
+            queue = f"evt-{source}-{event_type}--{handler}"
+            try:
+                return self.inbox.handle(
+                    body,
+                    handler=handler,
+                    queue=queue,
+                    effect=lambda uow, envelope: func(self, uow, envelope),
+                )
+            except RetryLater:
+                raise
+
+        return event_handler(source, event_type, requeue_on_error=True)(handle)
+
+    return decorate
+
+
+def run(service_cls: type, settings: Settings, migrations_dir: Path) -> None:
+    """Run a worker until SIGTERM or SIGINT."""
+    from nameko.runners import ServiceRunner
+
+    from kit.logging import configure_logging
+    from kit.metrics import start_metrics_server
+
+    configure_logging(settings)
+    db = process_database(settings)
+    start_metrics_server(
+        settings.metrics_port,
+        health=lambda: True,
+        ready=lambda: db.ping() and is_current(db, migrations_dir),
+    )
+    config = {
+        "AMQP_URI": settings.amqp_uri,
+        "max_workers": 10,
+        "parent_calls_tracked": 10,
+        "serializer": "json",
+        "ACCEPT": ["json"],
+        "HEARTBEAT": 30,
+    }
+    runner = ServiceRunner(config)
+    runner.add_service(service_cls)
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("worker stopping on signal %d", signum)
+        import eventlet
+
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner.start()
+    log.info("worker started", extra={"service": settings.service})
+    runner.wait()
+    db.dispose()
