@@ -1,0 +1,617 @@
+"""Rosters as spreadsheets: reading and writing deputies, stations,
+communities and positions as CSV or XLSX.
+
+The offices keep their rosters in spreadsheets, so headers are Chinese (with
+English aliases accepted), cells may be whatever Excel made of them (numbers,
+dates, GB18030 text), and a rejected file must say what is wrong with every
+row at once. Only what can be checked without the database is checked here;
+codes that must exist (streets, stations, communities, deputies) are resolved
+by the caller.
+
+`parse_roster` returns one `RosterRow` per data row whose `values` holds every
+column of the kind under its English key: text as `str` ("" when empty),
+dates as `datetime.date` (None when empty), lists as `list[str]`, level as
+"national" | "provincial" | "city" | "district", role as the lower-case
+`PositionRole` name without its prefix (e.g. "station_head"), gender as
+"男" | "女".
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kit.errors import FieldViolation, InvalidArgument, invalid
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils.datetime import from_excel
+
+KINDS: tuple[str, ...] = ("deputies", "stations", "communities", "positions")
+FORMATS: tuple[str, ...] = ("csv", "xlsx")
+
+# ---------------------------------------------------------------- vocabularies
+
+LEVELS: dict[str, str] = {
+    "national": "全国",
+    "provincial": "省",
+    "city": "市",
+    "district": "区",
+}
+
+ROLES: dict[str, str] = {
+    "street_director": "工委主任",
+    "street_full_time_deputy_director": "专职副主任",
+    "street_committee_member": "工委委员",
+    "street_paid_staff": "工作人员",
+    "station_head": "站长",
+    "station_deputy_head": "副站长",
+}
+STREET_ROLES = frozenset(r for r in ROLES if r.startswith("street_"))
+STATION_ROLES = frozenset(r for r in ROLES if r.startswith("station_"))
+
+GENDERS: tuple[str, ...] = ("男", "女")
+
+
+def _vocabulary(
+    canonical: dict[str, str], enum_prefix: str, extra: dict[str, str]
+) -> dict[str, str]:
+    """Every accepted spelling (normalised) -> the canonical English value."""
+    words: dict[str, str] = {}
+    for english, chinese in canonical.items():
+        words[english] = english
+        words[f"{enum_prefix}{english}"] = english
+        words[chinese] = english
+    for spelling, english in extra.items():
+        words[spelling] = english
+    return {_norm(k): v for k, v in words.items()}
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", text).lower()
+
+
+_LEVEL_WORDS = _vocabulary(
+    LEVELS,
+    "deputy_level_",
+    {
+        "全国人大代表": "national",
+        "全国人大": "national",
+        "省人大代表": "provincial",
+        "省级": "provincial",
+        "市人大代表": "city",
+        "市级": "city",
+        "区人大代表": "district",
+        "区级": "district",
+    },
+)
+_ROLE_WORDS = _vocabulary(
+    ROLES,
+    "position_role_",
+    {
+        "主任": "street_director",
+        "街道工委主任": "street_director",
+        "人大街道工委主任": "street_director",
+        "工委专职副主任": "street_full_time_deputy_director",
+        "街道工委专职副主任": "street_full_time_deputy_director",
+        "委员": "street_committee_member",
+        "专职工作人员": "street_paid_staff",
+        "联络站站长": "station_head",
+        "联络站副站长": "station_deputy_head",
+    },
+)
+_GENDER_WORDS = {
+    _norm(k): v
+    for k, v in {
+        "男": "男",
+        "女": "女",
+        "male": "男",
+        "female": "女",
+        "m": "男",
+        "f": "女",
+    }.items()
+}
+
+# Mainland mobile, optionally with the country code; or an area-code landline
+# with an optional extension.
+_MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{2,3}-\d{7,8}(?:-\d{1,6})?")
+_EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}")
+_LIST_SEPARATORS = re.compile(r"[、,，;；|｜]")
+_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?"
+)
+_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+# ---------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a roster: its key, Chinese header and accepted aliases."""
+
+    key: str
+    header: str
+    type: str = "text"  # text | code | date | list | level | gender | role | phone | email
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "deputies": (
+        Column("code", "代表编号", "code", True, ("编号",)),
+        Column("name", "姓名", required=True, aliases=("代表姓名",)),
+        Column("gender", "性别", "gender", True),
+        Column("level", "层级", "level", True, ("代表层级", "级别")),
+        Column("term", "届次", required=True),
+        Column("term_start", "任期开始", "date"),
+        Column("term_end", "任期结束", "date"),
+        Column("street", "街道", required=True, aliases=("所属街道", "联组")),
+        Column("station", "联络站", "code", True, ("联络站编号", "所属联络站")),
+        Column("profession", "职业"),
+        Column("expertise", "专长", "list", aliases=("专业特长",)),
+        Column("contact_communities", "定点联系社区", "list", aliases=("联系社区",)),
+        Column("phone", "电话", "phone", aliases=("联系电话", "手机")),
+        Column("email", "邮箱", "email", aliases=("电子邮箱", "e-mail")),
+        Column("workplace", "工作单位", aliases=("单位",)),
+        Column("workplace_address", "单位地址", aliases=("工作单位地址",)),
+        Column("biography", "简介", aliases=("个人简介",)),
+    ),
+    "stations": (
+        Column("code", "联络站编号", "code", True, ("编号",)),
+        Column("name", "联络站名称", required=True, aliases=("名称",)),
+        Column("street", "街道", required=True, aliases=("所属街道",)),
+        Column("area", "片区", "code", True, ("片区编号",)),
+        Column("venue", "活动场所", "code", aliases=("场所", "场所编号")),
+        Column("communities", "服务社区", "list", aliases=("社区",)),
+        Column("opened_on", "启用日期", "date", aliases=("成立日期",)),
+    ),
+    "communities": (
+        Column("code", "社区编号", "code", True, ("编号",)),
+        Column("name", "社区名称", required=True, aliases=("名称",)),
+        Column("street", "街道", required=True, aliases=("所属街道",)),
+        Column("area", "片区", "code", aliases=("片区编号",)),
+        Column("address_keywords", "地址关键词", "list", aliases=("关键词", "道路")),
+    ),
+    "positions": (
+        Column("role", "岗位", "role", True, ("职务类别", "角色")),
+        Column("street", "街道", aliases=("所属街道",)),
+        Column("station", "联络站", "code", aliases=("联络站编号",)),
+        Column("deputy", "代表编号", "code"),
+        Column("holder_name", "姓名", aliases=("任职人",)),
+        Column("holder_title", "职务", aliases=("职务名称",)),
+        Column("started_on", "任职开始", "date", True, ("开始日期", "任职日期")),
+        Column("ended_on", "任职结束", "date", aliases=("结束日期", "离任日期")),
+    ),
+}
+
+_SHEET_TITLES = {
+    "deputies": "代表名册",
+    "stations": "联络站名册",
+    "communities": "社区名册",
+    "positions": "职务名册",
+}
+
+_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _header_key(text: str) -> str:
+    """A header as typed, reduced to what identifies it: templates often mark
+    required columns with * or （必填）, and English may come in any case."""
+    text = re.sub(r"[（(]\s*必填\s*[)）]", "", text).replace("*", "")
+    return _norm(text)
+
+
+def _header_index(kind: str) -> dict[str, Column]:
+    index: dict[str, Column] = {}
+    for column in COLUMNS[kind]:
+        for spelling in (column.header, column.key, *column.aliases):
+            index[_header_key(spelling)] = column
+    return index
+
+
+_HEADERS = {kind: _header_index(kind) for kind in KINDS}
+
+# ---------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of a roster file. `row` is the spreadsheet row (header = 1)."""
+
+    row: int
+    column: str
+    reason: str
+
+
+class RosterError(InvalidArgument):
+    """A roster file with problems; `errors` lists every one of them."""
+
+    errors: list[RowError]
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = sorted(errors, key=lambda e: e.row)
+        bad_rows = len({e.row for e in self.errors})
+        super().__init__(
+            f"the roster has {bad_rows} bad row{'s' if bad_rows != 1 else ''} "
+            f"({len(self.errors)} problem{'s' if len(self.errors) != 1 else ''}); "
+            "nothing was imported",
+            [FieldViolation(f"row {e.row}: {e.column}", e.reason) for e in self.errors],
+        )
+
+
+@dataclass
+class RosterRow:
+    """One data row: its spreadsheet row number and its typed values."""
+
+    row: int
+    values: dict[str, Any]
+
+
+# ---------------------------------------------------------------- cell values
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text. Excel turns codes and phone numbers into numbers
+    (1001 -> 1001.0), which must come back without the decimal part."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time | int):
+        return str(value) if isinstance(value, int) else value.isoformat()
+    return str(value).strip()
+
+
+def _to_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = _cell_text(value)
+        if not _DATE_COMPACT.fullmatch(text):
+            # A date cell that lost its date format: an Excel serial day number.
+            if not 1 <= value < 2958466:
+                raise ValueError(f"'{text}' is not a date; write it as YYYY-MM-DD")
+            converted = from_excel(value)
+            if isinstance(converted, dt.datetime):
+                return converted.date()
+            raise ValueError(f"'{text}' is not a date; write it as YYYY-MM-DD")
+        value = text
+    text = _cell_text(value)
+    match = _DATE.fullmatch(text) or _DATE_COMPACT.fullmatch(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2024-01-15")
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a real calendar date") from None
+
+
+def _to_list(value: Any) -> list[str]:
+    seen: dict[str, None] = {}
+    for part in _LIST_SEPARATORS.split(_cell_text(value)):
+        part = part.strip()
+        if part:
+            seen.setdefault(part, None)
+    return list(seen)
+
+
+def _from_words(words: dict[str, str], what: str, allowed: Iterable[str]) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        text = _cell_text(value)
+        found = words.get(_norm(text))
+        if found is None:
+            raise ValueError(f"'{text}' is not a known {what}; use one of {'、'.join(allowed)}")
+        return found
+
+    return convert
+
+
+def _to_phone(value: Any) -> str:
+    text = re.sub(r"\s+", "", _cell_text(value))
+    if _MOBILE.fullmatch(text) or _LANDLINE.fullmatch(text):
+        return text
+    raise ValueError(
+        f"'{text}' is not a phone number; write a mobile number like 13812345678 "
+        "or a landline with its area code like 020-87654321"
+    )
+
+
+def _to_email(value: Any) -> str:
+    text = _cell_text(value)
+    if _EMAIL.fullmatch(text):
+        return text
+    raise ValueError(f"'{text}' is not an email address")
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "text": _cell_text,
+    "code": _cell_text,
+    "date": _to_date,
+    "list": _to_list,
+    "level": _from_words(_LEVEL_WORDS, "deputy level", LEVELS.values()),
+    "gender": _from_words(_GENDER_WORDS, "gender", GENDERS),
+    "role": _from_words(_ROLE_WORDS, "position role", ROLES.values()),
+    "phone": _to_phone,
+    "email": _to_email,
+}
+
+
+def _empty(column: Column) -> Any:
+    if column.type == "date":
+        return None
+    if column.type == "list":
+        return []
+    return ""
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _check_kind_and_format(kind: str, fmt: str) -> str:
+    if kind not in COLUMNS:
+        raise invalid("kind", f"'{kind}' is not a roster kind; use one of {', '.join(KINDS)}")
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise invalid("format", f"'{fmt}' is not a roster format; use csv or xlsx")
+    return fmt
+
+
+def _decode_csv(content: bytes) -> str:
+    """CSV text from UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030
+    (what Excel in China saves by default)."""
+    if content.startswith(codecs.BOM_UTF8):
+        return content[len(codecs.BOM_UTF8) :].decode("utf-8")
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return content.decode("utf-16")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("gb18030")
+
+
+def _read_csv(content: bytes) -> list[list[Any]]:
+    try:
+        text = _decode_csv(content)
+    except UnicodeDecodeError:
+        raise RosterError(
+            [RowError(1, "", "the file is not text in UTF-8 or GB18030; save it as CSV (UTF-8)")]
+        ) from None
+    first_line = text.split("\n", 1)[0]
+    # Excel's "Unicode text" export is tab separated.
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    try:
+        return [
+            list(record)
+            for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        ]
+    except csv.Error as error:
+        raise RosterError([RowError(1, "", f"the file is not valid CSV: {error}")]) from None
+
+
+def _read_xlsx(content: bytes) -> list[list[Any]]:
+    try:
+        workbook = load_workbook(io.BytesIO(content), data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+        raise RosterError([RowError(1, "", "the file is not a readable XLSX workbook")]) from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [list(values) for values in sheet.iter_rows(min_row=1, values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _is_blank(record: Sequence[Any]) -> bool:
+    return all(_cell_text(cell) == "" for cell in record)
+
+
+def parse_roster(kind: str, fmt: str, content: bytes) -> list[RosterRow]:
+    """Parse and check a roster file; raise RosterError listing every problem."""
+    fmt = _check_kind_and_format(kind, fmt)
+    records = _read_csv(content) if fmt == "csv" else _read_xlsx(content)
+
+    # Spreadsheet row numbers are 1-based; blank rows are skipped but counted.
+    numbered = [(n, r) for n, r in enumerate(records, start=1) if not _is_blank(r)]
+    if not numbered:
+        raise RosterError([RowError(1, "", "the file is empty: it has no header row")])
+    header_row, header = numbered[0]
+    data = numbered[1:]
+
+    errors: list[RowError] = []
+    columns: dict[int, tuple[Column, str]] = {}  # position -> column, header as written
+    seen: dict[str, str] = {}
+    for position, cell in enumerate(header):
+        text = _cell_text(cell)
+        if not text:
+            if any(position < len(r) and _cell_text(r[position]) for _, r in data):
+                errors.append(
+                    RowError(
+                        header_row, f"column {position + 1}", "this column has values but no header"
+                    )
+                )
+            continue
+        column = _HEADERS[kind].get(_header_key(text))
+        if column is None:
+            known = "、".join(c.header for c in COLUMNS[kind])
+            errors.append(
+                RowError(header_row, text, f"unknown column '{text}'; the columns are {known}")
+            )
+            continue
+        if column.key in seen:
+            errors.append(
+                RowError(header_row, text, f"column '{text}' repeats column '{seen[column.key]}'")
+            )
+            continue
+        seen[column.key] = text
+        columns[position] = (column, text)
+    for column in COLUMNS[kind]:
+        if column.required and column.key not in seen:
+            errors.append(
+                RowError(
+                    header_row,
+                    column.header,
+                    f"required column '{column.header}' ({column.key}) is missing",
+                )
+            )
+
+    label = {column.key: column.header for column in COLUMNS[kind]}
+    label.update({column.key: text for column, text in columns.values()})
+    first_seen_code: dict[str, int] = {}
+    rows: list[RosterRow] = []
+    for number, record in data:
+        values: dict[str, Any] = {column.key: _empty(column) for column in COLUMNS[kind]}
+        bad: set[str] = set()
+        for position, (column, text) in columns.items():
+            cell = record[position] if position < len(record) else None
+            if _cell_text(cell) == "":
+                if column.required:
+                    errors.append(RowError(number, text, f"'{text}' is required but empty"))
+                    bad.add(column.key)
+                continue
+            try:
+                values[column.key] = _CONVERTERS[column.type](cell)
+            except ValueError as error:
+                errors.append(RowError(number, text, str(error)))
+                bad.add(column.key)
+        errors.extend(
+            RowError(number, label[key], reason) for key, reason in _row_rules(kind, values, bad)
+        )
+        code = values.get("code")
+        if code:
+            if code in first_seen_code:
+                errors.append(
+                    RowError(
+                        number,
+                        label["code"],
+                        f"code '{code}' already appears in row {first_seen_code[code]}",
+                    )
+                )
+            else:
+                first_seen_code[code] = number
+        rows.append(RosterRow(number, values))
+
+    if errors:
+        # Within a row, problems read left to right as the columns stand.
+        order = {text: position for position, (_, text) in columns.items()}
+        errors.sort(key=lambda e: (e.row, order.get(e.column, len(header))))
+        raise RosterError(errors)
+    return rows
+
+
+def _row_rules(kind: str, values: dict[str, Any], bad: set[str]) -> list[tuple[str, str]]:
+    """Checks that involve more than one cell of a row: (column key, reason)."""
+    problems: list[tuple[str, str]] = []
+
+    def before(start: str, end: str, what: str) -> None:
+        first, last = values.get(start), values.get(end)
+        if first and last and start not in bad and end not in bad and last < first:
+            problems.append(
+                (end, f"{what} {last.isoformat()} is before its start {first.isoformat()}")
+            )
+
+    if kind == "deputies":
+        before("term_start", "term_end", "the term's end")
+    elif kind == "positions":
+        before("started_on", "ended_on", "the end date")
+        role = values["role"]
+        if "role" not in bad and role:
+            if role in STREET_ROLES and not values["street"]:
+                problems.append(("street", f"a {ROLES[role]} ({role}) needs the street"))
+            if role in STATION_ROLES and not values["station"]:
+                problems.append(("station", f"a {ROLES[role]} ({role}) needs the station"))
+            if role == "station_head" and not values["deputy"]:
+                problems.append(
+                    ("deputy", "a station head (站长) must be a deputy: give the deputy's code")
+                )
+        if not values["deputy"] and not values["holder_name"]:
+            problems.append(("holder_name", "give the holder's name or the deputy's code"))
+    return problems
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _out_value(column: Column, value: Any, fmt: str) -> Any:
+    """A value as it goes into a cell: Chinese words for levels and roles so a
+    person can read the sheet, and real date cells in XLSX."""
+    if value is None or value == "" or value == []:
+        return None if fmt == "xlsx" else ""
+    if column.type == "list":
+        return "、".join(str(v) for v in value) if not isinstance(value, str) else value
+    if column.type == "date":
+        day = _to_date(value) if not isinstance(value, dt.date) else value
+        if isinstance(day, dt.datetime):
+            day = day.date()
+        return day if fmt == "xlsx" else day.isoformat()
+    if column.type == "level":
+        return LEVELS.get(_LEVEL_WORDS.get(_norm(str(value)), ""), str(value))
+    if column.type == "role":
+        return ROLES.get(_ROLE_WORDS.get(_norm(str(value)), ""), str(value))
+    return _cell_text(value)
+
+
+def write_roster(kind: str, fmt: str, rows: list[dict[str, Any]]) -> bytes:
+    """The rows as a roster file with Chinese headers; keys not in the roster
+    are left out, missing ones give empty cells. Re-imports unchanged."""
+    fmt = _check_kind_and_format(kind, fmt)
+    columns = COLUMNS[kind]
+    header = [column.header for column in columns]
+    table = [[_out_value(c, row.get(c.key), fmt) for c in columns] for row in rows]
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(table)
+        # With a BOM, Excel opens UTF-8 CSV without garbling the Chinese.
+        return buffer.getvalue().encode("utf-8-sig")
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = _SHEET_TITLES[kind]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for values in table:
+        sheet.append(values)
+    for index, column in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        if column.type == "date":
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "yyyy-mm-dd"
+        sheet.column_dimensions[letter].width = 14 if column.type != "list" else 24
+    sheet.freeze_panes = "A2"
+    buffer_bytes = io.BytesIO()
+    workbook.save(buffer_bytes)
+    return buffer_bytes.getvalue()
+
+
+def content_type(fmt: str) -> str:
+    """The MIME type of a roster file of this format."""
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in _CONTENT_TYPES:
+        raise invalid("format", f"'{fmt}' is not a roster format; use csv or xlsx")
+    return _CONTENT_TYPES[fmt]
+
+
+def filename(kind: str, fmt: str) -> str:
+    """The download name of an exported roster, e.g. "deputies.xlsx"."""
+    fmt = _check_kind_and_format(kind, fmt)
+    return f"{kind}.{fmt}"
