@@ -1,0 +1,95 @@
+"""The gateway's settings, read once from the environment.
+
+| variable                              | default                                  |
+|---------------------------------------|------------------------------------------|
+| LIAISON_ENV                           | development (or production)              |
+| LIAISON_GATEWAY_HOST                  | 127.0.0.1                                |
+| LIAISON_GATEWAY_PORT                  | 8000                                     |
+| LIAISON_REGISTRY_GRPC_TARGET          | 127.0.0.1:50051                          |
+| LIAISON_GRPC_DEADLINE_SECONDS         | 5                                        |
+| LIAISON_JWT_DEV_SECRET                | a fixed development string (not prod)    |
+| LIAISON_JWT_JWKS_URL                  | (required in production)                 |
+| LIAISON_JWT_ISSUER                    | liaison-dev (required in production)     |
+| LIAISON_JWT_AUDIENCE                  | liaison-gateway                          |
+| LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE | 120 (writes per client per minute)       |
+| LIAISON_GATEWAY_MAX_UPLOAD_BYTES      | 10485760 (roster uploads)                |
+| LIAISON_LOG_LEVEL                     | INFO                                     |
+| LIAISON_LOG_FORMAT                    | json (or text)                           |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from kit import settings as kit_settings
+
+DEV_JWT_SECRET = "liaison-development-secret-not-for-production"
+DEV_JWT_ISSUER = "liaison-dev"
+DEFAULT_AUDIENCE = "liaison-gateway"
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a gateway that can run safely."""
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    env: str = "development"
+    host: str = "127.0.0.1"
+    port: int = kit_settings.GATEWAY_HTTP_PORT
+    registry_target: str = "127.0.0.1:50051"
+    grpc_deadline_seconds: float = 5.0
+    jwt_dev_secret: str = DEV_JWT_SECRET
+    jwt_jwks_url: str = ""
+    jwt_issuer: str = DEV_JWT_ISSUER
+    jwt_audience: str = DEFAULT_AUDIENCE
+    write_rate_per_minute: int = 120
+    max_upload_bytes: int = 10 * 1024 * 1024
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def load(cls) -> GatewaySettings:
+        return cls(
+            env=_env("LIAISON_ENV", "development"),
+            host=_env("LIAISON_GATEWAY_HOST", "127.0.0.1"),
+            port=int(_env("LIAISON_GATEWAY_PORT", str(kit_settings.GATEWAY_HTTP_PORT))),
+            registry_target=kit_settings.grpc_target("registry"),
+            grpc_deadline_seconds=float(_env("LIAISON_GRPC_DEADLINE_SECONDS", "5")),
+            jwt_dev_secret=_env("LIAISON_JWT_DEV_SECRET", DEV_JWT_SECRET),
+            jwt_jwks_url=_env("LIAISON_JWT_JWKS_URL", ""),
+            jwt_issuer=_env("LIAISON_JWT_ISSUER", DEV_JWT_ISSUER),
+            jwt_audience=_env("LIAISON_JWT_AUDIENCE", DEFAULT_AUDIENCE),
+            write_rate_per_minute=int(_env("LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE", "120")),
+            max_upload_bytes=int(_env("LIAISON_GATEWAY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
+            log_level=_env("LIAISON_LOG_LEVEL", "INFO").upper(),
+            log_format=_env("LIAISON_LOG_FORMAT", "json"),
+        )
+
+    def validate(self) -> None:
+        """Refuse to run production without a real token issuer."""
+        if not self.is_production:
+            return
+        missing = [
+            name
+            for name, value in (
+                ("LIAISON_JWT_JWKS_URL", self.jwt_jwks_url),
+                (
+                    "LIAISON_JWT_ISSUER",
+                    "" if self.jwt_issuer == DEV_JWT_ISSUER else self.jwt_issuer,
+                ),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(f"production needs {', '.join(missing)}")

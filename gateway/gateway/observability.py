@@ -1,0 +1,186 @@
+"""Metrics, JSON logs and the request-id middleware.
+
+Each app gets its own Prometheus registry so that several apps (tests, or an
+embedded run) never collide on metric names.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "x-request-id"
+# Accept a caller's request id only if it is safe to log and echo.
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+UNMATCHED_ROUTE = "<unmatched>"
+
+access_log = logging.getLogger("gateway.access")
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http_requests = Counter(
+            "liaison_gateway_http_requests",
+            "HTTP requests by route template, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.http_latency = Histogram(
+            "liaison_gateway_http_request_duration_seconds",
+            "HTTP request latency by route template and method.",
+            ["route", "method"],
+            registry=self.registry,
+        )
+        self.grpc_calls = Counter(
+            "liaison_gateway_grpc_client_calls",
+            "gRPC client calls by service, method and status code.",
+            ["service", "method", "code"],
+            registry=self.registry,
+        )
+        self.grpc_latency = Histogram(
+            "liaison_gateway_grpc_client_call_duration_seconds",
+            "gRPC client call latency by service and method.",
+            ["service", "method"],
+            registry=self.registry,
+        )
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with any `extra` fields of the record."""
+
+    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in self._STANDARD and not key.startswith("_"):
+                payload[key] = value
+        if record.exc_info:
+            payload["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    if fmt == "json":
+        formatter: logging.Formatter = JsonFormatter()
+        formatter.converter = time.gmtime
+    else:
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # uvicorn's own access log would duplicate the gateway's request line.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == REQUEST_ID_HEADER.encode():
+            candidate = value.decode("latin-1").strip()
+            if _REQUEST_ID_RE.match(candidate):
+                return candidate
+    return str(uuid.uuid4())
+
+
+class RequestContextMiddleware:
+    """Request id, metrics and the access log line for every HTTP request.
+
+    A pure ASGI middleware (not BaseHTTPMiddleware) so streaming bodies and
+    background tasks are untouched. It also answers unhandled exceptions with a
+    problem, so even a bug carries the request id.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            access_log.exception("unhandled error", extra={"request_id": request_id})
+            if response_started:
+                raise
+            status = 500
+            await _send_internal_error(scope, request_id, send_with_id)
+        finally:
+            duration = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or UNMATCHED_ROUTE
+            method = scope.get("method", "")
+            self.metrics.http_requests.labels(template, method, str(status)).inc()
+            self.metrics.http_latency.labels(template, method).observe(duration)
+            access_log.info(
+                "%s %s %s",
+                method,
+                template,
+                status,
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "route": template,
+                    "path": scope.get("path", ""),
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 2),
+                },
+            )
+
+
+async def _send_internal_error(scope: Scope, request_id: str, send: Send) -> None:
+    body = json.dumps(
+        {
+            "type": "/problems/internal-error",
+            "title": "Internal error",
+            "status": 500,
+            "instance": scope.get("path", ""),
+            "request_id": request_id,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,43 @@
+"""Development-only token issuer for the demo accounts; never mounted in
+production."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from gateway import schemas as s
+from gateway.auth import DEMO_ACCOUNTS, TokenVerifier
+from gateway.problems import NOT_FOUND, VALIDATION, ProblemError, responses
+
+router = APIRouter(prefix="/api/v1/dev", tags=["development"])
+
+
+@router.get(
+    "/accounts",
+    response_model=list[s.DemoAccountOut],
+    summary="The demo accounts, one per role",
+    operation_id="list_demo_accounts",
+)
+async def list_accounts() -> Any:
+    return [
+        s.DemoAccountOut(account=a.account, role=a.role.value, name=a.name, street_id=a.street_id)
+        for a in DEMO_ACCOUNTS
+    ]
+
+
+@router.post(
+    "/tokens",
+    response_model=s.TokenOut,
+    responses=responses(VALIDATION, NOT_FOUND),
+    summary="Issue a token for a demo account",
+    operation_id="issue_dev_token",
+)
+async def issue_token(request: Request, body: s.DevTokenRequest) -> Any:
+    account = next((a for a in DEMO_ACCOUNTS if a.account == body.account), None)
+    if account is None:
+        raise ProblemError(404, f"no demo account {body.account!r}")
+    verifier: TokenVerifier = request.app.state.verifier
+    token, ttl = verifier.issue_dev_token(account)
+    return s.TokenOut(
+        access_token=token, expires_in=ttl, role=account.role.value, street_id=account.street_id
+    )

@@ -1,0 +1,371 @@
+"""CRUD routes over the registry's records, one spec per resource.
+
+The endpoints are built from `ResourceSpec`s so the nine resources behave the
+same way (pagination, update masks, deactivation, street scope); each spec
+names its own pydantic models, so OpenAPI still documents a schema per resource.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the endpoint
+# annotations set at runtime by `_typed` below.
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import grpc
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from google.protobuf import field_mask_pb2
+from google.protobuf.message import Message
+from liaison.common.v1 import envelope_pb2
+from liaison.registry.v1 import registry_pb2
+from pydantic import BaseModel
+
+from gateway import schemas as s
+from gateway.auth import (
+    DISTRICT_WRITERS,
+    STAFF_READERS,
+    Principal,
+    Role,
+    authentication_required,
+    optional_principal,
+    require_principal,
+)
+from gateway.convert import fill_message, message_to_dict
+from gateway.problems import (
+    AUTH_ERRORS,
+    CONFLICT,
+    NOT_FOUND,
+    RATE_LIMITED,
+    UPSTREAM_ERRORS,
+    VALIDATION,
+    ProblemError,
+    invalid_field,
+    responses,
+)
+from gateway.ratelimit import limit_writes
+from gateway.upstream import CallContext, RegistryClient, call_context, registry
+
+API_PREFIX = "/api/v1"
+
+# Fields that tie a record to a street through another record, and the call
+# that reads that record.
+_STREET_LOOKUPS = {"area_id": "GetArea", "unit_id": "GetUnit", "station_id": "GetStation"}
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    path: str  # URL segment, e.g. "budget-lines"
+    singular: str  # in RPC names, e.g. "BudgetLine"
+    plural: str  # e.g. "BudgetLines"
+    message_field: str  # field of Create/Update requests, e.g. "budget_line"
+    list_field: str  # field of the List response, e.g. "budget_lines"
+    out: type[BaseModel]
+    create: type[BaseModel]
+    update: type[BaseModel]
+    query: type[BaseModel]
+    public_read: bool = True
+    # Streets are district-level: only district writers create or retire them.
+    district_only_create: bool = False
+    # Which fields of a record or payload place it in a street.
+    street_fields: tuple[str, ...] = ("street_id",)
+    create_rpc: str = ""
+    page: type[BaseModel] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "page", s.page_model(self.out, f"{self.singular}Page"))
+
+    @property
+    def create_method(self) -> str:
+        return self.create_rpc or f"Create{self.singular}"
+
+    @property
+    def tag(self) -> str:
+        return self.path
+
+
+SPECS: tuple[ResourceSpec, ...] = (
+    ResourceSpec("streets", "Street", "Streets", "street", "streets",
+                 s.Street, s.StreetCreate, s.StreetUpdate, s.StreetQuery,
+                 district_only_create=True, street_fields=("id",)),
+    ResourceSpec("areas", "Area", "Areas", "area", "areas",
+                 s.Area, s.AreaCreate, s.AreaUpdate, s.AreaQuery),
+    ResourceSpec("communities", "Community", "Communities", "community", "communities",
+                 s.Community, s.CommunityCreate, s.CommunityUpdate, s.CommunityQuery,
+                 street_fields=("street_id", "area_id")),
+    ResourceSpec("venues", "Venue", "Venues", "venue", "venues",
+                 s.Venue, s.VenueCreate, s.VenueUpdate, s.VenueQuery),
+    ResourceSpec("stations", "Station", "Stations", "station", "stations",
+                 s.Station, s.StationCreate, s.StationUpdate, s.StationQuery,
+                 street_fields=("street_id", "area_id")),
+    ResourceSpec("units", "Unit", "Units", "unit", "units",
+                 s.Unit, s.UnitCreate, s.UnitUpdate, s.UnitQuery),
+    ResourceSpec("deputies", "Deputy", "Deputies", "deputy", "deputies",
+                 s.Deputy, s.DeputyCreate, s.DeputyUpdate, s.DeputyQuery),
+    ResourceSpec("positions", "Position", "Positions", "position", "positions",
+                 s.Position, s.PositionCreate, s.PositionUpdate, s.PositionQuery,
+                 public_read=False, street_fields=("unit_id", "station_id"),
+                 create_rpc="FillPosition"),
+    ResourceSpec("budget-lines", "BudgetLine", "BudgetLines", "budget_line", "budget_lines",
+                 s.BudgetLine, s.BudgetLineCreate, s.BudgetLineUpdate, s.BudgetLineQuery,
+                 public_read=False, street_fields=("unit_id",)),
+)  # fmt: skip
+
+
+def _typed(fn: Callable[..., Any], **annotations: Any) -> Callable[..., Any]:
+    """Give a generic endpoint its resource's concrete types, for FastAPI."""
+    fn.__annotations__.update(annotations)
+    return fn
+
+
+def _record_out(spec: ResourceSpec, record: Message, principal: Principal | None) -> BaseModel:
+    values = message_to_dict(record)
+    if spec.singular == "Deputy" and (
+        principal is None or not principal.sees_private_deputy_data(int(values["street_id"]))
+    ):
+        values["contact"] = None
+    return spec.out.model_validate(values)
+
+
+async def _streets_of(
+    values: dict[str, Any], spec: ResourceSpec, client: RegistryClient, ctx: CallContext
+) -> set[int]:
+    """The streets a record or payload belongs to; 0 stands for district level."""
+    streets: set[int] = set()
+    for name in spec.street_fields:
+        value = values.get(name)
+        if not value:
+            continue
+        if name in ("id", "street_id"):
+            streets.add(int(value))
+            continue
+        try:
+            referenced = await client.call(
+                _STREET_LOOKUPS[name], registry_pb2.GetRequest(id=int(value)), ctx
+            )
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+                raise invalid_field(name, f"no record with id {value}") from exc
+            raise
+        streets.add(int(referenced.street_id))
+    return streets
+
+
+async def _authorize_write(
+    spec: ResourceSpec,
+    principal: Principal,
+    client: RegistryClient,
+    ctx: CallContext,
+    *,
+    payload: dict[str, Any] | None = None,
+    record_id: int | None = None,
+    district_level: bool = False,
+) -> None:
+    """Refuse a write before it is sent, so a refused write changes nothing."""
+    if principal.role in DISTRICT_WRITERS:
+        return
+    if principal.role is not Role.STREET_COMMITTEE:
+        raise ProblemError(403, f"role {principal.role.value} may not change the registry")
+    if district_level:
+        raise ProblemError(403, f"only district offices may do this to {spec.path}")
+    streets: set[int] = set()
+    if record_id is not None:
+        existing = await client.call(
+            f"Get{spec.singular}", registry_pb2.GetRequest(id=record_id), ctx
+        )
+        streets |= await _streets_of(message_to_dict(existing), spec, client, ctx)
+    if payload:
+        streets |= await _streets_of(payload, spec, client, ctx)
+    if streets != {principal.street_id}:
+        raise ProblemError(
+            403, f"a street committee may change only records of street {principal.street_id}"
+        )
+
+
+def _location(spec: ResourceSpec, record_id: int) -> str:
+    return f"{API_PREFIX}/{spec.path}/{record_id}"
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for spec in SPECS:
+        _add_routes(router, spec)
+    return router
+
+
+def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
+    reader_errors = responses(VALIDATION, UPSTREAM_ERRORS)
+    if not spec.public_read:
+        reader_errors = responses(reader_errors, AUTH_ERRORS)
+    else:
+        # A malformed or expired token is refused even on public reads.
+        reader_errors = responses(reader_errors, {401: AUTH_ERRORS[401]})
+    writer_errors = responses(VALIDATION, AUTH_ERRORS, RATE_LIMITED, CONFLICT, UPSTREAM_ERRORS)
+
+    async def reader(request: Request) -> Principal | None:
+        principal = await optional_principal(request)
+        if spec.public_read:
+            return principal
+        if principal is None:
+            raise authentication_required()
+        if principal.role not in STAFF_READERS:
+            raise ProblemError(403, f"role {principal.role.value} may not read {spec.path}")
+        return principal
+
+    Reader = Annotated[Principal | None, Depends(reader)]
+    Writer = Annotated[Principal, Depends(require_principal)]
+    RecordId = Annotated[int, Path(gt=0, description="The record's id.")]
+
+    async def list_records(request: Request, principal: Reader, query: Any) -> Any:
+        client = registry(request)
+        ctx = call_context(request, principal)
+        filters = query.model_dump(exclude_none=True)
+        message = getattr(registry_pb2, f"List{spec.plural}Request")()
+        message.page.CopyFrom(
+            envelope_pb2.PageRequest(
+                page_size=filters.pop("page_size", 0), page_token=filters.pop("page_token", "")
+            )
+        )
+        fill_message(message, filters)
+        reply = await client.call(f"List{spec.plural}", message, ctx)
+        return spec.page.model_validate(
+            {
+                "items": [_record_out(spec, r, principal) for r in getattr(reply, spec.list_field)],
+                "next_page_token": reply.page.next_page_token or None,
+                "total_size": reply.page.total_size,
+            }
+        )
+
+    router.add_api_route(
+        f"/{spec.path}",
+        _typed(list_records, query=Annotated[spec.query, Query()]),
+        methods=["GET"],
+        response_model=spec.page,
+        responses=reader_errors,
+        tags=[spec.tag],
+        summary=f"List {spec.path}",
+        operation_id=f"list_{spec.list_field}",
+    )
+
+    async def get_record(request: Request, principal: Reader, id: RecordId) -> Any:
+        ctx = call_context(request, principal)
+        record = await registry(request).call(
+            f"Get{spec.singular}", registry_pb2.GetRequest(id=id), ctx
+        )
+        return _record_out(spec, record, principal)
+
+    router.add_api_route(
+        f"/{spec.path}/{{id}}",
+        get_record,
+        methods=["GET"],
+        response_model=spec.out,
+        responses=responses(reader_errors, NOT_FOUND),
+        tags=[spec.tag],
+        summary=f"Get one of {spec.path}",
+        operation_id=f"get_{spec.message_field}",
+    )
+
+    async def create_record(
+        request: Request, response: Response, principal: Writer, body: Any
+    ) -> Any:
+        client = registry(request)
+        ctx = call_context(request, principal)
+        values = body.model_dump(mode="json", exclude_none=True)
+        await _authorize_write(
+            spec, principal, client, ctx, payload=values, district_level=spec.district_only_create
+        )
+        message = getattr(registry_pb2, f"{spec.create_method}Request")()
+        fill_message(getattr(message, spec.message_field), values)
+        record = await client.call(spec.create_method, message, ctx)
+        response.headers["Location"] = _location(spec, record.id)
+        return _record_out(spec, record, principal)
+
+    router.add_api_route(
+        f"/{spec.path}",
+        _typed(create_record, body=Annotated[spec.create, Body()]),
+        methods=["POST"],
+        status_code=201,
+        response_model=spec.out,
+        responses=responses(writer_errors, NOT_FOUND),
+        dependencies=[Depends(limit_writes)],
+        tags=[spec.tag],
+        summary=f"Create one of {spec.path}" if spec.singular != "Position" else "Fill a position",
+        operation_id=f"create_{spec.message_field}",
+    )
+
+    async def update_record(request: Request, principal: Writer, id: RecordId, body: Any) -> Any:
+        client = registry(request)
+        ctx = call_context(request, principal)
+        values = body.model_dump(mode="json", exclude_unset=True)
+        if not values:
+            raise invalid_field("body", "name at least one field to change")
+        await _authorize_write(spec, principal, client, ctx, payload=values, record_id=id)
+        message = getattr(registry_pb2, f"Update{spec.singular}Request")()
+        target = getattr(message, spec.message_field)
+        target.id = id
+        fill_message(target, values)
+        message.update_mask.CopyFrom(field_mask_pb2.FieldMask(paths=sorted(values)))
+        record = await client.call(f"Update{spec.singular}", message, ctx)
+        return _record_out(spec, record, principal)
+
+    router.add_api_route(
+        f"/{spec.path}/{{id}}",
+        _typed(update_record, body=Annotated[spec.update, Body()]),
+        methods=["PATCH"],
+        response_model=spec.out,
+        responses=responses(writer_errors, NOT_FOUND),
+        dependencies=[Depends(limit_writes)],
+        tags=[spec.tag],
+        summary=f"Change one of {spec.path}; the update mask is the set of keys given",
+        operation_id=f"update_{spec.message_field}",
+    )
+
+    if spec.singular == "Position":
+
+        async def vacate(request: Request, principal: Writer, id: RecordId, body: s.Vacate) -> Any:
+            client = registry(request)
+            ctx = call_context(request, principal)
+            await _authorize_write(spec, principal, client, ctx, record_id=id)
+            message = registry_pb2.VacatePositionRequest(
+                id=id,
+                ended_on=body.ended_on.isoformat() if body.ended_on else "",
+                reason=body.reason,
+            )
+            record = await client.call("VacatePosition", message, ctx)
+            return _record_out(spec, record, principal)
+
+        router.add_api_route(
+            f"/{spec.path}/{{id}}:vacate",
+            vacate,
+            methods=["POST"],
+            response_model=spec.out,
+            responses=responses(writer_errors, NOT_FOUND),
+            dependencies=[Depends(limit_writes)],
+            tags=[spec.tag],
+            summary="Vacate a position (the record stays as history)",
+            operation_id="vacate_position",
+        )
+        return
+
+    async def deactivate(
+        request: Request, principal: Writer, id: RecordId, body: s.Deactivate
+    ) -> Any:
+        client = registry(request)
+        ctx = call_context(request, principal)
+        await _authorize_write(
+            spec, principal, client, ctx, record_id=id, district_level=spec.district_only_create
+        )
+        message = registry_pb2.DeactivateRequest(id=id, reason=body.reason)
+        record = await client.call(f"Deactivate{spec.singular}", message, ctx)
+        return _record_out(spec, record, principal)
+
+    router.add_api_route(
+        f"/{spec.path}/{{id}}:deactivate",
+        deactivate,
+        methods=["POST"],
+        response_model=spec.out,
+        responses=responses(writer_errors, NOT_FOUND),
+        dependencies=[Depends(limit_writes)],
+        tags=[spec.tag],
+        summary=f"Deactivate one of {spec.path} (nothing is hard-deleted)",
+        operation_id=f"deactivate_{spec.message_field}",
+    )

@@ -1,0 +1,561 @@
+"""The JSON API's bodies: explicit pydantic models, so the API is stable and
+OpenAPI documents every schema. Field names are the protobuf field names;
+enums are lowercase short names; ids of 0 ("none") become null."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+class DeputyLevel(StrEnum):
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    CITY = "city"
+    DISTRICT = "district"
+
+
+class UnitKind(StrEnum):
+    STANDING_COMMITTEE = "standing_committee"
+    WORKING_BODY = "working_body"
+    STANDING_COMMITTEE_OFFICE = "standing_committee_office"
+    STREET_COMMITTEE = "street_committee"
+    STREET_OFFICE = "street_office"
+    GOVERNMENT_OFFICE = "government_office"
+    DEPARTMENT = "department"
+
+
+class PositionRole(StrEnum):
+    STREET_DIRECTOR = "street_director"
+    STREET_FULL_TIME_DEPUTY_DIRECTOR = "street_full_time_deputy_director"
+    STREET_COMMITTEE_MEMBER = "street_committee_member"
+    STREET_PAID_STAFF = "street_paid_staff"
+    STATION_HEAD = "station_head"
+    STATION_DEPUTY_HEAD = "station_deputy_head"
+
+
+class BudgetLineKind(StrEnum):
+    PERSONNEL = "personnel"
+    OPERATIONS = "operations"
+
+
+class RosterKind(StrEnum):
+    DEPUTIES = "deputies"
+    STATIONS = "stations"
+    COMMUNITIES = "communities"
+    POSITIONS = "positions"
+
+
+class RosterFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def _zero_to_none(value: Any) -> Any:
+    return None if value in (0, "") else value
+
+
+# Output helpers: proto's zero values mean "not set".
+RefId = Annotated[int | None, BeforeValidator(_zero_to_none)]
+IsoDate = Annotated[date | None, BeforeValidator(_zero_to_none)]
+Text = Annotated[str, Field(max_length=2000)]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Id = Annotated[int, Field(gt=0)]
+Gender = Literal["男", "女"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ListQuery(BaseModel):
+    page_size: Annotated[int, Field(ge=1, le=500)] | None = Field(
+        default=None, description="At most 500; the registry's default (50) when absent."
+    )
+    page_token: str | None = Field(
+        default=None, max_length=1000, description="`next_page_token` of the previous page."
+    )
+
+
+class ActiveListQuery(ListQuery):
+    include_inactive: bool = Field(default=False, description="Also list deactivated records.")
+
+
+class _In(BaseModel):
+    # Unknown keys are a client's typo, not something to drop silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Deactivation(_Out):
+    deactivated_at: datetime | None = None
+    reason: str = ""
+
+
+class _Record(_Out):
+    id: int
+    active: bool = True
+    deactivation: Deactivation | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+# ---------------------------------------------------------------- streets
+
+
+class Street(_Record):
+    code: str
+    name: str
+
+
+class StreetCreate(_In):
+    code: Code
+    name: Name
+
+
+class StreetUpdate(_In):
+    code: Code | None = None
+    name: Name | None = None
+
+
+class StreetQuery(ActiveListQuery):
+    query: str | None = Field(
+        default=None, max_length=200, description="Substring of name or code."
+    )
+
+
+# ---------------------------------------------------------------- areas
+
+
+class Area(_Record):
+    code: str
+    name: str
+    street_id: RefId = None
+
+
+class AreaCreate(_In):
+    code: Code
+    name: Name
+    street_id: Id
+
+
+class AreaUpdate(_In):
+    code: Code | None = None
+    name: Name | None = None
+    street_id: Id | None = None
+
+
+class AreaQuery(ActiveListQuery):
+    street_id: Id | None = None
+
+
+# ---------------------------------------------------------------- communities
+
+
+class Community(_Record):
+    code: str
+    name: str
+    street_id: RefId = None
+    area_id: RefId = None
+    address_keywords: list[str] = []
+
+
+class CommunityCreate(_In):
+    code: Code
+    name: Name
+    street_id: Id
+    area_id: Id | None = None
+    address_keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
+
+
+class CommunityUpdate(_In):
+    code: Code | None = None
+    name: Name | None = None
+    street_id: Id | None = None
+    area_id: Id | None = None
+    address_keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = None
+
+
+class CommunityQuery(ActiveListQuery):
+    street_id: Id | None = None
+    area_id: Id | None = None
+    query: str | None = Field(default=None, max_length=200)
+
+
+# ---------------------------------------------------------------- venues
+
+
+class Venue(_Record):
+    code: str
+    name: str
+    address: str = ""
+    street_id: RefId = None
+    capacity: int = 0
+    opening_hours: str = ""
+
+
+class VenueCreate(_In):
+    code: Code
+    name: Name
+    address: Text = ""
+    street_id: Id
+    capacity: Annotated[int, Field(ge=0)] = 0
+    opening_hours: Text = ""
+
+
+class VenueUpdate(_In):
+    code: Code | None = None
+    name: Name | None = None
+    address: Text | None = None
+    street_id: Id | None = None
+    capacity: Annotated[int, Field(ge=0)] | None = None
+    opening_hours: Text | None = None
+
+
+class VenueQuery(ActiveListQuery):
+    street_id: Id | None = None
+
+
+# ---------------------------------------------------------------- stations
+
+
+class Station(_Record):
+    code: str
+    name: str
+    area_id: RefId = None
+    street_id: RefId = Field(default=None, description="Derived from the area.")
+    venue_id: RefId = None
+    community_ids: list[int] = []
+    opened_on: IsoDate = None
+
+
+class StationCreate(_In):
+    code: Code
+    name: Name
+    area_id: Id
+    venue_id: Id | None = None
+    community_ids: list[Id] = []
+    opened_on: date | None = None
+
+
+class StationUpdate(_In):
+    code: Code | None = None
+    name: Name | None = None
+    area_id: Id | None = None
+    venue_id: Id | None = None
+    community_ids: list[Id] | None = None
+    opened_on: date | None = None
+
+
+class StationQuery(ActiveListQuery):
+    street_id: Id | None = None
+    area_id: Id | None = None
+
+
+# ---------------------------------------------------------------- units
+
+
+class Unit(_Record):
+    code: str
+    name: str
+    kind: UnitKind | None = None
+    parent_id: RefId = None
+    street_id: RefId = None
+    responsibilities: str = ""
+
+
+class UnitCreate(_In):
+    code: Code
+    name: Name
+    kind: UnitKind
+    parent_id: Id | None = None
+    street_id: Id | None = Field(
+        default=None, description="For street committees and street offices."
+    )
+    responsibilities: Text = ""
+
+
+class UnitUpdate(_In):
+    code: Code | None = None
+    name: Name | None = None
+    kind: UnitKind | None = None
+    parent_id: Id | None = None
+    street_id: Id | None = None
+    responsibilities: Text | None = None
+
+
+class UnitQuery(ActiveListQuery):
+    kind: UnitKind | None = None
+    parent_id: Id | None = None
+    street_id: Id | None = None
+
+
+# ---------------------------------------------------------------- deputies
+
+
+class DeputyContact(BaseModel):
+    """Private: shown only to roles that need it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: Annotated[str, Field(max_length=50)] = ""
+    email: Annotated[str, Field(max_length=200)] = ""
+    workplace: Annotated[str, Field(max_length=200)] = ""
+    workplace_address: Text = ""
+
+
+class Deputy(_Record):
+    code: str
+    name: str
+    gender: str = ""
+    level: DeputyLevel | None = None
+    term: str = ""
+    term_start: IsoDate = None
+    term_end: IsoDate = None
+    street_id: RefId = None
+    station_id: RefId = None
+    profession: str = ""
+    expertise: list[str] = []
+    contact_community_ids: list[int] = []
+    biography: str = ""
+    contact: DeputyContact | None = Field(
+        default=None,
+        description=(
+            "Private contact; present only for admin, the standing committee office and "
+            "the deputy's own street committee."
+        ),
+    )
+
+
+class DeputyCreate(_In):
+    code: Code
+    name: Name
+    gender: Gender
+    level: DeputyLevel
+    term: Annotated[str, Field(max_length=50)] = ""
+    term_start: date | None = None
+    term_end: date | None = None
+    street_id: Id
+    station_id: Id | None = None
+    profession: Annotated[str, Field(max_length=200)] = ""
+    expertise: list[Annotated[str, Field(min_length=1, max_length=50)]] = []
+    contact_community_ids: list[Id] = []
+    biography: Annotated[str, Field(max_length=5000)] = ""
+    contact: DeputyContact | None = None
+
+
+class DeputyUpdate(_In):
+    code: Code | None = None
+    name: Name | None = None
+    gender: Gender | None = None
+    level: DeputyLevel | None = None
+    term: Annotated[str, Field(max_length=50)] | None = None
+    term_start: date | None = None
+    term_end: date | None = None
+    street_id: Id | None = None
+    station_id: Id | None = None
+    profession: Annotated[str, Field(max_length=200)] | None = None
+    expertise: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = None
+    contact_community_ids: list[Id] | None = None
+    biography: Annotated[str, Field(max_length=5000)] | None = None
+    contact: DeputyContact | None = None
+
+
+class DeputyQuery(ActiveListQuery):
+    level: DeputyLevel | None = None
+    street_id: Id | None = None
+    station_id: Id | None = None
+    expertise: str | None = Field(default=None, max_length=50, description="An expertise tag.")
+    query: str | None = Field(
+        default=None, max_length=200, description="Substring of name or code."
+    )
+
+
+class DeputyProfile(_Out):
+    """What anyone may see of a deputy."""
+
+    id: int
+    code: str
+    name: str
+    gender: str = ""
+    level: DeputyLevel | None = None
+    term: str = ""
+    street_id: RefId = None
+    street_name: str = ""
+    station_id: RefId = None
+    station_name: str = ""
+    profession: str = ""
+    expertise: list[str] = []
+    contact_community_ids: list[int] = []
+    biography: str = ""
+    active: bool = True
+
+
+# ---------------------------------------------------------------- positions
+
+
+class Position(_Out):
+    id: int
+    role: PositionRole | None = None
+    unit_id: RefId = Field(default=None, description="The street committee, for street roles.")
+    station_id: RefId = Field(default=None, description="The station, for station roles.")
+    deputy_id: RefId = None
+    holder_name: str = ""
+    holder_title: str = ""
+    started_on: IsoDate = None
+    ended_on: IsoDate = None
+    end_reason: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class PositionCreate(_In):
+    role: PositionRole
+    unit_id: Id | None = None
+    station_id: Id | None = None
+    deputy_id: Id | None = None
+    holder_name: Annotated[str, Field(max_length=100)] = ""
+    holder_title: Annotated[str, Field(max_length=200)] = ""
+    started_on: date | None = None
+
+
+class PositionUpdate(_In):
+    deputy_id: Id | None = None
+    holder_name: Annotated[str, Field(max_length=100)] | None = None
+    holder_title: Annotated[str, Field(max_length=200)] | None = None
+    started_on: date | None = None
+
+
+class PositionQuery(ListQuery):
+    include_ended: bool = False
+    role: PositionRole | None = None
+    unit_id: Id | None = None
+    station_id: Id | None = None
+    deputy_id: Id | None = None
+    street_id: Id | None = Field(default=None, description="Positions in this street.")
+
+
+class Vacate(_In):
+    ended_on: date | None = Field(default=None, description="Today (Asia/Shanghai) when absent.")
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+# ---------------------------------------------------------------- budgets
+
+Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+class BudgetLine(_Record):
+    unit_id: RefId = None
+    year: int
+    kind: BudgetLineKind | None = None
+    amount_yuan: int
+    note: str = ""
+
+
+class BudgetLineCreate(_In):
+    unit_id: Id
+    year: Year
+    kind: BudgetLineKind
+    amount_yuan: Annotated[int, Field(ge=0)]
+    note: Text = ""
+
+
+class BudgetLineUpdate(_In):
+    kind: BudgetLineKind | None = None
+    amount_yuan: Annotated[int, Field(ge=0)] | None = None
+    note: Text | None = None
+
+
+class BudgetLineQuery(ActiveListQuery):
+    unit_id: Id | None = None
+    year: Year | None = None
+
+
+class StreetBudgetCheck(_Out):
+    unit_id: int
+    unit_name: str
+    year: int
+    personnel_yuan: int
+    operations_yuan: int
+    total_yuan: int
+    minimum_yuan: int
+    meets_minimum: bool
+    shortfall_yuan: int
+
+
+class BudgetChecks(_Out):
+    checks: list[StreetBudgetCheck]
+
+
+# ---------------------------------------------------------------- common
+
+
+class Deactivate(_In):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class StationDeputy(_Out):
+    deputy: DeputyProfile
+    is_station_head: bool = False
+
+
+class FindStationResult(_Out):
+    community: Community
+    station: Station
+    venue: Venue | None = None
+    street: Street | None = None
+    deputies: list[StationDeputy] = Field(
+        default=[],
+        description="The station's deputies, national first, then provincial, city, district.",
+    )
+    contact_deputies: list[DeputyProfile] = Field(
+        default=[], description="Deputies who are the fixed contact for this community."
+    )
+
+
+class RosterImportResult(_Out):
+    created: int
+    updated: int
+
+
+class DemoAccountOut(BaseModel):
+    account: str
+    role: str
+    name: str
+    street_id: int | None = None
+
+
+class DevTokenRequest(_In):
+    account: str = Field(description="A demo account name from GET /api/v1/dev/accounts.")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    role: str
+    street_id: int | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    registry: str | None = None
+
+
+class _Page(_Out):
+    next_page_token: str | None = Field(
+        default=None, description="Pass as `page_token` for the next page; null on the last page."
+    )
+    total_size: int = 0
+
+
+def page_model(item: type[BaseModel], name: str) -> type[_Page]:
+    """A named page schema (e.g. `StreetPage`) with `items` of `item`."""
+    from pydantic import create_model
+
+    model: type[_Page] = create_model(name, __base__=_Page, items=(list[item], ...))  # type: ignore[valid-type,call-overload]
+    return model
