@@ -1,0 +1,283 @@
+{{/*
+Every object of one service. Context: root, name, svc (merged values).
+The umbrella chart calls this once per enabled entry of `services:`.
+*/}}
+{{- define "liaison-service.all" -}}
+{{- $root := .root -}}
+{{- $name := .name -}}
+{{- $svc := .svc -}}
+{{- $base := dict "root" $root "name" $name "svc" $svc -}}
+{{- $ports := $root.Values.ports -}}
+{{- $serviceName := include "liaison-service.serviceName" $base -}}
+
+{{- $api := merge (dict
+  "process" "api"
+  "proc" $svc.api
+  "module" (printf "%s.api" $name)
+  "ports" (list (dict "name" "grpc" "containerPort" $ports.grpc) (dict "name" "metrics" "containerPort" $ports.metrics))
+  "probes" (include "liaison-service.grpcProbes" $root)
+  "envFrom" $serviceName
+  "serviceAccount" $serviceName) $base -}}
+{{- $worker := merge (dict
+  "process" "worker"
+  "proc" $svc.worker
+  "module" (printf "%s.worker" $name)
+  "ports" (list (dict "name" "metrics" "containerPort" $ports.metrics))
+  "probes" (include "liaison-service.httpProbes" (dict "port" "metrics"))
+  "envFrom" $serviceName
+  "serviceAccount" $serviceName) $base -}}
+{{- $migrate := merge (dict
+  "process" "migrate"
+  "proc" $svc.migrate
+  "module" (printf "%s.migrate" $name)
+  "ports" (list)
+  "probes" ""
+  "envFrom" ""
+  "serviceAccount" "") $base -}}
+
+{{- range $caller := $svc.callers }}
+{{- if not (hasKey $root.Values.services $caller) }}
+{{- fail (printf "services.%s.callers: %q is not a service in `services:`" $name $caller) }}
+{{- end }}
+{{- end }}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $serviceName }}
+  labels:
+    {{- include "liaison-service.labels" $base | nindent 4 }}
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ $serviceName }}
+  labels:
+    {{- include "liaison-service.labels" $base | nindent 4 }}
+data:
+  {{- include "liaison-service.settings" $base | nindent 2 }}
+---
+{{ include "liaison-service.deployment" $api }}
+---
+{{ include "liaison-service.deployment" $worker }}
+---
+# gRPC: what the gateway and the other services call.
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "liaison-service.fullname" $api }}
+  labels:
+    {{- include "liaison-service.labels" $api | nindent 4 }}
+spec:
+  type: ClusterIP
+  selector:
+    {{- include "liaison-service.selectorLabels" $api | nindent 4 }}
+  ports:
+    - name: grpc
+      port: {{ $ports.grpc }}
+      targetPort: grpc
+      protocol: TCP
+      appProtocol: grpc
+---
+# Metrics of both processes, for the ServiceMonitor.
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ printf "%s-metrics" $serviceName }}
+  labels:
+    {{- include "liaison-service.labels" (merge (dict "process" "metrics") $base) | nindent 4 }}
+spec:
+  type: ClusterIP
+  selector:
+    {{- include "liaison-service.selectorLabels" $base | nindent 4 }}
+  ports:
+    - name: metrics
+      port: {{ $ports.metrics }}
+      targetPort: metrics
+      protocol: TCP
+---
+{{ include "liaison-service.migrationJob" $migrate }}
+{{- range $process := list $api $worker }}
+{{- with include "liaison-service.hpa" $process | trim }}
+---
+{{ . }}
+{{- end }}
+{{- with include "liaison-service.pdb" $process | trim }}
+---
+{{ . }}
+{{- end }}
+{{- end }}
+{{- if $root.Values.networkPolicy.enabled }}
+---
+{{ include "liaison-service.apiNetworkPolicy" $api }}
+---
+{{ include "liaison-service.metricsOnlyNetworkPolicy" $worker }}
+{{- end }}
+{{- if include "liaison-service.serviceMonitorEnabled" $root }}
+---
+{{ include "liaison-service.serviceMonitor" (merge (dict "process" "metrics" "port" "metrics") $base) }}
+{{- end }}
+{{- end -}}
+
+{{/* Native gRPC probes against grpc.health.v1 on the api's port. */}}
+{{- define "liaison-service.grpcProbes" -}}
+startupProbe:
+  grpc:
+    port: {{ .Values.ports.grpc }}
+  periodSeconds: 2
+  failureThreshold: 30
+livenessProbe:
+  grpc:
+    port: {{ .Values.ports.grpc }}
+  periodSeconds: 10
+  timeoutSeconds: 2
+  failureThreshold: 3
+readinessProbe:
+  grpc:
+    port: {{ .Values.ports.grpc }}
+  periodSeconds: 5
+  timeoutSeconds: 2
+  failureThreshold: 2
+{{- end -}}
+
+{{/* /healthz (alive) and /readyz (ready for work) on a named HTTP port. */}}
+{{- define "liaison-service.httpProbes" -}}
+startupProbe:
+  httpGet:
+    path: /healthz
+    port: {{ .port }}
+  periodSeconds: 2
+  failureThreshold: 30
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: {{ .port }}
+  periodSeconds: 10
+  timeoutSeconds: 2
+  failureThreshold: 3
+readinessProbe:
+  httpGet:
+    path: /readyz
+    port: {{ .port }}
+  periodSeconds: 5
+  timeoutSeconds: 2
+  failureThreshold: 2
+{{- end -}}
+
+{{/*
+The Alembic upgrade, once per install or upgrade, before the new pods start,
+so replicas never race on the schema. As a hook it runs before the release's
+ConfigMap and ServiceAccount exist: settings are inline and the pod uses the
+namespace's default ServiceAccount without a token. With the in-chart dev
+database (which a pre-install hook would wait for forever) it is an ordinary
+Job, named per revision.
+*/}}
+{{- define "liaison-service.migrationJob" -}}
+{{- $hook := .root.Values.migrations.hook -}}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "liaison-service.fullname" . }}{{ if not $hook }}-{{ .root.Release.Revision }}{{ end }}
+  labels:
+    {{- include "liaison-service.labels" . | nindent 4 }}
+  {{- if $hook }}
+  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+    helm.sh/hook-weight: {{ .root.Values.migrations.hookWeight | quote }}
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+  {{- end }}
+spec:
+  backoffLimit: {{ .proc.backoffLimit }}
+  activeDeadlineSeconds: {{ .proc.activeDeadlineSeconds }}
+  template:
+    {{- include "liaison-service.podTemplate" . | nindent 4 }}
+{{- end -}}
+
+{{/* Peers allowed to scrape metrics (values networkPolicy.metricsFrom). */}}
+{{- define "liaison-service.metricsIngressRule" -}}
+- from:
+    {{- toYaml .root.Values.networkPolicy.metricsFrom | nindent 4 }}
+  ports:
+    - port: {{ .root.Values.ports.metrics }}
+      protocol: TCP
+{{- end -}}
+
+{{/* The api admits gRPC from the gateway and the service's callers only (disabled callers have no pods). */}}
+{{- define "liaison-service.apiNetworkPolicy" -}}
+{{- $root := .root -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "liaison-service.fullname" . }}
+  labels:
+    {{- include "liaison-service.labels" . | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "liaison-service.selectorLabels" . | nindent 6 }}
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        {{- $enabled := include "liaison-service.enabledServices" $root | fromJsonArray }}
+        {{- range $caller := prepend (.svc.callers | default list) "gateway" | uniq }}
+        {{- if or (eq $caller "gateway") (has $caller $enabled) }}
+        - podSelector:
+            matchLabels:
+              {{- include "liaison-service.selectorLabels" (dict "root" $root "name" $caller) | nindent 14 }}
+        {{- end }}
+        {{- end }}
+      ports:
+        - port: {{ $root.Values.ports.grpc }}
+          protocol: TCP
+    {{- include "liaison-service.metricsIngressRule" . | nindent 4 }}
+{{- end -}}
+
+{{/* The worker serves nothing but metrics and probes (kubelet probes are not subject to policies). */}}
+{{- define "liaison-service.metricsOnlyNetworkPolicy" -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "liaison-service.fullname" . }}
+  labels:
+    {{- include "liaison-service.labels" . | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "liaison-service.selectorLabels" . | nindent 6 }}
+  policyTypes: [Ingress]
+  ingress:
+    {{- include "liaison-service.metricsIngressRule" . | nindent 4 }}
+{{- end -}}
+
+{{/*
+A ServiceMonitor for the metrics Service labelled component=.process. Targets
+get `liaison_service` (registry, ..., gateway) and `liaison_process` (api,
+worker, gateway): the alert rules in files/alerts.yaml group by them.
+*/}}
+{{- define "liaison-service.serviceMonitor" -}}
+{{- $root := .root -}}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "liaison-service.fullname" . }}
+  labels:
+    {{- include "liaison-service.labels" . | nindent 4 }}
+    {{- with $root.Values.monitoring.serviceMonitor.labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "liaison-service.selectorLabels" . | nindent 6 }}
+  endpoints:
+    - port: {{ .port }}
+      path: /metrics
+      interval: {{ $root.Values.monitoring.serviceMonitor.interval }}
+      scrapeTimeout: {{ $root.Values.monitoring.serviceMonitor.scrapeTimeout }}
+      relabelings:
+        - sourceLabels: [__meta_kubernetes_service_label_app_kubernetes_io_name]
+          targetLabel: liaison_service
+        - sourceLabels: [__meta_kubernetes_pod_label_app_kubernetes_io_component]
+          targetLabel: liaison_process
+{{- end -}}
