@@ -1,0 +1,183 @@
+"""The registry's rules: plain Python, no I/O, tested without a database."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from kit.errors import FieldViolation
+
+DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
+
+# Deputies of every level, most senior first (the order a station lists them).
+LEVELS = ("national", "provincial", "city", "district")
+
+UNIT_KINDS = (
+    "standing_committee",
+    "working_body",
+    "standing_committee_office",
+    "street_committee",
+    "street_office",
+    "government_office",
+    "department",
+)
+STREET_UNIT_KINDS = frozenset({"street_committee", "street_office"})
+
+STREET_ROLES = frozenset(
+    {
+        "street_director",
+        "street_full_time_deputy_director",
+        "street_committee_member",
+        "street_paid_staff",
+    }
+)
+STATION_ROLES = frozenset({"station_head", "station_deputy_head"})
+ROLES = tuple(sorted(STREET_ROLES | STATION_ROLES))
+# Roles that one person holds at a time in a unit or station.
+SINGLE_HOLDER_ROLES = frozenset(
+    {"street_director", "street_full_time_deputy_director", "station_head"}
+)
+# A station has one or two deputy heads (副站长).
+MAX_STATION_DEPUTY_HEADS = 2
+MAX_STATIONS_PER_AREA = 3
+
+BUDGET_KINDS = ("personnel", "operations")
+GENDERS = ("男", "女")
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def today() -> date:
+    """Today in the district (calendar rules are computed in Asia/Shanghai)."""
+    return datetime.now(DISTRICT_TZ).date()
+
+
+class Violations:
+    """Collects every problem of a request, so one answer names them all."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldViolation] = []
+
+    def add(self, field: str, description: str) -> None:
+        self.items.append(FieldViolation(field, description))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def require(self, field: str, value: object) -> None:
+        if value is None or (isinstance(value, str) and not value.strip()) or value == 0:
+            self.add(field, "is required")
+
+    def code(self, field: str, value: str) -> None:
+        if not value:
+            self.add(field, "is required")
+        elif not CODE_RE.match(value):
+            self.add(
+                field,
+                f"{value!r} is not a valid code: use 1-64 letters, digits, '.', '_' or '-'",
+            )
+
+    def one_of(self, field: str, value: str, allowed: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        if value not in allowed:
+            shown = value or "(empty)"
+            self.add(field, f"{shown} is not one of: {', '.join(allowed)}")
+
+    def iso_date(self, field: str, value: str, *, required: bool = False) -> date | None:
+        if not value:
+            if required:
+                self.add(field, "is required")
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.add(field, f"{value!r} is not a date (YYYY-MM-DD)")
+            return None
+
+
+def check_term(v: Violations, start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        v.add("term_end", f"{end.isoformat()} is before term_start {start.isoformat()}")
+
+
+def check_contact(v: Violations, phone: str, email: str) -> None:
+    if phone and not PHONE_RE.match(phone.replace(" ", "")):
+        v.add("contact.phone", f"{phone!r} is not a mainland mobile or landline number")
+    if email and not EMAIL_RE.match(email):
+        v.add("contact.email", f"{email!r} is not an email address")
+
+
+def normalise_tags(tags: Iterable[str]) -> list[str]:
+    """Trimmed, de-duplicated, in the order given."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        tag = tag.strip()
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+def level_rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
+@dataclass(frozen=True)
+class BudgetCheck:
+    personnel: int
+    operations: int
+    minimum: int
+
+    @property
+    def total(self) -> int:
+        return self.personnel + self.operations
+
+    @property
+    def meets_minimum(self) -> bool:
+        return self.total >= self.minimum
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.minimum - self.total)
+
+
+@dataclass(frozen=True)
+class CommunityTerms:
+    """What names a community in an address: its name and its keywords."""
+
+    community_id: int
+    name: str
+    keywords: tuple[str, ...]
+
+
+def _name_variants(name: str) -> list[str]:
+    # "林和东社区" is often written "林和东" in an address.
+    variants = [name]
+    for suffix in ("社区居委会", "居委会", "社区"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            variants.append(name[: -len(suffix)])
+    return variants
+
+
+def match_community(address: str, communities: Iterable[CommunityTerms]) -> list[int]:
+    """Communities an address names, best first.
+
+    The longest term found wins (a community's full name beats a road that
+    two communities share); equally long matches are all returned, and the
+    caller says the address is ambiguous.
+    """
+    address = re.sub(r"\s+", "", address)
+    best: dict[int, int] = {}
+    for community in communities:
+        terms = _name_variants(community.name) + list(community.keywords)
+        lengths = [len(t) for t in terms if t and t in address]
+        if lengths:
+            best[community.community_id] = max(lengths)
+    if not best:
+        return []
+    top = max(best.values())
+    return sorted(cid for cid, length in best.items() if length == top)
