@@ -272,8 +272,8 @@ def _cell_text(value: Any) -> str:
         if value.time() == dt.time(0):
             return value.date().isoformat()
         return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time | int):
-        return str(value) if isinstance(value, int) else value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
     return str(value).strip()
 
 
@@ -284,15 +284,14 @@ def _to_date(value: Any) -> dt.date:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         text = _cell_text(value)
+        # 20240115 typed as a number is read as text below; any other number
+        # is a date cell that lost its format: an Excel serial day number.
         if not _DATE_COMPACT.fullmatch(text):
-            # A date cell that lost its date format: an Excel serial day number.
-            if not 1 <= value < 2958466:
-                raise ValueError(f"'{text}' is not a date; write it as YYYY-MM-DD")
-            converted = from_excel(value)
-            if isinstance(converted, dt.datetime):
-                return converted.date()
+            if 1 <= value < 2958466:
+                converted = from_excel(value)
+                if isinstance(converted, dt.datetime):
+                    return converted.date()
             raise ValueError(f"'{text}' is not a date; write it as YYYY-MM-DD")
-        value = text
     text = _cell_text(value)
     match = _DATE.fullmatch(text) or _DATE_COMPACT.fullmatch(text)
     if not match:
@@ -556,9 +555,7 @@ def _out_value(column: Column, value: Any, fmt: str) -> Any:
     if column.type == "list":
         return "、".join(str(v) for v in value) if not isinstance(value, str) else value
     if column.type == "date":
-        day = _to_date(value) if not isinstance(value, dt.date) else value
-        if isinstance(day, dt.datetime):
-            day = day.date()
+        day = _to_date(value)
         return day if fmt == "xlsx" else day.isoformat()
     if column.type == "level":
         return LEVELS.get(_LEVEL_WORDS.get(_norm(str(value)), ""), str(value))
