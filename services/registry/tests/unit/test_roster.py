@@ -655,3 +655,19 @@ def test_column_spellings_never_clash_within_a_kind() -> None:
     for kind in KINDS:
         spellings = [_header_key(s) for c in COLUMNS[kind] for s in {c.header, c.key, *c.aliases}]
         assert len(spellings) == len(set(spellings)), kind
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        (20240115, dt.date(2024, 1, 15)),
+        (45306.0, dt.date(2024, 1, 15)),
+        ("2024/1/15", dt.date(2024, 1, 15)),
+    ],
+)
+def test_xlsx_date_cells_typed_as_numbers_or_text(cell: Any, expected: dt.date) -> None:
+    content = xlsx_bytes(
+        [["岗位", "街道", "姓名", "任职开始"], ["工委委员", "linhe", "张伟", cell]]
+    )
+    [parsed] = parse_roster("positions", "xlsx", content)
+    assert parsed.values["started_on"] == expected
