@@ -9,6 +9,8 @@ The umbrella chart calls this once per enabled entry of `services:`.
 {{- $base := dict "root" $root "name" $name "svc" $svc -}}
 {{- $ports := $root.Values.ports -}}
 {{- $serviceName := include "liaison-service.serviceName" $base -}}
+{{- /* Objects both processes share are labelled component=service. */ -}}
+{{- $shared := merge (dict "process" "service") $base -}}
 
 {{- $api := merge (dict
   "process" "api"
@@ -46,7 +48,7 @@ kind: ServiceAccount
 metadata:
   name: {{ $serviceName }}
   labels:
-    {{- include "liaison-service.labels" $base | nindent 4 }}
+    {{- include "liaison-service.labels" $shared | nindent 4 }}
 automountServiceAccountToken: false
 ---
 apiVersion: v1
@@ -54,7 +56,7 @@ kind: ConfigMap
 metadata:
   name: {{ $serviceName }}
   labels:
-    {{- include "liaison-service.labels" $base | nindent 4 }}
+    {{- include "liaison-service.labels" $shared | nindent 4 }}
 data:
   {{- include "liaison-service.settings" $base | nindent 2 }}
 ---

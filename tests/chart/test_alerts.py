@@ -1,0 +1,75 @@
+"""The alert rules: valid for Prometheus (`promtool check rules`), behaving
+as intended (`promtool test rules` on alerts_test.yaml), every alert tested."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from chart_support import CHART
+
+pytestmark = pytest.mark.chart
+
+RULES = CHART / "files" / "alerts.yaml"
+RULE_TESTS = Path(__file__).resolve().parent / "alerts_test.yaml"
+PROMTOOL = shutil.which("promtool")
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None,
+    reason="promtool not installed (Debian/Ubuntu: apt-get install -y prometheus)",
+)
+
+
+def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL is not None
+    return subprocess.run(
+        [PROMTOOL, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@needs_promtool
+def test_rules_are_valid() -> None:
+    result = _promtool("check", "rules", str(RULES))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_promtool
+def test_rules_pass_their_unit_tests() -> None:
+    result = _promtool("test", "rules", str(RULE_TESTS))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_has_a_unit_test_that_fires_it() -> None:
+    alerts = {
+        rule["alert"]
+        for group in yaml.safe_load(RULES.read_text())["groups"]
+        for rule in group["rules"]
+    }
+    fired = {
+        case["alertname"]
+        for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
+        for case in test.get("alert_rule_test", [])
+        if case["exp_alerts"]
+    }
+    assert alerts == fired
+
+
+def test_the_alerts_named_in_the_architecture_exist() -> None:
+    expressions = " ".join(
+        rule["expr"]
+        for group in yaml.safe_load(RULES.read_text())["groups"]
+        for rule in group["rules"]
+    )
+    for metric in (
+        "up{",
+        'grpc_server_handled_total{grpc_code!="OK"}',
+        "liaison_outbox_backlog",
+        "liaison_outbox_oldest_age_seconds",
+        "increase(liaison_events_dead_lettered_total[15m])",
+        "liaison_consumer_lag_messages",
+        "liaison_referral_letters_overdue",
+        'liaison_http_requests_total{status=~"5.."}',
+    ):
+        assert metric in expressions, metric

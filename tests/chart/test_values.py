@@ -1,0 +1,144 @@
+"""values.schema.json and the template checks catch wrong values with a
+message naming the key; adding a service is one entry in `services:`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import helm_python as helm
+import pytest
+from chart_support import CHART, LIBRARY, Manifest, find
+
+pytestmark = pytest.mark.chart
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        # an unknown key in a service entry
+        ({"services": {"registry": {"apii": {"replicas": 2}}}}, "apii"),
+        # a wrong type
+        (
+            {"services": {"registry": {"api": {"replicas": "two"}}}},
+            "/services/registry/api/replicas",
+        ),
+        ({"services": {"registry": {"enabled": "yes"}}}, "/services/registry/enabled"),
+        ({"gateway": {"autoscaling": {"maxReplicas": -1}}}, "/gateway/autoscaling/maxReplicas"),
+        # a service name that cannot become LIAISON_<SVC>_DATABASE_URL
+        ({"services": {"Public-Records": {}}}, "Public-Records"),
+        # a typo at the top level and in the defaults of the generic chart
+        ({"monitorng": {}}, "monitorng"),
+        ({"liaison-service": {"serviceDefaults": {"api": {"replica": 1}}}}, "replica"),
+        ({"liaison-service": {"serviceDefaults": {"worker": {"pdb": {"enabled": 1}}}}}, "enabled"),
+    ],
+)
+def test_wrong_values_fail_naming_the_key(
+    chart: helm.Chart, values: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(helm.HelmError) as failure:
+        chart.render(values=values, name="liaison")
+    assert named in str(failure.value)
+
+
+def test_unknown_caller_fails_naming_it(chart: helm.Chart) -> None:
+    with pytest.raises(helm.HelmError, match='services.registry.callers: "refferal"'):
+        chart.render(values={"services": {"registry": {"callers": ["refferal"]}}}, name="liaison")
+
+
+def test_dev_database_with_a_migration_hook_fails(chart: helm.Chart) -> None:
+    with pytest.raises(helm.HelmError, match="migrations.hook=false"):
+        chart.render(values={"dev": {"postgresql": {"enabled": True}}}, name="liaison")
+
+
+def _names(manifests: list[Manifest], kind: str) -> set[str]:
+    return {m["metadata"]["name"] for m in manifests if m["kind"] == kind}
+
+
+def test_adding_a_service_is_one_entry(
+    render: Callable[[dict[str, Any] | None], list[Manifest]],
+) -> None:
+    before = render(None)
+    after = render(
+        {
+            "services": {"archive": {"callers": ["registry"]}},
+            "monitoring": {"serviceMonitor": {"enabled": True}},
+        }
+    )
+    added = {(m["kind"], m["metadata"]["name"]) for m in after} - {
+        (m["kind"], m["metadata"]["name"]) for m in before
+    }
+    assert added >= {
+        ("ServiceAccount", "liaison-archive"),
+        ("ConfigMap", "liaison-archive"),
+        ("Deployment", "liaison-archive-api"),
+        ("Deployment", "liaison-archive-worker"),
+        ("Service", "liaison-archive-api"),
+        ("Service", "liaison-archive-metrics"),
+        ("Job", "liaison-archive-migrate"),
+        ("HorizontalPodAutoscaler", "liaison-archive-api"),
+        ("HorizontalPodAutoscaler", "liaison-archive-worker"),
+        ("PodDisruptionBudget", "liaison-archive-api"),
+        ("PodDisruptionBudget", "liaison-archive-worker"),
+        ("NetworkPolicy", "liaison-archive-api"),
+        ("NetworkPolicy", "liaison-archive-worker"),
+        ("ServiceMonitor", "liaison-archive-metrics"),
+    }
+    # The others learn where to call it.
+    gateway_settings = find(after, "ConfigMap", "liaison-gateway")
+    assert gateway_settings["data"]["LIAISON_ARCHIVE_GRPC_TARGET"] == "liaison-archive-api:50051"
+    api = find(after, "Deployment", "liaison-archive-api")
+    container = api["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["archive.api"]
+    assert container["image"] == "ghcr.io/deputy-liaison/liaison-archive:0.1.0"
+
+
+def test_a_disabled_service_renders_nothing(
+    render: Callable[[dict[str, Any] | None], list[Manifest]],
+) -> None:
+    manifests = render({"services": {"registry": {"enabled": False}}})
+    assert not [
+        m
+        for m in manifests
+        if m["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "registry"
+    ]
+
+
+def test_a_false_override_beats_a_true_default(
+    render: Callable[[dict[str, Any] | None], list[Manifest]],
+) -> None:
+    manifests = render(
+        {"services": {"registry": {"api": {"autoscaling": {"enabled": False}, "replicas": 3}}}}
+    )
+    assert "liaison-registry-api" not in _names(manifests, "HorizontalPodAutoscaler")
+    api = find(manifests, "Deployment", "liaison-registry-api")
+    assert api["spec"]["replicas"] == 3
+
+
+def test_skaffold_style_image_reference(
+    render: Callable[[dict[str, Any] | None], list[Manifest]],
+) -> None:
+    digest = "sha256:" + "ab" * 32
+    image = {"repository": "localhost:5000/liaison-registry", "tag": f"3f2c1d0@{digest}"}
+    manifests = render({"services": {"registry": {"image": image}}})
+    api = find(manifests, "Deployment", "liaison-registry-api")
+    (container,) = api["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == f"localhost:5000/liaison-registry:3f2c1d0@{digest}"
+    assert api["metadata"]["labels"]["app.kubernetes.io/version"] == "3f2c1d0"
+
+
+def test_both_schemas_describe_a_service_alike() -> None:
+    # The umbrella checks `services:` entries, the generic chart its
+    # serviceDefaults: one shape, kept in two files, so they must not drift.
+    umbrella = json.loads((CHART / "values.schema.json").read_text())
+    library = json.loads((LIBRARY / "values.schema.json").read_text())
+    for definition in library["$defs"]:
+        assert umbrella["$defs"][definition] == library["$defs"][definition], definition
+
+
+def test_every_default_service_key_is_in_the_schema(chart: helm.Chart) -> None:
+    library = json.loads((LIBRARY / "values.schema.json").read_text())
+    with helm.Chart.load(LIBRARY) as library_chart:
+        defaults = library_chart.values["serviceDefaults"]
+    assert set(defaults) == set(library["$defs"]["service"]["properties"])
