@@ -257,9 +257,10 @@ class Loader:
         """Create, or update the record with the same natural key; True if created."""
         if kind is POSITION:
             return self._upsert_position(uow, message)  # type: ignore[arg-type]
-        query = select(kind.model).where(
-            *(getattr(kind.model, k) == getattr(message, k) for k in kind.natural_key)
-        )
+        key = {k: getattr(message, k) for k in kind.natural_key}
+        if kind is BUDGET_LINE:  # the message holds the enum number, the table its name
+            key["kind"] = BUDGET_KIND.to_name.get(key["kind"], "")
+        query = select(kind.model).where(*(getattr(kind.model, k) == v for k, v in key.items()))
         if kind.has_active:
             query = query.where(kind.model.active.is_(True))
         existing = uow.session.scalars(query).first()

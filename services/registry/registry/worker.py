@@ -12,36 +12,16 @@ patch()
 import logging  # noqa: E402
 
 from nameko.timer import timer  # noqa: E402
-from sqlalchemy import select  # noqa: E402
 
 from kit.settings import Settings  # noqa: E402
 from kit.worker import PlatformWorker, process_database, run  # noqa: E402
-from registry import domain, models  # noqa: E402
 from registry.migrate import MIGRATIONS  # noqa: E402
-from registry.records import DEPUTY  # noqa: E402
 from registry.service import Registry  # noqa: E402
+from registry.terms import end_finished_terms  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 TERM_SWEEP_SECONDS = 6 * 3600
-
-
-def end_finished_terms(registry: Registry) -> int:
-    """Deactivate active deputies whose term ended before today; how many."""
-    today = domain.today()
-    with registry.db.read() as session:
-        ids = list(
-            session.scalars(
-                select(models.Deputy.id).where(
-                    models.Deputy.active.is_(True),
-                    models.Deputy.term_end.is_not(None),
-                    models.Deputy.term_end < today,
-                )
-            )
-        )
-    for deputy_id in ids:
-        registry.deactivate(DEPUTY, deputy_id, "term of office ended")
-    return len(ids)
 
 
 class RegistryWorker(PlatformWorker):
