@@ -1,6 +1,7 @@
 # The project's verbs. `make help` lists them.
 SHELL := /bin/bash
-UV ?= uv
+# uv from PATH, else the one pip installs beside python3 (make install does that).
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PY := $(UV) run --frozen
 PROTO_SRC := protos
 PROTO_OUT := protos/gen/python
@@ -13,7 +14,8 @@ help: ## List the make targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: install
-install: ## Install every dependency from uv.lock into .venv
+install: ## Install every dependency from uv.lock into .venv (installs uv when missing)
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet 'uv==0.13.8'
 	$(UV) sync --frozen
 
 .PHONY: protos
@@ -37,11 +39,13 @@ lint: ## ruff and mypy on the project's own code
 	$(PY) mypy services/kit/kit services/registry/registry gateway/gateway
 
 .PHONY: up
-up: ## Bring the whole platform up locally with demo data (Ctrl-C stops it)
+up: install ## Bring the whole platform up locally with demo data (Ctrl-C stops it)
+	bash scripts/services.sh rabbitmq
 	$(PY) python -m kit.devrun
 
 .PHONY: test
-test: ## Run every test: unit, service (PostgreSQL, RabbitMQ), end to end, chart
+test: install ## Run every test: unit, service (PostgreSQL, RabbitMQ), end to end, chart
+	bash scripts/services.sh postgres rabbitmq
 	$(PY) pytest services gateway tests
 
 .PHONY: chart
@@ -49,7 +53,7 @@ chart: ## Lint, render and validate the Helm charts; check the alert rules
 	$(PY) pytest tests/chart -q
 
 .PHONY: bench
-bench: ## Benchmarks that print figures (gateway reads, event latency)
+bench: install ## Benchmarks that print figures (gateway reads, event latency)
 	$(PY) python bench/run.py
 
 .PHONY: clean

@@ -13,6 +13,10 @@ import os
 def patch() -> None:
     # psycopg's C wait function would block the whole eventlet hub.
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+    import warnings
+
+    # nameko 2 needs eventlet; its deprecation notice is known and says nothing new.
+    warnings.filterwarnings("ignore", message="\\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()

@@ -9,6 +9,7 @@ second concurrent run wait instead of racing.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def upgrade(db: Database, migrations_dir: Path, revision: str = "head") -> None:
 
 def is_current(db: Database, migrations_dir: Path) -> bool:
     """True when the database is at the newest revision (readiness)."""
+    # Checked every few seconds by health probes: keep Alembic's notes out of the log.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     script = ScriptDirectory.from_config(alembic_config(migrations_dir, db.url))
     try:
         with db.engine.connect() as conn:

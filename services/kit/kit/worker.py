@@ -56,11 +56,20 @@ class OutboxRelayLoop(DependencyProvider):
         self._running = False
 
     def start(self) -> None:
+        from eventlet.event import Event
+
         self._running = True
+        self._finished = Event()
         self.container.spawn_managed_thread(self._run)
 
     def stop(self) -> None:
+        # Let a pass in flight finish (and mark what the broker confirmed)
+        # rather than be killed halfway; what is not marked goes out again.
+        import eventlet
+
         self._running = False
+        with eventlet.Timeout(10, False):
+            self._finished.wait()
         self.relay.close()
 
     def kill(self) -> None:
@@ -70,6 +79,14 @@ class OutboxRelayLoop(DependencyProvider):
         return self.relay
 
     def _run(self) -> None:
+        import eventlet
+
+        try:
+            self._loop()
+        finally:
+            self._finished.send(None)
+
+    def _loop(self) -> None:
         import eventlet
 
         failures = 0
@@ -117,7 +134,7 @@ class OutboxRelayLoop(DependencyProvider):
                 except Exception:  # not declared yet
                     channel = conn.channel()
                     continue
-                metrics.CONSUMER_LAG.labels(service=self.settings.service, queue=name).set(depth)
+                metrics.liaison_consumer_lag_messages.labels(service=self.settings.service, queue=name).set(depth)
 
 
 class InboxProvider(DependencyProvider):
@@ -205,7 +222,12 @@ def run(service_cls: type, settings: Settings, migrations_dir: Path) -> None:
     runner = ServiceRunner(config)
     runner.add_service(service_cls)
 
+    stopping: list[int] = []
+
     def _stop(signum: int, _frame: Any) -> None:
+        if stopping:  # a second signal while stopping changes nothing
+            return
+        stopping.append(signum)
         log.info("worker stopping on signal %d", signum)
         import eventlet
 
