@@ -72,7 +72,7 @@ would be lost; this one can. Returns JSON.
 
 {{/* Image tag: the service's, else global.image.tag, else the chart's appVersion. */}}
 {{- define "liaison-service.imageTag" -}}
-{{- .svc.image.tag | default .root.Values.global.image.tag | default .root.Chart.AppVersion | toString -}}
+{{- .svc.image.tag | default .root.Values.global.image.tag | default .root.Chart.AppVersion | toString | trimSuffix "@" -}}
 {{- end -}}
 
 {{- define "liaison-service.image" -}}
