@@ -27,10 +27,9 @@ from urllib.parse import urlsplit, urlunsplit
 import kombu
 import psycopg
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
-
 from kit.db import Database
 from kit.outbox import event_exchange_name, platform_metadata
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
 POSTGRES_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -188,7 +187,9 @@ class Broker:
             self._channel = self._conn.channel()
         return self._channel
 
-    def forget_later(self, *, queues: tuple[str, ...] = (), exchanges: tuple[str, ...] = ()) -> None:
+    def forget_later(
+        self, *, queues: tuple[str, ...] = (), exchanges: tuple[str, ...] = ()
+    ) -> None:
         """Delete these (declared by the code under test) when the test ends."""
         self.queues.update(queues)
         self.exchanges.update(exchanges)

@@ -8,13 +8,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from liaison.registry.v1 import events_pb2, registry_pb2
-from prometheus_client import REGISTRY
-from sqlalchemy import select, text, update
-
 from kit.db import Database
 from kit.logging import correlation_scope
 from kit.outbox import OutboxRelay, outbox_events
+from liaison.registry.v1 import events_pb2, registry_pb2
+from prometheus_client import REGISTRY
+from sqlalchemy import select, text, update
 
 pytestmark = pytest.mark.postgres
 
@@ -227,8 +226,7 @@ def test_two_relays_share_the_outbox_and_publish_each_event_once(
     queue = broker.bind_events(db.service)
     ids = emit_events(db, [f"c{i}" for i in range(500)])
     relays = [
-        OutboxRelay(Database(database_url, db.service), amqp_uri, batch_size=50)
-        for _ in range(2)
+        OutboxRelay(Database(database_url, db.service), amqp_uri, batch_size=50) for _ in range(2)
     ]
     first, second = relays
     a_holds_rows = threading.Event()
@@ -289,9 +287,7 @@ def test_two_relays_share_the_outbox_and_publish_each_event_once(
 
 
 @pytest.mark.rabbitmq
-def test_relay_to_an_unreachable_broker_raises_and_loses_nothing(
-    db, broker, amqp_uri, free_port
-):
+def test_relay_to_an_unreachable_broker_raises_and_loses_nothing(db, broker, amqp_uri, free_port):
     queue = broker.bind_events(db.service)
     ids = emit_events(db, ["d1", "d2", "d3"])
     relay = OutboxRelay(db, f"amqp://guest:guest@127.0.0.1:{free_port()}/")
