@@ -1,0 +1,247 @@
+"""Fixtures of the registry's tests: throwaway PostgreSQL databases, a real
+gRPC server hosting the registry on a free port, and helpers to read the
+outbox and the error details of a failed call.
+
+PostgreSQL tests never skip: when the server cannot be reached they fail and
+say where they looked. Set LIAISON_TEST_POSTGRES_URL to point them elsewhere
+(default: postgresql://postgres@127.0.0.1:5432/postgres).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import psycopg
+import pytest
+from google.protobuf.message import Message
+from grpc_status import rpc_status
+from kit.db import Database
+from kit.errors import FieldViolation, violations_from_status
+from kit.grpc_server import build_server
+from kit.migrations import is_current, upgrade
+from kit.outbox import outbox_events
+from kit.settings import Settings
+from liaison.registry.v1 import registry_pb2 as pb
+from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from registry.api import RegistryServicer
+from registry.demo_data import District, build_district
+from registry.loading import Loader
+from registry.migrate import MIGRATIONS
+from registry.service import Registry
+
+ADMIN_URL = os.environ.get(
+    "LIAISON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RegistryService"].full_name
+
+
+# ---------------------------------------------------------------- databases
+
+
+def _admin_conninfo() -> str:
+    return make_url(ADMIN_URL).render_as_string(hide_password=False)
+
+
+def _admin_connect() -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(_admin_conninfo(), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        where = make_url(ADMIN_URL).render_as_string(hide_password=True)
+        pytest.fail(
+            f"PostgreSQL is not reachable at {where}: {exc}\n"
+            "These tests need a real PostgreSQL server (trust auth, user postgres); "
+            "start one or set LIAISON_TEST_POSTGRES_URL.",
+            pytrace=False,
+        )
+
+
+def create_database(template: str | None = None) -> str:
+    """A new database, empty or a copy of `template` (a URL); its URL."""
+    name = f"reg_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+    with _admin_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    name = make_url(url).database
+    assert name and name.startswith("reg_test_"), name
+    with _admin_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def blank_pg_url() -> Iterator[str]:
+    """An empty database for one test."""
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_template_url() -> Iterator[str]:
+    """A migrated database with the demo district loaded, once per run;
+    modules work on copies of it (CREATE DATABASE ... TEMPLATE)."""
+    url = create_database()
+    try:
+        db = Database(url, "registry")
+        try:
+            upgrade(db, MIGRATIONS)
+            Loader(Registry(db)).load_district(build_district())
+        finally:
+            db.dispose()  # a template must have no connections
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def demo_pg_url(demo_template_url: str) -> Iterator[str]:
+    """This module's own copy of the demo district's database."""
+    url = create_database(template=demo_template_url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+def migrated_registry(blank_pg_url: str) -> Iterator[Registry]:
+    """A registry over a freshly migrated, empty database (one test)."""
+    db = Database(blank_pg_url, "registry")
+    upgrade(db, MIGRATIONS)
+    try:
+        yield Registry(db)
+    finally:
+        db.dispose()
+
+
+# ---------------------------------------------------------------- the server
+
+
+@dataclass
+class Api:
+    """A running registry gRPC server with the demo district loaded."""
+
+    stub: pb_grpc.RegistryServiceStub
+    registry: Registry
+    district: District
+    channel: grpc.Channel
+
+    @property
+    def db(self) -> Database:
+        return self.registry.db
+
+    # -- the outbox
+
+    def outbox_mark(self) -> int:
+        """The id of the newest outbox row: events after it are new."""
+        with self.db.read() as session:
+            return int(session.scalar(select(func.coalesce(func.max(outbox_events.c.id), 0))))
+
+    def events_since(self, mark: int) -> list[tuple[str, dict[str, Any], str]]:
+        """(type, payload, raw body) of every outbox row written after `mark`."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(outbox_events.c.type, outbox_events.c.body)
+                .where(outbox_events.c.id > mark)
+                .order_by(outbox_events.c.id)
+            ).all()
+        found = []
+        for type_, body in rows:
+            parsed = json.loads(body)
+            assert parsed["type"] == type_
+            assert parsed["source"] == "registry"
+            found.append((type_, parsed["payload"], body))
+        return found
+
+    def count(self, model: type[Any]) -> int:
+        with self.db.read() as session:
+            return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@dataclass
+class RpcFailure:
+    code: grpc.StatusCode
+    message: str
+    violations: list[FieldViolation]
+    details: list[Any]  # the google.protobuf.Any details of the status
+
+    @property
+    def fields(self) -> set[str]:
+        return {v.field for v in self.violations}
+
+    def detail(self, message_type: type[Message]) -> Message | None:
+        for any_detail in self.details:
+            if any_detail.Is(message_type.DESCRIPTOR):
+                found = message_type()
+                any_detail.Unpack(found)
+                return found
+        return None
+
+
+def fails(call: Callable[..., Any], request: Message) -> RpcFailure:
+    """Make a call that must fail; its status code, message and details."""
+    with pytest.raises(grpc.RpcError) as caught:
+        call(request, timeout=30)
+    error = caught.value
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    if status is None:
+        return RpcFailure(error.code(), error.details() or "", [], [])  # type: ignore[attr-defined]
+    return RpcFailure(error.code(), status.message, violations_from_status(status), list(status.details))  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def rpc_fails() -> Callable[[Callable[..., Any], Message], RpcFailure]:
+    return fails
+
+
+def start_server(registry: Registry) -> tuple[grpc.Server, Any, int]:
+    settings = dataclasses.replace(
+        Settings.load("registry", "api"), database_url=registry.db.url, grpc_port=0
+    )
+    db = registry.db
+    server, health = build_server(
+        settings,
+        register=lambda s: pb_grpc.add_RegistryServiceServicer_to_server(
+            RegistryServicer(registry), s
+        ),
+        service_names=[SERVICE_NAME],
+        readiness=lambda: db.ping() and is_current(db, MIGRATIONS),
+        max_workers=8,
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, health, port
+
+
+@pytest.fixture(scope="module")
+def api(demo_pg_url: str) -> Iterator[Api]:
+    """The registry over this module's database holding the demo district,
+    served over gRPC on a free port."""
+    db = Database(demo_pg_url, "registry")
+    registry = Registry(db)
+    district = build_district()
+    server, health, port = start_server(registry)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    grpc.channel_ready_future(channel).result(timeout=10)
+    try:
+        yield Api(pb_grpc.RegistryServiceStub(channel), registry, district, channel)
+    finally:
+        channel.close()
+        health.stop()
+        server.stop(0).wait()
+        db.dispose()
