@@ -133,12 +133,12 @@ def test_both_schemas_describe_a_service_alike() -> None:
     # serviceDefaults: one shape, kept in two files, so they must not drift.
     umbrella = json.loads((CHART / "values.schema.json").read_text())
     library = json.loads((LIBRARY / "values.schema.json").read_text())
-    for definition in library["$defs"]:
-        assert umbrella["$defs"][definition] == library["$defs"][definition], definition
+    for definition in library["definitions"]:
+        assert umbrella["definitions"][definition] == library["definitions"][definition], definition
 
 
 def test_every_default_service_key_is_in_the_schema(chart: helm.Chart) -> None:
     library = json.loads((LIBRARY / "values.schema.json").read_text())
     with helm.Chart.load(LIBRARY) as library_chart:
         defaults = library_chart.values["serviceDefaults"]
-    assert set(defaults) == set(library["$defs"]["service"]["properties"])
+    assert set(defaults) == set(library["definitions"]["service"]["properties"])
