@@ -13,8 +13,9 @@ named after the metric it exposes: `metrics.liaison_events_published_total
 `/readyz` from a daemon thread. In an eventlet process (the nameko worker,
 which monkey-patches before anything else is imported) it is started after
 patching and still runs on a real OS thread with real sockets, taken from
-`eventlet.patcher.original`, so a busy or blocked hub cannot stall scrapes
-and probes. In a process without eventlet it uses the ordinary modules.
+`eventlet.patcher.original`, so a busy hub cannot stall scrapes; the health
+and readiness checks themselves run in the hub (see `start_metrics_server`).
+In a process without eventlet it uses the ordinary modules.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from types import ModuleType
@@ -213,19 +215,67 @@ def _real_modules() -> tuple[ModuleType, ModuleType]:
     return originals["threading"], real_http_server
 
 
-def _probe(check: Callable[[], bool] | None) -> bool:
-    if check is None:
-        return True
-    try:
-        return bool(check())
-    except Exception:
-        _log.exception("health check raised")
-        return False
+# Under eventlet the checks run in the hub, every CHECK_INTERVAL_SECONDS; a
+# result older than CHECK_STALE_SECONDS means the hub (or the check) is
+# stuck, and counts as failing.
+CHECK_INTERVAL_SECONDS = 1.0
+CHECK_STALE_SECONDS = 60.0
 
 
-def _handler_class(
-    health: Callable[[], bool] | None, ready: Callable[[], bool] | None
-) -> type[BaseHTTPRequestHandler]:
+class _Check:
+    """One of /healthz and /readyz.
+
+    Without eventlet, the check runs on the request's thread. With eventlet,
+    a greenthread runs it in the hub (where the worker's green locks,
+    connection pools and sockets belong; touching those from the server's OS
+    thread could deadlock) and the server reads the latest result.
+    """
+
+    def __init__(self, name: str, check: Callable[[], bool] | None, green: bool) -> None:
+        self._name = name
+        self._check = check
+        self._green = green
+        self._last: bool | None = None
+        # (when, result); "healthy" until the first check, "not ready" likewise.
+        self._result = (time.monotonic(), name == "health")
+
+    def start(self) -> None:
+        if self._green:
+            import eventlet
+
+            self._result = (time.monotonic(), self._result[1])
+            eventlet.spawn(self._refresh_forever, eventlet.sleep)
+
+    def _evaluate(self) -> bool:
+        error: Exception | None = None
+        try:
+            ok = True if self._check is None else bool(self._check())
+        except Exception as exc:
+            ok, error = False, exc
+        # Logged when the answer changes, not on every probe.
+        if self._last != ok:
+            self._last = ok
+            if ok:
+                _log.info("%s check passes", self._name)
+            else:
+                _log.warning("%s check fails", self._name, exc_info=error)
+        return ok
+
+    def _refresh_forever(self, sleep: Callable[[float], None]) -> None:
+        while True:
+            ok = self._evaluate()
+            # One tuple assignment: the server thread never sees a torn update.
+            self._result = (time.monotonic(), ok)
+            sleep(CHECK_INTERVAL_SECONDS)
+
+    def __call__(self) -> bool:
+        if not self._green:
+            return self._evaluate()
+        stamp, ok = self._result
+        return ok and time.monotonic() - stamp <= CHECK_STALE_SECONDS
+
+
+def _handler_class(health: _Check, ready: _Check) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         # HTTP/1.0 and a closed connection per request: scrapes and probes are
         # rare, and no keep-alive means no idle thread per client.
@@ -237,9 +287,9 @@ def _handler_class(
                 encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
                 self._send(200, encoder(REGISTRY), content_type)
             elif path == "/healthz":
-                self._send_probe(_probe(health))
+                self._send_probe(health())
             elif path == "/readyz":
-                self._send_probe(_probe(ready))
+                self._send_probe(ready())
             else:
                 self._send(404, b"not found\n", "text/plain; charset=utf-8")
 
@@ -272,13 +322,19 @@ def start_metrics_server(
 
     `/healthz` answers 200 when `health()` is true (or not given), else 503;
     `/readyz` likewise with `ready()`; a check that raises counts as false.
-    The checks run on the server's thread, so they should be cheap (read a
-    flag the process keeps up to date rather than open a connection).
-    Port 0 means no server. Safe to call before or after eventlet's
-    monkey-patching: it always runs on a real OS thread.
+    Without eventlet the checks run per request on the server's thread, so
+    they should be cheap. Under eventlet they run in the hub every
+    CHECK_INTERVAL_SECONDS and the server answers from the latest result; a
+    result older than CHECK_STALE_SECONDS (the hub or the check is stuck)
+    answers 503, so liveness notices a blocked worker. Port 0 means no server.
+
+    Call it after eventlet's monkey-patching (kit.green.patch) or without
+    eventlet at all: the server always runs on a real OS thread.
     """
     if port == 0:
         return
+    green = _eventlet_patcher() is not None
+    health_check, ready_check = _Check("health", health, green), _Check("readiness", ready, green)
     threading_mod, http_server = _real_modules()
 
     class Server(http_server.ThreadingHTTPServer):  # type: ignore[name-defined,misc]
@@ -286,9 +342,11 @@ def start_metrics_server(
         # Restarting a process must not wait for the old socket's TIME_WAIT.
         allow_reuse_address = True
 
-    server = Server(("", port), _handler_class(health, ready))
+    server = Server(("", port), _handler_class(health_check, ready_check))
     thread = threading_mod.Thread(
         target=server.serve_forever, name=f"metrics-http-{port}", daemon=True
     )
     thread.start()
+    health_check.start()
+    ready_check.start()
     _log.info("metrics server listening", extra={"port": port})

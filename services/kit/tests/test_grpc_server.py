@@ -12,10 +12,18 @@ import dataclasses
 import io
 import json
 import logging
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -533,3 +541,101 @@ def test_an_expired_deadline_fails_before_the_handler() -> None:
     assert dict(context.trailing)[CORRELATION_ID_KEY] == "late-1"
     after = _sample("grpc_server_handled_total", **labels, grpc_code="DEADLINE_EXCEEDED")
     assert after == before + 1
+
+
+# ---------------------------------------------------------------- serve()
+
+SERVE_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import time
+
+    from liaison.registry.v1 import registry_pb2, registry_pb2_grpc
+
+    from kit.grpc_server import serve
+    from kit.settings import Settings
+
+
+    class Slow(registry_pb2_grpc.RegistryServiceServicer):
+        def GetStreet(self, request, context):
+            time.sleep(1.0)
+            return registry_pb2.Street(id=request.id)
+
+
+    serve(
+        Settings.load("registry", "api"),
+        register=lambda server: registry_pb2_grpc.add_RegistryServiceServicer_to_server(
+            Slow(), server
+        ),
+        service_names=[sys.argv[1]],
+        readiness=lambda: True,
+        on_stop=lambda: print("on_stop called", flush=True),
+        grace=5.0,
+    )
+    """
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_runs_until_sigterm_and_drains(tmp_path: Path) -> None:
+    script = tmp_path / "serve.py"
+    script.write_text(SERVE_SCRIPT)
+    grpc_port, metrics_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "LIAISON_GRPC_PORT": str(grpc_port),
+        "LIAISON_METRICS_PORT": str(metrics_port),
+        "LIAISON_LOG_FORMAT": "json",
+        "PYTHONWARNINGS": "ignore",
+    }
+    stderr_path = tmp_path / "stderr.txt"
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, str(script), SERVICE],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+        )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+
+            def serving() -> bool:
+                try:
+                    response = health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
+                except grpc.RpcError:
+                    return False
+                return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+
+            assert _wait_for(serving, timeout=15), stderr_path.read_text()
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{metrics_port}/readyz", timeout=2
+            ) as response:
+                assert response.status == 200
+
+            # A call in flight when SIGTERM arrives still completes.
+            stub = registry_pb2_grpc.RegistryServiceStub(channel)
+            in_flight = stub.GetStreet.future(registry_pb2.GetRequest(id=5), timeout=10)
+            time.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            assert in_flight.result().id == 5
+            assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.stdout is not None
+    assert "on_stop called" in process.stdout.read()
+    lines = [json.loads(line) for line in stderr_path.read_text().splitlines() if line.strip()]
+    messages = [line["message"] for line in lines]
+    assert "grpc server listening" in messages
+    assert "grpc server stopped" in messages
+    call_line = next(line for line in lines if line.get("method", "").endswith("/GetStreet"))
+    assert call_line["code"] == "OK"
+    assert call_line["service"] == "registry"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,15 @@ def _get(port: int, path: str, accept: str | None = None) -> tuple[int, str, str
             return response.status, response.headers["Content-Type"], response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.headers["Content-Type"], error.read().decode()
+
+
+def _wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
 
 
 def _get_when_up(port: int, path: str) -> tuple[int, str, str]:
@@ -154,11 +165,21 @@ EVENTLET_SCRIPT = textwrap.dedent(
 
     from kit import metrics
 
-    port = int(sys.argv[1])
-    metrics.start_metrics_server(port, health=lambda: True, ready=lambda: True)
+    real_threading = eventlet.patcher.original("threading")
+    main_thread = real_threading.get_ident()
+
+
+    def in_the_hub():
+        # True only when called from the main OS thread, where the hub runs.
+        return real_threading.get_ident() == main_thread
+
+
+    port, stale = int(sys.argv[1]), float(sys.argv[2])
+    metrics.CHECK_STALE_SECONDS = stale
+    metrics.start_metrics_server(port, health=in_the_hub, ready=in_the_hub)
     metrics.liaison_events_failed_total.labels(service="s", type="t", handler="h").inc()
-    # The real threading module sees OS threads; the patched one sees greenthreads.
-    names = {t.name for t in eventlet.patcher.original("threading").enumerate()}
+    eventlet.sleep(0.3)  # the checks run once in the hub
+    names = {t.name for t in real_threading.enumerate()}
     print("started", "metrics-http-%d" % port in names, flush=True)
     # Block the hub with the real sleep: a greenthread server would stall now.
     eventlet.patcher.original("time").sleep(30)
@@ -166,7 +187,9 @@ EVENTLET_SCRIPT = textwrap.dedent(
 )
 
 
-def test_server_runs_on_a_real_thread_under_eventlet(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _patched_process(tmp_path: Path, stale: float) -> Iterator[int]:
+    """A process that monkey-patches, starts the server, then blocks its hub."""
     script = tmp_path / "patched.py"
     script.write_text(EVENTLET_SCRIPT)
     port = _free_port()
@@ -174,7 +197,7 @@ def test_server_runs_on_a_real_thread_under_eventlet(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     with errors.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, str(script), str(port)],
+            [sys.executable, str(script), str(port), str(stale)],
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
@@ -184,12 +207,25 @@ def test_server_runs_on_a_real_thread_under_eventlet(tmp_path: Path) -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert line.strip() == "started True", errors.read_text()
-        # The main thread's hub is blocked, yet the server answers.
+        yield port
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_server_runs_on_a_real_thread_under_eventlet(tmp_path: Path) -> None:
+    with _patched_process(tmp_path, stale=60) as port:
+        # The main thread's hub is blocked, yet the server answers, and the
+        # checks (which ran in the hub) pass.
         status, _, body = _get_when_up(port, "/metrics")
         assert status == 200
         assert 'liaison_events_failed_total{handler="h",service="s",type="t"} 1.0' in body
         assert _get(port, "/healthz")[0] == 200
         assert _get(port, "/readyz")[0] == 200
-    finally:
-        process.kill()
-        process.wait()
+
+
+def test_a_stuck_hub_fails_the_checks(tmp_path: Path) -> None:
+    with _patched_process(tmp_path, stale=0.5) as port:
+        assert _wait_until(lambda: _get(port, "/healthz")[0] == 503)
+        assert _get(port, "/readyz")[0] == 503
+        assert _get(port, "/metrics")[0] == 200
