@@ -55,7 +55,7 @@ KINDS: dict[str, tuple[type[Message], str, str, str]] = {
     "budget_line": (pb.BudgetLine, "BudgetLine", "BudgetLines", "budget_lines"),
 }
 # List request filters that the fake applies when non-zero.
-FILTERS = ("street_id", "area_id", "unit_id", "station_id", "deputy_id", "year", "kind", "level")
+FILTERS = ("street_id", "area_id", "unit_id", "station_id", "deputy_id", "year", "kind", "level", "role")
 
 
 @dataclass
@@ -443,10 +443,29 @@ def make_client() -> Iterator[Callable[[GatewaySettings], TestClient]]:
         client.__exit__(None, None, None)
 
 
+@pytest.fixture(scope="session")
+def shared_client(registry_server: RegistryServer) -> Iterator[TestClient]:
+    # One app and one gRPC channel for the tests that need no fresh state:
+    # opening a channel costs far more than a request.
+    settings = GatewaySettings(
+        registry_target=registry_server.target,
+        grpc_deadline_seconds=2.0,
+        write_rate_per_minute=1_000_000,
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
 @pytest.fixture
-def client(
+def client(fake: FakeRegistry, shared_client: TestClient) -> TestClient:
+    return shared_client
+
+
+@pytest.fixture
+def fresh_client(
     fake: FakeRegistry, settings: GatewaySettings, make_client: Callable[[GatewaySettings], TestClient]
 ) -> TestClient:
+    """An app of its own, for tests that count metrics."""
     return make_client(settings)
 
 
