@@ -8,22 +8,12 @@ go over a real channel.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-# pytest's importlib mode names this file `gateway.tests.conftest` and, to do
-# so, registers the folder gateway/ as a namespace package `gateway`, which
-# shadows the real package in gateway/gateway/. Give that module both folders
-# so `gateway.tests` and `gateway.app` resolve alike.
-_shadow = sys.modules.get("gateway")
-_real_package = str(Path(__file__).resolve().parents[1] / "gateway")
-if _shadow is not None and getattr(_shadow, "__file__", None) is None:
-    _shadow.__path__ = [*list(_shadow.__path__), _real_package]
-
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -39,8 +29,17 @@ from liaison.common.v1 import envelope_pb2
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc
 
-from gateway.app import create_app
-from gateway.config import GatewaySettings
+# pytest's importlib mode names this file `gateway.tests.conftest` and, to do
+# so, registers the folder gateway/ as a namespace package `gateway`, which
+# shadows the real package in gateway/gateway/. Give that module both folders
+# so `gateway.tests` and `gateway.app` resolve alike.
+_shadow = sys.modules.get("gateway")
+_real_package = str(Path(__file__).resolve().parents[1] / "gateway")
+if _shadow is not None and getattr(_shadow, "__file__", None) is None:
+    _shadow.__path__ = [*list(_shadow.__path__), _real_package]
+
+from gateway.app import create_app  # noqa: E402
+from gateway.config import GatewaySettings  # noqa: E402
 
 # kind -> (message class, singular, plural, list field)
 KINDS: dict[str, tuple[type[Message], str, str, str]] = {
@@ -55,7 +54,17 @@ KINDS: dict[str, tuple[type[Message], str, str, str]] = {
     "budget_line": (pb.BudgetLine, "BudgetLine", "BudgetLines", "budget_lines"),
 }
 # List request filters that the fake applies when non-zero.
-FILTERS = ("street_id", "area_id", "unit_id", "station_id", "deputy_id", "year", "kind", "level", "role")
+FILTERS = (
+    "street_id",
+    "area_id",
+    "unit_id",
+    "station_id",
+    "deputy_id",
+    "year",
+    "kind",
+    "level",
+    "role",
+)
 
 
 @dataclass
@@ -174,7 +183,13 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
             "unit", id=2, code="tangxia-sc", name="棠下街道工委",
             kind=pb.UNIT_KIND_STREET_COMMITTEE, street_id=2,
         )  # fmt: skip
-        self.add("unit", id=3, code="sco", name="常委会办公室", kind=pb.UNIT_KIND_STANDING_COMMITTEE_OFFICE)
+        self.add(
+            "unit",
+            id=3,
+            code="sco",
+            name="常委会办公室",
+            kind=pb.UNIT_KIND_STANDING_COMMITTEE_OFFICE,
+        )
         self.add(
             "deputy", id=1, code="D001", name="张三", gender="男", level=pb.DEPUTY_LEVEL_DISTRICT,
             street_id=1, station_id=1, expertise=["城市管理"],
@@ -283,7 +298,9 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
         def handler(request: Any) -> Message:
             record = self._find(kind, request.id)
             if not request.reason:
-                raise InvalidArgument("reason is required", [FieldViolation("reason", "is required")])
+                raise InvalidArgument(
+                    "reason is required", [FieldViolation("reason", "is required")]
+                )
             record.active = False
             record.deactivation.reason = request.reason
             record.deactivation.deactivated_at.GetCurrentTime()
@@ -352,7 +369,9 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
             s for s in self.records["station"].values() if community.id in s.community_ids
         )
         deputies = [
-            pb.StationDeputy(deputy=self._GetDeputyProfile(pb.GetRequest(id=d.id)), is_station_head=True)
+            pb.StationDeputy(
+                deputy=self._GetDeputyProfile(pb.GetRequest(id=d.id)), is_station_head=True
+            )
             for d in self.records["deputy"].values()
             if d.station_id == station.id
         ]
@@ -463,7 +482,9 @@ def client(fake: FakeRegistry, shared_client: TestClient) -> TestClient:
 
 @pytest.fixture
 def fresh_client(
-    fake: FakeRegistry, settings: GatewaySettings, make_client: Callable[[GatewaySettings], TestClient]
+    fake: FakeRegistry,
+    settings: GatewaySettings,
+    make_client: Callable[[GatewaySettings], TestClient],
 ) -> TestClient:
     """An app of its own, for tests that count metrics."""
     return make_client(settings)

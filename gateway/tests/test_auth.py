@@ -13,7 +13,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
-
 from gateway.auth import DEMO_ACCOUNTS, Role
 from gateway.config import GatewaySettings
 
@@ -38,7 +37,9 @@ def test_public_reads_need_no_token(client: TestClient) -> None:
         assert client.get(path).status_code == 200, path
 
 
-def test_write_without_token_is_401_and_changes_nothing(client: TestClient, fake: Any, problem: Any) -> None:
+def test_write_without_token_is_401_and_changes_nothing(
+    client: TestClient, fake: Any, problem: Any
+) -> None:
     reply = client.post("/api/v1/areas", json=NEW_AREA)
     problem(reply, 401)
     assert reply.headers["www-authenticate"].startswith("Bearer")
@@ -48,7 +49,11 @@ def test_write_without_token_is_401_and_changes_nothing(client: TestClient, fake
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer " + jwt.encode({"sub": "x"}, "another-secret-of-at-least-32-bytes!")],
+    [
+        "Bearer not-a-jwt",
+        "Basic dXNlcjpwYXNz",
+        "Bearer " + jwt.encode({"sub": "x"}, "another-secret-of-at-least-32-bytes!"),
+    ],
 )
 def test_invalid_token_is_401(client: TestClient, fake: Any, problem: Any, header: str) -> None:
     reply = client.patch("/api/v1/areas/1", json={"name": "x"}, headers={"Authorization": header})
@@ -68,7 +73,10 @@ def test_expired_token_is_401(client: TestClient, settings: GatewaySettings, pro
          "iat": now - 100, "exp": now - 10},
         settings.jwt_dev_secret,
     )  # fmt: skip
-    body = problem(client.post("/api/v1/areas", json=NEW_AREA, headers={"Authorization": f"Bearer {token}"}), 401)
+    body = problem(
+        client.post("/api/v1/areas", json=NEW_AREA, headers={"Authorization": f"Bearer {token}"}),
+        401,
+    )
     assert "expired" in body["detail"]
 
 
@@ -78,7 +86,10 @@ def test_unknown_role_is_401(client: TestClient, settings: GatewaySettings, prob
          "exp": int(time.time()) + 60},
         settings.jwt_dev_secret,
     )  # fmt: skip
-    problem(client.post("/api/v1/areas", json=NEW_AREA, headers={"Authorization": f"Bearer {token}"}), 401)
+    problem(
+        client.post("/api/v1/areas", json=NEW_AREA, headers={"Authorization": f"Bearer {token}"}),
+        401,
+    )
 
 
 @pytest.mark.parametrize(
@@ -97,20 +108,25 @@ def test_roles_without_write_rights_get_403(
 
 
 @pytest.mark.parametrize("account", ["admin", "standing-committee-office"])
-def test_district_writers_write_anywhere(client: TestClient, fake: Any, auth: Headers, account: str) -> None:
-    reply = client.post(
-        "/api/v1/areas", json={**NEW_AREA, "street_id": 2}, headers=auth(account)
-    )
+def test_district_writers_write_anywhere(
+    client: TestClient, fake: Any, auth: Headers, account: str
+) -> None:
+    reply = client.post("/api/v1/areas", json={**NEW_AREA, "street_id": 2}, headers=auth(account))
     assert reply.status_code == 201, reply.text
     assert reply.json()["street_id"] == 2
 
 
-def test_street_committee_writes_in_its_street(client: TestClient, fake: Any, auth: Headers) -> None:
+def test_street_committee_writes_in_its_street(
+    client: TestClient, fake: Any, auth: Headers
+) -> None:
     headers = auth("street-committee")
     reply = client.post("/api/v1/areas", json=NEW_AREA, headers=headers)
     assert reply.status_code == 201, reply.text
     area_id = reply.json()["id"]
-    assert client.patch(f"/api/v1/areas/{area_id}", json={"name": "改名"}, headers=headers).status_code == 200
+    assert (
+        client.patch(f"/api/v1/areas/{area_id}", json={"name": "改名"}, headers=headers).status_code
+        == 200
+    )
     station = {"code": "linhe-9", "name": "第九站", "area_id": 1}
     assert client.post("/api/v1/stations", json=station, headers=headers).status_code == 201
     position = {"role": "street_paid_staff", "unit_id": 1, "holder_name": "赵六"}
@@ -128,7 +144,11 @@ def test_street_committee_writes_in_its_street(client: TestClient, fake: Any, au
         ("patch", "/api/v1/stations/2", {"name": "x"}),
         ("post", "/api/v1/positions", {"role": "street_paid_staff", "unit_id": 2}),
         ("post", "/api/v1/positions/2:vacate", {"reason": "retired"}),
-        ("post", "/api/v1/budget-lines", {"unit_id": 2, "year": 2025, "kind": "personnel", "amount_yuan": 1}),
+        (
+            "post",
+            "/api/v1/budget-lines",
+            {"unit_id": 2, "year": 2025, "kind": "personnel", "amount_yuan": 1},
+        ),
         ("patch", "/api/v1/deputies/2", {"profession": "x"}),
         ("post", "/api/v1/units", {"code": "u", "name": "district unit", "kind": "department"}),
         ("post", "/api/v1/streets", {"code": "new", "name": "新街道"}),
@@ -136,13 +156,25 @@ def test_street_committee_writes_in_its_street(client: TestClient, fake: Any, au
     ],
 )
 def test_street_committee_outside_its_street_is_403_and_changes_nothing(
-    client: TestClient, fake: Any, auth: Headers, problem: Any, method: str, path: str, body: dict[str, Any]
+    client: TestClient,
+    fake: Any,
+    auth: Headers,
+    problem: Any,
+    method: str,
+    path: str,
+    body: dict[str, Any],
 ) -> None:
     headers = auth("street-committee")
-    before = {kind: {i: r.SerializeToString() for i, r in recs.items()} for kind, recs in fake.records.items()}
+    before = {
+        kind: {i: r.SerializeToString() for i, r in recs.items()}
+        for kind, recs in fake.records.items()
+    }
     problem(getattr(client, method)(path, json=body, headers=headers), 403)
     assert fake.writes() == []
-    after = {kind: {i: r.SerializeToString() for i, r in recs.items()} for kind, recs in fake.records.items()}
+    after = {
+        kind: {i: r.SerializeToString() for i, r in recs.items()}
+        for kind, recs in fake.records.items()
+    }
     assert after == before
 
 
@@ -164,7 +196,9 @@ def test_deputy_contact_only_for_roles_that_need_it(client: TestClient, auth: He
     assert "contact" not in client.get("/api/v1/deputies/2/profile").json()
 
 
-def test_internal_records_need_a_staff_token(client: TestClient, auth: Headers, problem: Any) -> None:
+def test_internal_records_need_a_staff_token(
+    client: TestClient, auth: Headers, problem: Any
+) -> None:
     for path in ("/api/v1/positions", "/api/v1/budget-lines/1", "/api/v1/budget-checks?year=2024"):
         problem(client.get(path), 401)
         problem(client.get(path, headers=auth("constituent")), 403)
@@ -173,12 +207,21 @@ def test_internal_records_need_a_staff_token(client: TestClient, auth: Headers, 
 
 def test_roster_rights(client: TestClient, fake: Any, auth: Headers, problem: Any) -> None:
     files = {"file": ("deputies.csv", b"code,name\nD9,x\n", "text/csv")}
-    problem(client.post("/api/v1/rosters/deputies:import", files=files, headers=auth("street-committee")), 403)
+    problem(
+        client.post(
+            "/api/v1/rosters/deputies:import", files=files, headers=auth("street-committee")
+        ),
+        403,
+    )
     problem(client.post("/api/v1/rosters/deputies:import", files=files), 401)
     assert fake.writes() == []
-    problem(client.get("/api/v1/rosters/deputies?street_id=2", headers=auth("street-committee")), 403)
+    problem(
+        client.get("/api/v1/rosters/deputies?street_id=2", headers=auth("street-committee")), 403
+    )
     problem(client.get("/api/v1/rosters/deputies", headers=auth("deputy")), 403)
-    assert client.get("/api/v1/rosters/deputies", headers=auth("street-committee")).status_code == 200
+    assert (
+        client.get("/api/v1/rosters/deputies", headers=auth("street-committee")).status_code == 200
+    )
     # A street committee's download is always of its own street.
     assert fake.calls_to("ExportRoster")[-1].request.street_id == 1
 
@@ -236,7 +279,10 @@ def jwks_url(rsa_key: rsa.RSAPrivateKey) -> Iterator[str]:
 
 @pytest.fixture
 def production(
-    fake: Any, settings: GatewaySettings, jwks_url: str, make_client: Callable[[GatewaySettings], TestClient]
+    fake: Any,
+    settings: GatewaySettings,
+    jwks_url: str,
+    make_client: Callable[[GatewaySettings], TestClient],
 ) -> TestClient:
     prod = GatewaySettings(
         env="production",
@@ -274,13 +320,20 @@ def test_production_verifies_tokens_against_jwks(
     problem(production.post("/api/v1/areas", json=NEW_AREA, headers=forged), 401)
 
 
-def test_production_refuses_dev_tokens(production: TestClient, settings: GatewaySettings, problem: Any) -> None:
+def test_production_refuses_dev_tokens(
+    production: TestClient, settings: GatewaySettings, problem: Any
+) -> None:
     token = jwt.encode(
         {"sub": "a", "role": "admin", "iss": "https://id.example.org", "aud": "liaison",
          "exp": int(time.time()) + 60},
         settings.jwt_dev_secret,
     )  # fmt: skip
-    problem(production.post("/api/v1/areas", json=NEW_AREA, headers={"Authorization": f"Bearer {token}"}), 401)
+    problem(
+        production.post(
+            "/api/v1/areas", json=NEW_AREA, headers={"Authorization": f"Bearer {token}"}
+        ),
+        401,
+    )
 
 
 def test_production_needs_a_jwks_url() -> None:

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from grpc_health.v1 import health_pb2
-
 from gateway.config import GatewaySettings
 from gateway.observability import JsonFormatter
+from grpc_health.v1 import health_pb2
 
 Headers = Callable[[str], dict[str, str]]
 
@@ -43,9 +42,18 @@ def test_metrics_count_requests_and_grpc_calls(fresh_client: TestClient, fake: A
         'liaison_gateway_http_requests_total{method="GET",route="/api/v1/streets/{id}",status="404"} 1.0'
         in text
     )
-    assert 'liaison_gateway_grpc_client_calls_total{code="OK",method="GetStreet",service="registry"} 2.0' in text
-    assert 'liaison_gateway_grpc_client_calls_total{code="NOT_FOUND",method="GetStreet",service="registry"} 1.0' in text
-    assert 'liaison_gateway_http_request_duration_seconds_count{method="GET",route="/api/v1/streets/{id}"} 3.0' in text
+    assert (
+        'liaison_gateway_grpc_client_calls_total{code="OK",method="GetStreet",service="registry"} 2.0'
+        in text
+    )
+    assert (
+        'liaison_gateway_grpc_client_calls_total{code="NOT_FOUND",method="GetStreet",service="registry"} 1.0'
+        in text
+    )
+    assert (
+        'liaison_gateway_http_request_duration_seconds_count{method="GET",route="/api/v1/streets/{id}"} 3.0'
+        in text
+    )
 
 
 def test_unmatched_paths_share_one_metric_label(fresh_client: TestClient) -> None:
@@ -56,7 +64,9 @@ def test_unmatched_paths_share_one_metric_label(fresh_client: TestClient) -> Non
     assert 'route="<unmatched>",status="404"} 2.0' in text
 
 
-def test_access_log_is_one_json_line_per_request(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_access_log_is_one_json_line_per_request(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="gateway.access"):
         client.get("/api/v1/streets/1", headers={"X-Request-ID": "log-1"})
     [record] = [r for r in caplog.records if getattr(r, "request_id", None) == "log-1"]
@@ -68,7 +78,10 @@ def test_access_log_is_one_json_line_per_request(client: TestClient, caplog: pyt
 
 
 def test_writes_are_rate_limited_per_client(
-    fake: Any, settings: GatewaySettings, make_client: Callable[[GatewaySettings], TestClient], problem: Any
+    fake: Any,
+    settings: GatewaySettings,
+    make_client: Callable[[GatewaySettings], TestClient],
+    problem: Any,
 ) -> None:
     limited = make_client(
         GatewaySettings(registry_target=settings.registry_target, write_rate_per_minute=2)
@@ -76,8 +89,12 @@ def test_writes_are_rate_limited_per_client(
     token = limited.post("/api/v1/dev/tokens", json={"account": "admin"})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     body = {"reason": "x"}
-    assert limited.post("/api/v1/venues/1:deactivate", json=body, headers=headers).status_code == 200
-    assert limited.post("/api/v1/venues/1:deactivate", json=body, headers=headers).status_code == 200
+    assert (
+        limited.post("/api/v1/venues/1:deactivate", json=body, headers=headers).status_code == 200
+    )
+    assert (
+        limited.post("/api/v1/venues/1:deactivate", json=body, headers=headers).status_code == 200
+    )
     reply = limited.post("/api/v1/venues/1:deactivate", json=body, headers=headers)
     problem(reply, 429)
     assert int(reply.headers["retry-after"]) >= 1
@@ -86,7 +103,10 @@ def test_writes_are_rate_limited_per_client(
     assert limited.get("/api/v1/venues").status_code == 200
     other = limited.post("/api/v1/dev/tokens", json={"account": "standing-committee-office"})
     other_headers = {"Authorization": f"Bearer {other.json()['access_token']}"}
-    assert limited.post("/api/v1/venues/1:deactivate", json=body, headers=other_headers).status_code == 200
+    assert (
+        limited.post("/api/v1/venues/1:deactivate", json=body, headers=other_headers).status_code
+        == 200
+    )
 
 
 def test_token_bucket_refills() -> None:

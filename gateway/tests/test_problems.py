@@ -10,10 +10,9 @@ from typing import Any
 import grpc
 import pytest
 from fastapi.testclient import TestClient
+from gateway.config import GatewaySettings
 from google.rpc import error_details_pb2
 from liaison.registry.v1 import registry_pb2 as pb
-
-from gateway.config import GatewaySettings
 
 Headers = Callable[[str], dict[str, str]]
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -48,7 +47,9 @@ def test_grpc_codes_map_to_http(
         assert "secret internals" not in body["detail"]
 
 
-def test_field_violations_become_errors(client: TestClient, fake: Any, auth: Headers, problem: Any) -> None:
+def test_field_violations_become_errors(
+    client: TestClient, fake: Any, auth: Headers, problem: Any
+) -> None:
     fake.fail(
         "CreateStreet",
         grpc.StatusCode.INVALID_ARGUMENT,
@@ -56,8 +57,12 @@ def test_field_violations_become_errors(client: TestClient, fake: Any, auth: Hea
         error_details_pb2.ErrorInfo(reason="INVALID_ARGUMENT", domain="registry.liaison"),
         error_details_pb2.BadRequest(
             field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field="street.code", description="is taken"),
-                error_details_pb2.BadRequest.FieldViolation(field="street.name", description="too long"),
+                error_details_pb2.BadRequest.FieldViolation(
+                    field="street.code", description="is taken"
+                ),
+                error_details_pb2.BadRequest.FieldViolation(
+                    field="street.name", description="too long"
+                ),
             ]
         ),
     )
@@ -69,16 +74,22 @@ def test_field_violations_become_errors(client: TestClient, fake: Any, auth: Hea
     ]
 
 
-def test_domain_errors_raised_by_the_registry(client: TestClient, fake: Any, auth: Headers, problem: Any) -> None:
+def test_domain_errors_raised_by_the_registry(
+    client: TestClient, fake: Any, auth: Headers, problem: Any
+) -> None:
     headers = auth("admin")
-    body = problem(client.post("/api/v1/streets", json={"code": "linhe", "name": "重复"}, headers=headers), 409)
+    body = problem(
+        client.post("/api/v1/streets", json={"code": "linhe", "name": "重复"}, headers=headers), 409
+    )
     assert "exists" in body["detail"]
     problem(client.get("/api/v1/streets/99"), 404)
 
 
 def test_roster_row_errors(client: TestClient, fake: Any, auth: Headers, problem: Any) -> None:
     files = {"file": ("deputies.csv", b"code,level\nD1,bad\nD2,bad\n", "text/csv")}
-    body = problem(client.post("/api/v1/rosters/deputies:import", files=files, headers=auth("admin")), 422)
+    body = problem(
+        client.post("/api/v1/rosters/deputies:import", files=files, headers=auth("admin")), 422
+    )
     assert body["errors"] == [
         {"row": 2, "column": "level", "message": "unknown level"},
         {"row": 3, "column": "street", "message": "no such street"},
@@ -86,18 +97,27 @@ def test_roster_row_errors(client: TestClient, fake: Any, auth: Headers, problem
 
 
 def test_real_deadline_is_504(
-    fake: Any, settings: GatewaySettings, make_client: Callable[[GatewaySettings], TestClient], problem: Any
+    fake: Any,
+    settings: GatewaySettings,
+    make_client: Callable[[GatewaySettings], TestClient],
+    problem: Any,
 ) -> None:
     fake.delays["ListStreets"] = 0.6
-    quick = make_client(GatewaySettings(registry_target=settings.registry_target, grpc_deadline_seconds=0.2))
+    quick = make_client(
+        GatewaySettings(registry_target=settings.registry_target, grpc_deadline_seconds=0.2)
+    )
     problem(quick.get("/api/v1/streets"), 504)
 
 
-def test_unreachable_registry_is_503(make_client: Callable[[GatewaySettings], TestClient], problem: Any) -> None:
+def test_unreachable_registry_is_503(
+    make_client: Callable[[GatewaySettings], TestClient], problem: Any
+) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    down = make_client(GatewaySettings(registry_target=f"127.0.0.1:{port}", grpc_deadline_seconds=1.0))
+    down = make_client(
+        GatewaySettings(registry_target=f"127.0.0.1:{port}", grpc_deadline_seconds=1.0)
+    )
     problem(down.get("/api/v1/streets"), 503)
     assert down.get("/readyz").status_code == 503
 
@@ -109,7 +129,12 @@ def test_unreachable_registry_is_503(make_client: Callable[[GatewaySettings], Te
         ("post", "/api/v1/streets", {"code": "x", "name": "y", "colour": "red"}, "body.colour"),
         ("post", "/api/v1/streets", {"code": "has space", "name": "y"}, "body.code"),
         ("post", "/api/v1/units", {"code": "u", "name": "y", "kind": "ministry"}, "body.kind"),
-        ("post", "/api/v1/stations", {"code": "s", "name": "y", "area_id": 1, "opened_on": "soon"}, "body.opened_on"),
+        (
+            "post",
+            "/api/v1/stations",
+            {"code": "s", "name": "y", "area_id": 1, "opened_on": "soon"},
+            "body.opened_on",
+        ),
         ("post", "/api/v1/areas/1:deactivate", {}, "body.reason"),
         ("patch", "/api/v1/areas/1", {}, "body"),
         ("get", "/api/v1/streets?page_size=0", None, "query.page_size"),
@@ -146,14 +171,20 @@ def test_malformed_json_is_422(client: TestClient, auth: Headers, problem: Any) 
     problem(client.post("/api/v1/streets", content=b"{not json", headers=headers), 422)
 
 
-def test_roster_upload_must_be_csv_or_xlsx(client: TestClient, fake: Any, auth: Headers, problem: Any) -> None:
+def test_roster_upload_must_be_csv_or_xlsx(
+    client: TestClient, fake: Any, auth: Headers, problem: Any
+) -> None:
     files = {"file": ("deputies.pdf", b"%PDF", "application/pdf")}
-    body = problem(client.post("/api/v1/rosters/deputies:import", files=files, headers=auth("admin")), 422)
+    body = problem(
+        client.post("/api/v1/rosters/deputies:import", files=files, headers=auth("admin")), 422
+    )
     assert body["errors"] == [{"field": "file", "message": "must be a .csv or .xlsx file"}]
     problem(client.post("/api/v1/rosters/deputies:import", headers=auth("admin")), 422)
     problem(
         client.post(
-            "/api/v1/rosters/mayors:import", files={"file": ("a.csv", b"a\n", "text/csv")}, headers=auth("admin")
+            "/api/v1/rosters/mayors:import",
+            files={"file": ("a.csv", b"a\n", "text/csv")},
+            headers=auth("admin"),
         ),
         422,
     )
@@ -184,7 +215,9 @@ def test_request_id_on_errors_too(client: TestClient, problem: Any) -> None:
     assert problem(reply, 422)["request_id"] == "r-1"
 
 
-def test_unmapped_upstream_error_detail_never_leaks_a_500(client: TestClient, fake: Any, problem: Any) -> None:
+def test_unmapped_upstream_error_detail_never_leaks_a_500(
+    client: TestClient, fake: Any, problem: Any
+) -> None:
     # A registry that sends garbage status details is still a 502, not a crash.
     fake.fail("GetStreet", grpc.StatusCode.DATA_LOSS, "x", pb.Street(id=1))
     problem(client.get("/api/v1/streets/1"), 502)

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from gateway.convert import enum_short_names
 from liaison.registry.v1 import registry_pb2 as pb
 
 from gateway import schemas
-from gateway.convert import enum_short_names
 
 Headers = Callable[[str], dict[str, str]]
 
@@ -32,7 +32,9 @@ def test_list_pagination_passes_through(client: TestClient, fake: Any) -> None:
 
 
 def test_list_filters_reach_the_registry(client: TestClient, fake: Any) -> None:
-    reply = client.get("/api/v1/deputies?level=city&street_id=2&expertise=x&query=李&include_inactive=true")
+    reply = client.get(
+        "/api/v1/deputies?level=city&street_id=2&expertise=x&query=李&include_inactive=true"
+    )
     assert reply.status_code == 200
     request = fake.calls_to("ListDeputies")[-1].request
     assert request.level == pb.DEPUTY_LEVEL_CITY
@@ -70,7 +72,9 @@ def test_create_returns_201_and_location(client: TestClient, fake: Any, auth: He
     assert fetched["level"] == "national" and fetched["contact"]["phone"] == "1"
 
 
-def test_patch_sends_the_given_keys_as_update_mask(client: TestClient, fake: Any, auth: Headers) -> None:
+def test_patch_sends_the_given_keys_as_update_mask(
+    client: TestClient, fake: Any, auth: Headers
+) -> None:
     reply = client.patch(
         "/api/v1/deputies/1", json={"profession": "律师", "expertise": []}, headers=auth("admin")
     )
@@ -83,7 +87,9 @@ def test_patch_sends_the_given_keys_as_update_mask(client: TestClient, fake: Any
 
 
 def test_deactivate_and_include_inactive(client: TestClient, fake: Any, auth: Headers) -> None:
-    reply = client.post("/api/v1/venues/1:deactivate", json={"reason": "搬迁"}, headers=auth("admin"))
+    reply = client.post(
+        "/api/v1/venues/1:deactivate", json={"reason": "搬迁"}, headers=auth("admin")
+    )
     assert reply.status_code == 200, reply.text
     assert reply.json()["active"] is False
     assert reply.json()["deactivation"]["reason"] == "搬迁"
@@ -95,12 +101,20 @@ def test_positions_fill_and_vacate(client: TestClient, fake: Any, auth: Headers)
     headers = auth("admin")
     filled = client.post(
         "/api/v1/positions",
-        json={"role": "station_deputy_head", "station_id": 1, "holder_name": "居委会陈", "started_on": "2024-01-01"},
+        json={
+            "role": "station_deputy_head",
+            "station_id": 1,
+            "holder_name": "居委会陈",
+            "started_on": "2024-01-01",
+        },
         headers=headers,
     )
     assert filled.status_code == 201, filled.text
     assert filled.json()["role"] == "station_deputy_head"
-    assert fake.calls_to("FillPosition")[-1].request.position.role == pb.POSITION_ROLE_STATION_DEPUTY_HEAD
+    assert (
+        fake.calls_to("FillPosition")[-1].request.position.role
+        == pb.POSITION_ROLE_STATION_DEPUTY_HEAD
+    )
     vacated = client.post(
         f"/api/v1/positions/{filled.json()['id']}:vacate",
         json={"ended_on": "2024-12-31", "reason": "换届"},
@@ -132,7 +146,9 @@ def test_deputy_profile(client: TestClient) -> None:
 
 
 def test_budget_checks(client: TestClient, fake: Any, auth: Headers) -> None:
-    reply = client.get("/api/v1/budget-checks?year=2024&unit_id=1", headers=auth("street-committee"))
+    reply = client.get(
+        "/api/v1/budget-checks?year=2024&unit_id=1", headers=auth("street-committee")
+    )
     assert reply.status_code == 200, reply.text
     [check] = reply.json()["checks"]
     assert check["total_yuan"] == 70000 and check["meets_minimum"] is False
@@ -141,7 +157,9 @@ def test_budget_checks(client: TestClient, fake: Any, auth: Headers) -> None:
     assert (request.year, request.unit_id) == (2024, 1)
 
 
-def test_roster_import_by_extension_or_content_type(client: TestClient, fake: Any, auth: Headers) -> None:
+def test_roster_import_by_extension_or_content_type(
+    client: TestClient, fake: Any, auth: Headers
+) -> None:
     headers = auth("standing-committee-office")
     csv = client.post(
         "/api/v1/rosters/stations:import",
@@ -155,7 +173,9 @@ def test_roster_import_by_extension_or_content_type(client: TestClient, fake: An
     assert request.filename == "stations.csv"
     xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     xlsx = client.post(
-        "/api/v1/rosters/positions:import", files={"file": ("upload", b"PK\x03\x04", xlsx_type)}, headers=headers
+        "/api/v1/rosters/positions:import",
+        files={"file": ("upload", b"PK\x03\x04", xlsx_type)},
+        headers=headers,
     )
     assert xlsx.status_code == 200, xlsx.text
     assert fake.calls_to("ImportRoster")[-1].request.format == pb.ROSTER_FORMAT_XLSX
