@@ -1,0 +1,4 @@
+from kit.migrations import run_env
+from sqlalchemy import MetaData
+
+run_env(MetaData())

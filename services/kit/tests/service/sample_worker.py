@@ -1,0 +1,54 @@
+"""A nameko worker built on kit.worker, for kit's worker tests.
+
+Run as a script. From the environment:
+
+    KIT_SAMPLE_SERVICE        the worker's service name
+    KIT_SAMPLE_SOURCE         the service whose `street_changed` events it consumes
+    KIT_SAMPLE_POISON_CODE    a street code the handler always fails on
+    KIT_SAMPLE_HANDLER_DELAY  seconds each handling takes (default 0)
+
+plus the platform's own settings (LIAISON_<SERVICE>_DATABASE_URL,
+LIAISON_AMQP_URI, LIAISON_METRICS_PORT, LIAISON_CONSUMER_MAX_RETRIES...).
+Each event it handles becomes a row of `handled_events`; the table has no
+unique key, so an event handled twice shows up as two rows.
+"""
+
+from kit.green import patch
+
+patch()
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import eventlet  # noqa: E402
+from kit.events import Envelope  # noqa: E402
+from kit.settings import Settings  # noqa: E402
+from kit.worker import PlatformWorker, consumes, run  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+SERVICE = os.environ["KIT_SAMPLE_SERVICE"]
+SOURCE = os.environ["KIT_SAMPLE_SOURCE"]
+POISON_CODE = os.environ.get("KIT_SAMPLE_POISON_CODE", "poison")
+HANDLER_DELAY = float(os.environ.get("KIT_SAMPLE_HANDLER_DELAY", "0"))
+MIGRATIONS = Path(__file__).resolve().parent / "sample_migrations"
+
+
+class SampleWorker(PlatformWorker):
+    name = SERVICE
+
+    @consumes(SOURCE, "street_changed")
+    def on_street_changed(self, uow: Any, envelope: Envelope) -> None:
+        code = envelope.payload.get("street", {}).get("code", "")
+        if code == POISON_CODE:
+            raise RuntimeError(f"street {code} cannot be handled")
+        if HANDLER_DELAY:
+            eventlet.sleep(HANDLER_DELAY)
+        uow.session.execute(
+            text("INSERT INTO handled_events (event_id, code) VALUES (:event_id, :code)"),
+            {"event_id": envelope.event_id, "code": code},
+        )
+
+
+if __name__ == "__main__":
+    run(SampleWorker, Settings.load(SERVICE, "worker"), MIGRATIONS)
