@@ -372,7 +372,13 @@ def apply_deputy(
     if "term_end" in f:
         m.term_end = v.iso_date("term_end", msg.term_end)
     domain.check_term(v, m.term_start, m.term_end)
-    if "street_id" in f and active_ref(s, v, models.Street, msg.street_id, "street_id"):
+    # Without a street, the deputy group is the given station's (set below).
+    station_gives_street = "station_id" in f and msg.station_id and not msg.street_id
+    if (
+        "street_id" in f
+        and not station_gives_street
+        and active_ref(s, v, models.Street, msg.street_id, "street_id")
+    ):
         m.street_id = msg.street_id
     if "station_id" in f:
         if msg.station_id == 0:

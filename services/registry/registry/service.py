@@ -404,7 +404,10 @@ class Registry:
             query = query.where(kind.model.id != model.id)
         if kind is BUDGET_LINE:  # deactivated lines stay as history
             query = query.where(kind.model.active.is_(True))
-        twin = session.scalars(query).first()
+        # No autoflush: flushing the changed key first would fail on the
+        # unique constraint instead of answering ALREADY_EXISTS.
+        with session.no_autoflush:
+            twin = session.scalars(query).first()
         if twin is not None:
             shown = ", ".join(f"{k}={v}" for k, v in key.items())
             raise AlreadyExists(f"a {kind.noun} with {shown} exists already (id {twin.id})")

@@ -30,14 +30,13 @@ from kit.outbox import outbox_events
 from kit.settings import Settings
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
-
 from registry.api import RegistryServicer
 from registry.demo_data import District, build_district
 from registry.loading import Loader
 from registry.migrate import MIGRATIONS
 from registry.service import Registry
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 ADMIN_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -201,7 +200,9 @@ def fails(call: Callable[..., Any], request: Message) -> RpcFailure:
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
     if status is None:
         return RpcFailure(error.code(), error.details() or "", [], [])  # type: ignore[attr-defined]
-    return RpcFailure(error.code(), status.message, violations_from_status(status), list(status.details))  # type: ignore[attr-defined]
+    return RpcFailure(
+        error.code(), status.message, violations_from_status(status), list(status.details)
+    )  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 from kit.errors import FieldViolation
-
 from registry import domain
 from registry.domain import (
     BudgetCheck,
@@ -84,7 +83,9 @@ def test_iso_date_parses_a_date() -> None:
     assert not v
 
 
-@pytest.mark.parametrize("text", ["2021-13-01", "2021-02-30", "20/12/2021", "soon", "2021年12月20日"])
+@pytest.mark.parametrize(
+    "text", ["2021-13-01", "2021-02-30", "20/12/2021", "soon", "2021年12月20日"]
+)
 def test_iso_date_names_a_bad_date(text: str) -> None:
     v = Violations()
     assert v.iso_date("term_end", text) is None
