@@ -4,6 +4,7 @@ checks the rules and records the events others need, all in one commit."""
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from kit.errors import (
     NotFound,
     invalid,
 )
+from kit.outbox import outbox_events
 from liaison.registry.v1 import events_pb2 as ev
 from liaison.registry.v1 import registry_pb2 as pb
 from sqlalchemy import Select, func, select
@@ -112,6 +114,7 @@ class Registry:
     def __init__(self, db: Database, budget_minimum_yuan: int = 370_000) -> None:
         self.db = db
         self.budget_minimum_yuan = budget_minimum_yuan
+        self._directory = DirectoryCache()
 
     # -- generic reads
 
@@ -279,109 +282,84 @@ class Registry:
         return checks
 
     def find_station(self, request: pb.FindStationRequest) -> pb.FindStationResponse:
+        """The station serving a community, its venue and deputies.
+
+        The public's most frequent question, asked of data that changes
+        rarely: answers are kept per community and dropped as soon as
+        anything in the registry changes. Every change writes an outbox row
+        in its own transaction, so the newest outbox id is an exact version
+        of the registry's data, read with one indexed query.
+        """
+        with self.db.read() as session:
+            directory = self._directory.current(session)
+            community_id = directory.community_for(request)
+            cached = directory.answers.get(community_id)
+            if cached is not None:
+                return cached
+            answer = self._build_station_answer(session, community_id)
+            directory.answers[community_id] = answer
+            return answer
+
+    def _build_station_answer(
+        self, session: Session, community_id: int
+    ) -> pb.FindStationResponse:
         from registry.records import community_pb, station_pb, street_pb, venue_pb
 
-        by = request.WhichOneof("by")
-        with self.db.read() as session:
-            community = self._find_community(session, request, by)
-            station = session.scalars(
-                select(models.Station)
-                .join(models.StationCommunity)
+        community = session.get(models.Community, community_id)
+        assert community is not None
+        station = session.scalars(
+            select(models.Station)
+            .join(models.StationCommunity)
+            .where(
+                models.StationCommunity.community_id == community.id,
+                models.Station.active.is_(True),
+            )
+        ).first()
+        if station is None:
+            raise NotFound(f"no active liaison station serves {community.name} yet")
+        venue = session.get(models.Venue, station.venue_id) if station.venue_id else None
+        street = session.get(models.Street, station.street_id)
+        deputies = list(
+            session.scalars(
+                select(models.Deputy).where(
+                    models.Deputy.station_id == station.id, models.Deputy.active.is_(True)
+                )
+            )
+        )
+        deputies.sort(key=lambda d: (domain.level_rank(d.level), d.code))
+        heads = set(
+            session.scalars(
+                select(models.Position.deputy_id).where(
+                    models.Position.station_id == station.id,
+                    models.Position.role == "station_head",
+                    models.Position.ended_on.is_(None),
+                )
+            )
+        )
+        contacts = list(
+            session.scalars(
+                select(models.Deputy)
+                .join(models.DeputyContactCommunity)
                 .where(
-                    models.StationCommunity.community_id == community.id,
-                    models.Station.active.is_(True),
+                    models.DeputyContactCommunity.community_id == community.id,
+                    models.Deputy.active.is_(True),
                 )
-            ).first()
-            if station is None:
-                raise NotFound(f"no active liaison station serves {community.name} yet")
-            venue = session.get(models.Venue, station.venue_id) if station.venue_id else None
-            street = session.get(models.Street, station.street_id)
-            deputies = list(
-                session.scalars(
-                    select(models.Deputy).where(
-                        models.Deputy.station_id == station.id, models.Deputy.active.is_(True)
-                    )
-                )
+                .order_by(models.Deputy.code)
             )
-            deputies.sort(key=lambda d: (domain.level_rank(d.level), d.code))
-            heads = set(
-                session.scalars(
-                    select(models.Position.deputy_id).where(
-                        models.Position.station_id == station.id,
-                        models.Position.role == "station_head",
-                        models.Position.ended_on.is_(None),
-                    )
+        )
+        return pb.FindStationResponse(
+            community=community_pb(community),
+            station=station_pb(station),
+            venue=venue_pb(venue) if venue else None,
+            street=street_pb(street) if street else None,
+            deputies=[
+                pb.StationDeputy(
+                    deputy=deputy_profile_pb(d, session), is_station_head=d.id in heads
                 )
-            )
-            contacts = list(
-                session.scalars(
-                    select(models.Deputy)
-                    .join(models.DeputyContactCommunity)
-                    .where(
-                        models.DeputyContactCommunity.community_id == community.id,
-                        models.Deputy.active.is_(True),
-                    )
-                    .order_by(models.Deputy.code)
-                )
-            )
-            return pb.FindStationResponse(
-                community=community_pb(community),
-                station=station_pb(station),
-                venue=venue_pb(venue) if venue else None,
-                street=street_pb(street) if street else None,
-                deputies=[
-                    pb.StationDeputy(
-                        deputy=deputy_profile_pb(d, session), is_station_head=d.id in heads
-                    )
-                    for d in deputies
-                ],
-                contact_deputies=[deputy_profile_pb(d, session) for d in contacts],
-            )
-
-    def _find_community(
-        self, session: Session, request: pb.FindStationRequest, by: str | None
-    ) -> models.Community:
-        active = models.Community.active.is_(True)
-        if by == "community_id":
-            found = session.get(models.Community, request.community_id)
-            if found is None or not found.active:
-                raise NotFound(f"no active community has id {request.community_id}")
-            return found
-        if by == "community_code":
-            found = session.scalars(
-                select(models.Community).where(
-                    models.Community.code == request.community_code, active
-                )
-            ).first()
-            if found is None:
-                raise NotFound(f"no active community has code {request.community_code!r}")
-            return found
-        if by == "address":
-            address = request.address.strip()
-            if len(address) < 2:
-                raise invalid("address", "give at least a road, estate or community name")
-            terms: dict[int, tuple[str, list[str]]] = {}
-            for cid, name, keyword in session.execute(
-                select(
-                    models.Community.id, models.Community.name, models.CommunityKeyword.keyword
-                )
-                .outerjoin(models.CommunityKeyword)
-                .where(active)
-            ):
-                terms.setdefault(cid, (name, []))[1].extend([keyword] if keyword else [])
-            matches = domain.match_community(
-                address,
-                [domain.CommunityTerms(cid, n, tuple(k)) for cid, (n, k) in terms.items()],
-            )
-            if not matches:
-                raise NotFound(f"no community of the district is named in {address!r}")
-            if len(matches) > 1:
-                names = "、".join(terms[c][0] for c in matches)
-                raise FailedPrecondition(
-                    f"the address could be in {names}: add the community or estate name"
-                )
-            return session.get(models.Community, matches[0])  # type: ignore[return-value]
-        raise invalid("by", "give community_id, community_code or address")
+                for d in deputies
+            ],
+            contact_deputies=[deputy_profile_pb(d, session) for d in contacts],
+        )
 
     # -- helpers
 
@@ -502,3 +480,73 @@ def _snapshot(kind: RecordKind, model: Any) -> dict[str, Any]:
 def _summary(kind: RecordKind, v: Violations) -> str:
     names = ", ".join(dict.fromkeys(i.field for i in v.items))
     return f"the {kind.noun} is not valid: check {names}"
+
+
+class Directory:
+    """The communities as an address names them, and answers already given,
+    for one version of the registry's data."""
+
+    def __init__(self, version: int, session: Session) -> None:
+        self.version = version
+        self.answers: dict[int, pb.FindStationResponse] = {}
+        terms: dict[int, tuple[str, list[str]]] = {}
+        self.by_code: dict[str, int] = {}
+        for cid, code, name, keyword in session.execute(
+            select(
+                models.Community.id,
+                models.Community.code,
+                models.Community.name,
+                models.CommunityKeyword.keyword,
+            )
+            .outerjoin(models.CommunityKeyword)
+            .where(models.Community.active.is_(True))
+        ):
+            terms.setdefault(cid, (name, []))[1].extend([keyword] if keyword else [])
+            self.by_code[code] = cid
+        self.names = {cid: name for cid, (name, _) in terms.items()}
+        self.terms = [domain.CommunityTerms(cid, n, tuple(k)) for cid, (n, k) in terms.items()]
+
+    def community_for(self, request: pb.FindStationRequest) -> int:
+        by = request.WhichOneof("by")
+        if by == "community_id":
+            if request.community_id not in self.names:
+                raise NotFound(f"no active community has id {request.community_id}")
+            return request.community_id
+        if by == "community_code":
+            found = self.by_code.get(request.community_code)
+            if found is None:
+                raise NotFound(f"no active community has code {request.community_code!r}")
+            return found
+        if by == "address":
+            address = request.address.strip()
+            if len(address) < 2:
+                raise invalid("address", "give at least a road, estate or community name")
+            matches = domain.match_community(address, self.terms)
+            if not matches:
+                raise NotFound(f"no community of the district is named in {address!r}")
+            if len(matches) > 1:
+                names = "、".join(self.names[c] for c in matches)
+                raise FailedPrecondition(
+                    f"the address could be in {names}: add the community or estate name"
+                )
+            return matches[0]
+        raise invalid("by", "give community_id, community_code or address")
+
+
+class DirectoryCache:
+    """The Directory of the registry's current data version, shared by threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._directory: Directory | None = None
+
+    def current(self, session: Session) -> Directory:
+        version = int(session.scalar(select(func.max(outbox_events.c.id))) or 0)
+        with self._lock:
+            directory = self._directory
+        if directory is not None and directory.version == version:
+            return directory
+        directory = Directory(version, session)
+        with self._lock:
+            self._directory = directory
+        return directory

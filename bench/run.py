@@ -1,0 +1,183 @@
+"""`make bench`: figures for the registry and the gateway.
+
+1. The gateway's find-my-station-and-deputies read (GET /api/v1/find-station
+   by address) at concurrency 1, 16 and 64: requests/s, p50, p99.
+2. Outbox-to-consumer event latency at a steady rate of writes: from the
+   event's occurred_at (the write's transaction) to its arrival at a RabbitMQ
+   consumer bound to registry.events, p50 and p99.
+
+Everything runs on this one machine (load generator included), on PostgreSQL
+and RabbitMQ, with the demo district loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform as host
+import statistics
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+import grpc
+import httpx
+import kombu
+from liaison.registry.v1 import registry_pb2 as pb
+from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
+
+from kit.testing import AMQP_URI, Platform, running_platform
+from registry.demo_data import build_district
+
+READ_SECONDS = float(os.environ.get("BENCH_READ_SECONDS", "10"))
+EVENT_RATE = float(os.environ.get("BENCH_EVENT_RATE", "50"))
+EVENT_SECONDS = float(os.environ.get("BENCH_EVENT_SECONDS", "10"))
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def read_load(base_url: str, addresses: list[str], concurrency: int) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + READ_SECONDS
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+
+        async def one_client(offset: int) -> None:
+            nonlocal errors
+            i = offset
+            while time.perf_counter() < stop_at:
+                address = addresses[i % len(addresses)]
+                i += concurrency
+                started = time.perf_counter()
+                response = await client.get("/api/v1/find-station", params={"address": address})
+                elapsed = time.perf_counter() - started
+                if response.status_code == 200:
+                    latencies.append(elapsed)
+                else:
+                    errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one_client(k) for k in range(concurrency)))
+        wall = time.perf_counter() - began
+    return {
+        "concurrency": concurrency,
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / wall,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+    }
+
+
+def event_latency(platform: Platform) -> dict[str, float]:
+    """Write streets at a steady rate; time each event to a consumer."""
+    queue_name = f"bench-latency-{uuid.uuid4().hex[:8]}"
+    exchange = kombu.Exchange("registry.events", type="topic", durable=True)
+    queue = kombu.Queue(
+        queue_name, exchange=exchange, routing_key="street_changed", auto_delete=True
+    )
+    latencies: list[float] = []
+    expected: set[str] = set()
+    done = threading.Event()
+    ready = threading.Event()
+
+    def consume() -> None:
+        with kombu.Connection(AMQP_URI) as conn:
+
+            def on_message(body: dict, message: kombu.Message) -> None:  # type: ignore[type-arg]
+                arrived = datetime.now(UTC)
+                if body.get("payload", {}).get("street", {}).get("code") in expected:
+                    occurred = datetime.fromisoformat(body["occurred_at"])
+                    latencies.append((arrived - occurred).total_seconds())
+                message.ack()
+
+            with conn.Consumer([queue], callbacks=[on_message], accept=["json"]):
+                ready.set()
+                while not done.is_set():
+                    try:
+                        conn.drain_events(timeout=0.5)
+                    except TimeoutError:
+                        pass
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    ready.wait(10)
+    stub = pb_grpc.RegistryServiceStub(grpc.insecure_channel(platform.grpc_target))
+    interval = 1.0 / EVENT_RATE
+    count = int(EVENT_RATE * EVENT_SECONDS)
+    next_at = time.perf_counter()
+    run = uuid.uuid4().hex[:6]
+    for i in range(count):
+        code = f"bench-{run}-{i}"
+        expected.add(code)
+        stub.CreateStreet(
+            pb.CreateStreetRequest(street=pb.Street(code=code, name=f"测试街道{i}")), timeout=10
+        )
+        next_at += interval
+        pause = next_at - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+    deadline = time.monotonic() + 30
+    while len(latencies) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    done.set()
+    consumer.join(5)
+    return {
+        "rate_per_s": EVENT_RATE,
+        "events": count,
+        "received": len(latencies),
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "mean_ms": statistics.fmean(latencies) * 1000 if latencies else float("nan"),
+    }
+
+
+def main() -> None:
+    district = build_district()
+    addresses = [
+        f"广州市天河区{c['address_keywords'][0]}{10 + i % 90}号"
+        for i, c in enumerate(district.communities)
+        if c["address_keywords"]
+    ]
+    print(
+        f"machine: {os.cpu_count()} cores, {host.machine()}, Python {host.python_version()}; "
+        "load generator, gateway, registry api and worker, PostgreSQL and RabbitMQ "
+        "all share this machine"
+    )
+    with running_platform() as platform:
+        # The registry keeps answers per community until its data changes:
+        # measure the steady state, after one pass over every address.
+        with httpx.Client(base_url=platform.base_url, timeout=30) as client:
+            for address in addresses:
+                client.get("/api/v1/find-station", params={"address": address})
+        print(
+            f"\nfind-station by address over HTTP, {len(addresses)} addresses in turn, "
+            f"warm ({READ_SECONDS:.0f} s per level)"
+        )
+        print(f"{'concurrency':>11} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        for concurrency in (1, 16, 64):
+            r = asyncio.run(read_load(platform.base_url, addresses, concurrency))
+            print(
+                f"{r['concurrency']:>11} {r['requests']:>9} {r['errors']:>6} {r['rps']:>8.1f} "
+                f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
+            )
+        e = event_latency(platform)
+        print(
+            f"\noutbox -> consumer latency at {e['rate_per_s']:.0f} writes/s for "
+            f"{EVENT_SECONDS:.0f} s: received {e['received']}/{e['events']}, "
+            f"p50 {e['p50_ms']:.1f} ms, p99 {e['p99_ms']:.1f} ms, mean {e['mean_ms']:.1f} ms"
+        )
+        print(json.dumps({"event_latency": e}, default=float))
+
+
+if __name__ == "__main__":
+    main()
