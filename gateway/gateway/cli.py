@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uvicorn
+from kit.settings import Settings
 
 from gateway.config import GatewaySettings
 from gateway.observability import configure_logging
@@ -10,7 +11,7 @@ from gateway.observability import configure_logging
 
 def main() -> None:
     settings = GatewaySettings.load()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(Settings.load("gateway", "gateway"))
     from gateway.app import create_app
 
     uvicorn.run(

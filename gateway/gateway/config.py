@@ -13,8 +13,7 @@
 | LIAISON_JWT_AUDIENCE                  | liaison-gateway                          |
 | LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE | 120 (writes per client per minute)       |
 | LIAISON_GATEWAY_MAX_UPLOAD_BYTES      | 10485760 (roster uploads)                |
-| LIAISON_LOG_LEVEL                     | INFO                                     |
-| LIAISON_LOG_FORMAT                    | json (or text)                           |
+| LIAISON_LOG_LEVEL, LIAISON_LOG_FORMAT | INFO, json (read by kit.logging)         |
 """
 
 from __future__ import annotations
@@ -51,8 +50,6 @@ class GatewaySettings:
     jwt_audience: str = DEFAULT_AUDIENCE
     write_rate_per_minute: int = 120
     max_upload_bytes: int = 10 * 1024 * 1024
-    log_level: str = "INFO"
-    log_format: str = "json"
 
     @property
     def is_production(self) -> bool:
@@ -72,8 +69,6 @@ class GatewaySettings:
             jwt_audience=_env("LIAISON_JWT_AUDIENCE", DEFAULT_AUDIENCE),
             write_rate_per_minute=int(_env("LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE", "120")),
             max_upload_bytes=int(_env("LIAISON_GATEWAY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
-            log_level=_env("LIAISON_LOG_LEVEL", "INFO").upper(),
-            log_format=_env("LIAISON_LOG_FORMAT", "json"),
         )
 
     def validate(self) -> None:

@@ -1,4 +1,4 @@
-"""Metrics, JSON logs and the request-id middleware.
+"""Metrics, logs and the request-id middleware.
 
 Each app gets its own Prometheus registry so that several apps (tests, or an
 embedded run) never collide on metric names.
@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
 import time
 import uuid
-from typing import Any
 
+from kit import logging as kit_logging
+from kit.settings import Settings
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -54,38 +54,10 @@ class GatewayMetrics:
         )
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with any `extra` fields of the record."""
-
-    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            if key not in self._STANDARD and not key.startswith("_"):
-                payload[key] = value
-        if record.exc_info:
-            payload["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False, default=str)
-
-
-def configure_logging(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    if fmt == "json":
-        formatter: logging.Formatter = JsonFormatter()
-        formatter.converter = time.gmtime
-    else:
-        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # uvicorn's own access log would duplicate the gateway's request line.
+def configure_logging(settings: Settings) -> None:
+    """The platform's JSON log lines (kit.logging), without uvicorn's own
+    access log, which would duplicate the gateway's request line."""
+    kit_logging.configure_logging(settings)
     logging.getLogger("uvicorn.access").disabled = True
 
 
@@ -133,9 +105,13 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # Every log line written while handling the request carries its id.
+            with kit_logging.correlation_scope(request_id):
+                await self.app(scope, receive, send_with_id)
         except Exception:
-            access_log.exception("unhandled error", extra={"request_id": request_id})
+            access_log.exception(
+                "unhandled error", extra={"request_id": request_id, "correlation_id": request_id}
+            )
             if response_started:
                 raise
             status = 500
@@ -154,6 +130,7 @@ class RequestContextMiddleware:
                 status,
                 extra={
                     "request_id": request_id,
+                    "correlation_id": request_id,
                     "method": method,
                     "route": template,
                     "path": scope.get("path", ""),

@@ -159,9 +159,6 @@ def problem_from_rpc_error(error: grpc.RpcError) -> ProblemError:
     errors: list[FieldError | RowError] = []
     rich = _rpc_status(error)
     if rich is not None:
-        errors.extend(
-            FieldError(field=v.field, message=v.description) for v in violations_from_status(rich)
-        )
         for any_detail in rich.details:
             if any_detail.Is(registry_pb2.RosterImportErrors.DESCRIPTOR):
                 rows = registry_pb2.RosterImportErrors()
@@ -169,6 +166,13 @@ def problem_from_rpc_error(error: grpc.RpcError) -> ProblemError:
                 errors.extend(
                     RowError(row=e.row, column=e.column, message=e.reason) for e in rows.errors
                 )
+        if not errors:
+            # A failed import also states its rows as field violations; the
+            # rows (with row and column apart) are the more useful of the two.
+            errors.extend(
+                FieldError(field=v.field, message=v.description)
+                for v in violations_from_status(rich)
+            )
     if status in (502, 503, 504):
         # Upstream internals are not the client's business; the log keeps them.
         log.warning("registry call failed: %s %s", code.name, details)

@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 from fastapi import Request
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from kit.grpc_client import CHANNEL_OPTIONS
 from liaison.registry.v1 import registry_pb2_grpc
 
 from gateway.auth import Principal
@@ -49,7 +50,9 @@ class RegistryClient:
         # server start, a test client) needs its own channel.
         loop = asyncio.get_running_loop()
         if self._channel is None or self._loop is not loop:
-            self._channel = grpc.aio.insecure_channel(self.target)
+            # The platform's channel options: keep-alive, and messages large
+            # enough for roster spreadsheets.
+            self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
             self._loop = loop
             self._stub = registry_pb2_grpc.RegistryServiceStub(self._channel)
             self._health = health_pb2_grpc.HealthStub(self._channel)

@@ -383,8 +383,13 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
 
     def _ImportRoster(self, request: Any) -> Message:
         if b"bad" in request.content:
+            # Like the registry: the rows as field violations and as row errors.
             raise InvalidArgument(
                 "2 bad rows",
+                [
+                    FieldViolation("row 2: level", "unknown level"),
+                    FieldViolation("row 3: street", "no such street"),
+                ],
                 details=[
                     pb.RosterImportErrors(
                         errors=[

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from gateway.config import GatewaySettings
-from gateway.observability import JsonFormatter
+from gateway.observability import configure_logging
 from grpc_health.v1 import health_pb2
+from kit.settings import Settings
 
 Headers = Callable[[str], dict[str, str]]
 
@@ -64,16 +66,33 @@ def test_unmatched_paths_share_one_metric_label(fresh_client: TestClient) -> Non
     assert 'route="<unmatched>",status="404"} 2.0' in text
 
 
+@pytest.fixture
+def json_logs() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    configure_logging(Settings.load("gateway", "gateway"))
+    buffer = io.StringIO()
+    for handler in root.handlers:
+        if handler not in saved[0] and isinstance(handler, logging.StreamHandler):
+            handler.setStream(buffer)
+
+    def lines() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in buffer.getvalue().splitlines()]
+
+    yield lines
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
 def test_access_log_is_one_json_line_per_request(
-    client: TestClient, caplog: pytest.LogCaptureFixture
+    client: TestClient, json_logs: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="gateway.access"):
-        client.get("/api/v1/streets/1", headers={"X-Request-ID": "log-1"})
-    [record] = [r for r in caplog.records if getattr(r, "request_id", None) == "log-1"]
-    line = json.loads(JsonFormatter().format(record))
+    client.get("/api/v1/streets/1", headers={"X-Request-ID": "log-1"})
+    [line] = [x for x in json_logs() if x["logger"] == "gateway.access"]
     assert line["route"] == "/api/v1/streets/{id}"
     assert line["status"] == 200
-    assert line["request_id"] == "log-1"
+    assert line["request_id"] == line["correlation_id"] == "log-1"
+    assert line["service"] == "gateway"
     assert isinstance(line["duration_ms"], float)
 
 

@@ -221,3 +221,34 @@ def test_unmapped_upstream_error_detail_never_leaks_a_500(
     # A registry that sends garbage status details is still a 502, not a crash.
     fake.fail("GetStreet", grpc.StatusCode.DATA_LOSS, "x", pb.Street(id=1))
     problem(client.get("/api/v1/streets/1"), 502)
+
+
+def test_a_bug_is_a_500_problem_with_the_request_id(
+    fresh_client: TestClient, monkeypatch: pytest.MonkeyPatch, problem: Any
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(fresh_client.app.state.registry, "call", broken)  # type: ignore[attr-defined]
+    fresh_client.raise_server_exceptions = False
+    reply = fresh_client.get("/api/v1/streets/1", headers={"X-Request-ID": "bug-1"})
+    assert problem(reply, 500)["request_id"] == "bug-1"
+    assert "bug" not in reply.text.replace("bug-1", "")
+
+
+def test_oversized_upload_is_413(
+    fake: Any,
+    settings: GatewaySettings,
+    make_client: Callable[[GatewaySettings], TestClient],
+    problem: Any,
+) -> None:
+    small = make_client(
+        GatewaySettings(registry_target=settings.registry_target, max_upload_bytes=10)
+    )
+    token = small.post("/api/v1/dev/tokens", json={"account": "admin"}).json()["access_token"]
+    files = {"file": ("deputies.csv", b"code,name\nD1,x\nD2,y\n", "text/csv")}
+    reply = small.post(
+        "/api/v1/rosters/deputies:import", files=files, headers={"Authorization": f"Bearer {token}"}
+    )
+    problem(reply, 413)
+    assert fake.writes() == []
