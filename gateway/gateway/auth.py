@@ -8,6 +8,7 @@ ES256 tokens against the identity provider's JWKS, issuer and audience.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -225,7 +226,7 @@ async def require_principal(
     return principal
 
 
-def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits only `roles`."""
     allowed = frozenset(roles)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uvicorn
-from kit.settings import Settings
 
 from gateway.config import GatewaySettings
 from gateway.observability import configure_logging
+from kit.settings import Settings
 
 
 def main() -> None:

@@ -12,10 +12,11 @@ import re
 import time
 import uuid
 
-from kit import logging as kit_logging
-from kit.settings import Settings
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kit import logging as kit_logging
+from kit.settings import Settings
 
 REQUEST_ID_HEADER = "x-request-id"
 # Accept a caller's request id only if it is safe to log and echo.

@@ -18,10 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from google.rpc import status_pb2
 from grpc_status import rpc_status
-from kit.errors import violations_from_status
-from liaison.registry.v1 import registry_pb2
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kit.errors import violations_from_status
+from liaison.registry.v1 import registry_pb2
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("gateway.problems")

@@ -11,11 +11,11 @@ from typing import Any
 import grpc
 from fastapi import Request
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from kit.grpc_client import CHANNEL_OPTIONS
-from liaison.registry.v1 import registry_pb2_grpc
 
 from gateway.auth import Principal
 from gateway.observability import GatewayMetrics
+from kit.grpc_client import CHANNEL_OPTIONS
+from liaison.registry.v1 import registry_pb2_grpc
 
 SERVICE = "registry"
 

@@ -24,6 +24,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
+
 from kit.errors import DomainError, FieldViolation, InvalidArgument, to_rpc_status
 from liaison.common.v1 import envelope_pb2
 from liaison.registry.v1 import registry_pb2 as pb

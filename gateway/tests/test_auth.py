@@ -13,6 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+
 from gateway.auth import DEMO_ACCOUNTS, Role
 from gateway.config import GatewaySettings
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from grpc_health.v1 import health_pb2
+
 from gateway.config import GatewaySettings
 from gateway.observability import configure_logging
-from grpc_health.v1 import health_pb2
 from kit.settings import Settings
 
 Headers = Callable[[str], dict[str, str]]

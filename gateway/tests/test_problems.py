@@ -10,8 +10,9 @@ from typing import Any
 import grpc
 import pytest
 from fastapi.testclient import TestClient
-from gateway.config import GatewaySettings
 from google.rpc import error_details_pb2
+
+from gateway.config import GatewaySettings
 from liaison.registry.v1 import registry_pb2 as pb
 
 Headers = Callable[[str], dict[str, str]]

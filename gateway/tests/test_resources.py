@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from gateway.convert import enum_short_names
-from liaison.registry.v1 import registry_pb2 as pb
 
 from gateway import schemas
+from gateway.convert import enum_short_names
+from liaison.registry.v1 import registry_pb2 as pb
 
 Headers = Callable[[str], dict[str, str]]
 

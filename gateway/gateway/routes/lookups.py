@@ -4,7 +4,6 @@ and the street committees' budget checks."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from liaison.registry.v1 import registry_pb2
 
 from gateway import schemas as s
 from gateway.auth import OptionalPrincipal, StaffReader
@@ -20,6 +19,7 @@ from gateway.problems import (
     responses,
 )
 from gateway.upstream import call_context, registry
+from liaison.registry.v1 import registry_pb2
 
 router = APIRouter(prefix="/api/v1")
 _PUBLIC_ERRORS = responses(VALIDATION, {401: AUTH_ERRORS[401]}, UPSTREAM_ERRORS)

@@ -16,8 +16,6 @@ import grpc
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
-from liaison.common.v1 import envelope_pb2
-from liaison.registry.v1 import registry_pb2
 from pydantic import BaseModel
 
 from gateway import schemas as s
@@ -44,6 +42,8 @@ from gateway.problems import (
 )
 from gateway.ratelimit import limit_writes
 from gateway.upstream import CallContext, RegistryClient, call_context, registry
+from liaison.common.v1 import envelope_pb2
+from liaison.registry.v1 import registry_pb2
 
 API_PREFIX = "/api/v1"
 

@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from liaison.registry.v1 import registry_pb2
 
 from gateway import schemas as s
 from gateway.auth import Principal, Role, require_principal
@@ -23,6 +22,7 @@ from gateway.problems import (
 )
 from gateway.ratelimit import limit_writes
 from gateway.upstream import call_context, registry
+from liaison.registry.v1 import registry_pb2
 
 router = APIRouter(prefix="/api/v1/rosters", tags=["rosters"])
 
