@@ -13,6 +13,7 @@ and RabbitMQ, with the demo district loaded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform as host
@@ -25,10 +26,10 @@ from datetime import UTC, datetime
 import grpc
 import httpx
 import kombu
-from liaison.registry.v1 import registry_pb2 as pb
-from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 
 from kit.testing import AMQP_URI, Platform, running_platform
+from liaison.registry.v1 import registry_pb2 as pb
+from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry.demo_data import build_district
 
 READ_SECONDS = float(os.environ.get("BENCH_READ_SECONDS", "10"))
@@ -103,10 +104,8 @@ def event_latency(platform: Platform) -> dict[str, float]:
             with conn.Consumer([queue], callbacks=[on_message], accept=["json"]):
                 ready.set()
                 while not done.is_set():
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         conn.drain_events(timeout=0.5)
-                    except TimeoutError:
-                        pass
 
     consumer = threading.Thread(target=consume, daemon=True)
     consumer.start()
@@ -163,7 +162,9 @@ def main() -> None:
             f"\nfind-station by address over HTTP, {len(addresses)} addresses in turn, "
             f"warm ({READ_SECONDS:.0f} s per level)"
         )
-        print(f"{'concurrency':>11} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        print(
+            f"{'concurrency':>11} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+        )
         for concurrency in (1, 16, 64):
             r = asyncio.run(read_load(platform.base_url, addresses, concurrency))
             print(

@@ -13,7 +13,9 @@ GENERATED = ROOT / "protos" / "gen" / "python"
 
 
 def test_generated_code_matches_the_protos(tmp_path: Path) -> None:
-    protos = sorted(str(p.relative_to(ROOT / "protos")) for p in (ROOT / "protos" / "liaison").rglob("*.proto"))
+    protos = sorted(
+        str(p.relative_to(ROOT / "protos")) for p in (ROOT / "protos" / "liaison").rglob("*.proto")
+    )
     assert protos, "no .proto files found"
     subprocess.run(
         [

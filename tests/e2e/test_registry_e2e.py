@@ -102,7 +102,9 @@ def test_demo_district_has_the_real_figures(http: httpx.Client) -> None:
     assert total("/api/v1/streets") == 21
     assert total("/api/v1/stations") == 40
     assert total("/api/v1/deputies") == 350
-    assert [total("/api/v1/deputies", level=lv) for lv in ("national", "provincial", "city", "district")] == [3, 13, 55, 279]
+    assert [
+        total("/api/v1/deputies", level=lv) for lv in ("national", "provincial", "city", "district")
+    ] == [3, 13, 55, 279]
 
 
 def test_a_write_reaches_other_services_as_an_event_with_its_request_id(

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from kit.events import new_envelope
 from kit.outbox import OutboxWriter
 
-
 WRITE_OPTION = "liaison_write"
 
 
@@ -105,9 +104,9 @@ class Database:
 class UnitOfWork:
     """One transaction. Use as a context manager; it commits on a clean exit.
 
-        with db.unit_of_work() as uow:
-            uow.session.add(deputy)
-            uow.emit(events_pb2.DeputyRegistered(deputy=...))
+    with db.unit_of_work() as uow:
+        uow.session.add(deputy)
+        uow.emit(events_pb2.DeputyRegistered(deputy=...))
     """
 
     def __init__(self, db: Database) -> None:

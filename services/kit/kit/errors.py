@@ -85,9 +85,7 @@ def invalid(field_name: str, description: str) -> InvalidArgument:
 def to_rpc_status(error: DomainError, service: str) -> status_pb2.Status:
     """The `google.rpc.Status` (with details) that carries `error` over gRPC."""
     details: list[Message] = [
-        error_details_pb2.ErrorInfo(
-            reason=error.reason, domain=f"{service}.{ERROR_DOMAIN}"
-        )
+        error_details_pb2.ErrorInfo(reason=error.reason, domain=f"{service}.{ERROR_DOMAIN}")
     ]
     if error.violations:
         details.append(

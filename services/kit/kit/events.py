@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import json_format, message_factory, symbol_database
+from google.protobuf import descriptor_pool, json_format, message_factory
 from google.protobuf.message import Message
 
 from kit.logging import get_correlation_id
@@ -83,7 +83,7 @@ class Envelope:
 
     def message(self) -> Message:
         """The payload as its protobuf message (the generated module must be imported)."""
-        descriptor = symbol_database.Default().pool.FindMessageTypeByName(self.payload_type)
+        descriptor = descriptor_pool.Default().FindMessageTypeByName(self.payload_type)
         message_class = message_factory.GetMessageClass(descriptor)
         return json_format.ParseDict(self.payload, message_class(), ignore_unknown_fields=True)
 

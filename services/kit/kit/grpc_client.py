@@ -81,8 +81,9 @@ def _labels(method: str | bytes, grpc_type: str) -> dict[str, str]:
 
 
 def _record(labels: dict[str, str], started: float, code: grpc.StatusCode | None) -> None:
-    code_name = (code or grpc.StatusCode.UNKNOWN).name
-    metrics.grpc_client_handled_total.labels(**labels, grpc_code=code_name).inc()
+    metrics.grpc_client_handled_total.labels(
+        **labels, grpc_code=metrics.grpc_code_label(code)
+    ).inc()
     metrics.grpc_client_handling_seconds.labels(**labels).observe(time.perf_counter() - started)
 
 

@@ -231,7 +231,9 @@ class _Call:
         self.finished = True
         elapsed = time.perf_counter() - self.started
         code_name = _code_name(code)
-        metrics.grpc_server_handled_total.labels(**self.labels, grpc_code=code_name).inc()
+        metrics.grpc_server_handled_total.labels(
+            **self.labels, grpc_code=metrics.grpc_code_label(code)
+        ).inc()
         metrics.grpc_server_handling_seconds.labels(**self.labels).observe(elapsed)
         extra: dict[str, Any] = {
             "method": self.full_method,

@@ -56,9 +56,7 @@ class DeadLetterPublisher:
         dlq = kombu.Queue(
             dead_letter_queue_name(queue), exchange=exchange, routing_key=queue, durable=True
         )
-        with kombu.Connection(
-            self.amqp_uri, transport_options={"confirm_publish": True}
-        ) as conn:
+        with kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as conn:
             producer = conn.Producer(serializer="json")
             producer.publish(
                 body,
@@ -110,7 +108,7 @@ class Inbox:
         except (ValueError, TypeError) as exc:
             # Not an envelope: no retry can mend it.
             self.dead_letters.publish(queue, body, f"malformed envelope: {exc}")
-            metrics.EVENTS_DEAD_LETTERED.labels(
+            metrics.liaison_events_dead_lettered_total.labels(
                 service=self.service, type="unknown", handler=handler
             ).inc()
             log.error("dead-lettered a malformed event on %s: %s", queue, exc)
@@ -119,7 +117,7 @@ class Inbox:
         labels = {"service": self.service, "type": envelope.type, "handler": handler}
         with correlation_scope(envelope.correlation_id or None):
             if self._already_processed(envelope.event_id, handler):
-                metrics.EVENTS_DUPLICATE.labels(**labels).inc()
+                metrics.liaison_events_duplicate_total.labels(**labels).inc()
                 log.info("skipped a redelivered event %s", envelope.event_id)
                 return DUPLICATE
             try:
@@ -137,16 +135,16 @@ class Inbox:
             except IntegrityError:
                 # Another consumer committed the same event meanwhile.
                 if self._already_processed(envelope.event_id, handler):
-                    metrics.EVENTS_DUPLICATE.labels(**labels).inc()
+                    metrics.liaison_events_duplicate_total.labels(**labels).inc()
                     return DUPLICATE
                 return self._failed(envelope, body, handler, queue, labels)
             except Exception:
                 return self._failed(envelope, body, handler, queue, labels)
-            metrics.EVENTS_CONSUMED.labels(**labels).inc()
+            metrics.liaison_events_consumed_total.labels(**labels).inc()
             latency = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
-            metrics.EVENT_LATENCY.labels(service=self.service, type=envelope.type).observe(
-                max(0.0, latency)
-            )
+            metrics.liaison_event_latency_seconds.labels(
+                service=self.service, type=envelope.type
+            ).observe(max(0.0, latency))
             return HANDLED
 
     def _already_processed(self, event_id: str, handler: str) -> bool:
@@ -163,7 +161,7 @@ class Inbox:
         self, envelope: Envelope, body: Any, handler: str, queue: str, labels: dict[str, str]
     ) -> str:
         log.exception("handler %s failed on event %s", handler, envelope.event_id)
-        metrics.EVENTS_FAILED.labels(**labels).inc()
+        metrics.liaison_events_failed_total.labels(**labels).inc()
         attempts = self._count_failure(envelope.event_id, handler)
         if attempts >= self.max_retries:
             self.dead_letters.publish(
@@ -179,7 +177,7 @@ class Inbox:
                         processed_at=datetime.now(UTC),
                     )
                 )
-            metrics.EVENTS_DEAD_LETTERED.labels(**labels).inc()
+            metrics.liaison_events_dead_lettered_total.labels(**labels).inc()
             log.error("dead-lettered event %s after %d attempts", envelope.event_id, attempts)
             return DEAD_LETTERED
         self.sleep(min(self.backoff_max, self.backoff_base * 2 ** (attempts - 1)))

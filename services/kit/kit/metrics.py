@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler
 from types import ModuleType
 from typing import Any
 
+import grpc
 import prometheus_client.metrics
 import prometheus_client.registry
 import prometheus_client.values
@@ -36,6 +37,7 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 
 __all__ = [
+    "grpc_code_label",
     "grpc_client_handled_total",
     "grpc_client_handling_seconds",
     "grpc_client_started_total",
@@ -87,7 +89,36 @@ _use_real_locks()
 
 # ---------------------------------------------------------------- gRPC server
 # Labels as go-grpc-prometheus has them: grpc_type is unary, server_stream,
-# client_stream or bidi_stream; grpc_code the status code's name ("OK").
+# client_stream or bidi_stream; grpc_code is Go's name of the status code
+# ("OK", "NotFound", "DeadlineExceeded"), which stock alert rules match on.
+_GO_CODE_NAMES = {
+    grpc.StatusCode.OK: "OK",
+    grpc.StatusCode.CANCELLED: "Canceled",
+    grpc.StatusCode.UNKNOWN: "Unknown",
+    grpc.StatusCode.INVALID_ARGUMENT: "InvalidArgument",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "DeadlineExceeded",
+    grpc.StatusCode.NOT_FOUND: "NotFound",
+    grpc.StatusCode.ALREADY_EXISTS: "AlreadyExists",
+    grpc.StatusCode.PERMISSION_DENIED: "PermissionDenied",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "ResourceExhausted",
+    grpc.StatusCode.FAILED_PRECONDITION: "FailedPrecondition",
+    grpc.StatusCode.ABORTED: "Aborted",
+    grpc.StatusCode.OUT_OF_RANGE: "OutOfRange",
+    grpc.StatusCode.UNIMPLEMENTED: "Unimplemented",
+    grpc.StatusCode.INTERNAL: "Internal",
+    grpc.StatusCode.UNAVAILABLE: "Unavailable",
+    grpc.StatusCode.DATA_LOSS: "DataLoss",
+    grpc.StatusCode.UNAUTHENTICATED: "Unauthenticated",
+}
+
+
+def grpc_code_label(code: grpc.StatusCode | None) -> str:
+    """The grpc_code label value of a status code, as go-grpc-prometheus writes it."""
+    if code is None:
+        return "Unknown"
+    return _GO_CODE_NAMES.get(code, "Unknown")
+
+
 _GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method")
 
 grpc_server_started_total = Counter(

@@ -290,7 +290,9 @@ class OutboxRelay:
                 )
         types = {r.id: r.type for r in rows}
         for row_id in acked:
-            metrics.EVENTS_PUBLISHED.labels(service=self.service, type=types[row_id]).inc()
+            metrics.liaison_events_published_total.labels(
+                service=self.service, type=types[row_id]
+            ).inc()
         return len(acked)
 
     def measure_backlog(self) -> tuple[int, float]:
@@ -306,8 +308,8 @@ class OutboxRelay:
             if oldest.tzinfo is None:  # SQLite returns naive UTC
                 oldest = oldest.replace(tzinfo=UTC)
             age = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
-        metrics.OUTBOX_BACKLOG.labels(service=self.service).set(count)
-        metrics.OUTBOX_OLDEST_AGE.labels(service=self.service).set(age)
+        metrics.liaison_outbox_backlog.labels(service=self.service).set(count)
+        metrics.liaison_outbox_oldest_age_seconds.labels(service=self.service).set(age)
         return int(count), age
 
     def purge_sent(self) -> int:

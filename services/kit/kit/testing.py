@@ -12,7 +12,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,7 +87,9 @@ class Platform:
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir}")
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode}; see {self.log_dir}"
+                    )
             try:
                 with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=2) as response:
                     if response.status == 200:
@@ -99,10 +101,8 @@ class Platform:
 
     def close(self) -> None:
         for name in list(self.processes):
-            try:
+            with suppress(Exception):
                 self.stop(name)
-            except Exception:
-                pass
 
 
 @contextmanager

@@ -79,7 +79,6 @@ class OutboxRelayLoop(DependencyProvider):
         return self.relay
 
     def _run(self) -> None:
-        import eventlet
 
         try:
             self._loop()
@@ -134,7 +133,9 @@ class OutboxRelayLoop(DependencyProvider):
                 except Exception:  # not declared yet
                     channel = conn.channel()
                     continue
-                metrics.liaison_consumer_lag_messages.labels(service=self.settings.service, queue=name).set(depth)
+                metrics.liaison_consumer_lag_messages.labels(
+                    service=self.settings.service, queue=name
+                ).set(depth)
 
 
 class InboxProvider(DependencyProvider):

@@ -10,8 +10,6 @@ import os
 from typing import Any
 
 import grpc
-from liaison.registry.v1 import registry_pb2 as pb
-from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from sqlalchemy import select
 
 from kit.db import Database
@@ -19,6 +17,8 @@ from kit.errors import InvalidArgument, invalid
 from kit.grpc_server import serve
 from kit.migrations import is_current
 from kit.settings import Settings
+from liaison.registry.v1 import registry_pb2 as pb
+from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry import models, roster
 from registry.convert import LEVEL, ROLE, ROSTER_FORMAT, ROSTER_KIND, UNIT_KIND
 from registry.loading import Loader
@@ -38,7 +38,9 @@ from registry.records import (
 )
 from registry.service import Registry
 
-Ctx = grpc.ServicerContext
+from typing import TypeAlias  # noqa: E402
+
+Ctx: TypeAlias = grpc.ServicerContext
 
 
 def _like(column: Any, text: str) -> Any:
@@ -78,7 +80,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         if request.query:
             m = models.Street
             query = query.where(_like(m.name, request.query) | _like(m.code, request.query))
-        items, info = self.registry.list(STREET, query, request.page)
+        items, info = self.registry.list_page(STREET, query, request.page)
         return pb.ListStreetsResponse(streets=items, page=info)
 
     def GetStreet(self, request: pb.GetRequest, context: Ctx) -> pb.Street:
@@ -99,7 +101,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         query = list_query(AREA, request.include_inactive)
         if request.street_id:
             query = query.where(models.Area.street_id == request.street_id)
-        items, info = self.registry.list(AREA, query, request.page)
+        items, info = self.registry.list_page(AREA, query, request.page)
         return pb.ListAreasResponse(areas=items, page=info)
 
     def GetArea(self, request: pb.GetRequest, context: Ctx) -> pb.Area:
@@ -127,7 +129,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             query = query.where(m.area_id == request.area_id)
         if request.query:
             query = query.where(_like(m.name, request.query) | _like(m.code, request.query))
-        items, info = self.registry.list(COMMUNITY, query, request.page)
+        items, info = self.registry.list_page(COMMUNITY, query, request.page)
         return pb.ListCommunitiesResponse(communities=items, page=info)
 
     def GetCommunity(self, request: pb.GetRequest, context: Ctx) -> pb.Community:
@@ -148,7 +150,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         query = list_query(VENUE, request.include_inactive)
         if request.street_id:
             query = query.where(models.Venue.street_id == request.street_id)
-        items, info = self.registry.list(VENUE, query, request.page)
+        items, info = self.registry.list_page(VENUE, query, request.page)
         return pb.ListVenuesResponse(venues=items, page=info)
 
     def GetVenue(self, request: pb.GetRequest, context: Ctx) -> pb.Venue:
@@ -173,7 +175,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             query = query.where(models.Station.street_id == request.street_id)
         if request.area_id:
             query = query.where(models.Station.area_id == request.area_id)
-        items, info = self.registry.list(STATION, query, request.page)
+        items, info = self.registry.list_page(STATION, query, request.page)
         return pb.ListStationsResponse(stations=items, page=info)
 
     def GetStation(self, request: pb.GetRequest, context: Ctx) -> pb.Station:
@@ -199,7 +201,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             query = query.where(m.parent_id == request.parent_id)
         if request.street_id:
             query = query.where(m.street_id == request.street_id)
-        items, info = self.registry.list(UNIT, query, request.page)
+        items, info = self.registry.list_page(UNIT, query, request.page)
         return pb.ListUnitsResponse(units=items, page=info)
 
     def GetUnit(self, request: pb.GetRequest, context: Ctx) -> pb.Unit:
@@ -237,7 +239,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             )
         if request.query:
             query = query.where(_like(m.name, request.query) | _like(m.code, request.query))
-        items, info = self.registry.list(DEPUTY, query, request.page)
+        items, info = self.registry.list_page(DEPUTY, query, request.page)
         return pb.ListDeputiesResponse(deputies=items, page=info)
 
     def GetDeputy(self, request: pb.GetRequest, context: Ctx) -> pb.Deputy:
@@ -274,12 +276,14 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             query = query.where(m.deputy_id == request.deputy_id)
         if request.street_id:
             query = query.where(
-                m.unit_id.in_(select(models.Unit.id).where(models.Unit.street_id == request.street_id))
+                m.unit_id.in_(
+                    select(models.Unit.id).where(models.Unit.street_id == request.street_id)
+                )
                 | m.station_id.in_(
                     select(models.Station.id).where(models.Station.street_id == request.street_id)
                 )
             )
-        items, info = self.registry.list(POSITION, query, request.page)
+        items, info = self.registry.list_page(POSITION, query, request.page)
         return pb.ListPositionsResponse(positions=items, page=info)
 
     def GetPosition(self, request: pb.GetRequest, context: Ctx) -> pb.Position:
@@ -304,7 +308,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             query = query.where(models.BudgetLine.unit_id == request.unit_id)
         if request.year:
             query = query.where(models.BudgetLine.year == request.year)
-        items, info = self.registry.list(BUDGET_LINE, query, request.page)
+        items, info = self.registry.list_page(BUDGET_LINE, query, request.page)
         return pb.ListBudgetLinesResponse(budget_lines=items, page=info)
 
     def GetBudgetLine(self, request: pb.GetRequest, context: Ctx) -> pb.BudgetLine:
@@ -361,8 +365,7 @@ def with_row_details(error: roster.RosterError) -> InvalidArgument:
     error.details.append(
         pb.RosterImportErrors(
             errors=[
-                pb.RosterRowError(row=e.row, column=e.column, reason=e.reason)
-                for e in error.errors
+                pb.RosterRowError(row=e.row, column=e.column, reason=e.reason) for e in error.errors
             ]
         )
     )

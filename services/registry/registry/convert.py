@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+
 from kit.errors import invalid
 from liaison.common.v1 import envelope_pb2
 from liaison.registry.v1 import registry_pb2 as pb

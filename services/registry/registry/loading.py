@@ -13,12 +13,12 @@ from datetime import date
 from typing import Any
 
 from google.protobuf.message import Message
-from liaison.registry.v1 import registry_pb2 as pb
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kit.db import UnitOfWork
 from kit.errors import DomainError
+from liaison.registry.v1 import registry_pb2 as pb
 from registry import models, roster
 from registry.convert import BUDGET_KIND, LEVEL, ROLE, UNIT_KIND
 from registry.demo_data import District
@@ -367,10 +367,10 @@ def export_rows(session: Session, kind_name: str, street_id: int) -> Iterable[di
         return [code_of(models.Community, i) for i in ids]
 
     if kind_name == "deputies":
-        query = select(models.Deputy).where(models.Deputy.active.is_(True))
+        deputies = select(models.Deputy).where(models.Deputy.active.is_(True))
         if street_id:
-            query = query.where(models.Deputy.street_id == street_id)
-        for d in session.scalars(query.order_by(models.Deputy.code)):
+            deputies = deputies.where(models.Deputy.street_id == street_id)
+        for d in session.scalars(deputies.order_by(models.Deputy.code)):
             contact = d.contact
             yield {
                 "code": d.code,
@@ -394,10 +394,10 @@ def export_rows(session: Session, kind_name: str, street_id: int) -> Iterable[di
                 "biography": d.biography,
             }
     elif kind_name == "stations":
-        query = select(models.Station).where(models.Station.active.is_(True))
+        stations = select(models.Station).where(models.Station.active.is_(True))
         if street_id:
-            query = query.where(models.Station.street_id == street_id)
-        for s in session.scalars(query.order_by(models.Station.code)):
+            stations = stations.where(models.Station.street_id == street_id)
+        for s in session.scalars(stations.order_by(models.Station.code)):
             yield {
                 "code": s.code,
                 "name": s.name,
@@ -408,10 +408,10 @@ def export_rows(session: Session, kind_name: str, street_id: int) -> Iterable[di
                 "opened_on": s.opened_on,
             }
     elif kind_name == "communities":
-        query = select(models.Community).where(models.Community.active.is_(True))
+        communities = select(models.Community).where(models.Community.active.is_(True))
         if street_id:
-            query = query.where(models.Community.street_id == street_id)
-        for c in session.scalars(query.order_by(models.Community.code)):
+            communities = communities.where(models.Community.street_id == street_id)
+        for c in session.scalars(communities.order_by(models.Community.code)):
             yield {
                 "code": c.code,
                 "name": c.name,
@@ -420,8 +420,8 @@ def export_rows(session: Session, kind_name: str, street_id: int) -> Iterable[di
                 "address_keywords": [k.keyword for k in c.keywords],
             }
     elif kind_name == "positions":
-        query = select(models.Position).where(models.Position.ended_on.is_(None))
-        for p in session.scalars(query.order_by(models.Position.id)):
+        positions = select(models.Position).where(models.Position.ended_on.is_(None))
+        for p in session.scalars(positions.order_by(models.Position.id)):
             unit = session.get(models.Unit, p.unit_id) if p.unit_id else None
             station = session.get(models.Station, p.station_id) if p.station_id else None
             p_street = unit.street_id if unit else (station.street_id if station else None)

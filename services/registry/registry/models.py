@@ -119,7 +119,9 @@ class Deputy(Record, Base):
         cascade="all, delete-orphan", lazy="selectin", order_by="DeputyExpertise.id"
     )
     contact_communities: Mapped[list[DeputyContactCommunity]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="DeputyContactCommunity.community_id"
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="DeputyContactCommunity.community_id",
     )
     contact: Mapped[DeputyContact | None] = relationship(
         cascade="all, delete-orphan", lazy="joined", uselist=False

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.message import Message
-from liaison.registry.v1 import events_pb2 as ev
-from liaison.registry.v1 import registry_pb2 as pb
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from liaison.registry.v1 import events_pb2 as ev
+from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
 from registry.convert import BUDGET_KIND, LEVEL, ROLE, UNIT_KIND, deactivation, iso, timestamp
 from registry.domain import Violations
@@ -352,9 +352,7 @@ def apply_unit(s: Session, m: models.Unit, msg: pb.Unit, f: set[str], v: Violati
             v.add("street_id", f"street {m.street_id} already has a {m.kind} ({twin.code})")
 
 
-def apply_deputy(
-    s: Session, m: models.Deputy, msg: pb.Deputy, f: set[str], v: Violations
-) -> None:
+def apply_deputy(s: Session, m: models.Deputy, msg: pb.Deputy, f: set[str], v: Violations) -> None:
     _apply_code_name(m, msg, f, v)
     if "gender" in f:
         if msg.gender and msg.gender not in domain.GENDERS:

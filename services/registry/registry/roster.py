@@ -27,10 +27,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kit.errors import FieldViolation, InvalidArgument, invalid
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils.datetime import from_excel
+
+from kit.errors import FieldViolation, InvalidArgument, invalid
 
 KINDS: tuple[str, ...] = ("deputies", "stations", "communities", "positions")
 FORMATS: tuple[str, ...] = ("csv", "xlsx")

@@ -9,6 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf.message import Message
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
 from kit.db import Database, UnitOfWork
 from kit.errors import (
     AlreadyExists,
@@ -20,10 +24,6 @@ from kit.errors import (
 from kit.outbox import outbox_events
 from liaison.registry.v1 import events_pb2 as ev
 from liaison.registry.v1 import registry_pb2 as pb
-from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
 from registry import domain, models
 from registry.domain import Violations
 from registry.records import (
@@ -70,9 +70,7 @@ def page(
         raise invalid("page.page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
     after = decode_token(request.page_token)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = list(
-        session.scalars(query.where(model.id > after).order_by(model.id).limit(size + 1))
-    )
+    rows = list(session.scalars(query.where(model.id > after).order_by(model.id).limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
     info = envelope_pb2.PageInfo(
@@ -122,7 +120,9 @@ class Registry:
         with self.db.read() as session:
             return kind.to_pb(self._load(session, kind, record_id))
 
-    def list(self, kind: RecordKind, query: Select[Any], page_request: Any) -> tuple[list[Message], Any]:
+    def list_page(
+        self, kind: RecordKind, query: Select[Any], page_request: Any
+    ) -> tuple[list[Message], Any]:
         with self.db.read() as session:
             rows, info = page(session, query, kind.model, page_request)
             return [kind.to_pb(r) for r in rows], info
@@ -136,7 +136,7 @@ class Registry:
 
     def update(self, kind: RecordKind, message: Message, mask: Sequence[str]) -> Message:
         with self.db.unit_of_work() as uow:
-            model = self._load(uow.session, kind, message.id)
+            model = self._load(uow.session, kind, message.id)  # type: ignore[attr-defined]
             fields = fields_for_update(kind, message, mask)
             self._update(uow, kind, model, message, fields)
             return kind.to_pb(model)
@@ -244,7 +244,9 @@ class Registry:
             if unit_id:
                 unit = self._load(session, UNIT, unit_id)
                 if unit.kind != "street_committee":
-                    raise invalid("unit_id", f"unit {unit_id} is a {unit.kind}, not a street committee")
+                    raise invalid(
+                        "unit_id", f"unit {unit_id} is a {unit.kind}, not a street committee"
+                    )
                 query = query.where(models.Unit.id == unit_id)
             units = list(session.scalars(query.order_by(models.Unit.id)))
             sums: dict[tuple[int, str], int] = {
@@ -300,9 +302,7 @@ class Registry:
             directory.answers[community_id] = answer
             return answer
 
-    def _build_station_answer(
-        self, session: Session, community_id: int
-    ) -> pb.FindStationResponse:
+    def _build_station_answer(self, session: Session, community_id: int) -> pb.FindStationResponse:
         from registry.records import community_pb, station_pb, street_pb, venue_pb
 
         community = session.get(models.Community, community_id)
@@ -449,8 +449,10 @@ class Registry:
         if change == "updated" and not changed:
             return  # nothing changed: nothing to tell
         uow.emit(kind.event(uow.session, model, change, changed))
-        if kind is DEPUTY and change == "updated" and (
-            "station_id" in changed or "street_id" in changed
+        if (
+            kind is DEPUTY
+            and change == "updated"
+            and ("station_id" in changed or "street_id" in changed)
         ):
             uow.emit(
                 ev.DeputyReassigned(
@@ -471,9 +473,12 @@ def _snapshot(kind: RecordKind, model: Any) -> dict[str, Any]:
         target: Any = message
         for part in name.split("."):
             target = getattr(target, part, None)
-        snap[name] = list(target) if hasattr(target, "__iter__") and not isinstance(target, str) else (
-            target.SerializeToString() if isinstance(target, Message) else target
-        )
+        if isinstance(target, Message):
+            snap[name] = target.SerializeToString()
+        elif isinstance(target, str | int | float | bool) or target is None:
+            snap[name] = target
+        else:  # a repeated field
+            snap[name] = list(target)
     return snap
 
 

@@ -1,7 +1,7 @@
 """registry: organisation tree, deputies, positions, budgets
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 05:00:03.115900
 """
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 from kit.migrations import create_platform_tables, drop_platform_tables
 
 revision: str = '0001'
