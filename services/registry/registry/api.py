@@ -7,7 +7,7 @@ interceptor turns DomainErrors into status codes with details.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from sqlalchemy import select
@@ -37,8 +37,6 @@ from registry.records import (
     list_query,
 )
 from registry.service import Registry
-
-from typing import TypeAlias  # noqa: E402
 
 Ctx: TypeAlias = grpc.ServicerContext
 
