@@ -238,6 +238,8 @@ def test_worker_handles_relayed_events_once_and_ignores_redeliveries(setup, amqp
     status, metrics_text = http_get(port, "/metrics")
     assert status == 200
     assert sample(metrics_text, "liaison_events_consumed_total", **labels) == 20.0
+    # The worker's own relay loop runs: its (empty) outbox is measured.
+    assert sample(metrics_text, "liaison_outbox_backlog", service=s.service) == 0.0
     assert http_get(port, "/healthz")[0] == 200
     assert http_get(port, "/readyz")[0] == 200  # migrated to the sample's head
 
