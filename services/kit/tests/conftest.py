@@ -27,9 +27,10 @@ from urllib.parse import urlsplit, urlunsplit
 import kombu
 import psycopg
 import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+
 from kit.db import Database
 from kit.outbox import event_exchange_name, platform_metadata
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
 POSTGRES_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -22,10 +22,11 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import eventlet  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
 from kit.events import Envelope  # noqa: E402
 from kit.settings import Settings  # noqa: E402
 from kit.worker import PlatformWorker, consumes, run  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
 SERVICE = os.environ["KIT_SAMPLE_SERVICE"]
 SOURCE = os.environ["KIT_SAMPLE_SOURCE"]

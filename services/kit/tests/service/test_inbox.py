@@ -7,6 +7,9 @@ import threading
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import select
+
 from kit.events import Envelope, new_envelope
 from kit.inbox import (
     DEAD_LETTERED,
@@ -19,8 +22,6 @@ from kit.inbox import (
 )
 from kit.outbox import event_failures, processed_events
 from liaison.registry.v1 import events_pb2, registry_pb2
-from prometheus_client import REGISTRY
-from sqlalchemy import select
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 

@@ -8,12 +8,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import select, text, update
+
 from kit.db import Database
 from kit.logging import correlation_scope
 from kit.outbox import OutboxRelay, outbox_events
 from liaison.registry.v1 import events_pb2, registry_pb2
-from prometheus_client import REGISTRY
-from sqlalchemy import select, text, update
 
 pytestmark = pytest.mark.postgres
 

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import kombu
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select, text
+
 from kit.db import Database
 from kit.inbox import dead_letter_queue_name
 from kit.migrations import upgrade
 from kit.outbox import OutboxRelay, event_failures, platform_metadata, processed_events
 from liaison.registry.v1 import events_pb2, registry_pb2
-from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select, text
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -165,7 +166,8 @@ def setup(
         extra_env.setdefault("LIAISON_METRICS_PORT", str(free_port()))
         process, port = s.start(**extra_env)
         try:
-            wait_for("the worker's queue", lambda: broker.depth(queue) is not None)
+            # Imports under eventlet take seconds; on a busy CI runner, many.
+            wait_for("the worker's queue", lambda: broker.depth(queue) is not None, 60)
             wait_for("the worker's /healthz", lambda: http_get(port, "/healthz")[0] == 200)
         except AssertionError:
             raise AssertionError(f"the worker did not start:\n{s.logs()}") from None

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from google.protobuf import timestamp_pb2
+
 from kit.events import SCHEMA_VERSION, Envelope, event_type_of, new_envelope
 from kit.logging import correlation_scope
 from liaison.registry.v1 import events_pb2, registry_pb2

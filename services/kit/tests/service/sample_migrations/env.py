@@ -1,4 +1,5 @@
-from kit.migrations import run_env
 from sqlalchemy import MetaData
+
+from kit.migrations import run_env
 
 run_env(MetaData())

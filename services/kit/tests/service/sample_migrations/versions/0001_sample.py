@@ -7,6 +7,7 @@ Create Date: 2025-01-01
 
 import sqlalchemy as sa
 from alembic import op
+
 from kit.migrations import create_platform_tables, drop_platform_tables
 
 revision = "0001"
