@@ -22,6 +22,9 @@ import psycopg
 import pytest
 from google.protobuf.message import Message
 from grpc_status import rpc_status
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
 from kit.db import Database
 from kit.errors import FieldViolation, violations_from_status
 from kit.grpc_server import build_server
@@ -35,8 +38,6 @@ from registry.demo_data import District, build_district
 from registry.loading import Loader
 from registry.migrate import MIGRATIONS
 from registry.service import Registry
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 ADMIN_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -8,12 +8,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, inspect, text
+
 from kit.db import Database
 from kit.migrations import alembic_config, is_current, upgrade
 from kit.outbox import platform_metadata
 from registry.migrate import MIGRATIONS
 from registry.models import Base
-from sqlalchemy import MetaData, inspect, text
 
 pytestmark = pytest.mark.postgres
 

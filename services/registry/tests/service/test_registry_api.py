@@ -19,6 +19,8 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from sqlalchemy import select
+
 from kit.outbox import outbox_events
 from kit.settings import Settings
 from liaison.common.v1.envelope_pb2 import PageRequest
@@ -29,7 +31,6 @@ from registry.records import DEPUTY as DEPUTY_KIND
 from registry.records import STREET as STREET_KIND
 from registry.service import Registry
 from registry.terms import TERM_ENDED_REASON, end_finished_terms
-from sqlalchemy import select
 
 pytestmark = pytest.mark.postgres
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from kit.errors import FieldViolation
 from registry import domain
 from registry.domain import (
