@@ -249,7 +249,7 @@ def _real_modules() -> tuple[ModuleType, ModuleType]:
 # Under eventlet the checks run in the hub, every CHECK_INTERVAL_SECONDS; a
 # result older than CHECK_STALE_SECONDS means the hub (or the check) is
 # stuck, and counts as failing.
-CHECK_INTERVAL_SECONDS = 1.0
+CHECK_INTERVAL_SECONDS = 2.0
 CHECK_STALE_SECONDS = 60.0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 from kit import metrics
 from prometheus_client import REGISTRY
@@ -84,6 +86,17 @@ def test_metric_is_defined_with_its_labels(name: str) -> None:
     # The exposed name is the documented one (Counters add _total themselves).
     exposed = {family.name for family in metric.collect()}
     assert exposed == {name.removesuffix("_total")}
+
+
+def test_grpc_code_labels_are_go_names() -> None:
+    assert metrics.grpc_code_label(grpc.StatusCode.OK) == "OK"
+    assert metrics.grpc_code_label(grpc.StatusCode.NOT_FOUND) == "NotFound"
+    assert metrics.grpc_code_label(grpc.StatusCode.CANCELLED) == "Canceled"
+    assert metrics.grpc_code_label(grpc.StatusCode.DEADLINE_EXCEEDED) == "DeadlineExceeded"
+    assert metrics.grpc_code_label(None) == "Unknown"
+    labels = {metrics.grpc_code_label(code) for code in grpc.StatusCode}
+    assert len(labels) == len(grpc.StatusCode)
+    assert all(re.fullmatch(r"OK|[A-Z][a-z]+(?:[A-Z][a-z]+)*", label) for label in labels)
 
 
 def test_event_metrics_record() -> None:
