@@ -33,12 +33,13 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
+from prometheus_client import REGISTRY
+
 from kit import errors, grpc_client, grpc_server
 from kit.grpc_server import CORRELATION_ID_KEY, ServerInterceptor, build_server, remaining_deadline
 from kit.logging import configure_logging, correlation_scope, get_correlation_id
 from kit.settings import Settings
 from liaison.registry.v1 import registry_pb2, registry_pb2_grpc
-from prometheus_client import REGISTRY
 
 SERVICE = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name
 STREAM_SERVICE = "kit.test.Echo"

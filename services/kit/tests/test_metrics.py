@@ -18,8 +18,9 @@ from pathlib import Path
 
 import grpc
 import pytest
-from kit import metrics
 from prometheus_client import REGISTRY
+
+from kit import metrics
 
 
 def _free_port() -> int:

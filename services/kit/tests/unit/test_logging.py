@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from kit.logging import (
     configure_logging,
     correlation_id,
