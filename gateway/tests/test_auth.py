@@ -130,6 +130,8 @@ def test_street_committee_writes_in_its_street(
     )
     station = {"code": "linhe-9", "name": "第九站", "area_id": 1}
     assert client.post("/api/v1/stations", json=station, headers=headers).status_code == 201
+    moved = client.patch("/api/v1/deputies/1", json={"station_id": 1}, headers=headers)
+    assert moved.status_code == 200, moved.text
     position = {"role": "street_paid_staff", "unit_id": 1, "holder_name": "赵六"}
     assert client.post("/api/v1/positions", json=position, headers=headers).status_code == 201
 
@@ -151,6 +153,19 @@ def test_street_committee_writes_in_its_street(
             {"unit_id": 2, "year": 2025, "kind": "personnel", "amount_yuan": 1},
         ),
         ("patch", "/api/v1/deputies/2", {"profession": "x"}),
+        ("patch", "/api/v1/deputies/1", {"station_id": 2}),
+        (
+            "post",
+            "/api/v1/deputies",
+            {
+                "code": "D9",
+                "name": "x",
+                "gender": "女",
+                "level": "city",
+                "street_id": 1,
+                "station_id": 2,
+            },
+        ),  # fmt: skip
         ("post", "/api/v1/units", {"code": "u", "name": "district unit", "kind": "department"}),
         ("post", "/api/v1/streets", {"code": "new", "name": "新街道"}),
         ("post", "/api/v1/streets/1:deactivate", {"reason": "x"}),

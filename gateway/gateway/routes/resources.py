@@ -100,7 +100,9 @@ SPECS: tuple[ResourceSpec, ...] = (
     ResourceSpec("units", "Unit", "Units", "unit", "units",
                  s.Unit, s.UnitCreate, s.UnitUpdate, s.UnitQuery),
     ResourceSpec("deputies", "Deputy", "Deputies", "deputy", "deputies",
-                 s.Deputy, s.DeputyCreate, s.DeputyUpdate, s.DeputyQuery),
+                 s.Deputy, s.DeputyCreate, s.DeputyUpdate, s.DeputyQuery,
+                 # The registry takes a deputy's street from the station.
+                 street_fields=("street_id", "station_id")),
     ResourceSpec("positions", "Position", "Positions", "position", "positions",
                  s.Position, s.PositionCreate, s.PositionUpdate, s.PositionQuery,
                  public_read=False, street_fields=("unit_id", "station_id"),
