@@ -12,6 +12,7 @@ delivery is at least once, and consumers are idempotent (kit.inbox).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -219,10 +220,8 @@ class ConfirmingPublisher:
 
     def close(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # the connection may already be gone
                 self._conn.release()
-            except Exception:  # the connection may already be gone
-                pass
         self._conn, self._channel = None, None
 
 
