@@ -11,6 +11,7 @@ does not depend on the others.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,6 +20,7 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import select
 
 from kit.outbox import outbox_events
@@ -45,6 +47,7 @@ LEVEL = {
 }
 LEVEL_NAME = {number: name for name, number in LEVEL.items()}
 MISSING_ID = 987_654_321
+SERVICE = pb.DESCRIPTOR.services_by_name["RegistryService"].full_name
 
 
 def unique(prefix: str) -> str:
@@ -237,6 +240,17 @@ def test_the_demo_district_has_the_real_figures(api: Any) -> None:
     assert members.page.total_size == 83
     heads = stub.ListPositions(pb.ListPositionsRequest(role=pb.POSITION_ROLE_STATION_HEAD))
     assert heads.page.total_size == 40
+
+
+def test_the_server_reports_serving_once_the_database_is_current(api: Any) -> None:
+    health = health_pb2_grpc.HealthStub(api.channel)
+    deadline = time.monotonic() + 10
+    while True:
+        status = health.Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=5).status
+        if status == health_pb2.HealthCheckResponse.SERVING or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status == health_pb2.HealthCheckResponse.SERVING
 
 
 def test_the_first_station_is_linhe_street_station_one(api: Any) -> None:
