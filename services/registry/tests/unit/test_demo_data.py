@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+
 from registry.demo_data import (
     DEPARTMENTS,
     EXPERTISE,

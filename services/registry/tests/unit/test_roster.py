@@ -7,8 +7,9 @@ import io
 from typing import Any
 
 import pytest
-from kit.errors import FieldViolation, InvalidArgument
 from openpyxl import Workbook, load_workbook
+
+from kit.errors import FieldViolation, InvalidArgument
 from registry.demo_data import build_district
 from registry.roster import (
     COLUMNS,
