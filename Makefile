@@ -36,7 +36,8 @@ protos-check: ## Fail when the generated code differs from what the protos produ
 lint: ## ruff and mypy on the project's own code
 	$(PY) ruff check services gateway tests bench
 	$(PY) ruff format --check services gateway tests bench
-	$(PY) mypy services/kit/kit services/registry/registry gateway/gateway
+	$(PY) mypy services/kit/kit services/registry/registry
+	$(PY) mypy gateway/gateway
 
 .PHONY: up
 up: install ## Bring the whole platform up locally with demo data (Ctrl-C stops it)
