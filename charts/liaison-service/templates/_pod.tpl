@@ -25,6 +25,9 @@ spec:
   automountServiceAccountToken: false
   {{- if eq .process "migrate" }}
   restartPolicy: Never
+  {{- else }}
+  # The preStop pause plus the process's own graceful stop (10 s for gRPC).
+  terminationGracePeriodSeconds: 30
   {{- end }}
   securityContext:
     {{- include "liaison-service.podSecurityContext" . | nindent 4 }}
@@ -73,6 +76,14 @@ spec:
       {{- end }}
       {{- with .probes }}
       {{- . | nindent 6 }}
+      {{- end }}
+      {{- if has .process (list "api" "gateway") }}
+      lifecycle:
+        preStop:
+          exec:
+            # Keep answering while the endpoint is removed from Services and
+            # balancers, so a rollout refuses no call; then stop gracefully.
+            command: ["python", "-c", "import time; time.sleep(5)"]
       {{- end }}
       resources:
         {{- toYaml .proc.resources | nindent 8 }}

@@ -1,0 +1,30 @@
+"""Serving pods drain before they stop; every other pod stops at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _containers(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(manifest["spec"]["template"]["spec"]["containers"])
+
+
+def test_api_and_gateway_pods_pause_before_stopping(manifests: list[Any]) -> None:
+    deployments = [m for m in manifests if m["kind"] == "Deployment"]
+    serving = [
+        d
+        for d in deployments
+        if d["metadata"]["labels"].get("app.kubernetes.io/component") in ("api", "gateway")
+    ]
+    assert serving, "no api or gateway Deployment rendered"
+    for deployment in serving:
+        spec = deployment["spec"]["template"]["spec"]
+        assert spec["terminationGracePeriodSeconds"] >= 15
+        for container in _containers(deployment):
+            command = container["lifecycle"]["preStop"]["exec"]["command"]
+            assert command[0] == "python", deployment["metadata"]["name"]
+    for deployment in deployments:
+        if deployment in serving:
+            continue
+        for container in _containers(deployment):
+            assert "lifecycle" not in container, deployment["metadata"]["name"]
