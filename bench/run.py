@@ -59,7 +59,11 @@ async def read_load(base_url: str, addresses: list[str], concurrency: int) -> di
                 address = addresses[i % len(addresses)]
                 i += concurrency
                 started = time.perf_counter()
-                response = await client.get("/api/v1/find-station", params={"address": address})
+                try:
+                    response = await client.get("/api/v1/find-station", params={"address": address})
+                except httpx.HTTPError:  # a dropped connection counts as an error
+                    errors += 1
+                    continue
                 elapsed = time.perf_counter() - started
                 if response.status_code == 200:
                     latencies.append(elapsed)
