@@ -55,6 +55,10 @@ chart: ## Lint, render and validate the Helm charts; check the alert rules
 
 .PHONY: bench
 bench: install ## Benchmarks that print figures (gateway reads, event latency)
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)) || \
+		echo "wrk is not installed: the read benchmark uses a Python client"
+	bash scripts/services.sh postgres rabbitmq
 	$(PY) python bench/run.py
 
 .PHONY: clean
