@@ -51,11 +51,21 @@ class DeadLetterPublisher:
     def __init__(self, amqp_uri: str) -> None:
         self.amqp_uri = amqp_uri
 
-    def publish(self, queue: str, body: Any, reason: str) -> None:
+    def publish(
+        self, queue: str, body: Any, reason: str, *, content_type: str | None = None
+    ) -> None:
+        """Dead-letter `body`: a decoded JSON value, or raw bytes kept as they came."""
         exchange = kombu.Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
         dlq = kombu.Queue(
             dead_letter_queue_name(queue), exchange=exchange, routing_key=queue, durable=True
         )
+        raw: dict[str, Any] = {}
+        if isinstance(body, bytes | bytearray):
+            body = bytes(body)
+            raw = {
+                "content_type": content_type or "application/octet-stream",
+                "content_encoding": "binary",
+            }
         with kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as conn:
             producer = conn.Producer(serializer="json")
             producer.publish(
@@ -67,6 +77,7 @@ class DeadLetterPublisher:
                 headers={"x-liaison-dead-letter-reason": reason[:1000]},
                 retry=True,
                 retry_policy={"max_retries": 3},
+                **raw,
             )
 
 

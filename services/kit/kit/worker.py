@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nameko.events import EventHandler, event_handler
+from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
 
 from kit import metrics
 from kit.db import Database, UnitOfWork
@@ -156,6 +157,47 @@ class InboxProvider(DependencyProvider):
         return self.inbox
 
 
+class DeadLetteringQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except that a message it cannot decode (not
+    JSON, or a content type it does not accept) is dead-lettered and counted
+    instead of being logged and dropped."""
+
+    def on_decode_error(self, message: Any, exc: Exception) -> None:
+        queue = self._queue_of(message.delivery_info.get("consumer_tag"))
+        event_type = str(message.delivery_info.get("routing_key") or "unknown")
+        settings = Settings.load(self.container.service_name, "worker")
+        body = message.body
+        try:
+            DeadLetterPublisher(settings.amqp_uri).publish(
+                queue,
+                body if isinstance(body, bytes) else str(body).encode(),
+                f"undecodable body ({message.content_type}): {exc}",
+                content_type=message.content_type,
+            )
+        except Exception:
+            # Not acked: the broker redelivers it once the dead-letter path works.
+            log.exception("could not dead-letter an undecodable message from %s", queue)
+            message.requeue()
+            return
+        metrics.liaison_events_dead_lettered_total.labels(
+            service=settings.service, type=event_type, handler=queue
+        ).inc()
+        log.error("dead-lettered an undecodable message from %s: %s", queue, exc)
+        message.ack()
+
+    def _queue_of(self, consumer_tag: str | None) -> str:
+        for provider, consumer in self._consumers.items():
+            if consumer_tag in getattr(consumer, "_active_tags", {}).values():
+                return str(provider.queue.name)
+        return "unknown"
+
+
+class ConsumingEventHandler(EventHandler):
+    """An event handler on the dead-lettering queue consumer."""
+
+    queue_consumer = DeadLetteringQueueConsumer()
+
+
 class PlatformWorker:
     """Base of every service's nameko worker: relay and inbox come with it."""
 
@@ -193,7 +235,7 @@ def consumes(source: str, event_type: str) -> Callable[[Effect], Callable[[Any, 
             except RetryLater:
                 raise
 
-        return event_handler(source, event_type, requeue_on_error=True)(handle)
+        return ConsumingEventHandler.decorator(source, event_type, requeue_on_error=True)(handle)
 
     return decorate
 

@@ -310,3 +310,50 @@ def test_worker_killed_mid_stream_handles_every_event_exactly_once(setup):
             )
         )
     assert processed == set(ids)
+
+
+def test_undecodable_message_is_dead_lettered_not_dropped(setup, broker, amqp_uri):
+    s, start = setup
+    process, port = start()
+    garbage = b'{"event_id": "half a json'
+    with kombu.Connection(amqp_uri) as conn:
+        producer = conn.Producer()
+        for content_type in ("application/json", "application/x-unknown"):
+            producer.publish(
+                garbage,
+                exchange=f"{s.source}.events",
+                routing_key="street_changed",
+                content_type=content_type,
+                content_encoding="binary",
+                delivery_mode=2,
+            )
+
+    dlq = dead_letter_queue_name(s.queue)
+    try:
+        wait_for("the dead letters", lambda: (broker.depth(dlq) or 0) >= 2)
+    except AssertionError:
+        raise AssertionError(s.logs()) from None
+    letters = broker.take(dlq, 2)
+    assert len(letters) == 2
+    assert all(letter.body == garbage for letter in letters)
+    assert all(
+        "undecodable" in letter.headers["x-liaison-dead-letter-reason"] for letter in letters
+    )
+
+    # The worker goes on handling good events after the bad ones.
+    s.emit(["after-garbage"])
+    assert s.relay_all() == 1
+    wait_for("the good event", lambda: s.handled() == (1, 1))
+    _, metrics_text = http_get(port, "/metrics")
+    assert (
+        sample(
+            metrics_text,
+            "liaison_events_dead_lettered_total",
+            service=s.service,
+            type="street_changed",
+            handler=s.queue,
+        )
+        == 2.0
+    )
+    assert broker.depth(s.queue) == 0
+    assert stop(process) < 10
