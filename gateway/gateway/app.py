@@ -14,7 +14,7 @@ from gateway.config import GatewaySettings
 from gateway.observability import GatewayMetrics, RequestContextMiddleware
 from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, RowError, install
 from gateway.ratelimit import TokenBucketLimiter
-from gateway.routes import dev, lookups, ops, resources, rosters
+from gateway.routes import dev, lookups, ops, portal, resources, rosters
 from gateway.upstream import RegistryClient
 
 DESCRIPTION = """\
@@ -100,6 +100,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     if not settings.is_production:
         app.include_router(dev.router)
     app.include_router(resources.build_router())
+    app.include_router(portal.router)
+    app.mount(portal.STATIC_PREFIX, portal.static_files(), name="portal")
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     return app
 

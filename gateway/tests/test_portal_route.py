@@ -1,0 +1,54 @@
+"""The public portal's page and assets as the gateway serves them."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from gateway.routes.portal import PORTAL_DIR
+
+
+def test_the_page_is_served_at_the_root(client: TestClient) -> None:
+    reply = client.get("/")
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'self'" in reply.headers["content-security-policy"]
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    page = reply.text
+    assert '<html lang="zh-CN">' in page
+    assert '<label for="address">输入您的住址、小区或社区名称</label>' in page
+    assert 'aria-live="polite"' in page
+    assert 'name="viewport"' in page
+
+
+def test_every_asset_the_page_names_is_served(client: TestClient) -> None:
+    page = client.get("/").text
+    assets = re.findall(r'(?:href|src)="(/portal/[^"]+)"', page)
+    assert sorted(assets) == ["/portal/portal.css", "/portal/portal.js"]
+    kinds = {"/portal/portal.css": "text/css", "/portal/portal.js": "javascript"}
+    for path in assets:
+        reply = client.get(path)
+        assert reply.status_code == 200, path
+        assert kinds[path] in reply.headers["content-type"]
+        assert reply.headers.get("etag")
+
+
+def test_a_missing_asset_is_a_problem_404(client: TestClient) -> None:
+    reply = client.get("/portal/nothing-here.js")
+    assert reply.status_code == 404
+    assert reply.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_portal_loads_nothing_from_other_hosts() -> None:
+    for path in PORTAL_DIR.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), path.name
+        assert "innerHTML" not in text, path.name
+
+
+def test_the_portal_is_not_part_of_the_api_description(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/" not in paths
+    assert not [p for p in paths if p.startswith("/portal")]
+    assert all(p.startswith("/api/v1/") or p in {"/healthz", "/readyz"} for p in paths)
