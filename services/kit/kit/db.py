@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from kit.events import new_envelope
-from kit.outbox import OutboxWriter
+from kit.outbox import OutboxWriter, wakeup_channel
 
 WRITE_OPTION = "liaison_write"
 
@@ -114,6 +114,7 @@ class UnitOfWork:
         self.session: Session = db.sessions()
         self._outbox = OutboxWriter(self.session, db.service)
         self._committed = False
+        self._emitted = False
 
     def __enter__(self) -> UnitOfWork:
         self.session.begin()
@@ -133,8 +134,15 @@ class UnitOfWork:
         """Record an event to publish once this transaction commits; its id."""
         envelope = new_envelope(self.db.service, message, event_type=event_type)
         self._outbox.add(envelope)
+        self._emitted = True
         return envelope.event_id
 
     def commit(self) -> None:
+        if self._emitted and self.db.is_postgres:
+            # Delivered only if and when the transaction commits: wakes the relay.
+            self.session.execute(
+                text("SELECT pg_notify(:channel, '')"),
+                {"channel": wakeup_channel(self.db.service)},
+            )
         self.session.commit()
         self._committed = True

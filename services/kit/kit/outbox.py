@@ -225,6 +225,56 @@ class ConfirmingPublisher:
         self._conn, self._channel = None, None
 
 
+def wakeup_channel(service: str) -> str:
+    """The PostgreSQL NOTIFY channel a unit of work signals after writing events."""
+    return f"liaison_outbox_{service}"
+
+
+class OutboxWakeup:
+    """Lets the relay sleep until events are committed, instead of polling.
+
+    On PostgreSQL a unit of work that wrote events sends NOTIFY on the
+    service's channel (delivered at commit); the relay LISTENs and wakes at
+    once. Polling stays as the fallback, so a lost notification or a dropped
+    listener costs at most one poll interval. Elsewhere (SQLite) it only
+    sleeps.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._conn: Any = None
+
+    def _listener(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            import psycopg
+
+            url = self.db.engine.url.set(drivername="postgresql")
+            self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            self._conn.execute(f'LISTEN "{wakeup_channel(self.db.service)}"')
+        return self._conn
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to `timeout` seconds; True when woken by a notification."""
+        if not self.db.is_postgres:
+            time.sleep(timeout)
+            return False
+        try:
+            for _ in self._listener().notifies(timeout=timeout, stop_after=1):
+                return True
+            return False
+        except Exception as exc:
+            log.warning("outbox listener lost (%s); polling meanwhile", exc)
+            self.close()
+            time.sleep(timeout)
+            return False
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None
+
+
 class OutboxRelay:
     """Moves committed events from the outbox to the broker."""
 

@@ -119,7 +119,6 @@ def running_platform(
                 "LIAISON_GRPC_PORT": str(grpc_port),
                 "LIAISON_REGISTRY_GRPC_TARGET": f"127.0.0.1:{grpc_port}",
                 "LIAISON_GATEWAY_PORT": str(gateway_port),
-                "LIAISON_OUTBOX_POLL_SECONDS": "0.05",
                 "LIAISON_LOG_LEVEL": "WARNING",
             }
         )

@@ -24,7 +24,7 @@ from kit.db import Database, UnitOfWork
 from kit.events import Envelope
 from kit.inbox import DeadLetterPublisher, Inbox, RetryLater
 from kit.migrations import is_current
-from kit.outbox import OutboxRelay
+from kit.outbox import OutboxRelay, OutboxWakeup
 from kit.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class OutboxRelayLoop(DependencyProvider):
             self.settings.amqp_uri,
             batch_size=self.settings.outbox_batch_size,
         )
+        self.wakeup = OutboxWakeup(self.relay.db)
         self._running = False
 
     def start(self) -> None:
@@ -72,6 +73,7 @@ class OutboxRelayLoop(DependencyProvider):
         with eventlet.Timeout(10, False):
             self._finished.wait()
         self.relay.close()
+        self.wakeup.close()
 
     def kill(self) -> None:
         self.stop()
@@ -112,7 +114,7 @@ class OutboxRelayLoop(DependencyProvider):
                 eventlet.sleep(delay)
                 continue
             if sent < self.relay.batch_size:
-                eventlet.sleep(self.settings.outbox_poll_seconds)
+                self.wakeup.wait(self.settings.outbox_poll_seconds)
             else:
                 eventlet.sleep(0)
 

@@ -396,3 +396,29 @@ def test_purge_sent_deletes_only_sent_events_older_than_the_retention(db, count_
     assert left == set(ids[2:])
     assert relay.purge_sent() == 0
     assert count_rows(db, outbox_events) == 3
+
+
+def test_committed_events_wake_the_relay_and_rolled_back_ones_do_not(db):
+    from kit.outbox import OutboxWakeup
+
+    wakeup = OutboxWakeup(db)
+    try:
+        assert wakeup.wait(0.05) is False  # listening now; nothing pending
+
+        def commit_soon() -> None:
+            time.sleep(0.3)
+            emit_events(db, ["wake-1"])
+
+        writer = threading.Thread(target=commit_soon)
+        started = time.monotonic()
+        writer.start()
+        assert wakeup.wait(10) is True
+        assert time.monotonic() - started < 5, "woken by the commit, not by the timeout"
+        writer.join()
+
+        with pytest.raises(RuntimeError), db.unit_of_work() as uow:
+            uow.emit(street_changed("never"))
+            raise RuntimeError("rolled back")
+        assert wakeup.wait(0.5) is False, "a rolled-back event sends no notification"
+    finally:
+        wakeup.close()
