@@ -99,6 +99,19 @@ def nowhere_address() -> str:
     return address
 
 
+def ambiguous_address() -> tuple[str, list[str]]:
+    """Two roads of two communities in one address, and those communities."""
+    district = build_district()
+    terms = [
+        domain.CommunityTerms(i, c["name"], tuple(c["address_keywords"]))
+        for i, c in enumerate(district.communities)
+    ]
+    first, second = district.communities[0], district.communities[1]
+    address = f"{first['address_keywords'][0]}和{second['address_keywords'][0]}交界"
+    assert domain.match_community(address, terms) == [0, 1]
+    return address, [first["name"], second["name"]]
+
+
 def next_reception_day() -> dt.date:
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     if today.day <= 15:
@@ -198,6 +211,8 @@ def test_a_constituent_finds_their_station_and_deputies(platform: Platform, page
     assert heads.count() == 1
     assert heads.locator(".badge").inner_text() == "站长"
     assert target.head in heads.locator(".deputy-name").inner_text()
+    first_of_heads_level = page.locator(".level-group:has(.badge) li.deputy").first
+    assert first_of_heads_level.locator(".badge").count() == 1, "the head comes first"
     assert page.locator(".tags .tag").count() > 0
     for name in target.contacts:
         assert name in page.locator(".contacts").inner_text()
@@ -221,7 +236,7 @@ def test_an_address_naming_nothing_says_so(platform: Platform, page: Any) -> Non
     address = nowhere_address()
     page.goto(f"{platform.base_url}/")
     search(page, address)
-    error = page.locator("#outcome [role=alert]")
+    error = page.locator("#outcome .error")
     error.wait_for()
     assert "没有找到这个地址所在的社区" in error.inner_text()
     assert address in error.inner_text()
@@ -229,6 +244,23 @@ def test_an_address_naming_nothing_says_so(platform: Platform, page: Any) -> Non
     page.screenshot(path=str(SCREENSHOTS / "portal-not-found.png"), full_page=True)
     # The browser itself logs the API's 404; nothing else may go wrong.
     assert console.unexpected(r"status of 404 .*find-station") == []
+
+
+def test_an_ambiguous_or_too_short_address_asks_for_more(platform: Platform, page: Any) -> None:
+    console = Console(page)
+    address, communities = ambiguous_address()
+    page.goto(f"{platform.base_url}/")
+    search(page, address)
+    error = page.locator("#outcome .error")
+    error.wait_for()
+    assert "请把地址写得更具体一些" in error.inner_text()
+    for name in communities:
+        assert name in error.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "portal-ambiguous.png"), full_page=True)
+
+    search(page, "林")
+    page.get_by_text("请至少输入两个字").wait_for()
+    assert console.unexpected(r"status of (409|422) .*find-station") == []
 
 
 def test_the_search_is_keyboard_usable_and_a_link_searches(platform: Platform, page: Any) -> None:

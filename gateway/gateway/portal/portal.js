@@ -268,7 +268,6 @@
 
   function renderError(message) {
     var box = el("div", "error");
-    box.setAttribute("role", "alert");
     return append(box, [el("h2", null, message.title), el("p", null, message.text)]);
   }
 
