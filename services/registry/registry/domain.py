@@ -48,8 +48,19 @@ BUDGET_KINDS = ("personnel", "operations")
 GENDERS = ("男", "女")
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A mainland mobile (optionally +86) or a landline with its area code.
+MOBILE_RE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+LANDLINE_RE = re.compile(r"0\d{2,3}-?\d{7,8}(?:-\d{1,6})?")
+EMAIL_RE = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}")
+
+
+def is_phone(text: str) -> bool:
+    text = re.sub(r"\s+", "", text)
+    return bool(MOBILE_RE.fullmatch(text) or LANDLINE_RE.fullmatch(text))
+
+
+def is_email(text: str) -> bool:
+    return bool(EMAIL_RE.fullmatch(text))
 
 
 def today() -> date:
@@ -106,9 +117,9 @@ def check_term(v: Violations, start: date | None, end: date | None) -> None:
 
 
 def check_contact(v: Violations, phone: str, email: str) -> None:
-    if phone and not PHONE_RE.match(phone.replace(" ", "")):
+    if phone and not is_phone(phone):
         v.add("contact.phone", f"{phone!r} is not a mainland mobile or landline number")
-    if email and not EMAIL_RE.match(email):
+    if email and not is_email(email):
         v.add("contact.email", f"{email!r} is not an email address")
 
 

@@ -32,6 +32,7 @@ from openpyxl.styles import Font
 from openpyxl.utils.datetime import from_excel
 
 from kit.errors import FieldViolation, InvalidArgument, invalid
+from registry import domain
 
 KINDS: tuple[str, ...] = ("deputies", "stations", "communities", "positions")
 FORMATS: tuple[str, ...] = ("csv", "xlsx")
@@ -120,9 +121,6 @@ _GENDER_WORDS = {
 
 # Mainland mobile, optionally with the country code; or an area-code landline
 # with an optional extension.
-_MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
-_LANDLINE = re.compile(r"0\d{2,3}-\d{7,8}(?:-\d{1,6})?")
-_EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}")
 _LIST_SEPARATORS = re.compile(r"[、,，;；|｜]")
 _DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?"
@@ -326,7 +324,7 @@ def _from_words(words: dict[str, str], what: str, allowed: Iterable[str]) -> Cal
 
 def _to_phone(value: Any) -> str:
     text = re.sub(r"\s+", "", _cell_text(value))
-    if _MOBILE.fullmatch(text) or _LANDLINE.fullmatch(text):
+    if domain.is_phone(text):
         return text
     raise ValueError(
         f"'{text}' is not a phone number; write a mobile number like 13812345678 "
@@ -336,7 +334,7 @@ def _to_phone(value: Any) -> str:
 
 def _to_email(value: Any) -> str:
     text = _cell_text(value)
-    if _EMAIL.fullmatch(text):
+    if domain.is_email(text):
         return text
     raise ValueError(f"'{text}' is not an email address")
 
