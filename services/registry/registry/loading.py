@@ -298,7 +298,9 @@ class Loader:
         build: Builder,
         rows: Iterable[tuple[int, dict[str, Any]]],
         errors: list[roster.RowError],
+        header: Callable[[int, str], str] = lambda _row, key: key,
     ) -> tuple[int, int]:
+        """Upsert every row; problems go to `errors`, naming columns by `header`."""
         created = updated = 0
         refs = Refs(uow.session)
         for row_number, values in rows:
@@ -312,11 +314,12 @@ class Loader:
                     else:
                         updated += 1
             except RowProblem as problem:
-                errors.append(roster.RowError(row_number, problem.column, problem.reason))
+                column = header(row_number, problem.column)
+                errors.append(roster.RowError(row_number, column, problem.reason))
             except DomainError as error:
                 if error.violations:
                     for v in error.violations:
-                        column = FIELD_COLUMNS.get(v.field, v.field)
+                        column = header(row_number, FIELD_COLUMNS.get(v.field, v.field))
                         errors.append(roster.RowError(row_number, column, v.description))
                 else:
                     errors.append(roster.RowError(row_number, "", error.message))
@@ -327,8 +330,14 @@ class Loader:
         kind, build = BY_NAME[kind_name]
         errors: list[roster.RowError] = []
         with self.registry.db.unit_of_work() as uow:
+            by_number = {r.row: r for r in rows}
             created, updated = self._rows_into(
-                uow, kind, build, ((r.row, r.values) for r in rows), errors
+                uow,
+                kind,
+                build,
+                ((r.row, r.values) for r in rows),
+                errors,
+                header=lambda number, key: by_number[number].header(key),
             )
             if errors:
                 raise roster.RosterError(errors)  # rolls the whole file back

@@ -24,7 +24,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -253,6 +253,21 @@ class RosterRow:
 
     row: int
     values: dict[str, Any]
+    # Column key -> the header as the file wrote it, to name columns in errors.
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def header(self, key: str) -> str:
+        """The header naming `key` in this file (the standard one if it is absent)."""
+        return self.headers.get(key) or header_of(self.kind_columns, key)
+
+    kind_columns: tuple[Column, ...] = ()
+
+
+def header_of(columns: tuple[Column, ...], key: str) -> str:
+    for column in columns:
+        if column.key == key:
+            return column.header
+    return key
 
 
 # ---------------------------------------------------------------- cell values
@@ -503,7 +518,7 @@ def parse_roster(kind: str, fmt: str, content: bytes) -> list[RosterRow]:
                 )
             else:
                 first_seen_code[code] = number
-        rows.append(RosterRow(number, values))
+        rows.append(RosterRow(number, values, dict(seen), COLUMNS[kind]))
 
     if errors:
         # Within a row, problems read left to right as the columns stand.

@@ -152,6 +152,9 @@ class Registry:
         kind.apply(uow.session, model, message, fields, v)
         if v:
             raise InvalidArgument(_summary(kind, v), v.items)
+        if kind is POSITION and model.ended_on is None:
+            with uow.session.no_autoflush:
+                self._check_position_free(uow.session, model)
         self._check_unique(uow.session, kind, model)
         self._flush(uow, kind)
         after = _snapshot(kind, model)
@@ -392,7 +395,9 @@ class Registry:
 
     def _check_position_free(self, session: Session, position: models.Position) -> None:
         held = select(models.Position).where(
-            models.Position.role == position.role, models.Position.ended_on.is_(None)
+            models.Position.role == position.role,
+            models.Position.ended_on.is_(None),
+            models.Position.id != (position.id or 0),  # an update does not clash with itself
         )
         if position.role in domain.SINGLE_HOLDER_ROLES:
             where = (

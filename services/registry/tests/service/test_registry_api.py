@@ -1419,3 +1419,43 @@ def test_the_term_sweep_ends_only_finished_terms(migrated_registry: Registry) ->
         ("LONGAGO", TERM_ENDED_REASON),
     ]
     assert end_finished_terms(registry) == 0, "a second sweep finds nothing more"
+
+
+def test_an_update_cannot_make_a_second_holder_of_a_single_holder_role(
+    api: Any, rpc_fails: Fails
+) -> None:
+    from google.protobuf import field_mask_pb2
+
+    stub = api.stub
+    town = Town(stub)
+    director = town.fill(
+        pb.POSITION_ROLE_STREET_DIRECTOR, unit_id=town.committee.id, holder_name="陈书记"
+    )
+    member = town.fill(
+        pb.POSITION_ROLE_STREET_COMMITTEE_MEMBER, unit_id=town.committee.id, holder_name="周委员"
+    )
+    mark = api.outbox_mark()
+    failure = rpc_fails(
+        stub.UpdatePosition,
+        pb.UpdatePositionRequest(
+            position=pb.Position(id=member.id, role=pb.POSITION_ROLE_STREET_DIRECTOR),
+            update_mask=field_mask_pb2.FieldMask(paths=["role"]),
+        ),
+    )
+    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "陈书记" in failure.message
+    assert stub.GetPosition(pb.GetRequest(id=member.id)).role == (
+        pb.POSITION_ROLE_STREET_COMMITTEE_MEMBER
+    )
+    assert api.events_since(mark) == []
+
+    # Changing the one director's own record is no clash with itself.
+    renamed = stub.UpdatePosition(
+        pb.UpdatePositionRequest(
+            position=pb.Position(
+                id=director.id, role=pb.POSITION_ROLE_STREET_DIRECTOR, holder_title="党工委书记"
+            ),
+            update_mask=field_mask_pb2.FieldMask(paths=["role", "holder_title"]),
+        )
+    )
+    assert renamed.holder_title == "党工委书记"

@@ -186,9 +186,9 @@ def test_one_bad_row_stores_nothing_of_the_file(api: Any, rpc_fails: Any) -> Non
     )
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
     errors = import_errors(failure)
-    assert [(row, column) for row, column, _ in errors] == [(bad_row_number, "station")]
+    assert [(row, column) for row, column, _ in errors] == [(bad_row_number, "联络站")]
     assert "no-such-station" in errors[0][2]
-    assert f"row {bad_row_number}: station" in failure.fields
+    assert f"row {bad_row_number}: 联络站" in failure.fields
     assert api.count(models.Deputy) == before
     assert api.events_since(mark) == []
     found = api.stub.ListDeputies(pb.ListDeputiesRequest(query="N901"))
@@ -215,8 +215,8 @@ def test_every_rule_broken_by_the_database_is_reported(api: Any, rpc_fails: Any)
     )
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
     assert [(row, column) for row, column, _ in import_errors(failure)] == [
-        (2, "station"),
-        (4, "contact_communities"),
+        (2, "联络站"),
+        (4, "定点联系社区"),
     ]
 
 
@@ -373,5 +373,5 @@ def test_a_positions_roster_checks_station_heads(api: Any, rpc_fails: Any) -> No
         ),
     )
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert [(row, column) for row, column, _ in import_errors(failure)] == [(2, "deputy")]
+    assert [(row, column) for row, column, _ in import_errors(failure)] == [(2, "代表编号")]
     assert api.count(models.Position) == before
