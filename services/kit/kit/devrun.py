@@ -88,8 +88,9 @@ def main() -> int:
     if _wait_http(f"{base}/readyz", 60):
         print(
             "\nThe platform is up with the demo district.\n"
+            f"  Portal:        {base}/  (find your liaison station and deputies)\n"
             f"  API:           {base}/api/v1  (OpenAPI: {base}/openapi.json, docs: {base}/docs)\n"
-            f"  Find a station: {base}/api/v1/find-station?address=林和东路\n"
+            f"  Find a station: {base}/api/v1/find-station?address=林和路\n"
             f"  Demo tokens:   GET {base}/api/v1/dev/accounts, POST {base}/api/v1/dev/tokens\n"
             f"  Metrics:       {base}/metrics, registry api :9101/metrics, worker :9201/metrics\n"
             "Ctrl-C stops everything.\n",
