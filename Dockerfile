@@ -47,7 +47,6 @@ RUN mkdir /out \
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE
 LABEL org.opencontainers.image.title="liaison-${SERVICE}" \
-      org.opencontainers.image.source="https://github.com/deputy-liaison/platform" \
       org.opencontainers.image.description="Deputy Liaison Platform: ${SERVICE}"
 RUN groupadd --system --gid 10001 liaison \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
