@@ -97,11 +97,19 @@ request = function()
 end
 """
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _percentile_ms(wrk_output: str, q: int) -> float:
+    """A percentile from wrk's "Latency Distribution" block (its own lines)."""
+    block = wrk_output.split("Latency Distribution", 1)[1]
+    found = re.search(rf"^\s*{q}%\s+(\S+)\s*$", block, re.MULTILINE)
+    assert found, f"wrk printed no {q}th percentile:\n{wrk_output}"
+    return _ms(found.group(1))
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([0-9.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    number, unit = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(number) * _UNITS[unit]
 
 
@@ -141,8 +149,8 @@ def wrk_load(base_url: str, addresses: list[str], concurrency: int) -> dict[str,
         "requests": requests - errors,
         "errors": errors,
         "rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50_ms": _ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-        "p99_ms": _ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _percentile_ms(out, 50),
+        "p99_ms": _percentile_ms(out, 99),
     }
 
 
