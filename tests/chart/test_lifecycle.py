@@ -28,3 +28,17 @@ def test_api_and_gateway_pods_pause_before_stopping(manifests: list[Any]) -> Non
             continue
         for container in _containers(deployment):
             assert "lifecycle" not in container, deployment["metadata"]["name"]
+
+
+def test_grpc_services_are_headless_so_clients_balance_over_replicas(
+    manifests: list[Any],
+) -> None:
+    grpc_services = [
+        m
+        for m in manifests
+        if m["kind"] == "Service"
+        and any(p.get("name") == "grpc" for p in m["spec"].get("ports", []))
+    ]
+    assert grpc_services, "no gRPC Service rendered"
+    for service in grpc_services:
+        assert service["spec"].get("clusterIP") == "None", service["metadata"]["name"]

@@ -87,7 +87,10 @@ def test_adding_a_service_is_one_entry(
     }
     # The others learn where to call it.
     gateway_settings = find(after, "ConfigMap", "liaison-gateway")
-    assert gateway_settings["data"]["LIAISON_ARCHIVE_GRPC_TARGET"] == "liaison-archive-api:50051"
+    assert (
+        gateway_settings["data"]["LIAISON_ARCHIVE_GRPC_TARGET"]
+        == "dns:///liaison-archive-api:50051"
+    )
     api = find(after, "Deployment", "liaison-archive-api")
     container = api["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == ["archive.api"]

@@ -30,7 +30,7 @@ Most helpers take a context dict:
 
 {{/* Where other processes reach a service's api: <prefix>-<service>-api:50051. */}}
 {{- define "liaison-service.grpcTarget" -}}
-{{- printf "%s-%s-api:%d" (include "liaison-service.prefix" .root) .name (int .root.Values.ports.grpc) -}}
+{{- printf "dns:///%s-%s-api:%d" (include "liaison-service.prefix" .root) .name (int .root.Values.ports.grpc) -}}
 {{- end -}}
 
 {{/*

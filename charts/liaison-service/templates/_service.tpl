@@ -64,7 +64,9 @@ data:
 ---
 {{ include "liaison-service.deployment" $worker }}
 ---
-# gRPC: what the gateway and the other services call.
+# gRPC: what the gateway and the other services call. Headless, so the name
+# resolves to every ready pod and clients balance calls over them (round_robin);
+# a ClusterIP would pin each long-lived connection to one replica.
 apiVersion: v1
 kind: Service
 metadata:
@@ -73,6 +75,7 @@ metadata:
     {{- include "liaison-service.labels" $api | nindent 4 }}
 spec:
   type: ClusterIP
+  clusterIP: None
   selector:
     {{- include "liaison-service.selectorLabels" $api | nindent 4 }}
   ports:
