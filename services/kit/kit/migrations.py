@@ -9,6 +9,7 @@ second concurrent run wait instead of racing.
 
 from __future__ import annotations
 
+import functools
 import logging
 import zlib
 from pathlib import Path
@@ -41,17 +42,24 @@ def upgrade(db: Database, migrations_dir: Path, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+@functools.cache
+def newest_revisions(migrations_dir: Path) -> frozenset[str]:
+    """The head revisions of a migrations folder; read once, since the files
+    a process ships with do not change while it runs."""
+    script = ScriptDirectory.from_config(alembic_config(migrations_dir, "sqlite://"))
+    return frozenset(script.get_heads())
+
+
 def is_current(db: Database, migrations_dir: Path) -> bool:
     """True when the database is at the newest revision (readiness)."""
     # Checked every few seconds by health probes: keep Alembic's notes out of the log.
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
-    script = ScriptDirectory.from_config(alembic_config(migrations_dir, db.url))
     try:
         with db.engine.connect() as conn:
             current = set(MigrationContext.configure(conn).get_current_heads())
     except Exception:
         return False
-    return current == set(script.get_heads())
+    return current == newest_revisions(migrations_dir)
 
 
 def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
