@@ -12,6 +12,9 @@ Every call made through them:
         street = RegistryServiceStub(ch).GetStreet(GetRequest(id=1))
 
 Channels are meant to be long-lived: make one per target and share it.
+They are plaintext unless LIAISON_GRPC_TLS_CA_FILE names a CA: then they
+speak TLS and verify the server's certificate against that CA (its names must
+include the host of the target, e.g. liaison-registry-api).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import grpc.aio
 from kit import metrics
 from kit.grpc_server import CORRELATION_ID_KEY, remaining_deadline
 from kit.logging import get_correlation_id
-from kit.settings import Settings
+from kit.settings import GrpcTls, Settings, read_pem
 
 __all__ = ["CHANNEL_OPTIONS", "aio_channel", "channel"]
 
@@ -54,6 +57,16 @@ def _default_deadline(settings: Settings | None) -> float:
     if settings is not None:
         return settings.grpc_deadline_seconds
     return float(os.environ.get("LIAISON_GRPC_DEADLINE_SECONDS") or "5")
+
+
+def _credentials(settings: Settings | None) -> grpc.ChannelCredentials | None:
+    """TLS credentials verifying servers by the configured CA, or None for plaintext."""
+    tls = settings.grpc_tls if settings is not None else GrpcTls.load()
+    if not tls.verifies_servers:
+        return None
+    return grpc.ssl_channel_credentials(
+        root_certificates=read_pem("LIAISON_GRPC_TLS_CA_FILE", tls.ca_file)
+    )
 
 
 def _timeout(requested: float | None, default: float) -> float:
@@ -169,9 +182,15 @@ def channel(target: str, settings: Settings | None = None) -> grpc.Channel:
     """A sync channel to `target` ("host:port") with the platform's interceptors.
 
     The default deadline is settings.grpc_deadline_seconds, or
-    LIAISON_GRPC_DEADLINE_SECONDS (5 s) when no settings are given.
+    LIAISON_GRPC_DEADLINE_SECONDS (5 s) when no settings are given; TLS
+    likewise follows settings.grpc_tls, or the LIAISON_GRPC_TLS_* variables.
     """
-    raw = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+    credentials = _credentials(settings)
+    raw = (
+        grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+        if credentials is None
+        else grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+    )
     return grpc.intercept_channel(raw, _ClientInterceptor(_default_deadline(settings)))
 
 
@@ -255,13 +274,15 @@ def aio_channel(target: str, settings: Settings | None = None) -> grpc.aio.Chann
     Create it inside the event loop that will use it (grpc.aio binds to it).
     """
     deadline = _default_deadline(settings)
-    return grpc.aio.insecure_channel(
-        target,
-        options=CHANNEL_OPTIONS,
-        interceptors=[
-            _AioUnaryUnary(deadline),
-            _AioUnaryStream(deadline),
-            _AioStreamUnary(deadline),
-            _AioStreamStream(deadline),
-        ],
+    interceptors: list[grpc.aio.ClientInterceptor] = [
+        _AioUnaryUnary(deadline),
+        _AioUnaryStream(deadline),
+        _AioStreamUnary(deadline),
+        _AioStreamStream(deadline),
+    ]
+    credentials = _credentials(settings)
+    if credentials is None:
+        return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors)
+    return grpc.aio.secure_channel(
+        target, credentials, options=CHANNEL_OPTIONS, interceptors=interceptors
     )

@@ -1,8 +1,8 @@
 """The gRPC server of every service's api process.
 
 A grpcio server on a thread pool (never under eventlet: see ARCHITECTURE.md,
-Processes), with `grpc.health.v1`, reflection and one interceptor that gives
-every call the same treatment:
+Processes), with `grpc.health.v1`, reflection (not in production) and one
+interceptor that gives every call the same treatment:
 
 - the correlation id from the `x-correlation-id` metadata (a new one when
   absent) is set for the handler and echoed in the trailing metadata;
@@ -15,6 +15,18 @@ every call the same treatment:
   details; any other exception is logged with its traceback and becomes
   INTERNAL with a generic message.
 
+Health has two meanings. The server as a whole ("") and each service name
+report readiness: SERVING while `readiness()` holds (the database reachable
+and migrated). LIVENESS_SERVICE ("liveness") reports that the process serves
+calls at all: SERVING from the start until the server stops, whatever the
+database does, so a database outage takes pods out of Services without
+restarting them.
+
+With LIAISON_GRPC_TLS_CERT_FILE and _KEY_FILE the server serves TLS only,
+and picks up a renewed certificate on the next handshake; the kubelet's gRPC
+probes cannot speak TLS, so health is then also served in plaintext on
+LIAISON_GRPC_HEALTH_PORT.
+
 So handlers just return responses or raise DomainError. A service's api
 module is:
 
@@ -26,6 +38,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import signal
 import threading
@@ -45,18 +58,24 @@ from grpc_status import rpc_status
 from kit import metrics
 from kit.errors import DomainError, to_rpc_status
 from kit.logging import configure_logging, correlation_id, new_correlation_id
-from kit.settings import Settings
+from kit.settings import GrpcTls, Settings, read_pem
 
 __all__ = [
     "CORRELATION_ID_KEY",
+    "LIVENESS_SERVICE",
     "ReadinessHealthServicer",
     "ServerInterceptor",
+    "add_port",
     "build_server",
     "remaining_deadline",
     "serve",
+    "serve_health",
 ]
 
 CORRELATION_ID_KEY = "x-correlation-id"
+
+# The grpc.health.v1 name the liveness probe asks for (see the module's doc).
+LIVENESS_SERVICE = "liveness"
 
 _log = logging.getLogger("kit.grpc")
 
@@ -366,11 +385,12 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
 
 class ReadinessHealthServicer(HealthServicer):
-    """grpc.health.v1 reporting SERVING only while `readiness()` holds.
+    """grpc.health.v1 with readiness and liveness kept apart.
 
     Every name in `service_names` and the server as a whole ("") start
     NOT_SERVING; a daemon thread calls `readiness()` every `interval` seconds
-    and flips them all together. `stop()` sets NOT_SERVING for good.
+    and flips them all together. LIVENESS_SERVICE is SERVING from the start
+    and never follows readiness. `stop()` sets every name NOT_SERVING for good.
     """
 
     def __init__(
@@ -388,6 +408,7 @@ class ReadinessHealthServicer(HealthServicer):
         self._thread = threading.Thread(target=self._run, name="grpc-readiness", daemon=True)
         for name in self._names:
             self.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
 
     @property
     def serving(self) -> bool:
@@ -454,16 +475,81 @@ def build_server(
     register(server)
     health = ReadinessHealthServicer(service_names, readiness, interval=readiness_interval)
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection(
-        (
-            *service_names,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ),
-        server,
-    )
+    # Reflection hands anyone the whole API's shape: a help in development,
+    # nothing production's clients need (they have the published protos).
+    if not settings.is_production:
+        reflection.enable_server_reflection(
+            (
+                *service_names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            server,
+        )
     health.start()
     return server, health
+
+
+class _CertificateFiles:
+    """The server's certificate and key, read again when either file changes.
+
+    Kubernetes swaps a mounted Secret's files in one step when cert-manager
+    renews it; gRPC asks for the configuration on every new handshake, so a
+    renewed certificate is served without a restart.
+    """
+
+    def __init__(self, tls: GrpcTls) -> None:
+        self._tls = tls
+        self._stamp = self._stat()
+        self.initial = self._configuration()
+
+    def _stat(self) -> tuple[float, ...]:
+        try:
+            return tuple(
+                os.stat(path).st_mtime_ns for path in (self._tls.cert_file, self._tls.key_file)
+            )
+        except OSError:
+            return ()
+
+    def _configuration(self) -> Any:
+        key = read_pem("LIAISON_GRPC_TLS_KEY_FILE", self._tls.key_file)
+        chain = read_pem("LIAISON_GRPC_TLS_CERT_FILE", self._tls.cert_file)
+        return grpc.ssl_server_certificate_configuration([(key, chain)])
+
+    def fetch(self) -> Any:
+        """A new configuration when the files changed, else None (keep the current one)."""
+        stamp = self._stat()
+        if not stamp or stamp == self._stamp:
+            return None
+        try:
+            configuration = self._configuration()
+        except Exception:
+            _log.warning("could not read the renewed gRPC certificate", exc_info=True)
+            return None
+        self._stamp = stamp
+        _log.info("grpc certificate reloaded")
+        return configuration
+
+
+def add_port(server: grpc.Server, address: str, tls: GrpcTls) -> int:
+    """Bind `address`: TLS when a certificate and key are set, else plaintext."""
+    if not tls.serves_tls:
+        return int(server.add_insecure_port(address))
+    files = _CertificateFiles(tls)
+    credentials = grpc.dynamic_ssl_server_credentials(files.initial, files.fetch)
+    return int(server.add_secure_port(address, credentials))
+
+
+def serve_health(health: HealthServicer, address: str) -> tuple[grpc.Server, int]:
+    """A started plaintext server answering grpc.health.v1 only, for probes."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="grpc-health"),
+        options=[("grpc.so_reuseport", 0)],
+    )
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    port = server.add_insecure_port(address)
+    server.start()
+    return server, int(port)
 
 
 def serve(
@@ -480,8 +566,9 @@ def serve(
 
     Configures logging, starts the metrics server on settings.metrics_port
     (with /readyz following the gRPC health), serves gRPC on
-    `[::]:settings.grpc_port`; on a signal reports NOT_SERVING, lets calls in
-    flight finish for up to `grace` seconds, then calls `on_stop()`.
+    `[::]:settings.grpc_port` (TLS when configured) and health alone on
+    settings.grpc_health_port when set; on a signal reports NOT_SERVING, lets
+    calls in flight finish for up to `grace` seconds, then calls `on_stop()`.
     """
     configure_logging(settings)
     server, health = build_server(
@@ -494,12 +581,17 @@ def serve(
     metrics.start_metrics_server(
         settings.metrics_port, health=lambda: True, ready=lambda: health.serving
     )
-    port = server.add_insecure_port(f"[::]:{settings.grpc_port}")
+    port = add_port(server, f"[::]:{settings.grpc_port}", settings.grpc_tls)
     server.start()
+    health_server = None
+    if settings.grpc_health_port:
+        health_server, _ = serve_health(health, f"[::]:{settings.grpc_health_port}")
     _log.info(
         "grpc server listening",
         extra={
             "port": port,
+            "tls": settings.grpc_tls.serves_tls,
+            "health_port": settings.grpc_health_port or None,
             "metrics_port": settings.metrics_port,
             "services": list(service_names),
         },
@@ -523,6 +615,8 @@ def serve(
     # NOT_SERVING first, so health-checking balancers stop sending new calls.
     health.stop()
     server.stop(grace).wait()
+    if health_server is not None:
+        health_server.stop(0).wait()
     if on_stop is not None:
         on_stop()
     _log.info("grpc server stopped")

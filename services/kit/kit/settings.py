@@ -19,6 +19,16 @@ under ./var, RabbitMQ on localhost). In Kubernetes the chart sets them.
 | LIAISON_OUTBOX_POLL_SECONDS       | 0.2 (relay pause when the outbox is empty)|
 | LIAISON_CONSUMER_MAX_RETRIES      | 5 (then the event goes to the DLQ)        |
 | LIAISON_REGISTRY_BUDGET_MINIMUM_YUAN | 370000 (a street committee's yearly minimum) |
+| LIAISON_GRPC_TLS_CERT_FILE        | empty (PEM certificate chain the api serves)  |
+| LIAISON_GRPC_TLS_KEY_FILE         | empty (PEM private key of that certificate)   |
+| LIAISON_GRPC_TLS_CA_FILE          | empty (PEM CA that clients verify servers by) |
+| LIAISON_GRPC_HEALTH_PORT          | 0 (none: a plaintext port serving only grpc.health.v1) |
+
+gRPC is plaintext unless these are set: with a certificate and its key the
+api serves TLS only; with a CA every client channel (kit.grpc_client)
+verifies the server's certificate against it. The kubelet's gRPC probes
+cannot speak TLS, so a TLS api also serves its health on
+LIAISON_GRPC_HEALTH_PORT, and nothing else there.
 """
 
 from __future__ import annotations
@@ -51,6 +61,49 @@ def var_dir() -> Path:
     return Path(_env("LIAISON_VAR_DIR", "var")).resolve()
 
 
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a process that can run."""
+
+
+@dataclass(frozen=True)
+class GrpcTls:
+    """Where the gRPC certificate, its key and the CA are (PEM files)."""
+
+    cert_file: str = ""
+    key_file: str = ""
+    ca_file: str = ""
+
+    @classmethod
+    def load(cls) -> GrpcTls:
+        tls = cls(
+            cert_file=_env("LIAISON_GRPC_TLS_CERT_FILE", ""),
+            key_file=_env("LIAISON_GRPC_TLS_KEY_FILE", ""),
+            ca_file=_env("LIAISON_GRPC_TLS_CA_FILE", ""),
+        )
+        if bool(tls.cert_file) != bool(tls.key_file):
+            missing = "LIAISON_GRPC_TLS_KEY_FILE" if tls.cert_file else "LIAISON_GRPC_TLS_CERT_FILE"
+            raise ConfigurationError(
+                f"{missing} is empty: a TLS server needs both a certificate and its key"
+            )
+        return tls
+
+    @property
+    def serves_tls(self) -> bool:
+        return bool(self.cert_file and self.key_file)
+
+    @property
+    def verifies_servers(self) -> bool:
+        return bool(self.ca_file)
+
+
+def read_pem(variable: str, path: str) -> bytes:
+    """The bytes of a PEM file named by `variable`, or an error naming both."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"{variable}={path}: {exc.strerror or exc}") from exc
+
+
 def grpc_target(service: str) -> str:
     """Where clients reach `service`'s gRPC api."""
     return _env(f"LIAISON_{service.upper()}_GRPC_TARGET", f"127.0.0.1:{PORTS[service][0]}")
@@ -71,6 +124,8 @@ class Settings:
     outbox_batch_size: int
     outbox_poll_seconds: float
     consumer_max_retries: int
+    grpc_tls: GrpcTls = GrpcTls()
+    grpc_health_port: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -95,4 +150,6 @@ class Settings:
             outbox_batch_size=int(_env("LIAISON_OUTBOX_BATCH_SIZE", "200")),
             outbox_poll_seconds=float(_env("LIAISON_OUTBOX_POLL_SECONDS", "0.2")),
             consumer_max_retries=int(_env("LIAISON_CONSUMER_MAX_RETRIES", "5")),
+            grpc_tls=GrpcTls.load(),
+            grpc_health_port=int(_env("LIAISON_GRPC_HEALTH_PORT", "0")),
         )

@@ -186,19 +186,24 @@ def test_health_follows_readiness(app: SimpleNamespace) -> None:
         health_pb2.HealthCheckResponse.SERVING,
         health_pb2.HealthCheckResponse.NOT_SERVING,
     )
-    # Not ready yet: every name reports NOT_SERVING, the server as a whole too.
+    liveness = grpc_server.LIVENESS_SERVICE
+    # Not ready yet: every name reports NOT_SERVING, the server as a whole too;
+    # the process itself serves, so liveness holds from the start.
     time.sleep(0.2)
     assert _health_status(app, "") == not_serving
     assert _health_status(app, SERVICE) == not_serving
+    assert _health_status(app, liveness) == serving
 
     app.ready.set()
     assert _wait_for(lambda: _health_status(app, SERVICE) == serving)
     assert _health_status(app, "") == serving
     assert app.health.serving
 
+    # The database goes away: out of the Services, but alive (no restart).
     app.ready.clear()
     assert _wait_for(lambda: _health_status(app, SERVICE) == not_serving)
     assert _health_status(app, "") == not_serving
+    assert _health_status(app, liveness) == serving
 
     app.ready.set()
     assert _wait_for(lambda: _health_status(app, "") == serving)
@@ -206,6 +211,7 @@ def test_health_follows_readiness(app: SimpleNamespace) -> None:
     app.health.stop()
     assert _health_status(app, "") == not_serving
     assert _health_status(app, SERVICE) == not_serving
+    assert _health_status(app, liveness) == not_serving
     assert not app.health.serving
 
 
@@ -231,6 +237,37 @@ def test_reflection_lists_the_services(app: SimpleNamespace) -> None:
     )
     names = {s.name for r in responses for s in r.list_services_response.service}
     assert {SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= names
+
+
+def test_reflection_is_off_in_production() -> None:
+    server, health = build_server(
+        _settings(env="production"),
+        register=_register(Servicer()),
+        service_names=[SERVICE],
+        readiness=lambda: True,
+        readiness_interval=60,
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            with pytest.raises(grpc.RpcError) as caught:
+                list(
+                    stub.ServerReflectionInfo(
+                        iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
+                        timeout=2,
+                    )
+                )
+            assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+            # Health is still there.
+            response = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=grpc_server.LIVENESS_SERVICE), timeout=2
+            )
+            assert response.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        health.stop()
+        server.stop(0).wait()
 
 
 # ---------------------------------------------------------------- errors

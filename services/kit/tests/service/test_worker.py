@@ -357,3 +357,18 @@ def test_undecodable_message_is_dead_lettered_not_dropped(setup, broker, amqp_ur
     )
     assert broker.depth(s.queue) == 0
     assert stop(process) < 10
+
+
+def test_a_lost_database_makes_the_worker_unready_but_not_dead(setup, free_port):
+    # Liveness restarts the pod; a database outage must only take it out of
+    # rotation (readiness), or every worker restarts at once.
+    s, start = setup
+    unreachable = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone"
+    process, port = start(**{f"LIAISON_{s.service.upper()}_DATABASE_URL": unreachable})
+    try:
+        wait_for("the failed readiness check", lambda: "readiness check fails" in s.logs())
+    except AssertionError:
+        raise AssertionError(s.logs()) from None
+    assert http_get(port, "/readyz")[0] == 503
+    assert http_get(port, "/healthz")[0] == 200
+    assert stop(process) < 10
