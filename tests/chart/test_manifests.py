@@ -9,14 +9,23 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from chart_support import CHART, KUBE_VERSION, Manifest, find, strip_source
+from chart_support import (
+    CHART,
+    KUBE_VERSION,
+    Manifest,
+    find,
+    labels_match,
+    manifest_id,
+    selects_some_pod,
+    strip_source,
+    workloads,
+)
 
 pytestmark = pytest.mark.chart
 
 # Custom resources of the Prometheus operator: no schema in
 # kubernetes-validate, so their shape is checked by hand below.
 CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule"}
-WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 REQUIRED_LABELS = (
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
@@ -29,31 +38,8 @@ REQUIRED_LABELS = (
 OWN_PROCESSES = {"api", "worker", "migrate", "gateway"}
 
 
-def _id(manifest: Manifest) -> str:
-    return f"{manifest['kind']}/{manifest['metadata'].get('name')} ({manifest['__template__']})"
-
-
 def _component(workload: Manifest) -> str:
     return str(workload["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"])
-
-
-def _workloads(manifests: list[Manifest]) -> list[Manifest]:
-    return [m for m in manifests if m["kind"] in WORKLOAD_KINDS]
-
-
-def _pod_labels(manifests: list[Manifest]) -> list[dict[str, str]]:
-    return [w["spec"]["template"]["metadata"]["labels"] for w in _workloads(manifests)]
-
-
-def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
-    return all(labels.get(key) == value for key, value in selector.items())
-
-
-def _selects_some_pod(selector: dict[str, Any], manifests: list[Manifest]) -> bool:
-    assert set(selector) <= {"matchLabels"}, "only matchLabels selectors are used"
-    return any(
-        _selects(selector.get("matchLabels", {}), labels) for labels in _pod_labels(manifests)
-    )
 
 
 def test_something_renders(manifests: list[Manifest]) -> None:
@@ -70,9 +56,9 @@ def test_manifests_are_valid_kubernetes(manifests: list[Manifest]) -> None:
             kubernetes_validate.validate(strip_source(manifest), KUBE_VERSION, strict=True)
         except kubernetes_validate.ValidationError as error:
             path = ".".join(str(part) for part in error.path)
-            failures.append(f"{_id(manifest)}: {path}: {error.message}")
+            failures.append(f"{manifest_id(manifest)}: {path}: {error.message}")
         except kubernetes_validate.SchemaNotFoundError as error:
-            failures.append(f"{_id(manifest)}: {error.message}")
+            failures.append(f"{manifest_id(manifest)}: {error.message}")
     assert failures == []
 
 
@@ -82,75 +68,91 @@ def test_object_names_are_unique(manifests: list[Manifest]) -> None:
 
 
 def test_no_manifest_hard_codes_a_namespace(manifests: list[Manifest]) -> None:
-    assert [_id(m) for m in manifests if "namespace" in m["metadata"]] == []
+    assert [manifest_id(m) for m in manifests if "namespace" in m["metadata"]] == []
 
 
 def test_labels_follow_the_kubernetes_conventions(manifests: list[Manifest]) -> None:
     for manifest in manifests:
         labels = manifest["metadata"].get("labels", {})
         missing = [key for key in REQUIRED_LABELS if not labels.get(key)]
-        assert missing == [], _id(manifest)
+        assert missing == [], manifest_id(manifest)
         assert labels["app.kubernetes.io/managed-by"] == "Helm"
         assert labels["app.kubernetes.io/instance"] == "liaison"
         assert labels["app.kubernetes.io/part-of"] == "deputy-liaison-platform"
-    for workload in _workloads(manifests):
+    for workload in workloads(manifests):
         pod_labels = workload["spec"]["template"]["metadata"]["labels"]
-        assert [key for key in REQUIRED_LABELS if not pod_labels.get(key)] == [], _id(workload)
+        assert [key for key in REQUIRED_LABELS if not pod_labels.get(key)] == [], manifest_id(
+            workload
+        )
         selector = workload["spec"].get("selector", {}).get("matchLabels")
         if selector is not None:
-            assert _selects(selector, pod_labels), _id(workload)
+            assert labels_match(selector, pod_labels), manifest_id(workload)
             # Selectors are immutable: the version must never be part of one.
-            assert "app.kubernetes.io/version" not in selector, _id(workload)
+            assert "app.kubernetes.io/version" not in selector, manifest_id(workload)
 
 
 def test_every_pod_is_locked_down(manifests: list[Manifest]) -> None:
-    for workload in _workloads(manifests):
+    for workload in workloads(manifests):
         pod = workload["spec"]["template"]["spec"]
         context = pod["securityContext"]
-        assert context["runAsNonRoot"] is True, _id(workload)
-        assert context["seccompProfile"] == {"type": "RuntimeDefault"}, _id(workload)
-        assert pod["automountServiceAccountToken"] is False, _id(workload)
+        assert context["runAsNonRoot"] is True, manifest_id(workload)
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}, manifest_id(workload)
+        assert pod["automountServiceAccountToken"] is False, manifest_id(workload)
         for container in pod["containers"]:
             security = container["securityContext"]
-            assert security["allowPrivilegeEscalation"] is False, _id(workload)
-            assert security["readOnlyRootFilesystem"] is True, _id(workload)
-            assert security["capabilities"]["drop"] == ["ALL"], _id(workload)
+            assert security["allowPrivilegeEscalation"] is False, manifest_id(workload)
+            assert security["readOnlyRootFilesystem"] is True, manifest_id(workload)
+            assert security["capabilities"]["drop"] == ["ALL"], manifest_id(workload)
             resources = container["resources"]
-            assert resources["requests"]["cpu"] and resources["requests"]["memory"], _id(workload)
-            assert resources["limits"]["memory"], _id(workload)
+            assert resources["requests"]["cpu"] and resources["requests"]["memory"], manifest_id(
+                workload
+            )
+            assert resources["limits"]["memory"], manifest_id(workload)
             # A read-only root needs somewhere to write.
             mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
-            assert "/tmp" in mounts, _id(workload)
+            assert "/tmp" in mounts, manifest_id(workload)
             volumes = {volume["name"]: volume for volume in pod["volumes"]}
-            assert "emptyDir" in volumes[mounts["/tmp"]], _id(workload)
+            assert "emptyDir" in volumes[mounts["/tmp"]], manifest_id(workload)
         if _component(workload) in OWN_PROCESSES:
-            assert context["runAsUser"] == 10001, _id(workload)
+            assert context["runAsUser"] == 10001, manifest_id(workload)
 
 
 def test_every_long_running_container_has_probes(manifests: list[Manifest]) -> None:
-    for workload in _workloads(manifests):
+    for workload in workloads(manifests):
         if workload["kind"] == "Job":
             continue
         for container in workload["spec"]["template"]["spec"]["containers"]:
-            assert "livenessProbe" in container, _id(workload)
-            assert "readinessProbe" in container, _id(workload)
+            assert "livenessProbe" in container, manifest_id(workload)
+            assert "readinessProbe" in container, manifest_id(workload)
 
 
 def _containers_by_component(manifests: list[Manifest], component: str) -> list[dict[str, Any]]:
     return [
         container
-        for workload in _workloads(manifests)
+        for workload in workloads(manifests)
         if _component(workload) == component
         for container in workload["spec"]["template"]["spec"]["containers"]
     ]
 
 
-def test_api_probes_use_grpc_health(manifests: list[Manifest]) -> None:
+def test_api_probes_ask_grpc_health_for_liveness_and_readiness_apart(
+    profile: str, manifests: list[Manifest]
+) -> None:
+    # Liveness (and startup) ask for "liveness", which the database does not
+    # touch; readiness asks for the server as a whole, which it does. With
+    # gRPC TLS they go to the plaintext health port the api then serves.
     apis = _containers_by_component(manifests, "api")
     assert apis
+    tls = profile == "all-services"
     for container in apis:
-        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-            assert container[probe]["grpc"] == {"port": 50051}
+        port = 50052 if tls else 50051
+        assert container["startupProbe"]["grpc"] == {"port": port, "service": "liveness"}
+        assert container["livenessProbe"]["grpc"] == {"port": port, "service": "liveness"}
+        assert container["readinessProbe"]["grpc"] == {"port": port}
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports.get("grpc-health") == (50052 if tls else None)
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        assert env.get("LIAISON_GRPC_HEALTH_PORT") == ("50052" if tls else None)
 
 
 def test_worker_and_gateway_probes_use_healthz_and_readyz(manifests: list[Manifest]) -> None:
@@ -162,7 +164,7 @@ def test_worker_and_gateway_probes_use_healthz_and_readyz(manifests: list[Manife
 
 def test_services_read_their_settings_and_secrets(manifests: list[Manifest]) -> None:
     config_maps = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "ConfigMap"}
-    for workload in _workloads(manifests):
+    for workload in workloads(manifests):
         labels = workload["spec"]["template"]["metadata"]["labels"]
         component, service = labels["app.kubernetes.io/component"], labels["app.kubernetes.io/name"]
         if component not in {"api", "worker", "migrate"}:
@@ -174,13 +176,13 @@ def test_services_read_their_settings_and_secrets(manifests: list[Manifest]) -> 
             for env in container.get("env", [])
             if "valueFrom" in env
         }
-        assert f"LIAISON_{service.upper()}_DATABASE_URL" in secrets, _id(workload)
+        assert f"LIAISON_{service.upper()}_DATABASE_URL" in secrets, manifest_id(workload)
         if component == "migrate":
             # A hook may run before the ConfigMap exists: settings are inline.
             plain = {env["name"] for env in container["env"] if "value" in env}
             assert {"LIAISON_ENV", "LIAISON_LOG_LEVEL"} <= plain
         else:
-            assert "LIAISON_AMQP_URI" in secrets, _id(workload)
+            assert "LIAISON_AMQP_URI" in secrets, manifest_id(workload)
             (source,) = container["envFrom"]
             settings = config_maps[source["configMapRef"]["name"]]["data"]
             assert settings["LIAISON_GRPC_PORT"] == "50051"
@@ -195,7 +197,7 @@ def test_migrations_run_as_a_hook_before_install_and_upgrade(
     assert jobs
     for job in jobs:
         annotations = job["metadata"].get("annotations", {})
-        if profile == "dev":
+        if profile.startswith("dev"):
             assert "helm.sh/hook" not in annotations  # the dev database comes with the release
             continue
         assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
@@ -209,10 +211,10 @@ def test_every_service_selects_rendered_pods_on_declared_ports(manifests: list[M
         selector = service["spec"]["selector"]
         pods = [
             w
-            for w in _workloads(manifests)
-            if _selects(selector, w["spec"]["template"]["metadata"]["labels"])
+            for w in workloads(manifests)
+            if labels_match(selector, w["spec"]["template"]["metadata"]["labels"])
         ]
-        assert pods, f"{_id(service)} selects no pods"
+        assert pods, f"{manifest_id(service)} selects no pods"
         for port in service["spec"]["ports"]:
             for pod in pods:
                 if pod["kind"] == "Job":
@@ -223,53 +225,20 @@ def test_every_service_selects_rendered_pods_on_declared_ports(manifests: list[M
                     for p in c.get("ports", [])
                 }
                 assert port["targetPort"] in names, (
-                    f"{_id(service)} port {port['targetPort']} not on {_id(pod)}"
+                    f"{manifest_id(service)} port {port['targetPort']} not on {manifest_id(pod)}"
                 )
-
-
-def test_network_policies_name_existing_pods(manifests: list[Manifest]) -> None:
-    for policy in (m for m in manifests if m["kind"] == "NetworkPolicy"):
-        assert _selects_some_pod(policy["spec"]["podSelector"], manifests), _id(policy)
-        for rule in policy["spec"]["ingress"]:
-            assert rule["ports"], _id(policy)
-            for peer in rule["from"]:
-                # Peers in other namespaces (monitoring, ingress) are not ours to check.
-                if "namespaceSelector" in peer or "ipBlock" in peer:
-                    continue
-                assert _selects_some_pod(peer["podSelector"], manifests), f"{_id(policy)}: {peer}"
-
-
-def test_api_admits_only_the_gateway_and_its_callers(
-    profile: str, manifests: list[Manifest]
-) -> None:
-    policies = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "NetworkPolicy"}
-    if profile == "dev":
-        assert policies == {}
-        return
-    registry = policies["liaison-registry-api"]
-    grpc_rule = next(
-        r for r in registry["spec"]["ingress"] if r["ports"] == [{"port": 50051, "protocol": "TCP"}]
-    )
-    admitted = {
-        peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for peer in grpc_rule["from"]
-    }
-    rendered = {labels["app.kubernetes.io/name"] for labels in _pod_labels(manifests)}
-    assert admitted == {"gateway"} | (
-        {"reception", "referral", "duties", "notifications"} & rendered
-    )
-    assert all(set(peer) == {"podSelector"} for peer in grpc_rule["from"])
 
 
 def test_autoscalers_and_budgets_point_at_rendered_deployments(manifests: list[Manifest]) -> None:
     deployments = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "Deployment"}
     for hpa in (m for m in manifests if m["kind"] == "HorizontalPodAutoscaler"):
         target = hpa["spec"]["scaleTargetRef"]
-        assert target["kind"] == "Deployment" and target["name"] in deployments, _id(hpa)
+        assert target["kind"] == "Deployment" and target["name"] in deployments, manifest_id(hpa)
         # With an HPA the Deployment must not fight it over replicas.
-        assert "replicas" not in deployments[target["name"]]["spec"], _id(hpa)
+        assert "replicas" not in deployments[target["name"]]["spec"], manifest_id(hpa)
         assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
     for budget in (m for m in manifests if m["kind"] == "PodDisruptionBudget"):
-        assert _selects_some_pod(budget["spec"]["selector"], manifests), _id(budget)
+        assert selects_some_pod(budget["spec"]["selector"], manifests), manifest_id(budget)
 
 
 def test_prometheus_operator_objects_have_the_right_shape(
@@ -277,7 +246,7 @@ def test_prometheus_operator_objects_have_the_right_shape(
 ) -> None:
     monitors = [m for m in manifests if m["kind"] == "ServiceMonitor"]
     rules = [m for m in manifests if m["kind"] == "PrometheusRule"]
-    if profile in {"default", "dev"}:
+    if profile in {"default", "dev", "dev-policies"}:
         # Offline there is no monitoring.coreos.com API and the flags are off.
         assert monitors == rules == []
         return
@@ -292,9 +261,9 @@ def test_prometheus_operator_objects_have_the_right_shape(
         matched = [
             s
             for s in services
-            if _selects(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])
+            if labels_match(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])
         ]
-        assert len(matched) == 1, _id(monitor)
+        assert len(matched) == 1, manifest_id(monitor)
         port_names = {port["name"] for port in matched[0]["spec"]["ports"]}
         for endpoint in monitor["spec"]["endpoints"]:
             assert endpoint["port"] in port_names and endpoint["path"] == "/metrics"

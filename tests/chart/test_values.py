@@ -4,6 +4,7 @@ message naming the key; adding a service is one entry in `services:`."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,17 @@ pytestmark = pytest.mark.chart
         ({"monitorng": {}}, "monitorng"),
         ({"liaison-service": {"serviceDefaults": {"api": {"replica": 1}}}}, "replica"),
         ({"liaison-service": {"serviceDefaults": {"worker": {"pdb": {"enabled": 1}}}}}, "enabled"),
+        # network, TLS and gateway values
+        ({"services": {"referral": {"grpcFromCidrs": ["10.20.0.0"]}}}, "grpcFromCidrs"),
+        (
+            {"networkPolicy": {"postgresql": {"cidrs": ["db.internal"]}}},
+            "/networkPolicy/postgresql",
+        ),
+        ({"grpcTls": {"enabeld": True}}, "enabeld"),
+        ({"gateway": {"ingress": {"proxyBodySize": "12 MB"}}}, "proxyBodySize"),
+        ({"gateway": {"maxUploadBytes": "10MB"}}, "/gateway/maxUploadBytes"),
+        ({"gateway": {"rateLimit": {"redisUrl": "localhost:6379"}}}, "redisUrl"),
+        ({"auth": {"jwksUrl": "id.example.org/jwks"}}, "jwksUrl"),
     ],
 )
 def test_wrong_values_fail_naming_the_key(
@@ -50,6 +62,73 @@ def test_unknown_caller_fails_naming_it(chart: helm.Chart) -> None:
 def test_dev_database_with_a_migration_hook_fails(chart: helm.Chart) -> None:
     with pytest.raises(helm.HelmError, match="migrations.hook=false"):
         chart.render(values={"dev": {"postgresql": {"enabled": True}}}, name="liaison")
+
+
+DEV_SERVERS = {"dev": {"postgresql": {"enabled": True}, "rabbitmq": {"enabled": True}}}
+
+
+@pytest.mark.parametrize("server", ["postgresql", "rabbitmq"])
+@pytest.mark.parametrize(
+    "production",
+    [
+        {"global": {"environment": "production"}},
+        # LIAISON_ENV set by hand counts as much as global.environment.
+        {"global": {"environment": "development", "env": {"LIAISON_ENV": "production"}}},
+        {
+            "global": {"environment": "development"},
+            "services": {"registry": {"env": {"LIAISON_ENV": "production"}}},
+        },
+    ],
+)
+def test_the_dev_servers_refuse_to_render_in_production(
+    chart: helm.Chart, server: str, production: dict[str, Any]
+) -> None:
+    values = {"migrations": {"hook": False}, "dev": {server: {"enabled": True}}} | production
+    with pytest.raises(helm.HelmError, match=f"dev.{server}.enabled is for laptop clusters"):
+        chart.render(values=values, name="liaison")
+
+
+def test_the_dev_servers_render_in_development(
+    render: Callable[[dict[str, Any] | None], list[Manifest]],
+) -> None:
+    manifests = render(
+        {"global": {"environment": "development"}, "migrations": {"hook": False}} | DEV_SERVERS
+    )
+    assert {"liaison-postgresql", "liaison-rabbitmq"} <= _names(manifests, "StatefulSet")
+
+
+@pytest.mark.parametrize(
+    ("gateway", "named"),
+    [
+        ({"ingress": {"enabled": True, "proxyBodySize": "8m"}}, "proxyBodySize 8m (8388608 bytes)"),
+        (
+            {"ingress": {"enabled": True, "proxyBodySize": "2m"}, "maxUploadBytes": 4194304},
+            "largest body (4194304 bytes",
+        ),
+        (
+            {"ingress": {"enabled": True, "proxyBodySize": "512k"}, "maxUploadBytes": 1000},
+            "largest body (1048576 bytes",
+        ),
+    ],
+)
+def test_an_ingress_body_limit_below_the_gateways_fails(
+    chart: helm.Chart, gateway: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(helm.HelmError, match=re.escape(named)):
+        chart.render(values={"gateway": gateway}, name="liaison")
+
+
+@pytest.mark.parametrize("size", ["0", "11m", "10485760", "1g", "20M"])
+def test_an_ingress_body_limit_at_or_above_the_gateways_renders(
+    chart: helm.Chart, size: str
+) -> None:
+    chart.render(values={"gateway": {"ingress": {"enabled": True, "proxyBodySize": size}}})
+
+
+def test_a_redis_url_from_a_value_and_a_secret_at_once_fails(chart: helm.Chart) -> None:
+    rate_limit = {"redisUrl": "redis://redis:6379/0", "redisUrlSecret": {"name": "liaison-redis"}}
+    with pytest.raises(helm.HelmError, match="redisUrl or redisUrlSecret.name, not both"):
+        chart.render(values={"gateway": {"rateLimit": rate_limit}}, name="liaison")
 
 
 def _names(manifests: list[Manifest], kind: str) -> set[str]:

@@ -132,11 +132,30 @@ which may run before the ConfigMap exists, gets them inline.
 {{- range $other := include "liaison-service.enabledServices" $root | fromJsonArray -}}
 {{- $_ := set $settings (printf "LIAISON_%s_GRPC_TARGET" (upper $other)) (include "liaison-service.grpcTarget" (dict "root" $root "name" $other)) -}}
 {{- end -}}
+{{- if ne (toString .process) "migrate" -}}
+{{- $settings = merge $settings (include "liaison-service.tokenSettings" $root | fromYaml) -}}
+{{- end -}}
 {{- range $key, $value := $root.Values.global.env -}}
 {{- $_ := set $settings $key (toString $value) -}}
 {{- end -}}
 {{- range $key, $value := .svc.env -}}
 {{- $_ := set $settings $key (toString $value) -}}
+{{- end -}}
+{{- toYaml $settings -}}
+{{- end -}}
+
+{{/*
+How every process that verifies bearer tokens (the gateway, each api and
+worker) finds the issuer: LIAISON_JWT_* from values `auth`, only those set
+(an unset one keeps the process's own default). Takes the root context.
+*/}}
+{{- define "liaison-service.tokenSettings" -}}
+{{- $auth := .Values.auth | default dict -}}
+{{- $settings := dict -}}
+{{- range $key, $name := dict "jwksUrl" "LIAISON_JWT_JWKS_URL" "issuer" "LIAISON_JWT_ISSUER" "audience" "LIAISON_JWT_AUDIENCE" -}}
+{{- with get $auth $key -}}
+{{- $_ := set $settings $name (toString .) -}}
+{{- end -}}
 {{- end -}}
 {{- toYaml $settings -}}
 {{- end -}}
@@ -165,6 +184,53 @@ which may run before the ConfigMap exists, gets them inline.
       name: {{ .secretName }}
       key: {{ .key }}
 {{- end }}
+{{- end -}}
+
+{{/*
+gRPC TLS (values grpcTls): the apis serve it with the Secret's tls.crt and
+tls.key; apis, workers and the gateway verify servers by its ca.crt. Only
+the apis mount the key.
+*/}}
+{{- define "liaison-service.grpcTlsEnabled" -}}
+{{- $tls := .root.Values.grpcTls | default dict -}}
+{{- if and $tls.enabled (has .process (list "api" "worker" "gateway")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{- define "liaison-service.grpcTlsDir" -}}
+/etc/liaison/grpc-tls
+{{- end -}}
+
+{{- define "liaison-service.grpcTlsEnv" -}}
+{{- if include "liaison-service.grpcTlsEnabled" . }}
+{{- $dir := include "liaison-service.grpcTlsDir" . }}
+- name: LIAISON_GRPC_TLS_CA_FILE
+  value: {{ printf "%s/ca.crt" $dir | quote }}
+{{- if eq .process "api" }}
+- name: LIAISON_GRPC_TLS_CERT_FILE
+  value: {{ printf "%s/tls.crt" $dir | quote }}
+- name: LIAISON_GRPC_TLS_KEY_FILE
+  value: {{ printf "%s/tls.key" $dir | quote }}
+# The kubelet's gRPC probes speak no TLS: health alone, in plaintext.
+- name: LIAISON_GRPC_HEALTH_PORT
+  value: {{ .root.Values.ports.grpcHealth | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "liaison-service.grpcTlsVolume" -}}
+- name: grpc-tls
+  secret:
+    secretName: {{ .root.Values.grpcTls.secretName }}
+    # 0440: readable by the pod's group (fsGroup), by nobody else.
+    defaultMode: 288
+    items:
+      - {key: ca.crt, path: ca.crt}
+      {{- if eq .process "api" }}
+      - {key: tls.crt, path: tls.crt}
+      - {key: tls.key, path: tls.key}
+      {{- end }}
 {{- end -}}
 
 {{/* The Secret holding a service's database URL. */}}

@@ -92,11 +92,19 @@ spec:
       volumeMounts:
         - name: tmp
           mountPath: /tmp
+        {{- if include "liaison-service.grpcTlsEnabled" . }}
+        - name: grpc-tls
+          mountPath: {{ include "liaison-service.grpcTlsDir" . }}
+          readOnly: true
+        {{- end }}
   volumes:
     # The root filesystem is read-only; Python and the processes write here.
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
+    {{- if include "liaison-service.grpcTlsEnabled" . }}
+    {{- include "liaison-service.grpcTlsVolume" . | nindent 4 }}
+    {{- end }}
 {{- end -}}
 
 {{/* The container's env: settings inline when there is no ConfigMap, then Secret refs. */}}
@@ -108,6 +116,7 @@ spec:
 {{- end }}
 {{- end }}
 {{- include "liaison-service.secretEnv" . }}
+{{- include "liaison-service.grpcTlsEnv" . }}
 {{- end -}}
 
 {{/* A Deployment of one process, replicas left to the HPA when it is on. */}}

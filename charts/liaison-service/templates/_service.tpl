@@ -12,11 +12,15 @@ The umbrella chart calls this once per enabled entry of `services:`.
 {{- /* Objects both processes share are labelled component=service. */ -}}
 {{- $shared := merge (dict "process" "service") $base -}}
 
+{{- $apiPorts := list (dict "name" "grpc" "containerPort" $ports.grpc) (dict "name" "metrics" "containerPort" $ports.metrics) -}}
+{{- if ($root.Values.grpcTls | default dict).enabled -}}
+{{- $apiPorts = append $apiPorts (dict "name" "grpc-health" "containerPort" $ports.grpcHealth) -}}
+{{- end -}}
 {{- $api := merge (dict
   "process" "api"
   "proc" $svc.api
   "module" (printf "%s.api" $name)
-  "ports" (list (dict "name" "grpc" "containerPort" $ports.grpc) (dict "name" "metrics" "containerPort" $ports.metrics))
+  "ports" $apiPorts
   "probes" (include "liaison-service.grpcProbes" $root)
   "envFrom" $serviceName
   "serviceAccount" $serviceName) $base -}}
@@ -117,7 +121,9 @@ spec:
 ---
 {{ include "liaison-service.apiNetworkPolicy" $api }}
 ---
-{{ include "liaison-service.metricsOnlyNetworkPolicy" $worker }}
+{{ include "liaison-service.workerNetworkPolicy" $worker }}
+---
+{{ include "liaison-service.migrateNetworkPolicy" $migrate }}
 {{- end }}
 {{- if include "liaison-service.serviceMonitorEnabled" $root }}
 ---
@@ -125,22 +131,35 @@ spec:
 {{- end }}
 {{- end -}}
 
-{{/* Native gRPC probes against grpc.health.v1 on the api's port. */}}
+{{/*
+Native gRPC probes against grpc.health.v1 (kit.grpc_server): liveness and
+startup ask for the name "liveness", SERVING while the process serves;
+readiness asks for the server as a whole, SERVING while the database is
+reachable and migrated. So a database outage takes pods out of the Services
+and restarts none, and a pod started during one is not killed before it
+could ever be ready. With gRPC TLS they go to the plaintext health port.
+*/}}
 {{- define "liaison-service.grpcProbes" -}}
+{{- $port := .Values.ports.grpc -}}
+{{- if (.Values.grpcTls | default dict).enabled -}}
+{{- $port = .Values.ports.grpcHealth -}}
+{{- end -}}
 startupProbe:
   grpc:
-    port: {{ .Values.ports.grpc }}
+    port: {{ $port }}
+    service: liveness
   periodSeconds: 2
   failureThreshold: 30
 livenessProbe:
   grpc:
-    port: {{ .Values.ports.grpc }}
+    port: {{ $port }}
+    service: liveness
   periodSeconds: 10
   timeoutSeconds: 2
   failureThreshold: 3
 readinessProbe:
   grpc:
-    port: {{ .Values.ports.grpc }}
+    port: {{ $port }}
   periodSeconds: 5
   timeoutSeconds: 2
   failureThreshold: 2
@@ -197,62 +216,6 @@ spec:
   activeDeadlineSeconds: {{ .proc.activeDeadlineSeconds }}
   template:
     {{- include "liaison-service.podTemplate" . | nindent 4 }}
-{{- end -}}
-
-{{/* Peers allowed to scrape metrics (values networkPolicy.metricsFrom). */}}
-{{- define "liaison-service.metricsIngressRule" -}}
-- from:
-    {{- toYaml .root.Values.networkPolicy.metricsFrom | nindent 4 }}
-  ports:
-    - port: {{ .root.Values.ports.metrics }}
-      protocol: TCP
-{{- end -}}
-
-{{/* The api admits gRPC from the gateway and the service's callers only (disabled callers have no pods). */}}
-{{- define "liaison-service.apiNetworkPolicy" -}}
-{{- $root := .root -}}
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: {{ include "liaison-service.fullname" . }}
-  labels:
-    {{- include "liaison-service.labels" . | nindent 4 }}
-spec:
-  podSelector:
-    matchLabels:
-      {{- include "liaison-service.selectorLabels" . | nindent 6 }}
-  policyTypes: [Ingress]
-  ingress:
-    - from:
-        {{- $enabled := include "liaison-service.enabledServices" $root | fromJsonArray }}
-        {{- range $caller := prepend (.svc.callers | default list) "gateway" | uniq }}
-        {{- if or (eq $caller "gateway") (has $caller $enabled) }}
-        - podSelector:
-            matchLabels:
-              {{- include "liaison-service.selectorLabels" (dict "root" $root "name" $caller) | nindent 14 }}
-        {{- end }}
-        {{- end }}
-      ports:
-        - port: {{ $root.Values.ports.grpc }}
-          protocol: TCP
-    {{- include "liaison-service.metricsIngressRule" . | nindent 4 }}
-{{- end -}}
-
-{{/* The worker serves nothing but metrics and probes (kubelet probes are not subject to policies). */}}
-{{- define "liaison-service.metricsOnlyNetworkPolicy" -}}
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: {{ include "liaison-service.fullname" . }}
-  labels:
-    {{- include "liaison-service.labels" . | nindent 4 }}
-spec:
-  podSelector:
-    matchLabels:
-      {{- include "liaison-service.selectorLabels" . | nindent 6 }}
-  policyTypes: [Ingress]
-  ingress:
-    {{- include "liaison-service.metricsIngressRule" . | nindent 4 }}
 {{- end -}}
 
 {{/*
