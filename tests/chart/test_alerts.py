@@ -70,6 +70,6 @@ def test_the_alerts_named_in_the_architecture_exist() -> None:
         "increase(liaison_events_dead_lettered_total[15m])",
         "liaison_consumer_lag_messages",
         "liaison_referral_letters_overdue",
-        'liaison_http_requests_total{status=~"5.."}',
+        'liaison_gateway_http_requests_total{status=~"5.."}',
     ):
         assert metric in expressions, metric

@@ -51,6 +51,9 @@ class Platform:
     gateway_port: int
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     log_dir: Path = field(default_factory=lambda: ROOT / "var" / "logs")
+    # Where each process serves /metrics: "registry-api", "registry-worker"
+    # on their own ports, "gateway" on its HTTP port.
+    metrics_urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -129,12 +132,17 @@ def running_platform(
             if load_demo:
                 platform.run("registry.cli", "load-demo")
             # Metrics ports: free ones, so runs never collide with `make up`.
-            platform.env["LIAISON_METRICS_PORT"] = str(free_port())
-            platform.start("registry-api", "registry.api")
-            platform.env["LIAISON_METRICS_PORT"] = str(free_port())
-            platform.start("registry-worker", "registry.worker")
+            for name, module in (
+                ("registry-api", "registry.api"),
+                ("registry-worker", "registry.worker"),
+            ):
+                metrics_port = free_port()
+                platform.env["LIAISON_METRICS_PORT"] = str(metrics_port)
+                platform.start(name, module)
+                platform.metrics_urls[name] = f"http://127.0.0.1:{metrics_port}/metrics"
             platform.env["LIAISON_METRICS_PORT"] = "0"
             platform.start("gateway", "gateway")
+            platform.metrics_urls["gateway"] = f"{platform.base_url}/metrics"
             platform.wait_ready()
             yield platform
         finally:
