@@ -9,6 +9,7 @@ gateway as child processes, their logs prefixed with their names. Ctrl-C
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -59,6 +60,10 @@ def main() -> int:
     python = sys.executable
     env = dict(os.environ)
     env.setdefault("LIAISON_LOG_FORMAT", "text")
+    # The local run signs in with the development issuer; every process gets
+    # the same secret, new for each run unless one is set.
+    env.setdefault("LIAISON_DEV_ISSUER", "1")
+    env.setdefault("LIAISON_JWT_DEV_SECRET", secrets.token_urlsafe(32))
     var_dir().mkdir(parents=True, exist_ok=True)
     for service in SERVICES:
         _run_step([python, "-m", f"{service}.migrate"], env)

@@ -23,6 +23,8 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import select
 
+from kit import audit
+from kit.auth import Principal, Role
 from kit.outbox import outbox_events
 from kit.settings import Settings
 from liaison.common.v1.envelope_pb2 import PageRequest
@@ -47,6 +49,7 @@ LEVEL = {
 }
 LEVEL_NAME = {number: name for name, number in LEVEL.items()}
 MISSING_ID = 987_654_321
+ADMIN = Principal(sub="test:admin", role=Role.ADMIN)
 SERVICE = pb.DESCRIPTOR.services_by_name["RegistryService"].full_name
 
 
@@ -513,7 +516,7 @@ def test_a_deputy_is_registered_updated_and_deactivated_with_public_events(api: 
     updated = payload_of(events, "deputy_updated")
     assert "biography" in updated["changed_fields"]
     assert "contact.phone" in updated["changed_fields"]
-    assert payload_of(events, "deputy_deactivated")["reason"] == "辞去代表职务"
+    assert "reason" not in payload_of(events, "deputy_deactivated"), "the reason is staff-only"
     for _, payload, body in events:
         assert "contact" not in payload["deputy"]
         for secret in (
@@ -1214,7 +1217,7 @@ def test_check_budgets_for_one_committee_and_a_year_without_lines(
 def test_the_minimum_is_configured(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     year = api.district.budget_lines[0]["year"]
     higher = Registry(api.db, budget_minimum_yuan=400_000)
-    checks = {c.unit_name: c for c in higher.check_budgets(year, 0)}
+    checks = {c.unit_name: c for c in higher.check_budgets(year, 0, ADMIN)}
     totals = demo_committee_totals(api, year)
     assert {n for n in totals if not checks[n].meets_minimum} == {
         n for n, total in totals.items() if total < 400_000
@@ -1372,7 +1375,7 @@ def test_importing_the_term_sweep_does_not_patch_the_process() -> None:
 def test_the_term_sweep_ends_only_finished_terms(migrated_registry: Registry) -> None:
     registry = migrated_registry
     today = domain.today()
-    street = registry.create(STREET_KIND, pb.Street(code="linhe", name="林和街道"))
+    street = registry.create(STREET_KIND, pb.Street(code="linhe", name="林和街道"), ADMIN)
 
     def deputy(code: str, term_end: str) -> int:
         record = registry.create(
@@ -1385,6 +1388,7 @@ def test_the_term_sweep_ends_only_finished_terms(migrated_registry: Registry) ->
                 term_end=term_end,
                 street_id=street.id,
             ),
+            ADMIN,
         )
         return record.id  # type: ignore[attr-defined]
 
@@ -1394,11 +1398,11 @@ def test_the_term_sweep_ends_only_finished_terms(migrated_registry: Registry) ->
     running = deputy("RUNNING", (today + timedelta(days=400)).isoformat())
     open_ended = deputy("OPEN", "")
     already_gone = deputy("GONE", "2018-01-01")
-    registry.deactivate(DEPUTY_KIND, already_gone, "辞职")
+    registry.deactivate(DEPUTY_KIND, already_gone, "辞职", ADMIN)
 
     assert end_finished_terms(registry) == 2
     states = {
-        i: registry.get(DEPUTY_KIND, i)
+        i: registry.get(DEPUTY_KIND, i, ADMIN)
         for i in (ended, long_ago, ends_today, running, open_ended, already_gone)
     }
     assert {i for i, d in states.items() if d.active} == {ends_today, running, open_ended}  # type: ignore[attr-defined]
@@ -1409,15 +1413,19 @@ def test_the_term_sweep_ends_only_finished_terms(migrated_registry: Registry) ->
         bodies = session.scalars(
             select(outbox_events.c.body).where(outbox_events.c.type == "deputy_deactivated")
         ).all()
-    reasons = sorted(
-        (json.loads(b)["payload"]["deputy"]["code"], json.loads(b)["payload"]["reason"])
-        for b in bodies
-    )
-    assert reasons == [
-        ("ENDED", TERM_ENDED_REASON),
-        ("GONE", "辞职"),
-        ("LONGAGO", TERM_ENDED_REASON),
-    ]
+    deactivated = sorted(json.loads(b)["payload"]["deputy"]["code"] for b in bodies)
+    assert deactivated == ["ENDED", "GONE", "LONGAGO"]
+    assert not any("辞职" in b or TERM_ENDED_REASON in b for b in bodies), "reasons are staff-only"
+    with registry.db.read() as session:
+        sweeps = session.execute(
+            select(audit.audit_entries.c.actor_subject, audit.audit_entries.c.record_id).where(
+                audit.audit_entries.c.action == "deactivated"
+            )
+        ).all()
+    assert sorted(sweeps) == sorted(
+        [("system:registry-worker", ended), ("system:registry-worker", long_ago)]
+        + [("test:admin", already_gone)]
+    ), "the audit names who deactivated each deputy"
     assert end_finished_terms(registry) == 0, "a second sweep finds nothing more"
 
 
