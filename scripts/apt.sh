@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Installing from Debian's packages, shared by the scripts here (source it).
 # Needs root: without it, say exactly what to install and fail.
 

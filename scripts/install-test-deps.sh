@@ -24,6 +24,8 @@ has_chinese_font() {
 packages=()
 command -v make >/dev/null || packages+=(make)
 command -v git >/dev/null || packages+=(git)
+# The README's commands call the API with curl; tests/e2e/test_readme.py runs them.
+command -v curl >/dev/null || packages+=(curl)
 # promtool checks the alert rules; it comes with the server, which is not started.
 command -v promtool >/dev/null || packages+=(prometheus)
 # The portal's browser tests drive Debian's chromium; the font draws Chinese.
