@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from kit.db import Database
+from kit.migrations import upgrade
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import models
 from registry.demo_data import build_district
 from registry.loading import Loader
+from registry.migrate import MIGRATIONS
 from registry.records import STREET
 from registry.service import Registry
 
@@ -51,9 +53,6 @@ def test_a_second_load_if_empty_leaves_a_renamed_street_alone(
 
 
 def test_two_loads_if_empty_at_once_load_the_district_once(blank_pg_url: str) -> None:
-    from kit.migrations import upgrade
-    from registry.migrate import MIGRATIONS
-
     setup = Database(blank_pg_url, "registry")
     upgrade(setup, MIGRATIONS)
     district = build_district()
