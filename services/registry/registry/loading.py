@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from kit.auth import Principal
@@ -361,11 +361,26 @@ class Loader:
                 raise roster.RosterError(errors)  # rolls the whole file back
         return created, updated
 
-    def load_district(self, district: District) -> dict[str, int]:
-        """Load a whole district in one transaction (idempotent: upserts)."""
+    def load_district(self, district: District, *, if_empty: bool = False) -> dict[str, int] | None:
+        """Load a whole district in one transaction (idempotent: upserts).
+
+        With `if_empty`, only into a registry that has no street yet; None
+        when it has one, and nothing is written. A local run loads the demo
+        this way at every start and so never overwrites what people changed.
+        """
         counts: dict[str, int] = {}
         errors: list[roster.RowError] = []
         with self.registry.db.unit_of_work() as uow:
+            if if_empty:
+                # Two starts at once: the second waits here until the first
+                # has committed, then sees its streets. (On SQLite the unit of
+                # work's BEGIN IMMEDIATE already serialises writers.)
+                if self.registry.db.is_postgres:
+                    uow.session.execute(
+                        text("SELECT pg_advisory_xact_lock(hashtext('registry.load_district'))")
+                    )
+                if uow.session.scalar(select(models.Street.id).limit(1)) is not None:
+                    return None
             for name, kind, build in LOAD_ORDER:
                 rows = getattr(district, name)
                 created, updated = self._rows_into(
