@@ -44,9 +44,13 @@ up: install ## Bring the whole platform up locally with demo data (Ctrl-C stops 
 	bash scripts/services.sh rabbitmq
 	$(PY) python -m kit.devrun
 
+.PHONY: test-deps
+test-deps: ## Install what the tests need when missing (promtool, chromium, servers, uv); start the servers
+	bash scripts/install-test-deps.sh
+
 .PHONY: test
-test: install ## Run every test: unit, service (PostgreSQL, RabbitMQ), end to end, chart
-	bash scripts/services.sh postgres rabbitmq
+test: test-deps ## Run every test: unit, service (PostgreSQL, RabbitMQ, Redis), end to end, chart
+	$(MAKE) --no-print-directory install
 	$(PY) pytest services gateway tests
 
 .PHONY: chart

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Make sure the servers the platform needs are running on this machine:
 # start them when they are down, install them from Debian's packages when
-# they are missing (needs root). Usage: scripts/services.sh [postgres] [rabbitmq]
+# they are missing (needs root).
+# Usage: scripts/services.sh [postgres] [rabbitmq] [redis]
 set -euo pipefail
 
-log() { printf '[services] %s\n' "$*" >&2; }
+LOG_TAG=services
+# shellcheck source=scripts/apt.sh
+. "$(dirname "$0")/apt.sh"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -15,16 +18,6 @@ wait_port() {
     sleep 1
   done
   log "$what did not open port $port"; return 1
-}
-
-apt_install() {
-  if [ "$(id -u)" != 0 ]; then
-    log "$* is missing and installing it needs root: install it, then run this again"; exit 1
-  fi
-  log "installing $* from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "$@" >/dev/null
 }
 
 ensure_postgres() {
@@ -56,11 +49,23 @@ ensure_rabbitmq() {
   log "RabbitMQ is up"
 }
 
-for service in "${@:-postgres rabbitmq}"; do
+ensure_redis() {
+  if port_open 6379; then log "Redis is up"; return; fi
+  command -v redis-server >/dev/null || apt_install redis-server
+  # Only what the tests use it for (shared counters): no snapshots, no AOF.
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  wait_port 6379 Redis
+  log "Redis is up"
+}
+
+for service in "${@:-postgres rabbitmq redis}"; do
   for s in $service; do
     case "$s" in
       postgres) ensure_postgres ;;
       rabbitmq) ensure_rabbitmq ;;
+      redis) ensure_redis ;;
       *) log "unknown service $s"; exit 2 ;;
     esac
   done

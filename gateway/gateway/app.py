@@ -15,7 +15,8 @@ from gateway.observability import GatewayMetrics, RequestContextMiddleware
 from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, RowError, install
 from gateway.ratelimit import TokenBucketLimiter
 from gateway.routes import dev, lookups, ops, portal, resources, rosters
-from gateway.upstream import RegistryClient
+from gateway.upstream import Upstreams
+from kit.auth import DevIssuer
 
 DESCRIPTION = """\
 JSON API of the Deputy Liaison Platform.
@@ -72,12 +73,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings.load()
     settings.validate()
     metrics = GatewayMetrics()
-    registry = RegistryClient(settings.registry_target, settings.grpc_deadline_seconds, metrics)
+    upstreams = Upstreams(settings.targets, settings.grpc_deadline_seconds)
+    verifier = TokenVerifier(settings.auth)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        await registry.close()
+        await upstreams.close()
 
     app = FastAPI(
         title="Deputy Liaison Platform API",
@@ -87,8 +89,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.registry = registry
-    app.state.verifier = TokenVerifier(settings)
+    app.state.upstreams = upstreams
+    app.state.verifier = verifier
     app.state.write_limiter = TokenBucketLimiter(settings.write_rate_per_minute)
 
     install(app)
@@ -97,7 +99,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Specific paths before the generic `/{resource}/{id}` routes.
     app.include_router(lookups.router)
     app.include_router(rosters.router)
-    if not settings.is_production:
+    if settings.auth.dev_issuer:
+        # Signs with the verifier's secret: the one the local run hands every process.
+        app.state.dev_issuer = DevIssuer(verifier.settings)
         app.include_router(dev.router)
     app.include_router(resources.build_router())
     app.include_router(portal.router)

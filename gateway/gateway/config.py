@@ -5,12 +5,9 @@
 | LIAISON_ENV                           | development (or production)              |
 | LIAISON_GATEWAY_HOST                  | 127.0.0.1                                |
 | LIAISON_GATEWAY_PORT                  | 8000                                     |
-| LIAISON_REGISTRY_GRPC_TARGET          | 127.0.0.1:50051                          |
+| LIAISON_<SERVICE>_GRPC_TARGET         | 127.0.0.1:<port> (kit.settings)          |
 | LIAISON_GRPC_DEADLINE_SECONDS         | 5                                        |
-| LIAISON_JWT_DEV_SECRET                | a fixed development string (not prod)    |
-| LIAISON_JWT_JWKS_URL                  | (required in production)                 |
-| LIAISON_JWT_ISSUER                    | liaison-dev (required in production)     |
-| LIAISON_JWT_AUDIENCE                  | liaison-gateway                          |
+| LIAISON_JWT_JWKS_URL, LIAISON_JWT_ISSUER, LIAISON_JWT_AUDIENCE, LIAISON_DEV_ISSUER, LIAISON_JWT_DEV_SECRET | how tokens are verified: kit.settings and kit.auth |
 | LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE | 120 (writes per client per minute)       |
 | LIAISON_GATEWAY_MAX_UPLOAD_BYTES      | 10485760 (roster uploads)                |
 | LIAISON_LOG_LEVEL, LIAISON_LOG_FORMAT | INFO, json (read by kit.logging)         |
@@ -19,17 +16,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kit import settings as kit_settings
+from kit.auth import AuthConfigurationError, AuthSettings
 
-DEV_JWT_SECRET = "liaison-development-secret-not-for-production"
-DEV_JWT_ISSUER = "liaison-dev"
-DEFAULT_AUDIENCE = "liaison-gateway"
-
-
-class ConfigurationError(RuntimeError):
-    """The environment does not describe a gateway that can run safely."""
+# The environment does not describe a gateway that can run safely.
+ConfigurationError = AuthConfigurationError
 
 
 def _env(name: str, default: str) -> str:
@@ -42,12 +35,10 @@ class GatewaySettings:
     env: str = "development"
     host: str = "127.0.0.1"
     port: int = kit_settings.GATEWAY_HTTP_PORT
-    registry_target: str = "127.0.0.1:50051"
+    # Where each service is reached, by name; others as kit's settings say.
+    targets: dict[str, str] = field(default_factory=dict)
     grpc_deadline_seconds: float = 5.0
-    jwt_dev_secret: str = DEV_JWT_SECRET
-    jwt_jwks_url: str = ""
-    jwt_issuer: str = DEV_JWT_ISSUER
-    jwt_audience: str = DEFAULT_AUDIENCE
+    auth: AuthSettings = AuthSettings()
     write_rate_per_minute: int = 120
     max_upload_bytes: int = 10 * 1024 * 1024
 
@@ -61,30 +52,12 @@ class GatewaySettings:
             env=_env("LIAISON_ENV", "development"),
             host=_env("LIAISON_GATEWAY_HOST", "127.0.0.1"),
             port=int(_env("LIAISON_GATEWAY_PORT", str(kit_settings.GATEWAY_HTTP_PORT))),
-            registry_target=kit_settings.grpc_target("registry"),
             grpc_deadline_seconds=float(_env("LIAISON_GRPC_DEADLINE_SECONDS", "5")),
-            jwt_dev_secret=_env("LIAISON_JWT_DEV_SECRET", DEV_JWT_SECRET),
-            jwt_jwks_url=_env("LIAISON_JWT_JWKS_URL", ""),
-            jwt_issuer=_env("LIAISON_JWT_ISSUER", DEV_JWT_ISSUER),
-            jwt_audience=_env("LIAISON_JWT_AUDIENCE", DEFAULT_AUDIENCE),
+            auth=kit_settings.auth_settings(),
             write_rate_per_minute=int(_env("LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE", "120")),
             max_upload_bytes=int(_env("LIAISON_GATEWAY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         )
 
     def validate(self) -> None:
-        """Refuse to run production without a real token issuer."""
-        if not self.is_production:
-            return
-        missing = [
-            name
-            for name, value in (
-                ("LIAISON_JWT_JWKS_URL", self.jwt_jwks_url),
-                (
-                    "LIAISON_JWT_ISSUER",
-                    "" if self.jwt_issuer == DEV_JWT_ISSUER else self.jwt_issuer,
-                ),
-            )
-            if not value
-        ]
-        if missing:
-            raise ConfigurationError(f"production needs {', '.join(missing)}")
+        """Refuse to run without a safe way to verify tokens (kit.auth)."""
+        self.auth.validate()

@@ -41,18 +41,6 @@ class GatewayMetrics:
             ["route", "method"],
             registry=self.registry,
         )
-        self.grpc_calls = Counter(
-            "liaison_gateway_grpc_client_calls",
-            "gRPC client calls by service, method and status code.",
-            ["service", "method", "code"],
-            registry=self.registry,
-        )
-        self.grpc_latency = Histogram(
-            "liaison_gateway_grpc_client_call_duration_seconds",
-            "gRPC client call latency by service and method.",
-            ["service", "method"],
-            registry=self.registry,
-        )
 
 
 def configure_logging(settings: Settings) -> None:

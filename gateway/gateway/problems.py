@@ -21,6 +21,7 @@ from grpc_status import rpc_status
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.upstream import UpstreamError
 from kit.errors import violations_from_status
 from liaison.registry.v1 import registry_pb2
 
@@ -152,8 +153,8 @@ def _rpc_status(error: grpc.RpcError) -> status_pb2.Status | None:
         return None
 
 
-def problem_from_rpc_error(error: grpc.RpcError) -> ProblemError:
-    """The problem that stands for a failed gRPC call."""
+def problem_from_rpc_error(error: grpc.RpcError, service: str = "upstream service") -> ProblemError:
+    """The problem that stands for a failed gRPC call to `service`."""
     code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
     details: str = error.details() or ""  # type: ignore[attr-defined]
     status = GRPC_TO_HTTP.get(code, 502)
@@ -176,11 +177,11 @@ def problem_from_rpc_error(error: grpc.RpcError) -> ProblemError:
             )
     if status in (502, 503, 504):
         # Upstream internals are not the client's business; the log keeps them.
-        log.warning("registry call failed: %s %s", code.name, details)
+        log.warning("%s call failed: %s", service, code.name)
         detail: str | None = {
-            503: "the registry is unavailable",
-            504: "the registry did not answer in time",
-        }.get(status, "the registry failed")
+            503: f"the {service} service is unavailable",
+            504: f"the {service} service did not answer in time",
+        }.get(status, f"the {service} service failed")
     else:
         detail = details or None
     return ProblemError(status, detail, errors=errors or None)
@@ -227,6 +228,11 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, grpc.RpcError)
         return await on_problem(request, problem_from_rpc_error(exc))
 
+    async def on_upstream(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, UpstreamError)
+        return await on_problem(request, problem_from_rpc_error(exc.error, exc.service))
+
+    app.add_exception_handler(UpstreamError, on_upstream)
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
@@ -241,9 +247,9 @@ def problem_doc(description: str) -> dict[str, Any]:
 
 # Error responses shared by routes, for OpenAPI.
 UPSTREAM_ERRORS: dict[int | str, dict[str, Any]] = {
-    502: problem_doc("The registry failed."),
-    503: problem_doc("The registry is unavailable."),
-    504: problem_doc("The registry did not answer in time."),
+    502: problem_doc("A service behind the gateway failed; `detail` names it."),
+    503: problem_doc("A service behind the gateway is unavailable; `detail` names it."),
+    504: problem_doc("A service behind the gateway did not answer in time; `detail` names it."),
 }
 VALIDATION = {422: problem_doc("The request is invalid; `errors` names each field.")}
 NOT_FOUND = {404: problem_doc("No such record.")}

@@ -543,7 +543,9 @@ class TokenOut(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
-    registry: str | None = None
+    services: dict[str, Literal["serving", "not serving"]] | None = Field(
+        default=None, description="Each service behind the gateway, as its gRPC health says."
+    )
 
 
 class _Page(_Out):

@@ -1,48 +1,73 @@
-"""The registry's gRPC client: one grpc.aio channel per event loop, a deadline
-on every call, correlation and actor metadata, and client metrics."""
+"""The services behind the gateway: one generic client each, from one list.
+
+Each client is a kit asyncio channel (`kit.grpc_client.aio_channel`: a
+deadline on every call, the request's correlation id, the platform's
+grpc_client_* metrics) to the service's target, with its stub and its
+`grpc.health.v1` stub. Every call carries the caller's bearer token in the
+`authorization` metadata, so the service decides what the caller may do.
+
+Adding a service to the gateway is one entry in `UPSTREAMS`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from fastapi import Request
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.auth import Principal
-from gateway.observability import GatewayMetrics
-from kit.grpc_client import CHANNEL_OPTIONS
+from kit.grpc_client import aio_channel, bearer_metadata
+from kit.settings import grpc_target
 from liaison.registry.v1 import registry_pb2_grpc
 
-SERVICE = "registry"
+
+@dataclass(frozen=True)
+class Upstream:
+    """A service the gateway calls: its name (as in kit's list of services)
+    and the stub class of its gRPC API."""
+
+    name: str
+    stub: type[Any]
+
+
+UPSTREAMS: tuple[Upstream, ...] = (Upstream("registry", registry_pb2_grpc.RegistryServiceStub),)
+
+
+class UpstreamError(Exception):
+    """A call to `service` failed with a gRPC status; the problem handler
+    turns it into problem+json naming the service."""
+
+    def __init__(self, service: str, method: str, error: grpc.aio.AioRpcError) -> None:
+        super().__init__(f"{service}.{method}: {error.code().name}")
+        self.service = service
+        self.method = method
+        self.error = error
 
 
 @dataclass(frozen=True)
 class CallContext:
-    """What travels with each call: the request id and the caller."""
+    """What travels with each call besides the correlation id: the caller's token."""
 
-    request_id: str
-    principal: Principal | None = None
-    extra: list[tuple[str, str]] = field(default_factory=list)
+    token: str | None = None
 
     def metadata(self) -> list[tuple[str, str]]:
-        metadata = [("x-correlation-id", self.request_id)]
-        if self.principal is not None:
-            metadata.extend(self.principal.grpc_metadata())
-        return metadata + self.extra
+        return [bearer_metadata(self.token)] if self.token else []
 
 
-class RegistryClient:
-    def __init__(self, target: str, deadline_seconds: float, metrics: GatewayMetrics) -> None:
+class ServiceClient:
+    """One service's stub over one channel per event loop."""
+
+    def __init__(self, upstream: Upstream, target: str, deadline_seconds: float) -> None:
+        self.name = upstream.name
         self.target = target
-        self.deadline_seconds = deadline_seconds
-        self.metrics = metrics
+        self._stub_class = upstream.stub
+        self._deadline = deadline_seconds
         self._channel: grpc.aio.Channel | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stub: registry_pb2_grpc.RegistryServiceStub | None = None
+        self._stub: Any = None
         self._health: health_pb2_grpc.HealthStub | None = None
 
     def _ensure(self) -> None:
@@ -50,11 +75,9 @@ class RegistryClient:
         # server start, a test client) needs its own channel.
         loop = asyncio.get_running_loop()
         if self._channel is None or self._loop is not loop:
-            # The platform's channel options: keep-alive, and messages large
-            # enough for roster spreadsheets.
-            self._channel = grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
+            self._channel = aio_channel(self.target, deadline=self._deadline)
             self._loop = loop
-            self._stub = registry_pb2_grpc.RegistryServiceStub(self._channel)
+            self._stub = self._stub_class(self._channel)
             self._health = health_pb2_grpc.HealthStub(self._channel)
 
     async def close(self) -> None:
@@ -66,39 +89,57 @@ class RegistryClient:
         self._loop = None
 
     async def call(self, method: str, request: Any, ctx: CallContext) -> Any:
-        """Call `RegistryService/<method>`; raises grpc.aio.AioRpcError on failure."""
+        """Call `<Service>/<method>`; raises UpstreamError on a gRPC failure."""
         self._ensure()
-        stub_method = getattr(self._stub, method)
-        started = time.perf_counter()
-        code = grpc.StatusCode.OK
         try:
-            return await stub_method(
-                request, timeout=self.deadline_seconds, metadata=ctx.metadata()
-            )
-        except grpc.RpcError as exc:
-            code = exc.code()  # type: ignore[attr-defined]
-            raise
-        finally:
-            self.metrics.grpc_calls.labels(SERVICE, method, code.name).inc()
-            self.metrics.grpc_latency.labels(SERVICE, method).observe(time.perf_counter() - started)
+            return await getattr(self._stub, method)(request, metadata=ctx.metadata())
+        except grpc.aio.AioRpcError as error:
+            raise UpstreamError(self.name, method, error) from error
 
     async def serving(self) -> bool:
-        """Whether the registry's grpc.health.v1 reports SERVING."""
+        """Whether the service's grpc.health.v1 reports SERVING."""
         self._ensure()
         assert self._health is not None
         try:
-            reply = await self._health.Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=self.deadline_seconds
-            )
+            reply = await self._health.Check(health_pb2.HealthCheckRequest(service=""))
         except grpc.RpcError:
             return False
         return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
-def call_context(request: Request, principal: Principal | None) -> CallContext:
-    return CallContext(request_id=request.state.request_id, principal=principal)
+class Upstreams:
+    """Every configured service's client, by name."""
+
+    def __init__(self, targets: dict[str, str], deadline_seconds: float) -> None:
+        """`targets` by service name; a service not named there is reached
+        where kit's settings say (LIAISON_<SERVICE>_GRPC_TARGET)."""
+        self.clients = {
+            u.name: ServiceClient(u, targets.get(u.name) or grpc_target(u.name), deadline_seconds)
+            for u in UPSTREAMS
+        }
+
+    def __getitem__(self, name: str) -> ServiceClient:
+        return self.clients[name]
+
+    async def readiness(self) -> dict[str, bool]:
+        names = list(self.clients)
+        results = await asyncio.gather(*(self.clients[n].serving() for n in names))
+        return dict(zip(names, results, strict=True))
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.close()
 
 
-def registry(request: Request) -> RegistryClient:
-    client: RegistryClient = request.app.state.registry
-    return client
+def call_context(request: Request) -> CallContext:
+    """The caller's token, as the gateway received it (verified already)."""
+    return CallContext(token=getattr(request.state, "token", None))
+
+
+def service(request: Request, name: str) -> ServiceClient:
+    upstreams: Upstreams = request.app.state.upstreams
+    return upstreams[name]
+
+
+def registry(request: Request) -> ServiceClient:
+    return service(request, "registry")

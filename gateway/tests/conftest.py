@@ -41,6 +41,10 @@ if _shadow is not None and getattr(_shadow, "__file__", None) is None:
 
 from gateway.app import create_app  # noqa: E402
 from gateway.config import GatewaySettings  # noqa: E402
+from kit.auth import AuthSettings  # noqa: E402
+
+# The development issuer, with a secret of this test run.
+TEST_AUTH = AuthSettings(env="test", dev_issuer=True).with_secret()
 
 # kind -> (message class, singular, plural, list field)
 KINDS: dict[str, tuple[type[Message], str, str, str]] = {
@@ -447,9 +451,10 @@ def fake(registry_server: RegistryServer) -> FakeRegistry:
 @pytest.fixture
 def settings(registry_server: RegistryServer) -> GatewaySettings:
     return GatewaySettings(
-        registry_target=registry_server.target,
+        targets={"registry": registry_server.target},
         grpc_deadline_seconds=2.0,
         write_rate_per_minute=10_000,
+        auth=TEST_AUTH,
     )
 
 
@@ -473,9 +478,10 @@ def shared_client(registry_server: RegistryServer) -> Iterator[TestClient]:
     # One app and one gRPC channel for the tests that need no fresh state:
     # opening a channel costs far more than a request.
     settings = GatewaySettings(
-        registry_target=registry_server.target,
+        targets={"registry": registry_server.target},
         grpc_deadline_seconds=2.0,
         write_rate_per_minute=1_000_000,
+        auth=TEST_AUTH,
     )
     with TestClient(create_app(settings)) as client:
         yield client

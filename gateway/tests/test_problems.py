@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 from collections.abc import Callable
@@ -104,22 +105,25 @@ def test_real_deadline_is_504(
     problem: Any,
 ) -> None:
     fake.delays["ListStreets"] = 0.6
-    quick = make_client(
-        GatewaySettings(registry_target=settings.registry_target, grpc_deadline_seconds=0.2)
-    )
+    quick = make_client(dataclasses.replace(settings, grpc_deadline_seconds=0.2))
     problem(quick.get("/api/v1/streets"), 504)
 
 
 def test_unreachable_registry_is_503(
-    make_client: Callable[[GatewaySettings], TestClient], problem: Any
+    settings: GatewaySettings,
+    make_client: Callable[[GatewaySettings], TestClient],
+    problem: Any,
 ) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     down = make_client(
-        GatewaySettings(registry_target=f"127.0.0.1:{port}", grpc_deadline_seconds=1.0)
+        dataclasses.replace(
+            settings, targets={"registry": f"127.0.0.1:{port}"}, grpc_deadline_seconds=1.0
+        )
     )
-    problem(down.get("/api/v1/streets"), 503)
+    body = problem(down.get("/api/v1/streets"), 503)
+    assert body["detail"] == "the registry service is unavailable", "the failing service is named"
     assert down.get("/readyz").status_code == 503
 
 
@@ -230,7 +234,8 @@ def test_a_bug_is_a_500_problem_with_the_request_id(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(fresh_client.app.state.registry, "call", broken)  # type: ignore[attr-defined]
+    registry = fresh_client.app.state.upstreams["registry"]  # type: ignore[attr-defined]
+    monkeypatch.setattr(registry, "call", broken)
     fresh_client.raise_server_exceptions = False
     reply = fresh_client.get("/api/v1/streets/1", headers={"X-Request-ID": "bug-1"})
     assert problem(reply, 500)["request_id"] == "bug-1"
@@ -243,9 +248,7 @@ def test_oversized_upload_is_413(
     make_client: Callable[[GatewaySettings], TestClient],
     problem: Any,
 ) -> None:
-    small = make_client(
-        GatewaySettings(registry_target=settings.registry_target, max_upload_bytes=10)
-    )
+    small = make_client(dataclasses.replace(settings, max_upload_bytes=10))
     token = small.post("/api/v1/dev/tokens", json={"account": "admin"}).json()["access_token"]
     files = {"file": ("deputies.csv", b"code,name\nD1,x\nD2,y\n", "text/csv")}
     reply = small.post(

@@ -3,7 +3,6 @@ as intended (`promtool test rules` on alerts_test.yaml), every alert tested."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,33 +10,32 @@ import pytest
 import yaml
 from chart_support import CHART
 
+from kit.required_tools import require_tool
+
 pytestmark = pytest.mark.chart
 
 RULES = CHART / "files" / "alerts.yaml"
 RULE_TESTS = Path(__file__).resolve().parent / "alerts_test.yaml"
-PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None,
-    reason="promtool not installed (Debian/Ubuntu: apt-get install -y prometheus)",
-)
 
 
-def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    assert PROMTOOL is not None
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    return require_tool("promtool", "apt-get install -y --no-install-recommends prometheus")
+
+
+def _run(promtool: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PROMTOOL, *args], capture_output=True, text=True, timeout=120, check=False
+        [promtool, *args], capture_output=True, text=True, timeout=120, check=False
     )
 
 
-@needs_promtool
-def test_rules_are_valid() -> None:
-    result = _promtool("check", "rules", str(RULES))
+def test_rules_are_valid(promtool: str) -> None:
+    result = _run(promtool, "check", "rules", str(RULES))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@needs_promtool
-def test_rules_pass_their_unit_tests() -> None:
-    result = _promtool("test", "rules", str(RULE_TESTS))
+def test_rules_pass_their_unit_tests(promtool: str) -> None:
+    result = _run(promtool, "test", "rules", str(RULE_TESTS))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -9,12 +9,12 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from kit.required_tools import require_tool
 from kit.testing import ROOT, Platform, running_platform
 from registry import domain
 from registry.demo_data import build_district
@@ -128,14 +128,12 @@ def platform() -> Iterator[Platform]:
 
 @pytest.fixture(scope="module", autouse=True)
 def chromium() -> str:
-    """Checked before the platform starts: a missing browser fails, never skips."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"no chromium at {CHROMIUM}: install Debian's chromium "
-            "(`apt-get install -y chromium`); the portal test drives a real browser",
-            pytrace=False,
-        )
-    return CHROMIUM
+    """Checked before the platform starts, so a missing browser costs nothing."""
+    return require_tool(
+        "chromium",
+        "apt-get install -y --no-install-recommends chromium fonts-wqy-microhei",
+        path=CHROMIUM,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,13 @@
-"""Development-only token issuer for the demo accounts; never mounted in
-production."""
+"""The development token issuer for the demo accounts: mounted only when
+LIAISON_DEV_ISSUER is set, which production refuses (kit.auth)."""
 
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from gateway import schemas as s
-from gateway.auth import DEMO_ACCOUNTS, TokenVerifier
 from gateway.problems import NOT_FOUND, VALIDATION, ProblemError, responses
+from kit.auth import DEMO_ACCOUNTS, DEV_TOKEN_TTL_SECONDS, DevIssuer
 
 router = APIRouter(prefix="/api/v1/dev", tags=["development"])
 
@@ -36,8 +36,11 @@ async def issue_token(request: Request, body: s.DevTokenRequest) -> Any:
     account = next((a for a in DEMO_ACCOUNTS if a.account == body.account), None)
     if account is None:
         raise ProblemError(404, f"no demo account {body.account!r}")
-    verifier: TokenVerifier = request.app.state.verifier
-    token, ttl = verifier.issue_dev_token(account)
+    issuer: DevIssuer = request.app.state.dev_issuer
+    token = issuer.issue(account)
     return s.TokenOut(
-        access_token=token, expires_in=ttl, role=account.role.value, street_id=account.street_id
+        access_token=token,
+        expires_in=DEV_TOKEN_TTL_SECONDS,
+        role=account.role.value,
+        street_id=account.street_id,
     )

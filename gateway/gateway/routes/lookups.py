@@ -37,7 +37,7 @@ async def deputy_profile(
     request: Request, principal: OptionalPrincipal, id: Annotated[int, Path(gt=0)]
 ) -> Any:
     reply = await registry(request).call(
-        "GetDeputyProfile", registry_pb2.GetRequest(id=id), call_context(request, principal)
+        "GetDeputyProfile", registry_pb2.GetRequest(id=id), call_context(request)
     )
     return s.DeputyProfile.model_validate(message_to_dict(reply))
 
@@ -76,7 +76,7 @@ async def find_station(
             422, "give exactly one of community_id, community_code, address", errors=errors
         )
     message = registry_pb2.FindStationRequest(**given)
-    reply = await registry(request).call("FindStation", message, call_context(request, principal))
+    reply = await registry(request).call("FindStation", message, call_context(request))
     return s.FindStationResult.model_validate(message_to_dict(reply))
 
 
@@ -95,5 +95,5 @@ async def budget_checks(
     unit_id: Annotated[int | None, Query(gt=0, description="One street committee.")] = None,
 ) -> Any:
     message = registry_pb2.CheckBudgetsRequest(year=year, unit_id=unit_id or 0)
-    reply = await registry(request).call("CheckBudgets", message, call_context(request, principal))
+    reply = await registry(request).call("CheckBudgets", message, call_context(request))
     return s.BudgetChecks.model_validate(message_to_dict(reply))

@@ -1,14 +1,14 @@
 """Liveness, readiness and Prometheus metrics (not part of the versioned API)."""
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from gateway import schemas as s
 from gateway.observability import GatewayMetrics
-from gateway.upstream import RegistryClient
+from gateway.upstream import Upstreams
 
 router = APIRouter(tags=["operations"])
 
@@ -21,18 +21,25 @@ async def healthz() -> Any:
 @router.get(
     "/readyz",
     response_model=s.Health,
-    responses={503: {"model": s.Health, "description": "The registry is not serving."}},
-    summary="The registry's gRPC health reports SERVING",
+    responses={503: {"model": s.Health, "description": "A service is not serving."}},
+    summary="Every service's gRPC health reports SERVING",
 )
 async def readyz(request: Request) -> Any:
-    client: RegistryClient = request.app.state.registry
-    if await client.serving():
-        return s.Health(status="ok", registry="serving")
-    body = s.Health(status="unavailable", registry="not serving")
+    upstreams: Upstreams = request.app.state.upstreams
+    serving = await upstreams.readiness()
+    services: dict[str, Literal["serving", "not serving"]] = {
+        name: "serving" if up else "not serving" for name, up in serving.items()
+    }
+    if all(serving.values()):
+        return s.Health(status="ok", services=services)
+    body = s.Health(status="unavailable", services=services)
     return JSONResponse(body.model_dump(), status_code=503)
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    registry: GatewayMetrics = request.app.state.metrics
-    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
+    # The app's HTTP metrics, then the process-wide ones: kit's gRPC client
+    # metrics of the calls to the services, and the process collectors.
+    app_metrics: GatewayMetrics = request.app.state.metrics
+    body = generate_latest(app_metrics.registry) + generate_latest(REGISTRY)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,8 +1,14 @@
 """CRUD routes over the registry's records, one spec per resource.
 
 The endpoints are built from `ResourceSpec`s so the nine resources behave the
-same way (pagination, update masks, deactivation, street scope); each spec
-names its own pydantic models, so OpenAPI still documents a schema per resource.
+same way (pagination, update masks, deactivation); each spec names its own
+pydantic models, so OpenAPI still documents a schema per resource.
+
+Who may change which record is the registry's decision: it checks the
+forwarded token's role and street for the record and every record the
+command names. The gateway only refuses early what the token can never do
+(a role that never writes the registry, a street committee naming another
+street outright), without calling the registry to find out.
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the endpoint
@@ -12,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import grpc
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
@@ -21,9 +26,9 @@ from pydantic import BaseModel
 from gateway import schemas as s
 from gateway.auth import (
     DISTRICT_WRITERS,
+    REGISTRY_WRITERS,
     STAFF_READERS,
     Principal,
-    Role,
     authentication_required,
     optional_principal,
     require_principal,
@@ -41,15 +46,11 @@ from gateway.problems import (
     responses,
 )
 from gateway.ratelimit import limit_writes
-from gateway.upstream import CallContext, RegistryClient, call_context, registry
+from gateway.upstream import call_context, registry
 from liaison.common.v1 import envelope_pb2
 from liaison.registry.v1 import registry_pb2
 
 API_PREFIX = "/api/v1"
-
-# Fields that tie a record to a street through another record, and the call
-# that reads that record.
-_STREET_LOOKUPS = {"area_id": "GetArea", "unit_id": "GetUnit", "station_id": "GetStation"}
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,6 @@ class ResourceSpec:
     public_read: bool = True
     # Streets are district-level: only district writers create or retire them.
     district_only_create: bool = False
-    # Which fields of a record or payload place it in a street.
-    street_fields: tuple[str, ...] = ("street_id",)
     create_rpc: str = ""
     page: type[BaseModel] = field(init=False)
 
@@ -86,30 +85,26 @@ class ResourceSpec:
 SPECS: tuple[ResourceSpec, ...] = (
     ResourceSpec("streets", "Street", "Streets", "street", "streets",
                  s.Street, s.StreetCreate, s.StreetUpdate, s.StreetQuery,
-                 district_only_create=True, street_fields=("id",)),
+                 district_only_create=True),
     ResourceSpec("areas", "Area", "Areas", "area", "areas",
                  s.Area, s.AreaCreate, s.AreaUpdate, s.AreaQuery),
     ResourceSpec("communities", "Community", "Communities", "community", "communities",
-                 s.Community, s.CommunityCreate, s.CommunityUpdate, s.CommunityQuery,
-                 street_fields=("street_id", "area_id")),
+                 s.Community, s.CommunityCreate, s.CommunityUpdate, s.CommunityQuery),
     ResourceSpec("venues", "Venue", "Venues", "venue", "venues",
                  s.Venue, s.VenueCreate, s.VenueUpdate, s.VenueQuery),
     ResourceSpec("stations", "Station", "Stations", "station", "stations",
-                 s.Station, s.StationCreate, s.StationUpdate, s.StationQuery,
-                 street_fields=("street_id", "area_id")),
+                 s.Station, s.StationCreate, s.StationUpdate, s.StationQuery),
     ResourceSpec("units", "Unit", "Units", "unit", "units",
                  s.Unit, s.UnitCreate, s.UnitUpdate, s.UnitQuery),
     ResourceSpec("deputies", "Deputy", "Deputies", "deputy", "deputies",
-                 s.Deputy, s.DeputyCreate, s.DeputyUpdate, s.DeputyQuery,
-                 # The registry takes a deputy's street from the station.
-                 street_fields=("street_id", "station_id")),
+                 s.Deputy, s.DeputyCreate, s.DeputyUpdate, s.DeputyQuery),
     ResourceSpec("positions", "Position", "Positions", "position", "positions",
                  s.Position, s.PositionCreate, s.PositionUpdate, s.PositionQuery,
-                 public_read=False, street_fields=("unit_id", "station_id"),
+                 public_read=False,
                  create_rpc="FillPosition"),
     ResourceSpec("budget-lines", "BudgetLine", "BudgetLines", "budget_line", "budget_lines",
                  s.BudgetLine, s.BudgetLineCreate, s.BudgetLineUpdate, s.BudgetLineQuery,
-                 public_read=False, street_fields=("unit_id",)),
+                 public_read=False),
 )  # fmt: skip
 
 
@@ -119,65 +114,28 @@ def _typed(fn: Callable[..., Any], **annotations: Any) -> Callable[..., Any]:
     return fn
 
 
-def _record_out(spec: ResourceSpec, record: Message, principal: Principal | None) -> BaseModel:
-    values = message_to_dict(record)
-    if spec.singular == "Deputy" and (
-        principal is None or not principal.sees_private_deputy_data(int(values["street_id"]))
-    ):
-        values["contact"] = None
-    return spec.out.model_validate(values)
+def _record_out(spec: ResourceSpec, record: Message) -> BaseModel:
+    # The registry sends only the fields the caller may see.
+    return spec.out.model_validate(message_to_dict(record))
 
 
-async def _streets_of(
-    values: dict[str, Any], spec: ResourceSpec, client: RegistryClient, ctx: CallContext
-) -> set[int]:
-    """The streets a record or payload belongs to; 0 stands for district level."""
-    streets: set[int] = set()
-    for name in spec.street_fields:
-        value = values.get(name)
-        if not value:
-            continue
-        if name in ("id", "street_id"):
-            streets.add(int(value))
-            continue
-        try:
-            referenced = await client.call(
-                _STREET_LOOKUPS[name], registry_pb2.GetRequest(id=int(value)), ctx
-            )
-        except grpc.RpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
-                raise invalid_field(name, f"no record with id {value}") from exc
-            raise
-        streets.add(int(referenced.street_id))
-    return streets
-
-
-async def _authorize_write(
+def _refuse_early(
     spec: ResourceSpec,
     principal: Principal,
-    client: RegistryClient,
-    ctx: CallContext,
     *,
     payload: dict[str, Any] | None = None,
-    record_id: int | None = None,
     district_level: bool = False,
 ) -> None:
-    """Refuse a write before it is sent, so a refused write changes nothing."""
+    """Refuse, without a call, what this token can never do. The registry
+    checks everything else, for the record and every record it references."""
+    if principal.role not in REGISTRY_WRITERS:
+        raise ProblemError(403, f"role {principal.role.value} may not change the registry")
     if principal.role in DISTRICT_WRITERS:
         return
-    if principal.role is not Role.STREET_COMMITTEE:
-        raise ProblemError(403, f"role {principal.role.value} may not change the registry")
     if district_level:
         raise ProblemError(403, f"only district offices may do this to {spec.path}")
-    streets: set[int] = set()
-    if record_id is not None:
-        existing = await client.call(
-            f"Get{spec.singular}", registry_pb2.GetRequest(id=record_id), ctx
-        )
-        streets |= await _streets_of(message_to_dict(existing), spec, client, ctx)
-    if payload:
-        streets |= await _streets_of(payload, spec, client, ctx)
-    if streets != {principal.street_id}:
+    street = (payload or {}).get("street_id")
+    if street and street != principal.street_id:
         raise ProblemError(
             403, f"a street committee may change only records of street {principal.street_id}"
         )
@@ -219,7 +177,7 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
 
     async def list_records(request: Request, principal: Reader, query: Any) -> Any:
         client = registry(request)
-        ctx = call_context(request, principal)
+        ctx = call_context(request)
         filters = query.model_dump(exclude_none=True)
         message = getattr(registry_pb2, f"List{spec.plural}Request")()
         message.page.CopyFrom(
@@ -231,7 +189,7 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
         reply = await client.call(f"List{spec.plural}", message, ctx)
         return spec.page.model_validate(
             {
-                "items": [_record_out(spec, r, principal) for r in getattr(reply, spec.list_field)],
+                "items": [_record_out(spec, r) for r in getattr(reply, spec.list_field)],
                 "next_page_token": reply.page.next_page_token or None,
                 "total_size": reply.page.total_size,
             }
@@ -249,11 +207,11 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
     )
 
     async def get_record(request: Request, principal: Reader, id: RecordId) -> Any:
-        ctx = call_context(request, principal)
+        ctx = call_context(request)
         record = await registry(request).call(
             f"Get{spec.singular}", registry_pb2.GetRequest(id=id), ctx
         )
-        return _record_out(spec, record, principal)
+        return _record_out(spec, record)
 
     router.add_api_route(
         f"/{spec.path}/{{id}}",
@@ -270,16 +228,14 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
         request: Request, response: Response, principal: Writer, body: Any
     ) -> Any:
         client = registry(request)
-        ctx = call_context(request, principal)
+        ctx = call_context(request)
         values = body.model_dump(mode="json", exclude_none=True)
-        await _authorize_write(
-            spec, principal, client, ctx, payload=values, district_level=spec.district_only_create
-        )
+        _refuse_early(spec, principal, payload=values, district_level=spec.district_only_create)
         message = getattr(registry_pb2, f"{spec.create_method}Request")()
         fill_message(getattr(message, spec.message_field), values)
         record = await client.call(spec.create_method, message, ctx)
         response.headers["Location"] = _location(spec, record.id)
-        return _record_out(spec, record, principal)
+        return _record_out(spec, record)
 
     router.add_api_route(
         f"/{spec.path}",
@@ -296,18 +252,18 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
 
     async def update_record(request: Request, principal: Writer, id: RecordId, body: Any) -> Any:
         client = registry(request)
-        ctx = call_context(request, principal)
+        ctx = call_context(request)
         values = body.model_dump(mode="json", exclude_unset=True)
         if not values:
             raise invalid_field("body", "name at least one field to change")
-        await _authorize_write(spec, principal, client, ctx, payload=values, record_id=id)
+        _refuse_early(spec, principal, payload=values)
         message = getattr(registry_pb2, f"Update{spec.singular}Request")()
         target = getattr(message, spec.message_field)
         target.id = id
         fill_message(target, values)
         message.update_mask.CopyFrom(field_mask_pb2.FieldMask(paths=sorted(values)))
         record = await client.call(f"Update{spec.singular}", message, ctx)
-        return _record_out(spec, record, principal)
+        return _record_out(spec, record)
 
     router.add_api_route(
         f"/{spec.path}/{{id}}",
@@ -325,15 +281,15 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
 
         async def vacate(request: Request, principal: Writer, id: RecordId, body: s.Vacate) -> Any:
             client = registry(request)
-            ctx = call_context(request, principal)
-            await _authorize_write(spec, principal, client, ctx, record_id=id)
+            ctx = call_context(request)
+            _refuse_early(spec, principal)
             message = registry_pb2.VacatePositionRequest(
                 id=id,
                 ended_on=body.ended_on.isoformat() if body.ended_on else "",
                 reason=body.reason,
             )
             record = await client.call("VacatePosition", message, ctx)
-            return _record_out(spec, record, principal)
+            return _record_out(spec, record)
 
         router.add_api_route(
             f"/{spec.path}/{{id}}:vacate",
@@ -352,13 +308,11 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
         request: Request, principal: Writer, id: RecordId, body: s.Deactivate
     ) -> Any:
         client = registry(request)
-        ctx = call_context(request, principal)
-        await _authorize_write(
-            spec, principal, client, ctx, record_id=id, district_level=spec.district_only_create
-        )
+        ctx = call_context(request)
+        _refuse_early(spec, principal, district_level=spec.district_only_create)
         message = registry_pb2.DeactivateRequest(id=id, reason=body.reason)
         record = await client.call(f"Deactivate{spec.singular}", message, ctx)
-        return _record_out(spec, record, principal)
+        return _record_out(spec, record)
 
     router.add_api_route(
         f"/{spec.path}/{{id}}:deactivate",

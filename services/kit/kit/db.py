@@ -31,6 +31,8 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    # Statement parameters are people's data: never in error messages or logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         # api (threads) and worker (another process) share the file: WAL lets
         # readers run beside the writer, busy_timeout waits out brief locks.

@@ -1,20 +1,23 @@
 """`make up`: the whole platform on one machine, with demo data.
 
 Migrates every service's database (SQLite files under ./var by default),
-loads the demo district, then runs every service's api and worker and the
-gateway as child processes, their logs prefixed with their names. Ctrl-C
-(or SIGTERM) stops them all.
+loads the demo district when the registry is still empty (so a later start
+leaves what people changed alone), then runs every service's api and worker
+and the gateway as child processes, their logs prefixed with their names.
+Ctrl-C (or SIGTERM) stops them all.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kit.settings import GATEWAY_HTTP_PORT, var_dir
@@ -42,9 +45,13 @@ def _run_step(argv: list[str], env: dict[str, str]) -> None:
     subprocess.run(argv, env=env, check=True)
 
 
-def _wait_http(url: str, seconds: float) -> bool:
+def wait_http(url: str, seconds: float, *, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Whether the URL answers 200 within `seconds`; False as soon as `alive()`
+    says what should answer has died."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if not alive():
+            return False
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -59,10 +66,14 @@ def main() -> int:
     python = sys.executable
     env = dict(os.environ)
     env.setdefault("LIAISON_LOG_FORMAT", "text")
+    # The local run signs in with the development issuer; every process gets
+    # the same secret, new for each run unless one is set.
+    env.setdefault("LIAISON_DEV_ISSUER", "1")
+    env.setdefault("LIAISON_JWT_DEV_SECRET", secrets.token_urlsafe(32))
     var_dir().mkdir(parents=True, exist_ok=True)
     for service in SERVICES:
         _run_step([python, "-m", f"{service}.migrate"], env)
-    _run_step([python, "-m", "registry.cli", "load-demo"], env)
+    _run_step([python, "-m", "registry.cli", "load-demo", "--if-empty"], env)
 
     children = [
         Child(f"{service}-{process}", [python, "-m", f"{service}.{process}"])
@@ -85,7 +96,7 @@ def main() -> int:
 
     port = int(env.get("LIAISON_GATEWAY_PORT", GATEWAY_HTTP_PORT))
     base = f"http://127.0.0.1:{port}"
-    if _wait_http(f"{base}/readyz", 60):
+    if wait_http(f"{base}/readyz", 60):
         print(
             "\nThe platform is up with the demo district.\n"
             f"  Portal:        {base}/  (find your liaison station and deputies)\n"

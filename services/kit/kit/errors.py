@@ -8,7 +8,10 @@ used both ways, so a code never means two things.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 import grpc
 from google.protobuf import any_pb2
@@ -73,6 +76,59 @@ class PermissionDenied(DomainError):
 class Unauthenticated(DomainError):
     code = grpc.StatusCode.UNAUTHENTICATED
     reason = "UNAUTHENTICATED"
+
+
+# A record's natural key: what people type and spreadsheets carry.
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class Violations:
+    """Collects every problem of a request, so one answer names them all."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldViolation] = []
+
+    def add(self, field: str, description: str) -> None:
+        self.items.append(FieldViolation(field, description))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def require(self, field: str, value: object) -> None:
+        if value is None or (isinstance(value, str) and not value.strip()) or value == 0:
+            self.add(field, "is required")
+
+    def code(self, field: str, value: str) -> None:
+        if not value:
+            self.add(field, "is required")
+        elif not CODE_RE.match(value):
+            self.add(
+                field,
+                f"{value!r} is not a valid code: use 1-64 letters, digits, '.', '_' or '-'",
+            )
+
+    def one_of(self, field: str, value: str, allowed: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        if value not in allowed:
+            shown = value or "(empty)"
+            self.add(field, f"{shown} is not one of: {', '.join(allowed)}")
+
+    def iso_date(self, field: str, value: str, *, required: bool = False) -> date | None:
+        if not value:
+            if required:
+                self.add(field, "is required")
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.add(field, f"{value!r} is not a date (YYYY-MM-DD)")
+            return None
+
+    def raise_if_any(self, summary: str) -> None:
+        """Raise InvalidArgument naming every field at once (each problem once)."""
+        if self.items:
+            unique = list(dict.fromkeys(self.items))
+            raise InvalidArgument(summary, unique)
 
 
 def invalid(field_name: str, description: str) -> InvalidArgument:

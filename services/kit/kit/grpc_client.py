@@ -35,7 +35,7 @@ from kit.grpc_server import CORRELATION_ID_KEY, remaining_deadline
 from kit.logging import get_correlation_id
 from kit.settings import GrpcTls, Settings, read_pem
 
-__all__ = ["CHANNEL_OPTIONS", "aio_channel", "channel"]
+__all__ = ["CHANNEL_OPTIONS", "aio_channel", "bearer_metadata", "channel", "with_bearer"]
 
 CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     # Keep-alive pings find a dead peer (a pod gone without a FIN) in about
@@ -268,12 +268,15 @@ class _AioStreamStream(_AioInterceptorBase, grpc.aio.StreamStreamClientIntercept
         return call
 
 
-def aio_channel(target: str, settings: Settings | None = None) -> grpc.aio.Channel:
-    """An asyncio channel to `target` with the same behaviour as `channel`.
+def aio_channel(
+    target: str, settings: Settings | None = None, *, deadline: float | None = None
+) -> grpc.aio.Channel:
+    """An asyncio channel to `target` with the same behaviour as `channel`;
+    `deadline` overrides the default deadline of its calls.
 
     Create it inside the event loop that will use it (grpc.aio binds to it).
     """
-    deadline = _default_deadline(settings)
+    deadline = deadline if deadline is not None else _default_deadline(settings)
     interceptors: list[grpc.aio.ClientInterceptor] = [
         _AioUnaryUnary(deadline),
         _AioUnaryStream(deadline),
@@ -286,3 +289,53 @@ def aio_channel(target: str, settings: Settings | None = None) -> grpc.aio.Chann
     return grpc.aio.secure_channel(
         target, credentials, options=CHANNEL_OPTIONS, interceptors=interceptors
     )
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def bearer_metadata(token: str) -> tuple[str, str]:
+    """The `authorization` metadata entry that carries `token`."""
+    return ("authorization", f"Bearer {token}")
+
+
+class _Bearer(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    def __init__(self, token: Callable[[], str]) -> None:
+        self._token = token
+
+    def _with_token(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
+        metadata = [m for m in details.metadata or () if m[0] != "authorization"]
+        metadata.append(bearer_metadata(self._token()))
+        return _ClientCallDetails(
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._with_token(details), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._with_token(details), request)
+
+    def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._with_token(details), requests)
+
+    def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._with_token(details), requests)
+
+
+def with_bearer(ch: grpc.Channel, token: str | Callable[[], str]) -> grpc.Channel:
+    """`ch` sending a bearer token with every call: a fixed token, or a
+    function that returns the current one (a department system refreshes its
+    client-credentials token)."""
+    provider = token if callable(token) else (lambda: token)
+    return grpc.intercept_channel(ch, _Bearer(provider))

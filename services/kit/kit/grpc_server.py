@@ -13,7 +13,13 @@ interceptor that gives every call the same treatment:
   `remaining_deadline()`;
 - a `kit.errors.DomainError` becomes its status code with `google.rpc.Status`
   details; any other exception is logged with its traceback and becomes
-  INTERNAL with a generic message.
+  INTERNAL with a generic message;
+- the bearer token in the `authorization` metadata is verified
+  (`kit.auth.TokenVerifier`) and the caller is available to the handler as
+  `kit.auth.current_principal()`. A call without a token answers
+  UNAUTHENTICATED unless its RPC is marked `allow_anonymous` in the proto
+  (health and reflection always answer); a bad token is refused on every
+  RPC. Handlers check roles and scope themselves.
 
 Health has two meanings. The server as a whole ("") and each service name
 report readiness: SERVING while `readiness()` holds (the database reachable
@@ -50,15 +56,18 @@ from types import FrameType
 from typing import Any, NoReturn
 
 import grpc
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
 from kit import metrics
-from kit.errors import DomainError, to_rpc_status
+from kit.auth import Principal, TokenVerifier, acting_as, bearer_token
+from kit.errors import DomainError, Unauthenticated, to_rpc_status
 from kit.logging import configure_logging, correlation_id, new_correlation_id
 from kit.settings import GrpcTls, Settings, read_pem
+from liaison.common.v1 import auth_pb2
 
 __all__ = [
     "CORRELATION_ID_KEY",
@@ -73,6 +82,7 @@ __all__ = [
 ]
 
 CORRELATION_ID_KEY = "x-correlation-id"
+AUTHORIZATION_KEY = "authorization"
 
 # The grpc.health.v1 name the liveness probe asks for (see the module's doc).
 LIVENESS_SERVICE = "liveness"
@@ -183,18 +193,50 @@ class _Call:
             self.deadline = time.monotonic() + remaining
             self.expired = remaining <= 0
         self.started = time.perf_counter()
+        self.principal: Principal | None = None
+        self.refusal: Unauthenticated | None = None
         metrics.grpc_server_started_total.labels(**self.labels).inc()
 
     @contextmanager
     def scope(self) -> Iterator[None]:
-        """The handler's view: its correlation id and deadline."""
+        """The handler's view: its correlation id, deadline and caller."""
         cid_token = correlation_id.set(self.cid)
         deadline_token = _deadline.set(self.deadline)
         try:
-            yield
+            with acting_as(self.principal):
+                yield
         finally:
             _deadline.reset(deadline_token)
             correlation_id.reset(cid_token)
+
+    def authenticate(
+        self,
+        metadata: Sequence[tuple[str, Any]] | None,
+        verifier: TokenVerifier | None,
+        anonymous_allowed: bool,
+    ) -> None:
+        """Verify the bearer token now; a refusal is kept and raised by
+        `check_caller()` inside the handler's scope, so it is counted and
+        logged like any other outcome."""
+        try:
+            header = next(
+                (v for k, v in metadata or () if k == AUTHORIZATION_KEY and isinstance(v, str)),
+                None,
+            )
+            token = bearer_token(header)
+            if token is None:
+                if not anonymous_allowed:
+                    raise Unauthenticated(f"{self.grpc_method} needs a bearer token")
+            elif verifier is None:
+                raise Unauthenticated("this server verifies no tokens")
+            else:
+                self.principal = verifier.verify(token)
+        except Unauthenticated as refused:
+            self.refusal = refused
+
+    def check_caller(self) -> None:
+        if self.refusal is not None:
+            self.fail(self.refusal)
 
     def echo_correlation_id(self) -> None:
         """Add the id to whatever trailing metadata the handler set."""
@@ -224,7 +266,9 @@ class _Call:
         """Turn what the handler raised into the call's status; always raises."""
         if isinstance(exc, DomainError):
             status = rpc_status.to_status(to_rpc_status(exc, self.service))
-            self.finish(exc.code, detail=str(exc))
+            # The message may echo what the caller sent (an address, a
+            # phone number): the log keeps the reason and the field names.
+            self.finish(exc.code, detail=exc.reason, fields=[v.field for v in exc.violations])
             self.context.abort_with_status(
                 status._replace(
                     trailing_metadata=(
@@ -247,7 +291,12 @@ class _Call:
         raise AssertionError("context.abort returned")  # pragma: no cover
 
     def finish(
-        self, code: grpc.StatusCode, *, exc: Exception | None = None, detail: str | None = None
+        self,
+        code: grpc.StatusCode,
+        *,
+        exc: Exception | None = None,
+        detail: str | None = None,
+        fields: list[str] | None = None,
     ) -> None:
         if self.finished:
             return
@@ -268,6 +317,10 @@ class _Call:
         }
         if detail is not None:
             extra["detail"] = detail
+        if fields:
+            extra["fields"] = fields
+        if self.principal is not None:
+            extra["actor_role"] = self.principal.role.value
         if exc is not None:
             _log.error("grpc call failed", extra=extra, exc_info=exc)
         elif self.grpc_service in _QUIET_SERVICES:
@@ -276,11 +329,34 @@ class _Call:
             _log.info("grpc call", extra=extra)
 
 
-class ServerInterceptor(grpc.ServerInterceptor):
-    """Correlation id, deadline, metrics, log line and error mapping per call."""
+def anonymous_methods(service_names: Sequence[str]) -> frozenset[str]:
+    """Full method names ("/pkg.Service/Method") that answer without a token:
+    those marked `allow_anonymous` in the protos, health and reflection."""
+    pool = descriptor_pool.Default()
+    found: set[str] = set()
+    for name in service_names:
+        try:
+            service = pool.FindServiceByName(name)
+        except KeyError:
+            continue  # not described by a proto: every method needs a token
+        for method in service.methods:
+            if method.GetOptions().Extensions[auth_pb2.allow_anonymous]:
+                found.add(f"/{name}/{method.name}")
+    return frozenset(found)
 
-    def __init__(self, service: str) -> None:
+
+class ServerInterceptor(grpc.ServerInterceptor):
+    """Correlation id, deadline, caller, metrics, log line and error mapping per call."""
+
+    def __init__(
+        self,
+        service: str,
+        verifier: TokenVerifier | None = None,
+        anonymous: frozenset[str] = frozenset(),
+    ) -> None:
         self._service = service
+        self._verifier = verifier
+        self._anonymous = anonymous
 
     def intercept_service(
         self,
@@ -293,9 +369,14 @@ class ServerInterceptor(grpc.ServerInterceptor):
         method: str = handler_call_details.method
         metadata = handler_call_details.invocation_metadata
 
+        anonymous_allowed = method in self._anonymous or _split_method(method)[0] in _QUIET_SERVICES
+        verifier = self._verifier
+
         def new_call(grpc_type: str, context: grpc.ServicerContext) -> _Call:
             cid = _take_correlation_id(metadata)
-            return _Call(self._service, grpc_type, method, cid, context)
+            call = _Call(self._service, grpc_type, method, cid, context)
+            call.authenticate(metadata, verifier, anonymous_allowed)
+            return call
 
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
@@ -336,6 +417,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             call = new_call(grpc_type, context)
             with call.scope():
                 call.check_deadline()
+                call.check_caller()
                 try:
                     response = behavior(request, context)
                 except Exception as exc:
@@ -358,6 +440,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
                 # drives the generator, and the id must not leak into its thread.
                 with call.scope():
                     call.check_deadline()
+                    call.check_caller()
                     try:
                         responses = iter(behavior(request, context))
                     except Exception as exc:
@@ -459,6 +542,8 @@ def build_server(
     readiness: Callable[[], bool],
     max_workers: int = 16,
     readiness_interval: float = 2.0,
+    verifier: TokenVerifier | None = None,
+    anonymous: Sequence[str] = (),
 ) -> tuple[grpc.Server, ReadinessHealthServicer]:
     """A server with the interceptor, the service's servicers, health and reflection.
 
@@ -466,10 +551,19 @@ def build_server(
     their full names (`liaison.registry.v1.RegistryService`). The readiness
     thread is already running; the caller binds a port and starts the server
     (as `serve` does), and calls `health.stop()` before stopping it.
+
+    Tokens are verified as `settings.auth` says unless a `verifier` is
+    given; `anonymous` adds full method names that answer without a token to
+    those the protos mark `allow_anonymous`.
     """
+    interceptor = ServerInterceptor(
+        settings.service,
+        verifier or TokenVerifier(settings.auth),
+        anonymous_methods(service_names) | frozenset(anonymous),
+    )
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-        interceptors=[ServerInterceptor(settings.service)],
+        interceptors=[interceptor],
         options=_SERVER_OPTIONS,
     )
     register(server)

@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
 
+from kit import audit
 from kit.db import Database
 from kit.outbox import platform_metadata
 
@@ -94,14 +95,21 @@ def _run(connection, target_metadata: MetaData) -> None:  # type: ignore[no-unty
         context.run_migrations()
 
 
-def create_platform_tables(op: Operations) -> None:
-    """Create the outbox and inbox tables (call from a service's first revision)."""
+def create_platform_tables(op: Operations, only: tuple[str, ...] | None = None) -> None:
+    """Create the platform's tables: outbox, inbox and audit (call from a
+    service's first revision). `only` names the tables to create, for a
+    service whose first revision predates one of them and creates it in a
+    later revision."""
     bind = op.get_bind()
     for table in platform_metadata.sorted_tables:
-        table.create(bind)
+        if only is None or table.name in only:
+            table.create(bind)
+            if table is audit.audit_entries:
+                audit.make_append_only(bind)
 
 
-def drop_platform_tables(op: Operations) -> None:
+def drop_platform_tables(op: Operations, only: tuple[str, ...] | None = None) -> None:
     bind = op.get_bind()
     for table in reversed(platform_metadata.sorted_tables):
-        table.drop(bind)
+        if only is None or table.name in only:
+            table.drop(bind)

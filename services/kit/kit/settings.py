@@ -19,6 +19,11 @@ under ./var, RabbitMQ on localhost). In Kubernetes the chart sets them.
 | LIAISON_OUTBOX_POLL_SECONDS       | 0.2 (relay pause when the outbox is empty)|
 | LIAISON_CONSUMER_MAX_RETRIES      | 5 (then the event goes to the DLQ)        |
 | LIAISON_REGISTRY_BUDGET_MINIMUM_YUAN | 370000 (a street committee's yearly minimum) |
+| LIAISON_JWT_JWKS_URL              | the identity provider's JWKS (https; required in production) |
+| LIAISON_JWT_ISSUER                | liaison-dev (required in production)      |
+| LIAISON_JWT_AUDIENCE              | liaison                                   |
+| LIAISON_DEV_ISSUER                | off; `1` enables the development token issuer (never in production, never with a JWKS URL) |
+| LIAISON_JWT_DEV_SECRET            | random per process; the local run sets one for all its processes |
 | LIAISON_GRPC_TLS_CERT_FILE        | empty (PEM certificate chain the api serves)  |
 | LIAISON_GRPC_TLS_KEY_FILE         | empty (PEM private key of that certificate)   |
 | LIAISON_GRPC_TLS_CA_FILE          | empty (PEM CA that clients verify servers by) |
@@ -36,6 +41,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from kit.auth import AuthSettings
 
 SERVICES = ("registry", "reception", "referral", "duties", "notifications")
 
@@ -59,6 +66,22 @@ def _env(name: str, default: str) -> str:
 
 def var_dir() -> Path:
     return Path(_env("LIAISON_VAR_DIR", "var")).resolve()
+
+
+def _flag(name: str) -> bool:
+    return _env(name, "").strip().lower() in {"1", "true", "yes", "on", "enabled"}
+
+
+def auth_settings() -> AuthSettings:
+    """How this process verifies bearer tokens (see kit.auth)."""
+    return AuthSettings(
+        env=_env("LIAISON_ENV", "development"),
+        issuer=_env("LIAISON_JWT_ISSUER", "liaison-dev"),
+        audience=_env("LIAISON_JWT_AUDIENCE", "liaison"),
+        jwks_url=_env("LIAISON_JWT_JWKS_URL", ""),
+        dev_issuer=_flag("LIAISON_DEV_ISSUER"),
+        dev_secret=_env("LIAISON_JWT_DEV_SECRET", ""),
+    )
 
 
 class ConfigurationError(RuntimeError):
@@ -124,6 +147,7 @@ class Settings:
     outbox_batch_size: int
     outbox_poll_seconds: float
     consumer_max_retries: int
+    auth: AuthSettings = AuthSettings()
     grpc_tls: GrpcTls = GrpcTls()
     grpc_health_port: int = 0
 
@@ -150,6 +174,7 @@ class Settings:
             outbox_batch_size=int(_env("LIAISON_OUTBOX_BATCH_SIZE", "200")),
             outbox_poll_seconds=float(_env("LIAISON_OUTBOX_POLL_SECONDS", "0.2")),
             consumer_max_retries=int(_env("LIAISON_CONSUMER_MAX_RETRIES", "5")),
+            auth=auth_settings(),
             grpc_tls=GrpcTls.load(),
             grpc_health_port=int(_env("LIAISON_GRPC_HEALTH_PORT", "0")),
         )

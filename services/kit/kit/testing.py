@@ -5,6 +5,7 @@ benchmarks and the end-to-end tests."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -123,6 +124,9 @@ def running_platform(
                 "LIAISON_REGISTRY_GRPC_TARGET": f"127.0.0.1:{grpc_port}",
                 "LIAISON_GATEWAY_PORT": str(gateway_port),
                 "LIAISON_LOG_LEVEL": "WARNING",
+                # One development issuer for every process of this run.
+                "LIAISON_DEV_ISSUER": "1",
+                "LIAISON_JWT_DEV_SECRET": secrets.token_urlsafe(32),
             }
         )
         env.update(extra_env or {})

@@ -142,6 +142,7 @@ def app() -> Iterator[SimpleNamespace]:
         readiness=ready.is_set,
         max_workers=8,
         readiness_interval=0.05,
+        anonymous=[f"/{STREAM_SERVICE}/Repeat"],
     )
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()

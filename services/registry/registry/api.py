@@ -1,7 +1,9 @@
 """`python -m registry.api`: the registry's gRPC server.
 
-Each RPC is a thin translation onto `registry.service.Registry`; the kit's
-interceptor turns DomainErrors into status codes with details.
+Each RPC is a thin translation onto `registry.service.Registry`, passing the
+verified caller (`kit.auth.current_principal()`, set by kit's interceptor
+from the bearer token); the use cases check role and street scope. The
+interceptor also turns DomainErrors into status codes with details.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ import os
 from typing import Any, TypeAlias
 
 import grpc
-from sqlalchemy import select
 
+from kit.auth import current_principal
 from kit.db import Database
 from kit.errors import InvalidArgument, invalid
 from kit.grpc_server import serve
 from kit.migrations import is_current
+from kit.records import RecordKind
 from kit.settings import Settings
+from liaison.common.v1 import auth_pb2
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
-from registry import models, roster
-from registry.convert import LEVEL, ROLE, ROSTER_FORMAT, ROSTER_KIND, UNIT_KIND
+from registry import roster
+from registry.convert import ROSTER_FORMAT, ROSTER_KIND
 from registry.loading import Loader
 from registry.migrate import MIGRATIONS
 from registry.records import (
@@ -33,16 +37,10 @@ from registry.records import (
     STREET,
     UNIT,
     VENUE,
-    RecordKind,
-    list_query,
 )
 from registry.service import Registry
 
 Ctx: TypeAlias = grpc.ServicerContext
-
-
-def _like(column: Any, text: str) -> Any:
-    return column.ilike(f"%{text.strip()}%")
 
 
 class RegistryServicer(pb_grpc.RegistryServiceServicer):
@@ -52,13 +50,16 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
 
     # -- shared shapes
 
+    def _list(self, kind: RecordKind, request: Any) -> tuple[list[Any], Any]:
+        return self.registry.list_page(kind, request, current_principal())
+
     def _get(self, kind: RecordKind, request: pb.GetRequest) -> Any:
-        return self.registry.get(kind, request.id)
+        return self.registry.get(kind, request.id, current_principal())
 
     def _create(self, kind: RecordKind, request: Any) -> Any:
         if not request.HasField(kind.request_field):
             raise invalid(kind.request_field, "is required")
-        return self.registry.create(kind, getattr(request, kind.request_field))
+        return self.registry.create(kind, getattr(request, kind.request_field), current_principal())
 
     def _update(self, kind: RecordKind, request: Any) -> Any:
         if not request.HasField(kind.request_field):
@@ -66,19 +67,17 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         message = getattr(request, kind.request_field)
         if not message.id:
             raise invalid(f"{kind.request_field}.id", "is required")
-        return self.registry.update(kind, message, list(request.update_mask.paths))
+        return self.registry.update(
+            kind, message, list(request.update_mask.paths), current_principal()
+        )
 
     def _deactivate(self, kind: RecordKind, request: pb.DeactivateRequest) -> Any:
-        return self.registry.deactivate(kind, request.id, request.reason)
+        return self.registry.deactivate(kind, request.id, request.reason, current_principal())
 
     # -- streets
 
     def ListStreets(self, request: pb.ListStreetsRequest, context: Ctx) -> pb.ListStreetsResponse:
-        query = list_query(STREET, request.include_inactive)
-        if request.query:
-            m = models.Street
-            query = query.where(_like(m.name, request.query) | _like(m.code, request.query))
-        items, info = self.registry.list_page(STREET, query, request.page)
+        items, info = self._list(STREET, request)
         return pb.ListStreetsResponse(streets=items, page=info)
 
     def GetStreet(self, request: pb.GetRequest, context: Ctx) -> pb.Street:
@@ -96,10 +95,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     # -- areas
 
     def ListAreas(self, request: pb.ListAreasRequest, context: Ctx) -> pb.ListAreasResponse:
-        query = list_query(AREA, request.include_inactive)
-        if request.street_id:
-            query = query.where(models.Area.street_id == request.street_id)
-        items, info = self.registry.list_page(AREA, query, request.page)
+        items, info = self._list(AREA, request)
         return pb.ListAreasResponse(areas=items, page=info)
 
     def GetArea(self, request: pb.GetRequest, context: Ctx) -> pb.Area:
@@ -119,15 +115,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     def ListCommunities(
         self, request: pb.ListCommunitiesRequest, context: Ctx
     ) -> pb.ListCommunitiesResponse:
-        m = models.Community
-        query = list_query(COMMUNITY, request.include_inactive)
-        if request.street_id:
-            query = query.where(m.street_id == request.street_id)
-        if request.area_id:
-            query = query.where(m.area_id == request.area_id)
-        if request.query:
-            query = query.where(_like(m.name, request.query) | _like(m.code, request.query))
-        items, info = self.registry.list_page(COMMUNITY, query, request.page)
+        items, info = self._list(COMMUNITY, request)
         return pb.ListCommunitiesResponse(communities=items, page=info)
 
     def GetCommunity(self, request: pb.GetRequest, context: Ctx) -> pb.Community:
@@ -145,10 +133,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     # -- venues
 
     def ListVenues(self, request: pb.ListVenuesRequest, context: Ctx) -> pb.ListVenuesResponse:
-        query = list_query(VENUE, request.include_inactive)
-        if request.street_id:
-            query = query.where(models.Venue.street_id == request.street_id)
-        items, info = self.registry.list_page(VENUE, query, request.page)
+        items, info = self._list(VENUE, request)
         return pb.ListVenuesResponse(venues=items, page=info)
 
     def GetVenue(self, request: pb.GetRequest, context: Ctx) -> pb.Venue:
@@ -168,12 +153,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     def ListStations(
         self, request: pb.ListStationsRequest, context: Ctx
     ) -> pb.ListStationsResponse:
-        query = list_query(STATION, request.include_inactive)
-        if request.street_id:
-            query = query.where(models.Station.street_id == request.street_id)
-        if request.area_id:
-            query = query.where(models.Station.area_id == request.area_id)
-        items, info = self.registry.list_page(STATION, query, request.page)
+        items, info = self._list(STATION, request)
         return pb.ListStationsResponse(stations=items, page=info)
 
     def GetStation(self, request: pb.GetRequest, context: Ctx) -> pb.Station:
@@ -191,15 +171,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     # -- units
 
     def ListUnits(self, request: pb.ListUnitsRequest, context: Ctx) -> pb.ListUnitsResponse:
-        m = models.Unit
-        query = list_query(UNIT, request.include_inactive)
-        if request.kind:
-            query = query.where(m.kind == UNIT_KIND.name(request.kind, "kind"))
-        if request.parent_id:
-            query = query.where(m.parent_id == request.parent_id)
-        if request.street_id:
-            query = query.where(m.street_id == request.street_id)
-        items, info = self.registry.list_page(UNIT, query, request.page)
+        items, info = self._list(UNIT, request)
         return pb.ListUnitsResponse(units=items, page=info)
 
     def GetUnit(self, request: pb.GetRequest, context: Ctx) -> pb.Unit:
@@ -219,32 +191,11 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     def ListDeputies(
         self, request: pb.ListDeputiesRequest, context: Ctx
     ) -> pb.ListDeputiesResponse:
-        m = models.Deputy
-        query = list_query(DEPUTY, request.include_inactive)
-        if request.level:
-            query = query.where(m.level == LEVEL.name(request.level, "level"))
-        if request.street_id:
-            query = query.where(m.street_id == request.street_id)
-        if request.station_id:
-            query = query.where(m.station_id == request.station_id)
-        if request.expertise:
-            query = query.where(
-                m.id.in_(
-                    select(models.DeputyExpertise.deputy_id).where(
-                        models.DeputyExpertise.tag == request.expertise.strip()
-                    )
-                )
-            )
-        if request.query:
-            query = query.where(_like(m.name, request.query) | _like(m.code, request.query))
-        items, info = self.registry.list_page(DEPUTY, query, request.page)
+        items, info = self._list(DEPUTY, request)
         return pb.ListDeputiesResponse(deputies=items, page=info)
 
     def GetDeputy(self, request: pb.GetRequest, context: Ctx) -> pb.Deputy:
         return self._get(DEPUTY, request)
-
-    def GetDeputyProfile(self, request: pb.GetRequest, context: Ctx) -> pb.DeputyProfile:
-        return self.registry.get_deputy_profile(request.id)
 
     def CreateDeputy(self, request: pb.CreateDeputyRequest, context: Ctx) -> pb.Deputy:
         return self._create(DEPUTY, request)
@@ -255,58 +206,12 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     def DeactivateDeputy(self, request: pb.DeactivateRequest, context: Ctx) -> pb.Deputy:
         return self._deactivate(DEPUTY, request)
 
-    # -- positions
-
-    def ListPositions(
-        self, request: pb.ListPositionsRequest, context: Ctx
-    ) -> pb.ListPositionsResponse:
-        m = models.Position
-        query = select(m)
-        if not request.include_ended:
-            query = query.where(m.ended_on.is_(None))
-        if request.role:
-            query = query.where(m.role == ROLE.name(request.role, "role"))
-        if request.unit_id:
-            query = query.where(m.unit_id == request.unit_id)
-        if request.station_id:
-            query = query.where(m.station_id == request.station_id)
-        if request.deputy_id:
-            query = query.where(m.deputy_id == request.deputy_id)
-        if request.street_id:
-            query = query.where(
-                m.unit_id.in_(
-                    select(models.Unit.id).where(models.Unit.street_id == request.street_id)
-                )
-                | m.station_id.in_(
-                    select(models.Station.id).where(models.Station.street_id == request.street_id)
-                )
-            )
-        items, info = self.registry.list_page(POSITION, query, request.page)
-        return pb.ListPositionsResponse(positions=items, page=info)
-
-    def GetPosition(self, request: pb.GetRequest, context: Ctx) -> pb.Position:
-        return self._get(POSITION, request)
-
-    def FillPosition(self, request: pb.FillPositionRequest, context: Ctx) -> pb.Position:
-        return self._create(POSITION, request)
-
-    def UpdatePosition(self, request: pb.UpdatePositionRequest, context: Ctx) -> pb.Position:
-        return self._update(POSITION, request)
-
-    def VacatePosition(self, request: pb.VacatePositionRequest, context: Ctx) -> pb.Position:
-        return self.registry.vacate_position(request.id, request.ended_on, request.reason)
-
-    # -- budgets
+    # -- budgetlines
 
     def ListBudgetLines(
         self, request: pb.ListBudgetLinesRequest, context: Ctx
     ) -> pb.ListBudgetLinesResponse:
-        query = list_query(BUDGET_LINE, request.include_inactive)
-        if request.unit_id:
-            query = query.where(models.BudgetLine.unit_id == request.unit_id)
-        if request.year:
-            query = query.where(models.BudgetLine.year == request.year)
-        items, info = self.registry.list_page(BUDGET_LINE, query, request.page)
+        items, info = self._list(BUDGET_LINE, request)
         return pb.ListBudgetLinesResponse(budget_lines=items, page=info)
 
     def GetBudgetLine(self, request: pb.GetRequest, context: Ctx) -> pb.BudgetLine:
@@ -321,14 +226,40 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     def DeactivateBudgetLine(self, request: pb.DeactivateRequest, context: Ctx) -> pb.BudgetLine:
         return self._deactivate(BUDGET_LINE, request)
 
+    def GetDeputyProfile(self, request: pb.GetRequest, context: Ctx) -> pb.DeputyProfile:
+        return self.registry.get_deputy_profile(request.id)
+
+    # -- positions
+
+    def ListPositions(
+        self, request: pb.ListPositionsRequest, context: Ctx
+    ) -> pb.ListPositionsResponse:
+        items, info = self._list(POSITION, request)
+        return pb.ListPositionsResponse(positions=items, page=info)
+
+    def GetPosition(self, request: pb.GetRequest, context: Ctx) -> pb.Position:
+        return self._get(POSITION, request)
+
+    def FillPosition(self, request: pb.FillPositionRequest, context: Ctx) -> pb.Position:
+        return self._create(POSITION, request)
+
+    def UpdatePosition(self, request: pb.UpdatePositionRequest, context: Ctx) -> pb.Position:
+        return self._update(POSITION, request)
+
+    def VacatePosition(self, request: pb.VacatePositionRequest, context: Ctx) -> pb.Position:
+        return self.registry.vacate_position(
+            request.id, request.ended_on, request.reason, current_principal()
+        )
+
+    # -- budgets
+
     def CheckBudgets(
         self, request: pb.CheckBudgetsRequest, context: Ctx
     ) -> pb.CheckBudgetsResponse:
-        return pb.CheckBudgetsResponse(
-            checks=self.registry.check_budgets(request.year, request.unit_id)
-        )
+        checks = self.registry.check_budgets(request.year, request.unit_id, current_principal())
+        return pb.CheckBudgetsResponse(checks=checks)
 
-    # -- lookup and rosters
+    # -- lookup, rosters, audit
 
     def FindStation(self, request: pb.FindStationRequest, context: Ctx) -> pb.FindStationResponse:
         return self.registry.find_station(request)
@@ -336,12 +267,13 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     def ImportRoster(
         self, request: pb.ImportRosterRequest, context: Ctx
     ) -> pb.ImportRosterResponse:
+        actor = current_principal()
         kind = ROSTER_KIND.name(request.kind, "kind")
         fmt = ROSTER_FORMAT.name(request.format, "format")
         if not request.content:
             raise invalid("content", "the file is empty")
         try:
-            created, updated = self.loader.import_roster(kind, fmt, request.content)
+            created, updated = self.loader.import_roster(kind, fmt, request.content, actor)
         except roster.RosterError as error:
             raise with_row_details(error) from error
         return pb.ImportRosterResponse(created=created, updated=updated)
@@ -349,6 +281,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     def ExportRoster(
         self, request: pb.ExportRosterRequest, context: Ctx
     ) -> pb.ExportRosterResponse:
+        self.registry.check_roster_export(current_principal(), request.street_id)
         kind = ROSTER_KIND.name(request.kind, "kind")
         fmt = ROSTER_FORMAT.name(request.format, "format")
         return pb.ExportRosterResponse(
@@ -356,6 +289,12 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             filename=roster.filename(kind, fmt),
             content_type=roster.content_type(fmt),
         )
+
+    def ListAuditEntries(
+        self, request: auth_pb2.ListAuditEntriesRequest, context: Ctx
+    ) -> auth_pb2.ListAuditEntriesResponse:
+        entries, info = self.registry.audit(request, current_principal())
+        return auth_pb2.ListAuditEntriesResponse(entries=entries, page=info)
 
 
 def with_row_details(error: roster.RosterError) -> InvalidArgument:

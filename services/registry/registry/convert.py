@@ -1,45 +1,22 @@
-"""Between protobuf enums and the registry's stored names, and timestamps."""
+"""The registry's protobuf enums and their stored names."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
-from kit.errors import invalid
-from liaison.common.v1 import envelope_pb2
+from kit.convert import EnumNames, deactivation, iso, timestamp
 from liaison.registry.v1 import registry_pb2 as pb
 
-
-class EnumNames:
-    """Maps `DEPUTY_LEVEL_DISTRICT` <-> "district" for one proto enum."""
-
-    def __init__(self, enum_type: object, prefix: str) -> None:
-        descriptor = enum_type.DESCRIPTOR  # type: ignore[attr-defined]
-        self.field = prefix.lower()
-        self.to_name: dict[int, str] = {}
-        self.to_number: dict[str, int] = {}
-        for value in descriptor.values:
-            if value.number == 0:
-                continue
-            name = value.name.removeprefix(prefix + "_").lower()
-            self.to_name[value.number] = name
-            self.to_number[name] = value.number
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self.to_number)
-
-    def name(self, number: int, field: str, *, required: bool = True) -> str:
-        if number == 0 and not required:
-            return ""
-        if number not in self.to_name:
-            raise invalid(field, f"must be one of: {', '.join(self.names)}")
-        return self.to_name[number]
-
-    def number(self, name: str) -> int:
-        return self.to_number.get(name, 0)
-
+__all__ = [
+    "BUDGET_KIND",
+    "LEVEL",
+    "ROLE",
+    "ROSTER_FORMAT",
+    "ROSTER_KIND",
+    "UNIT_KIND",
+    "EnumNames",
+    "deactivation",
+    "iso",
+    "timestamp",
+]
 
 LEVEL = EnumNames(pb.DeputyLevel, "DEPUTY_LEVEL")
 UNIT_KIND = EnumNames(pb.UnitKind, "UNIT_KIND")
@@ -47,23 +24,3 @@ ROLE = EnumNames(pb.PositionRole, "POSITION_ROLE")
 BUDGET_KIND = EnumNames(pb.BudgetLineKind, "BUDGET_LINE_KIND")
 ROSTER_KIND = EnumNames(pb.RosterKind, "ROSTER_KIND")
 ROSTER_FORMAT = EnumNames(pb.RosterFormat, "ROSTER_FORMAT")
-
-
-def timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite gives naive UTC back
-        value = value.replace(tzinfo=UTC)
-    ts = Timestamp()
-    ts.FromDatetime(value.astimezone(UTC))
-    return ts
-
-
-def iso(value: date | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def deactivation(at: datetime | None, reason: str | None) -> envelope_pb2.Deactivation | None:
-    if at is None:
-        return None
-    return envelope_pb2.Deactivation(deactivated_at=timestamp(at), reason=reason or "")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from kit.errors import FieldViolation
+from kit.errors import Violations
 
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -47,7 +47,6 @@ MAX_STATIONS_PER_AREA = 3
 BUDGET_KINDS = ("personnel", "operations")
 GENDERS = ("男", "女")
 
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # A mainland mobile (optionally +86) or a landline with its area code.
 MOBILE_RE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
 LANDLINE_RE = re.compile(r"0\d{2,3}-?\d{7,8}(?:-\d{1,6})?")
@@ -68,49 +67,6 @@ def today() -> date:
     return datetime.now(DISTRICT_TZ).date()
 
 
-class Violations:
-    """Collects every problem of a request, so one answer names them all."""
-
-    def __init__(self) -> None:
-        self.items: list[FieldViolation] = []
-
-    def add(self, field: str, description: str) -> None:
-        self.items.append(FieldViolation(field, description))
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def require(self, field: str, value: object) -> None:
-        if value is None or (isinstance(value, str) and not value.strip()) or value == 0:
-            self.add(field, "is required")
-
-    def code(self, field: str, value: str) -> None:
-        if not value:
-            self.add(field, "is required")
-        elif not CODE_RE.match(value):
-            self.add(
-                field,
-                f"{value!r} is not a valid code: use 1-64 letters, digits, '.', '_' or '-'",
-            )
-
-    def one_of(self, field: str, value: str, allowed: Iterable[str]) -> None:
-        allowed = tuple(allowed)
-        if value not in allowed:
-            shown = value or "(empty)"
-            self.add(field, f"{shown} is not one of: {', '.join(allowed)}")
-
-    def iso_date(self, field: str, value: str, *, required: bool = False) -> date | None:
-        if not value:
-            if required:
-                self.add(field, "is required")
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.add(field, f"{value!r} is not a date (YYYY-MM-DD)")
-            return None
-
-
 def check_term(v: Violations, start: date | None, end: date | None) -> None:
     if start and end and end < start:
         v.add("term_end", f"{end.isoformat()} is before term_start {start.isoformat()}")
@@ -118,9 +74,9 @@ def check_term(v: Violations, start: date | None, end: date | None) -> None:
 
 def check_contact(v: Violations, phone: str, email: str) -> None:
     if phone and not is_phone(phone):
-        v.add("contact.phone", f"{phone!r} is not a mainland mobile or landline number")
+        v.add("contact.phone", "is not a mainland mobile or landline number")
     if email and not is_email(email):
-        v.add("contact.email", f"{email!r} is not an email address")
+        v.add("contact.email", "is not an email address")
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:

@@ -13,11 +13,12 @@ from datetime import date
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
+from kit.auth import Principal
 from kit.db import UnitOfWork
-from kit.errors import DomainError
+from kit.errors import DomainError, PermissionDenied, Unauthenticated
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import models, roster
 from registry.convert import BUDGET_KIND, LEVEL, ROLE, UNIT_KIND
@@ -249,14 +250,21 @@ LOAD_ORDER: tuple[tuple[str, RecordKind, Builder], ...] = (
 BY_NAME = {name: (kind, build) for name, kind, build in LOAD_ORDER}
 
 
+# Who loads the demo district: the platform itself.
+DEMO_LOADER = Principal.system("demo-loader")
+
+
 class Loader:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
+        self.records = registry.records
 
-    def _upsert(self, uow: UnitOfWork, kind: RecordKind, message: Message) -> bool:
+    def _upsert(
+        self, uow: UnitOfWork, kind: RecordKind, message: Message, actor: Principal | None
+    ) -> bool:
         """Create, or update the record with the same natural key; True if created."""
         if kind is POSITION:
-            return self._upsert_position(uow, message)  # type: ignore[arg-type]
+            return self._upsert_position(uow, message, actor)  # type: ignore[arg-type]
         key = {k: getattr(message, k) for k in kind.natural_key}
         if kind is BUDGET_LINE:  # the message holds the enum number, the table its name
             key["kind"] = BUDGET_KIND.to_name.get(key["kind"], "")
@@ -265,15 +273,17 @@ class Loader:
             query = query.where(kind.model.active.is_(True))
         existing = uow.session.scalars(query).first()
         if existing is None:
-            self.registry._create(uow, kind, message)
+            self.records.create_in(uow, kind, message, actor)
             return True
         fields = {f for f in kind.settable if "." not in f}
-        if kind is DEPUTY and message.HasField("contact"):  # type: ignore[attr-defined]
-            fields.add("contact")
-        self.registry._update(uow, kind, existing, message, fields)
+        if kind.hooks.create_fields:
+            fields |= kind.hooks.create_fields(message)
+        self.records.update_in(uow, kind, existing, message, fields, actor)
         return False
 
-    def _upsert_position(self, uow: UnitOfWork, message: pb.Position) -> bool:
+    def _upsert_position(
+        self, uow: UnitOfWork, message: pb.Position, actor: Principal | None
+    ) -> bool:
         existing = uow.session.scalars(
             select(models.Position).where(
                 models.Position.role == ROLE.to_name.get(message.role, ""),
@@ -284,10 +294,10 @@ class Loader:
             )
         ).first()
         if existing is None:
-            self.registry._create(uow, POSITION, message, frozenset({"ended_on"}))
+            self.records.create_in(uow, POSITION, message, actor, frozenset({"ended_on"}))
             return True
-        self.registry._update(
-            uow, POSITION, existing, message, {"holder_title", "started_on", "ended_on"}
+        self.records.update_in(
+            uow, POSITION, existing, message, {"holder_title", "started_on", "ended_on"}, actor
         )
         return False
 
@@ -298,6 +308,7 @@ class Loader:
         build: Builder,
         rows: Iterable[tuple[int, dict[str, Any]]],
         errors: list[roster.RowError],
+        actor: Principal | None,
         header: Callable[[int, str], str] = lambda _row, key: key,
     ) -> tuple[int, int]:
         """Upsert every row; problems go to `errors`, naming columns by `header`."""
@@ -309,10 +320,12 @@ class Loader:
                 # and the rows after it are still checked.
                 with uow.session.begin_nested():
                     message = build(values, refs)
-                    if self._upsert(uow, kind, message):
+                    if self._upsert(uow, kind, message, actor):
                         created += 1
                     else:
                         updated += 1
+            except (PermissionDenied, Unauthenticated):
+                raise  # a caller who may not write this row: the whole file is refused
             except RowProblem as problem:
                 column = header(row_number, problem.column)
                 errors.append(roster.RowError(row_number, column, problem.reason))
@@ -325,9 +338,13 @@ class Loader:
                     errors.append(roster.RowError(row_number, "", error.message))
         return created, updated
 
-    def import_roster(self, kind_name: str, fmt: str, content: bytes) -> tuple[int, int]:
-        rows = roster.parse_roster(kind_name, fmt, content)  # raises RosterError
+    def import_roster(
+        self, kind_name: str, fmt: str, content: bytes, actor: Principal | None
+    ) -> tuple[int, int]:
         kind, build = BY_NAME[kind_name]
+        # Who may write this kind at all, before the file is read.
+        self.records.writer(kind, actor, "import")
+        rows = roster.parse_roster(kind_name, fmt, content)  # raises RosterError
         errors: list[roster.RowError] = []
         with self.registry.db.unit_of_work() as uow:
             by_number = {r.row: r for r in rows}
@@ -337,21 +354,37 @@ class Loader:
                 build,
                 ((r.row, r.values) for r in rows),
                 errors,
+                actor,
                 header=lambda number, key: by_number[number].header(key),
             )
             if errors:
                 raise roster.RosterError(errors)  # rolls the whole file back
         return created, updated
 
-    def load_district(self, district: District) -> dict[str, int]:
-        """Load a whole district in one transaction (idempotent: upserts)."""
+    def load_district(self, district: District, *, if_empty: bool = False) -> dict[str, int] | None:
+        """Load a whole district in one transaction (idempotent: upserts).
+
+        With `if_empty`, only into a registry that has no street yet; None
+        when it has one, and nothing is written. A local run loads the demo
+        this way at every start and so never overwrites what people changed.
+        """
         counts: dict[str, int] = {}
         errors: list[roster.RowError] = []
         with self.registry.db.unit_of_work() as uow:
+            if if_empty:
+                # Two starts at once: the second waits here until the first
+                # has committed, then sees its streets. (On SQLite the unit of
+                # work's BEGIN IMMEDIATE already serialises writers.)
+                if self.registry.db.is_postgres:
+                    uow.session.execute(
+                        text("SELECT pg_advisory_xact_lock(hashtext('registry.load_district'))")
+                    )
+                if uow.session.scalar(select(models.Street.id).limit(1)) is not None:
+                    return None
             for name, kind, build in LOAD_ORDER:
                 rows = getattr(district, name)
                 created, updated = self._rows_into(
-                    uow, kind, build, enumerate(rows, start=1), errors
+                    uow, kind, build, enumerate(rows, start=1), errors, DEMO_LOADER
                 )
                 if errors:
                     detail = "; ".join(f"{name} {e.row} {e.column}: {e.reason}" for e in errors[:5])

@@ -1,26 +1,29 @@
 """Each kind of registry record: how it reads from and writes to protobuf,
-what it checks, and which event tells others it changed.
+what it checks, which streets it belongs to, who may see which of its
+fields, how it is listed, and which event tells others it changed.
 
-The generic create / update / deactivate / list flow lives in
-`registry.service`; a `RecordKind` here holds only what is particular to a
+The create / update / deactivate / list flow is kit's record engine
+(`kit.records`); a `RecordKind` here holds only what is particular to a
 kind, so the nine kinds share one implementation of the flow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kit.auth import STAFF_ROLES, Principal, Role
+from kit.db import UnitOfWork
+from kit.errors import FailedPrecondition, Violations
+from kit.records import Filter, KindHooks, RecordKind, RecordStore, search
 from liaison.registry.v1 import events_pb2 as ev
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
 from registry.convert import BUDGET_KIND, LEVEL, ROLE, UNIT_KIND, deactivation, iso, timestamp
-from registry.domain import Violations
 
 # ---------------------------------------------------------------- to protobuf
 
@@ -496,34 +499,110 @@ def _apply_code_name(m: Any, msg: Any, f: set[str], v: Violations) -> None:
         m.name = msg.name.strip()
 
 
-# ---------------------------------------------------------------- kinds
+# ---------------------------------------------------------------- streets
 
 
-@dataclass(frozen=True)
-class RecordKind:
-    """What the generic flow needs to know of one kind of record."""
+def _street_of(session: Session, model: type[Any], record_id: int | None) -> int | None:
+    if not record_id:
+        return None
+    found = session.get(model, record_id)
+    return getattr(found, "street_id", None) if found is not None else None
 
-    noun: str  # "deputy"
-    model: type[Any]
-    message: type[Message]
-    request_field: str  # the record's field in Create/Update requests
-    to_pb: Callable[[Any], Message]
-    apply: Callable[[Session, Any, Any, set[str], Violations], None]
-    # Fields a create must give; the others take their defaults.
-    required: tuple[str, ...]
-    settable: frozenset[str]
-    natural_key: tuple[str, ...] = ("code",)
-    has_active: bool = True
-    event: Callable[[Session, Any, str, list[str]], Message] | None = None
-    defaults: dict[str, Any] = field(default_factory=dict)
 
-    def natural_key_of(self, m: Any) -> dict[str, Any]:
-        return {k: getattr(m, k) for k in self.natural_key}
+StreetOf = Callable[[Session, Any], "int | None"]
+Refs = tuple[type[Any], Callable[[Any], Iterable[int]]]
+
+
+def street_scope(own: StreetOf, **references: Refs) -> Callable[..., set[int | None]]:
+    """The streets hook of a kind: the record's own street (`own`), and for
+    each field a command names, the streets of the records it references
+    (their table and how to read their ids from the record)."""
+
+    def streets(session: Session, m: Any, fields: set[str]) -> set[int | None]:
+        found: set[int | None] = {own(session, m)}
+        for name, (model, ids) in references.items():
+            wanted = [i for i in ids(m) if i] if name in fields else []
+            if wanted:
+                found |= set(session.scalars(select(model.street_id).where(model.id.in_(wanted))))
+        return found
+
+    return streets
+
+
+def _own(_s: Session, m: Any) -> int | None:
+    return m.street_id  # type: ignore[no-any-return]
+
+
+def _one(attr: str) -> Callable[[Any], list[int]]:
+    return lambda m: [getattr(m, attr) or 0]
+
+
+def _position_street(s: Session, m: models.Position) -> int | None:
+    # A position belongs to its street committee or its station.
+    if m.unit_id:
+        return _street_of(s, models.Unit, m.unit_id)
+    return _street_of(s, models.Station, m.station_id)
+
+
+street_streets = street_scope(lambda _s, m: m.id)
+own_street = street_scope(_own)
+community_streets = street_scope(_own, area_id=(models.Area, _one("area_id")))
+station_streets = street_scope(
+    _own,
+    area_id=(models.Area, _one("area_id")),
+    venue_id=(models.Venue, _one("venue_id")),
+    community_ids=(models.Community, lambda m: [c.community_id for c in m.served]),
+)
+unit_streets = street_scope(_own, parent_id=(models.Unit, _one("parent_id")))
+deputy_streets = street_scope(
+    _own,
+    station_id=(models.Station, _one("station_id")),
+    contact_community_ids=(
+        models.Community,
+        lambda m: [c.community_id for c in m.contact_communities],
+    ),
+)
+position_streets = street_scope(_position_street, deputy_id=(models.Deputy, _one("deputy_id")))
+budget_line_streets = street_scope(lambda s, m: _street_of(s, models.Unit, m.unit_id))
+
+
+# ---------------------------------------------------------------- who sees what
+
+
+def sees_private_data(viewer: Principal | None, street_id: int | None) -> bool:
+    """Private contact and staff notes: the district's offices, and the street
+    committee of the record's street."""
+    if viewer is None:
+        return False
+    if viewer.is_district:
+        return True
+    return viewer.role is Role.STREET_COMMITTEE and viewer.street_id == street_id
+
+
+def public_view(viewer: Principal | None, message: Message) -> Message:
+    """Why a record was deactivated is for staff only."""
+    if (viewer is None or not viewer.is_staff) and message.HasField("deactivation"):  # type: ignore[attr-defined]
+        message.deactivation.reason = ""  # type: ignore[attr-defined]
+    return message
+
+
+def deputy_view(viewer: Principal | None, message: Message) -> Message:
+    assert isinstance(message, pb.Deputy)
+    if not sees_private_data(viewer, message.street_id):
+        message.ClearField("contact")
+    return public_view(viewer, message)
+
+
+# ---------------------------------------------------------------- events
 
 
 def _changed(kind_event: type[Message], attr: str, to_pb: Callable[[Any], Message]):  # type: ignore[no-untyped-def]
     def build(_s: Session, m: Any, change: str, fields: list[str]) -> Message:
-        return kind_event(**{attr: to_pb(m), "change": change, "changed_fields": fields})
+        record = to_pb(m)
+        # Staff-only: the reason stays in the registry.
+        if record.HasField("deactivation"):  # type: ignore[attr-defined]
+            record.deactivation.reason = ""  # type: ignore[attr-defined]
+        return kind_event(**{attr: record, "change": change, "changed_fields": fields})
 
     return build
 
@@ -533,50 +612,194 @@ def _deputy_event(s: Session, m: models.Deputy, change: str, fields: list[str]) 
     if change == "created":
         return ev.DeputyRegistered(deputy=profile)
     if change == "deactivated":
-        return ev.DeputyDeactivated(deputy=profile, reason=m.deactivation_reason or "")
+        return ev.DeputyDeactivated(deputy=profile)
     return ev.DeputyUpdated(deputy=profile, changed_fields=fields)
+
+
+def position_held_pb(m: models.Position) -> ev.PositionHeld:
+    return ev.PositionHeld(
+        id=m.id,
+        role=ROLE.number(m.role),  # type: ignore[arg-type]
+        unit_id=m.unit_id or 0,
+        station_id=m.station_id or 0,
+        deputy_id=m.deputy_id or 0,
+        started_on=iso(m.started_on),
+        ended_on=iso(m.ended_on),
+    )
 
 
 def _position_event(_s: Session, m: models.Position, change: str, fields: list[str]) -> Message:
     if m.ended_on is not None:
-        return ev.PositionVacated(position=position_pb(m))
-    return ev.PositionFilled(position=position_pb(m))
+        return ev.PositionVacated(position=position_held_pb(m))
+    return ev.PositionFilled(position=position_held_pb(m))
 
+
+def _budget_line_event(
+    _s: Session, m: models.BudgetLine, change: str, fields: list[str]
+) -> Message:
+    ref = ev.BudgetLineRef(
+        id=m.id,
+        unit_id=m.unit_id,
+        year=m.year,
+        kind=BUDGET_KIND.number(m.kind),  # type: ignore[arg-type]
+        active=m.active,
+    )
+    return ev.BudgetLineChanged(budget_line=ref, change=change, changed_fields=fields)
+
+
+# ---------------------------------------------------------------- kind hooks
+
+
+def check_position_free(session: Session, position: models.Position) -> None:
+    """A single-holder role held once; a station's deputy heads capped."""
+    if position.ended_on is not None or not position.role:
+        return
+    held = select(models.Position).where(
+        models.Position.role == position.role,
+        models.Position.ended_on.is_(None),
+        models.Position.id != (position.id or 0),  # an update does not clash with itself
+    )
+    if position.role in domain.SINGLE_HOLDER_ROLES:
+        where = (
+            models.Position.unit_id == position.unit_id
+            if position.role in domain.STREET_ROLES
+            else models.Position.station_id == position.station_id
+        )
+        holder = session.scalars(held.where(where)).first()
+        if holder is not None:
+            raise FailedPrecondition(
+                f"{position.role} is held by {holder.holder_name} since "
+                f"{holder.started_on}: vacate position {holder.id} first"
+            )
+    if position.role == "station_deputy_head":
+        count = session.scalar(
+            select(func.count()).select_from(
+                held.where(models.Position.station_id == position.station_id).subquery()
+            )
+        )
+        if (count or 0) >= domain.MAX_STATION_DEPUTY_HEADS:
+            raise FailedPrecondition(
+                f"station {position.station_id} has {domain.MAX_STATION_DEPUTY_HEADS} "
+                "deputy heads already"
+            )
+
+
+def vacate_positions_of(
+    store: RecordStore, uow: UnitOfWork, actor: Principal, deputy: models.Deputy, reason: str
+) -> None:
+    """A deputy who leaves leaves every position they hold."""
+    for position in uow.session.scalars(
+        select(models.Position).where(
+            models.Position.deputy_id == deputy.id, models.Position.ended_on.is_(None)
+        )
+    ):
+        position.ended_on = max(domain.today(), position.started_on)
+        position.end_reason = f"deputy deactivated: {reason.strip()}"
+        uow.session.flush()
+        store.changed(uow, POSITION, actor, position, "vacated", ["ended_on", "end_reason"], {})
+
+
+def deputy_reassigned(
+    uow: UnitOfWork, m: models.Deputy, change: str, fields: list[str], before: dict[str, Any]
+) -> None:
+    if change == "updated" and ("station_id" in fields or "street_id" in fields):
+        uow.emit(
+            ev.DeputyReassigned(
+                deputy=deputy_profile_pb(m, uow.session),
+                from_station_id=before.get("station_id") or 0,
+                to_station_id=m.station_id or 0,
+                from_street_id=before.get("street_id") or 0,
+                to_street_id=m.street_id or 0,
+            )
+        )
+
+
+def deputy_create_fields(message: Message) -> set[str]:
+    return {"contact"} if message.HasField("contact") else set()  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- filters
+
+
+def _enum_filter(field_name: str, column: Any, names: Any) -> Filter:
+    return Filter(field_name, lambda number: column == names.name(number, field_name))
+
+
+def _eq(field_name: str, column: Any) -> Filter:
+    return Filter(field_name, lambda value: column == value)
+
+
+def _has_expertise(tag: str) -> Any:
+    return models.Deputy.id.in_(
+        select(models.DeputyExpertise.deputy_id).where(models.DeputyExpertise.tag == tag.strip())
+    )
+
+
+def _position_in_street(street_id: int) -> Any:
+    m = models.Position
+    return m.unit_id.in_(
+        select(models.Unit.id).where(models.Unit.street_id == street_id)
+    ) | m.station_id.in_(select(models.Station.id).where(models.Station.street_id == street_id))
+
+
+# ---------------------------------------------------------------- kinds
 
 _CODE_NAME = frozenset({"code", "name"})
+_STAFF = frozenset(STAFF_ROLES)
 
 STREET = RecordKind(
     "street", models.Street, pb.Street, "street", street_pb, apply_street,
     ("code", "name"), _CODE_NAME,
     event=_changed(ev.StreetChanged, "street", street_pb),
+    filters=(Filter("query", search(models.Street.name, models.Street.code)),),
+    district_only=frozenset({"create", "deactivate"}),
+    hooks=KindHooks(streets=street_streets, view=public_view),
 )  # fmt: skip
 AREA = RecordKind(
     "area", models.Area, pb.Area, "area", area_pb, apply_area,
     ("code", "name", "street_id"), _CODE_NAME | {"street_id"},
     event=_changed(ev.AreaChanged, "area", area_pb),
+    filters=(_eq("street_id", models.Area.street_id),),
+    hooks=KindHooks(streets=own_street, view=public_view),
 )  # fmt: skip
 COMMUNITY = RecordKind(
     "community", models.Community, pb.Community, "community", community_pb, apply_community,
     ("code", "name", "street_id"), _CODE_NAME | {"street_id", "area_id", "address_keywords"},
     event=_changed(ev.CommunityChanged, "community", community_pb),
+    filters=(
+        _eq("street_id", models.Community.street_id),
+        _eq("area_id", models.Community.area_id),
+        Filter("query", search(models.Community.name, models.Community.code)),
+    ),
+    hooks=KindHooks(streets=community_streets, view=public_view),
 )  # fmt: skip
 VENUE = RecordKind(
     "venue", models.Venue, pb.Venue, "venue", venue_pb, apply_venue,
     ("code", "name", "street_id"),
     _CODE_NAME | {"street_id", "address", "capacity", "opening_hours"},
     event=_changed(ev.VenueChanged, "venue", venue_pb),
+    filters=(_eq("street_id", models.Venue.street_id),),
+    hooks=KindHooks(streets=own_street, view=public_view),
 )  # fmt: skip
 STATION = RecordKind(
     "station", models.Station, pb.Station, "station", station_pb, apply_station,
     ("code", "name", "area_id"),
     _CODE_NAME | {"area_id", "venue_id", "community_ids", "opened_on"},
     event=_changed(ev.StationChanged, "station", station_pb),
+    filters=(_eq("street_id", models.Station.street_id), _eq("area_id", models.Station.area_id)),
+    hooks=KindHooks(streets=station_streets, view=public_view),
 )  # fmt: skip
 UNIT = RecordKind(
     "unit", models.Unit, pb.Unit, "unit", unit_pb, apply_unit,
     ("code", "name", "kind"),
     _CODE_NAME | {"kind", "parent_id", "street_id", "responsibilities"},
     event=_changed(ev.UnitChanged, "unit", unit_pb),
+    filters=(
+        _enum_filter("kind", models.Unit.kind, UNIT_KIND),
+        _eq("parent_id", models.Unit.parent_id),
+        _eq("street_id", models.Unit.street_id),
+    ),
+    hooks=KindHooks(streets=unit_streets, view=public_view),
 )  # fmt: skip
 DEPUTY = RecordKind(
     "deputy", models.Deputy, pb.Deputy, "deputy", deputy_pb, apply_deputy,
@@ -587,6 +810,20 @@ DEPUTY = RecordKind(
         "contact.phone", "contact.email", "contact.workplace", "contact.workplace_address",
     },
     event=_deputy_event,
+    filters=(
+        _enum_filter("level", models.Deputy.level, LEVEL),
+        _eq("street_id", models.Deputy.street_id),
+        _eq("station_id", models.Deputy.station_id),
+        Filter("expertise", _has_expertise),
+        Filter("query", search(models.Deputy.name, models.Deputy.code)),
+    ),
+    hooks=KindHooks(
+        streets=deputy_streets,
+        create_fields=deputy_create_fields,
+        on_deactivate=vacate_positions_of,
+        more_events=deputy_reassigned,
+        view=deputy_view,
+    ),
 )  # fmt: skip
 POSITION = RecordKind(
     "position", models.Position, pb.Position, "position", position_pb, apply_position,
@@ -596,18 +833,29 @@ POSITION = RecordKind(
         "started_on",
     }),
     natural_key=(), has_active=False, event=_position_event,
+    filters=(
+        Filter("include_ended", lambda given: None if given else models.Position.ended_on.is_(None),
+               always=True),
+        _enum_filter("role", models.Position.role, ROLE),
+        _eq("unit_id", models.Position.unit_id),
+        _eq("station_id", models.Position.station_id),
+        _eq("deputy_id", models.Position.deputy_id),
+        Filter("street_id", _position_in_street),
+    ),
+    readers=_STAFF,
+    hooks=KindHooks(streets=position_streets, check=check_position_free),
 )  # fmt: skip
 BUDGET_LINE = RecordKind(
     "budget line", models.BudgetLine, pb.BudgetLine, "budget_line", budget_line_pb,
     apply_budget_line, ("unit_id", "year", "kind"),
     frozenset({"unit_id", "year", "kind", "amount_yuan", "note"}),
-    natural_key=("unit_id", "year", "kind"),
-    event=_changed(ev.BudgetLineChanged, "budget_line", budget_line_pb),
+    natural_key=("unit_id", "year", "kind"), unique_among_active=True,
+    event=_budget_line_event,
+    filters=(_eq("unit_id", models.BudgetLine.unit_id), _eq("year", models.BudgetLine.year)),
+    readers=_STAFF,
+    hooks=KindHooks(streets=budget_line_streets, view=public_view),
 )  # fmt: skip
 
-
-def list_query(kind: RecordKind, include_inactive: bool) -> Select[Any]:
-    query = select(kind.model)
-    if kind.has_active and not include_inactive:
-        query = query.where(kind.model.active.is_(True))
-    return query
+KINDS: tuple[RecordKind, ...] = (
+    STREET, AREA, COMMUNITY, VENUE, STATION, UNIT, DEPUTY, POSITION, BUDGET_LINE,
+)  # fmt: skip

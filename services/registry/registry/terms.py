@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from kit.auth import Principal
 from registry import domain, models
 from registry.records import DEPUTY
 from registry.service import Registry
 
 TERM_ENDED_REASON = "term of office ended"
+TERM_SWEEP = Principal.system("registry-worker")
 
 
 def end_finished_terms(registry: Registry) -> int:
@@ -29,5 +31,5 @@ def end_finished_terms(registry: Registry) -> int:
             )
         )
     for deputy_id in ids:
-        registry.deactivate(DEPUTY, deputy_id, TERM_ENDED_REASON)
+        registry.deactivate(DEPUTY, deputy_id, TERM_ENDED_REASON, TERM_SWEEP)
     return len(ids)

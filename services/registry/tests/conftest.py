@@ -25,8 +25,10 @@ from grpc_status import rpc_status
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from kit.auth import DEMO_ACCOUNTS, AuthSettings, DevIssuer
 from kit.db import Database
 from kit.errors import FieldViolation, violations_from_status
+from kit.grpc_client import with_bearer
 from kit.grpc_server import build_server
 from kit.migrations import is_current, upgrade
 from kit.outbox import outbox_events
@@ -43,6 +45,18 @@ ADMIN_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RegistryService"].full_name
+
+# Tokens of the development issuer, with a secret of this test run.
+TEST_AUTH = AuthSettings(env="test", dev_issuer=True).with_secret()
+ISSUER = DevIssuer(TEST_AUTH)
+
+
+def token(who: str | dict[str, Any]) -> str:
+    """A token for a demo account by name, or for any claims."""
+    if isinstance(who, dict):
+        return ISSUER.sign(who)
+    (account,) = [a for a in DEMO_ACCOUNTS if a.account == who]
+    return ISSUER.issue(account)
 
 
 # ---------------------------------------------------------------- databases
@@ -136,14 +150,22 @@ def migrated_registry(blank_pg_url: str) -> Iterator[Registry]:
 class Api:
     """A running registry gRPC server with the demo district loaded."""
 
-    stub: pb_grpc.RegistryServiceStub
+    stub: pb_grpc.RegistryServiceStub  # calls as the admin
     registry: Registry
     district: District
-    channel: grpc.Channel
+    channel: grpc.Channel  # no token: an anonymous caller
 
     @property
     def db(self) -> Database:
         return self.registry.db
+
+    @property
+    def anonymous(self) -> pb_grpc.RegistryServiceStub:
+        return pb_grpc.RegistryServiceStub(self.channel)
+
+    def as_(self, who: str | dict[str, Any]) -> pb_grpc.RegistryServiceStub:
+        """A stub calling as a demo account (by name) or with any claims."""
+        return pb_grpc.RegistryServiceStub(with_bearer(self.channel, token(who)))
 
     # -- the outbox
 
@@ -213,7 +235,10 @@ def rpc_fails() -> Callable[[Callable[..., Any], Message], RpcFailure]:
 
 def start_server(registry: Registry) -> tuple[grpc.Server, Any, int]:
     settings = dataclasses.replace(
-        Settings.load("registry", "api"), database_url=registry.db.url, grpc_port=0
+        Settings.load("registry", "api"),
+        database_url=registry.db.url,
+        grpc_port=0,
+        auth=TEST_AUTH,
     )
     db = registry.db
     server, health = build_server(
@@ -241,7 +266,8 @@ def api(demo_pg_url: str) -> Iterator[Api]:
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     grpc.channel_ready_future(channel).result(timeout=10)
     try:
-        yield Api(pb_grpc.RegistryServiceStub(channel), registry, district, channel)
+        admin = pb_grpc.RegistryServiceStub(with_bearer(channel, token("admin")))
+        yield Api(admin, registry, district, channel)
     finally:
         channel.close()
         health.stop()

@@ -18,7 +18,7 @@ from registry.models import Base
 
 pytestmark = pytest.mark.postgres
 
-PLATFORM_TABLES = {"outbox_events", "processed_events", "event_failures"}
+PLATFORM_TABLES = {"outbox_events", "processed_events", "event_failures", "audit_entries"}
 
 
 def tables(db: Database) -> set[str]:

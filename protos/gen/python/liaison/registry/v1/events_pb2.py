@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from liaison.registry.v1 import registry_pb2 as liaison_dot_registry_dot_v1_dot_registry__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n liaison/registry/v1/events.proto\x12\x13liaison.registry.v1\x1a\"liaison/registry/v1/registry.proto\"F\n\x10\x44\x65putyRegistered\x12\x32\n\x06\x64\x65puty\x18\x01 \x01(\x0b\x32\".liaison.registry.v1.DeputyProfile\"[\n\rDeputyUpdated\x12\x32\n\x06\x64\x65puty\x18\x01 \x01(\x0b\x32\".liaison.registry.v1.DeputyProfile\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"\xa4\x01\n\x10\x44\x65putyReassigned\x12\x32\n\x06\x64\x65puty\x18\x01 \x01(\x0b\x32\".liaison.registry.v1.DeputyProfile\x12\x17\n\x0f\x66rom_station_id\x18\x02 \x01(\x03\x12\x15\n\rto_station_id\x18\x03 \x01(\x03\x12\x16\n\x0e\x66rom_street_id\x18\x04 \x01(\x03\x12\x14\n\x0cto_street_id\x18\x05 \x01(\x03\"W\n\x11\x44\x65putyDeactivated\x12\x32\n\x06\x64\x65puty\x18\x01 \x01(\x0b\x32\".liaison.registry.v1.DeputyProfile\x12\x0e\n\x06reason\x18\x02 \x01(\t\"g\n\x0eStationChanged\x12-\n\x07station\x18\x01 \x01(\x0b\x32\x1c.liaison.registry.v1.Station\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"^\n\x0bUnitChanged\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.liaison.registry.v1.Unit\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"d\n\rStreetChanged\x12+\n\x06street\x18\x01 \x01(\x0b\x32\x1b.liaison.registry.v1.Street\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"^\n\x0b\x41reaChanged\x12\'\n\x04\x61rea\x18\x01 \x01(\x0b\x32\x19.liaison.registry.v1.Area\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"m\n\x10\x43ommunityChanged\x12\x31\n\tcommunity\x18\x01 \x01(\x0b\x32\x1e.liaison.registry.v1.Community\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"a\n\x0cVenueChanged\x12)\n\x05venue\x18\x01 \x01(\x0b\x32\x1a.liaison.registry.v1.Venue\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"A\n\x0ePositionFilled\x12/\n\x08position\x18\x01 \x01(\x0b\x32\x1d.liaison.registry.v1.Position\"B\n\x0fPositionVacated\x12/\n\x08position\x18\x01 \x01(\x0b\x32\x1d.liaison.registry.v1.Position\"q\n\x11\x42udgetLineChanged\x12\x34\n\x0b\x62udget_line\x18\x01 \x01(\x0b\x32\x1f.liaison.registry.v1.BudgetLine\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n liaison/registry/v1/events.proto\x12\x13liaison.registry.v1\x1a\"liaison/registry/v1/registry.proto\"F\n\x10\x44\x65putyRegistered\x12\x32\n\x06\x64\x65puty\x18\x01 \x01(\x0b\x32\".liaison.registry.v1.DeputyProfile\"[\n\rDeputyUpdated\x12\x32\n\x06\x64\x65puty\x18\x01 \x01(\x0b\x32\".liaison.registry.v1.DeputyProfile\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"\xa4\x01\n\x10\x44\x65putyReassigned\x12\x32\n\x06\x64\x65puty\x18\x01 \x01(\x0b\x32\".liaison.registry.v1.DeputyProfile\x12\x17\n\x0f\x66rom_station_id\x18\x02 \x01(\x03\x12\x15\n\rto_station_id\x18\x03 \x01(\x03\x12\x16\n\x0e\x66rom_street_id\x18\x04 \x01(\x03\x12\x14\n\x0cto_street_id\x18\x05 \x01(\x03\"U\n\x11\x44\x65putyDeactivated\x12\x32\n\x06\x64\x65puty\x18\x01 \x01(\x0b\x32\".liaison.registry.v1.DeputyProfileJ\x04\x08\x02\x10\x03R\x06reason\"g\n\x0eStationChanged\x12-\n\x07station\x18\x01 \x01(\x0b\x32\x1c.liaison.registry.v1.Station\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"^\n\x0bUnitChanged\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.liaison.registry.v1.Unit\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"d\n\rStreetChanged\x12+\n\x06street\x18\x01 \x01(\x0b\x32\x1b.liaison.registry.v1.Street\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"^\n\x0b\x41reaChanged\x12\'\n\x04\x61rea\x18\x01 \x01(\x0b\x32\x19.liaison.registry.v1.Area\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"m\n\x10\x43ommunityChanged\x12\x31\n\tcommunity\x18\x01 \x01(\x0b\x32\x1e.liaison.registry.v1.Community\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"a\n\x0cVenueChanged\x12)\n\x05venue\x18\x01 \x01(\x0b\x32\x1a.liaison.registry.v1.Venue\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\"\xa9\x01\n\x0cPositionHeld\x12\n\n\x02id\x18\x01 \x01(\x03\x12/\n\x04role\x18\x02 \x01(\x0e\x32!.liaison.registry.v1.PositionRole\x12\x0f\n\x07unit_id\x18\x03 \x01(\x03\x12\x12\n\nstation_id\x18\x04 \x01(\x03\x12\x11\n\tdeputy_id\x18\x05 \x01(\x03\x12\x12\n\nstarted_on\x18\x06 \x01(\t\x12\x10\n\x08\x65nded_on\x18\x07 \x01(\t\"E\n\x0ePositionFilled\x12\x33\n\x08position\x18\x01 \x01(\x0b\x32!.liaison.registry.v1.PositionHeld\"F\n\x0fPositionVacated\x12\x33\n\x08position\x18\x01 \x01(\x0b\x32!.liaison.registry.v1.PositionHeld\"}\n\rBudgetLineRef\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07unit_id\x18\x02 \x01(\x03\x12\x0c\n\x04year\x18\x03 \x01(\x05\x12\x31\n\x04kind\x18\x04 \x01(\x0e\x32#.liaison.registry.v1.BudgetLineKind\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\"t\n\x11\x42udgetLineChanged\x12\x37\n\x0b\x62udget_line\x18\x01 \x01(\x0b\x32\".liaison.registry.v1.BudgetLineRef\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,23 +39,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEPUTYREASSIGNED']._serialized_start=259
   _globals['_DEPUTYREASSIGNED']._serialized_end=423
   _globals['_DEPUTYDEACTIVATED']._serialized_start=425
-  _globals['_DEPUTYDEACTIVATED']._serialized_end=512
-  _globals['_STATIONCHANGED']._serialized_start=514
-  _globals['_STATIONCHANGED']._serialized_end=617
-  _globals['_UNITCHANGED']._serialized_start=619
-  _globals['_UNITCHANGED']._serialized_end=713
-  _globals['_STREETCHANGED']._serialized_start=715
-  _globals['_STREETCHANGED']._serialized_end=815
-  _globals['_AREACHANGED']._serialized_start=817
-  _globals['_AREACHANGED']._serialized_end=911
-  _globals['_COMMUNITYCHANGED']._serialized_start=913
-  _globals['_COMMUNITYCHANGED']._serialized_end=1022
-  _globals['_VENUECHANGED']._serialized_start=1024
-  _globals['_VENUECHANGED']._serialized_end=1121
-  _globals['_POSITIONFILLED']._serialized_start=1123
-  _globals['_POSITIONFILLED']._serialized_end=1188
-  _globals['_POSITIONVACATED']._serialized_start=1190
-  _globals['_POSITIONVACATED']._serialized_end=1256
-  _globals['_BUDGETLINECHANGED']._serialized_start=1258
-  _globals['_BUDGETLINECHANGED']._serialized_end=1371
+  _globals['_DEPUTYDEACTIVATED']._serialized_end=510
+  _globals['_STATIONCHANGED']._serialized_start=512
+  _globals['_STATIONCHANGED']._serialized_end=615
+  _globals['_UNITCHANGED']._serialized_start=617
+  _globals['_UNITCHANGED']._serialized_end=711
+  _globals['_STREETCHANGED']._serialized_start=713
+  _globals['_STREETCHANGED']._serialized_end=813
+  _globals['_AREACHANGED']._serialized_start=815
+  _globals['_AREACHANGED']._serialized_end=909
+  _globals['_COMMUNITYCHANGED']._serialized_start=911
+  _globals['_COMMUNITYCHANGED']._serialized_end=1020
+  _globals['_VENUECHANGED']._serialized_start=1022
+  _globals['_VENUECHANGED']._serialized_end=1119
+  _globals['_POSITIONHELD']._serialized_start=1122
+  _globals['_POSITIONHELD']._serialized_end=1291
+  _globals['_POSITIONFILLED']._serialized_start=1293
+  _globals['_POSITIONFILLED']._serialized_end=1362
+  _globals['_POSITIONVACATED']._serialized_start=1364
+  _globals['_POSITIONVACATED']._serialized_end=1434
+  _globals['_BUDGETLINEREF']._serialized_start=1436
+  _globals['_BUDGETLINEREF']._serialized_end=1561
+  _globals['_BUDGETLINECHANGED']._serialized_start=1563
+  _globals['_BUDGETLINECHANGED']._serialized_end=1679
 # @@protoc_insertion_point(module_scope)

@@ -23,8 +23,10 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class DeputyRegistered(_message.Message):
     """Events published by the registry on the topic exchange "registry.events",
     routing key = the event type (snake_case of the message name).
-    They carry public data only: a deputy's private contact details never
-    leave the registry in an event.
+    They carry what other services need and nothing staff-only: no private
+    contact of deputies, no names or titles of position holders, no budget
+    amounts or notes, and no reasons for deactivation (`deactivation.reason`
+    of the records below is never set in an event; `deactivated_at` is).
 
     deputy_registered
     """
@@ -116,19 +118,16 @@ class DeputyDeactivated(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     DEPUTY_FIELD_NUMBER: _builtins.int
-    REASON_FIELD_NUMBER: _builtins.int
-    reason: _builtins.str
     @_builtins.property
     def deputy(self) -> _registry_pb2.DeputyProfile: ...
     def __init__(
         self,
         *,
         deputy: _registry_pb2.DeputyProfile | None = ...,
-        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["deputy", b"deputy"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy", b"deputy", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy", b"deputy"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -310,6 +309,51 @@ class VenueChanged(_message.Message):
 Global___VenueChanged: _TypeAlias = VenueChanged  # noqa: Y015
 
 @_typing.final
+class PositionHeld(_message.Message):
+    """A position as other services see it: which role is held where, and by
+    which deputy when the holder is one (station heads are). The holder's name
+    and title, and why the position ended, stay in the registry.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    STARTED_ON_FIELD_NUMBER: _builtins.int
+    ENDED_ON_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    role: _registry_pb2.PositionRole.ValueType
+    unit_id: _builtins.int
+    station_id: _builtins.int
+    deputy_id: _builtins.int
+    """0 when the holder is not a deputy"""
+    started_on: _builtins.str
+    """ISO date"""
+    ended_on: _builtins.str
+    """ISO date; "" while held"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        role: _registry_pb2.PositionRole.ValueType = ...,
+        unit_id: _builtins.int = ...,
+        station_id: _builtins.int = ...,
+        deputy_id: _builtins.int = ...,
+        started_on: _builtins.str = ...,
+        ended_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "ended_on", b"ended_on", "id", b"id", "role", b"role", "started_on", b"started_on", "station_id", b"station_id", "unit_id", b"unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PositionHeld: _TypeAlias = PositionHeld  # noqa: Y015
+
+@_typing.final
 class PositionFilled(_message.Message):
     """position_filled"""
 
@@ -317,11 +361,11 @@ class PositionFilled(_message.Message):
 
     POSITION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def position(self) -> _registry_pb2.Position: ...
+    def position(self) -> Global___PositionHeld: ...
     def __init__(
         self,
         *,
-        position: _registry_pb2.Position | None = ...,
+        position: Global___PositionHeld | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["position", b"position"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -339,11 +383,11 @@ class PositionVacated(_message.Message):
 
     POSITION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def position(self) -> _registry_pb2.Position: ...
+    def position(self) -> Global___PositionHeld: ...
     def __init__(
         self,
         *,
-        position: _registry_pb2.Position | None = ...,
+        position: Global___PositionHeld | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["position", b"position"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -352,6 +396,41 @@ class PositionVacated(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PositionVacated: _TypeAlias = PositionVacated  # noqa: Y015
+
+@_typing.final
+class BudgetLineRef(_message.Message):
+    """A budget line exists, changed or was withdrawn; amounts and notes are
+    read from the registry by those allowed to see them.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    unit_id: _builtins.int
+    year: _builtins.int
+    kind: _registry_pb2.BudgetLineKind.ValueType
+    active: _builtins.bool
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        unit_id: _builtins.int = ...,
+        year: _builtins.int = ...,
+        kind: _registry_pb2.BudgetLineKind.ValueType = ...,
+        active: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "id", b"id", "kind", b"kind", "unit_id", b"unit_id", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BudgetLineRef: _TypeAlias = BudgetLineRef  # noqa: Y015
 
 @_typing.final
 class BudgetLineChanged(_message.Message):
@@ -364,13 +443,13 @@ class BudgetLineChanged(_message.Message):
     CHANGED_FIELDS_FIELD_NUMBER: _builtins.int
     change: _builtins.str
     @_builtins.property
-    def budget_line(self) -> _registry_pb2.BudgetLine: ...
+    def budget_line(self) -> Global___BudgetLineRef: ...
     @_builtins.property
     def changed_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
-        budget_line: _registry_pb2.BudgetLine | None = ...,
+        budget_line: Global___BudgetLineRef | None = ...,
         change: _builtins.str = ...,
         changed_fields: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...

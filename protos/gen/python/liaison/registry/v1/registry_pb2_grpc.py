@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from liaison.common.v1 import auth_pb2 as liaison_dot_common_dot_v1_dot_auth__pb2
 from liaison.registry.v1 import registry_pb2 as liaison_dot_registry_dot_v1_dot_registry__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -35,6 +36,23 @@ class RegistryServiceStub:
     surrogate `id`. Nothing is hard-deleted: Deactivate keeps the record and
     says when and why. List calls return active records unless
     `include_inactive` is set.
+
+    Who may do what (checked by the registry itself, for the record and every
+    record a command names):
+    - RPCs marked allow_anonymous answer without a token, with public fields
+    only: a deputy's `contact` and a deactivation's `reason` are set only for
+    roles that need them (admin, standing committee office, and the street
+    committee of the record's street).
+    - Positions, budget lines and budget checks: every role but constituent.
+    - Writes and roster imports: admin and the standing committee office
+    anywhere; a street committee within its own street only (the record
+    before and after the change, and every record it references). Streets
+    are created and deactivated by the district only.
+    - Roster exports carry private contact: admin, standing committee office,
+    and a street committee for its own street.
+    - ListAuditEntries: admin only.
+    Without a token a protected RPC answers UNAUTHENTICATED; with the wrong
+    role or outside the caller's street, PERMISSION_DENIED, and nothing changes.
     """
 
     def __init__(self, channel):
@@ -293,6 +311,11 @@ class RegistryServiceStub:
                 request_serializer=liaison_dot_registry_dot_v1_dot_registry__pb2.ExportRosterRequest.SerializeToString,
                 response_deserializer=liaison_dot_registry_dot_v1_dot_registry__pb2.ExportRosterResponse.FromString,
                 _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/liaison.registry.v1.RegistryService/ListAuditEntries',
+                request_serializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -305,6 +328,23 @@ class RegistryServiceServicer:
     surrogate `id`. Nothing is hard-deleted: Deactivate keeps the record and
     says when and why. List calls return active records unless
     `include_inactive` is set.
+
+    Who may do what (checked by the registry itself, for the record and every
+    record a command names):
+    - RPCs marked allow_anonymous answer without a token, with public fields
+    only: a deputy's `contact` and a deactivation's `reason` are set only for
+    roles that need them (admin, standing committee office, and the street
+    committee of the record's street).
+    - Positions, budget lines and budget checks: every role but constituent.
+    - Writes and roster imports: admin and the standing committee office
+    anywhere; a street committee within its own street only (the record
+    before and after the change, and every record it references). Streets
+    are created and deactivated by the district only.
+    - Roster exports carry private contact: admin, standing committee office,
+    and a street committee for its own street.
+    - ListAuditEntries: admin only.
+    Without a token a protected RPC answers UNAUTHENTICATED; with the wrong
+    role or outside the caller's street, PERMISSION_DENIED, and nothing changes.
     """
 
     def ListStreets(self, request, context):
@@ -616,6 +656,14 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEntries(self, request, context):
+        """Who changed what, newest last: every change the registry made, with its
+        actor (subject and role). Admin only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -869,6 +917,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     request_deserializer=liaison_dot_registry_dot_v1_dot_registry__pb2.ExportRosterRequest.FromString,
                     response_serializer=liaison_dot_registry_dot_v1_dot_registry__pb2.ExportRosterResponse.SerializeToString,
             ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'liaison.registry.v1.RegistryService', rpc_method_handlers)
@@ -887,6 +940,23 @@ class RegistryService:
     surrogate `id`. Nothing is hard-deleted: Deactivate keeps the record and
     says when and why. List calls return active records unless
     `include_inactive` is set.
+
+    Who may do what (checked by the registry itself, for the record and every
+    record a command names):
+    - RPCs marked allow_anonymous answer without a token, with public fields
+    only: a deputy's `contact` and a deactivation's `reason` are set only for
+    roles that need them (admin, standing committee office, and the street
+    committee of the record's street).
+    - Positions, budget lines and budget checks: every role but constituent.
+    - Writes and roster imports: admin and the standing committee office
+    anywhere; a street committee within its own street only (the record
+    before and after the change, and every record it references). Streets
+    are created and deactivated by the district only.
+    - Roster exports carry private contact: admin, standing committee office,
+    and a street committee for its own street.
+    - ListAuditEntries: admin only.
+    Without a token a protected RPC answers UNAUTHENTICATED; with the wrong
+    role or outside the caller's street, PERMISSION_DENIED, and nothing changes.
     """
 
     @staticmethod
@@ -2229,6 +2299,33 @@ class RegistryService:
             '/liaison.registry.v1.RegistryService/ExportRoster',
             liaison_dot_registry_dot_v1_dot_registry__pb2.ExportRosterRequest.SerializeToString,
             liaison_dot_registry_dot_v1_dot_registry__pb2.ExportRosterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.registry.v1.RegistryService/ListAuditEntries',
+            liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.SerializeToString,
+            liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,
