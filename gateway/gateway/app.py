@@ -14,7 +14,7 @@ from gateway.config import GatewaySettings
 from gateway.observability import GatewayMetrics, RequestContextMiddleware
 from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, RowError, install
 from gateway.ratelimit import TokenBucketLimiter
-from gateway.routes import dev, lookups, ops, portal, resources, rosters
+from gateway.routes import audit, dev, lookups, ops, portal, resources, rosters
 from gateway.upstream import Upstreams
 from kit.auth import DevIssuer
 
@@ -99,6 +99,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Specific paths before the generic `/{resource}/{id}` routes.
     app.include_router(lookups.router)
     app.include_router(rosters.router)
+    app.include_router(audit.router)
     if settings.auth.dev_issuer:
         # Signs with the verifier's secret: the one the local run hands every process.
         app.state.dev_issuer = DevIssuer(verifier.settings)

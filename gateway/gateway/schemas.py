@@ -531,6 +531,11 @@ class DemoAccountOut(BaseModel):
 
 class DevTokenRequest(_In):
     account: str = Field(description="A demo account name from GET /api/v1/dev/accounts.")
+    street_id: Annotated[int, Field(gt=0, le=2**63 - 1)] | None = Field(
+        default=None,
+        description="For a street-scoped account (street committee, station staff): "
+        "act for this street instead of the account's own.",
+    )
 
 
 class TokenOut(BaseModel):
@@ -561,3 +566,34 @@ def page_model(item: type[BaseModel], name: str) -> type[_Page]:
 
     model: type[_Page] = create_model(name, __base__=_Page, items=(list[item], ...))  # type: ignore[valid-type,call-overload]
     return model
+
+
+# ---------------------------------------------------------------- the audit
+
+
+class AuditEntry(_Out):
+    id: int
+    occurred_at: datetime | None = None
+    actor_subject: str
+    actor_role: str
+    actor_street_id: int | None = None
+    action: str
+    record_kind: str
+    record_id: int
+    changed_fields: list[str] = []
+    correlation_id: str = ""
+
+
+class AuditQuery(ListQuery):
+    record_kind: str | None = Field(
+        default=None, max_length=40, description="One kind of record, e.g. `station`."
+    )
+    record_id: Annotated[int, Field(gt=0, le=2**63 - 1)] | None = Field(
+        default=None, description="One record (with `record_kind`)."
+    )
+    actor_subject: str | None = Field(
+        default=None, max_length=200, description="One actor, by the token's subject."
+    )
+
+
+AuditPage = page_model(AuditEntry, "AuditEntryPage")

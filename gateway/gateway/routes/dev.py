@@ -1,12 +1,13 @@
 """The development token issuer for the demo accounts: mounted only when
 LIAISON_DEV_ISSUER is set, which production refuses (kit.auth)."""
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from gateway import schemas as s
-from gateway.problems import NOT_FOUND, VALIDATION, ProblemError, responses
+from gateway.problems import NOT_FOUND, VALIDATION, ProblemError, invalid_field, responses
 from kit.auth import DEMO_ACCOUNTS, DEV_TOKEN_TTL_SECONDS, DevIssuer
 
 router = APIRouter(prefix="/api/v1/dev", tags=["development"])
@@ -36,6 +37,10 @@ async def issue_token(request: Request, body: s.DevTokenRequest) -> Any:
     account = next((a for a in DEMO_ACCOUNTS if a.account == body.account), None)
     if account is None:
         raise ProblemError(404, f"no demo account {body.account!r}")
+    if body.street_id is not None:
+        if account.street_id is None:
+            raise invalid_field("street_id", f"the {account.account} account has no street")
+        account = dataclasses.replace(account, street_id=body.street_id)
     issuer: DevIssuer = request.app.state.dev_issuer
     token = issuer.issue(account)
     return s.TokenOut(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from kit.auth import Principal, Role
 from kit.db import Database
 from kit.migrations import upgrade
 from liaison.registry.v1 import registry_pb2 as pb
@@ -43,7 +44,10 @@ def test_a_second_load_if_empty_leaves_a_renamed_street_alone(
     first = district.streets[0]["code"]
     with db.read() as session:
         street_id = session.scalar(select(models.Street.id).where(models.Street.code == first))
-    migrated_registry.update(STREET, pb.Street(id=street_id, code="renamed-street"), ["code"])
+    admin = Principal(sub="test:admin", role=Role.ADMIN)
+    migrated_registry.update(
+        STREET, pb.Street(id=street_id, code="renamed-street"), ["code"], admin
+    )
     before = (street_codes(db), deputies(db))
 
     assert loader.load_district(district, if_empty=True) is None

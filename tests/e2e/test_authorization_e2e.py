@@ -1,0 +1,188 @@
+"""The authorisation matrix through the gateway: every role against every
+kind of operation, over HTTP, on the running platform (registry on
+PostgreSQL, RabbitMQ, the gateway). The same rules are tested on the
+registry's gRPC API directly in services/registry/tests; here they hold for
+what clients actually call, and a refused write changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from kit.testing import Platform, running_platform
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.rabbitmq]
+
+CALLERS = (
+    "anonymous",
+    "constituent",
+    "deputy",
+    "station-staff",
+    "street-committee",  # of street 1, whose records the writes below touch
+    "street-committee-2",  # a street committee of street 2
+    "standing-committee-office",
+    "working-body",
+    "government-office",
+    "department",
+    "department-system",
+    "admin",
+)
+DISTRICT = {"standing-committee-office", "admin"}
+STAFF = set(CALLERS) - {"anonymous", "constituent"}
+
+
+def allowed(*callers: str, ok: int = 200) -> dict[str, int]:
+    """`ok` for `callers`, 401 without a token, 403 for everyone else."""
+    return {c: ok if c in callers else 401 if c == "anonymous" else 403 for c in CALLERS}
+
+
+@dataclass
+class World:
+    http: httpx.Client
+    headers: dict[str, dict[str, str]]
+    station_id: int  # a station of street 1
+    committee_id: int  # street 1's committee
+
+    def admin(self) -> dict[str, str]:
+        return self.headers["admin"]
+
+    def traces(self) -> tuple[int, ...]:
+        """What a refused write must leave as it was: the audit of every change."""
+        page = self.http.get(
+            "/api/v1/registry/audit-entries", params={"page_size": 1}, headers=self.admin()
+        )
+        assert page.status_code == 200, page.text
+        return (page.json()["total_size"],)
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[Platform]:
+    with running_platform() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def world(platform: Platform) -> Iterator[World]:
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        headers: dict[str, dict[str, str]] = {"anonymous": {}}
+        for caller in CALLERS[1:]:
+            body: dict[str, Any] = {"account": caller}
+            if caller == "street-committee-2":
+                body = {"account": "street-committee", "street_id": 2}
+            reply = http.post("/api/v1/dev/tokens", json=body)
+            assert reply.status_code == 200, reply.text
+            headers[caller] = {"authorization": f"Bearer {reply.json()['access_token']}"}
+        station = http.get("/api/v1/stations", params={"street_id": 1}).json()["items"][0]
+        units = http.get("/api/v1/units", params={"street_id": 1, "kind": "street_committee"})
+        yield World(http, headers, station["id"], units.json()["items"][0]["id"])
+
+
+def _code(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+Operation = Callable[[World], Callable[[dict[str, str]], httpx.Response]]
+
+
+def get(path: str, **params: Any) -> Operation:
+    return lambda w: lambda h: w.http.get(path, params=params, headers=h)
+
+
+def create_area(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    return lambda h: w.http.post(
+        "/api/v1/areas", json={"code": _code("a"), "name": "新片区", "street_id": 1}, headers=h
+    )
+
+
+def rename_station(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    return lambda h: w.http.patch(
+        f"/api/v1/stations/{w.station_id}", json={"name": f"联络站{_code('n')}"}, headers=h
+    )
+
+
+def deactivate_venue(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    venue = w.http.post(
+        "/api/v1/venues",
+        json={"code": _code("v"), "name": "活动室", "street_id": 1},
+        headers=w.admin(),
+    ).json()
+    return lambda h: w.http.post(
+        f"/api/v1/venues/{venue['id']}:deactivate", json={"reason": "场地收回"}, headers=h
+    )
+
+
+def fill_position(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    body = {"role": "street_paid_staff", "unit_id": w.committee_id, "holder_name": "工作人员"}
+    return lambda h: w.http.post("/api/v1/positions", json=body, headers=h)
+
+
+def create_street(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    return lambda h: w.http.post(
+        "/api/v1/streets", json={"code": _code("s"), "name": "新街道"}, headers=h
+    )
+
+
+def import_roster(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    station = w.http.get(f"/api/v1/stations/{w.station_id}").json()["code"]
+    street = w.http.get("/api/v1/streets/1").json()["code"]
+    content = (
+        "代表编号,姓名,性别,代表层级,届次,街道,联络站\n"
+        f"{_code('TI')},导入代表,女,区,第十届,{street},{station}\n"
+    ).encode()
+    files = {"file": ("deputies.csv", content, "text/csv")}
+    return lambda h: w.http.post("/api/v1/rosters/deputies:import", files=files, headers=h)
+
+
+MATRIX: list[tuple[str, Operation, dict[str, int]]] = [
+    ("GET /streets", get("/api/v1/streets"), allowed(*CALLERS)),
+    ("GET /find-station", get("/api/v1/find-station", community_id=1), allowed(*CALLERS)),
+    ("GET /deputies/1/profile", get("/api/v1/deputies/1/profile"), allowed(*CALLERS)),
+    ("GET /positions", get("/api/v1/positions"), allowed(*STAFF)),
+    ("GET /budget-checks", get("/api/v1/budget-checks", year=2025), allowed(*STAFF)),
+    ("POST /areas in street 1", create_area, allowed(*DISTRICT, "street-committee", ok=201)),
+    ("PATCH /stations in street 1", rename_station, allowed(*DISTRICT, "street-committee")),
+    ("deactivate a venue of street 1", deactivate_venue, allowed(*DISTRICT, "street-committee")),
+    ("POST /positions in street 1", fill_position, allowed(*DISTRICT, "street-committee", ok=201)),
+    ("import a roster of street 1", import_roster, allowed(*DISTRICT, "street-committee")),
+    (
+        "GET /rosters/deputies of street 1",
+        get("/api/v1/rosters/deputies", street_id=1),
+        allowed(*DISTRICT, "street-committee"),
+    ),
+    ("POST /streets", create_street, allowed(*DISTRICT, ok=201)),
+    ("GET /registry/audit-entries", get("/api/v1/registry/audit-entries"), allowed("admin")),
+]
+CASES = [
+    pytest.param(operation, caller, expected[caller], id=f"{name}-{caller}")
+    for name, operation, expected in MATRIX
+    for caller in CALLERS
+]
+
+
+@pytest.mark.parametrize(("operation", "caller", "expected"), CASES)
+def test_authorisation_matrix_through_the_gateway(
+    world: World, operation: Operation, caller: str, expected: int
+) -> None:
+    make_call = operation(world)
+    before = world.traces()
+    reply = make_call(world.headers[caller])
+    assert reply.status_code == expected, reply.text
+    if expected >= 400:
+        assert reply.headers["content-type"].startswith("application/problem+json")
+        assert world.traces() == before, "a refused write changes nothing"
+
+
+def test_private_contact_leaves_only_for_roles_that_need_it(world: World) -> None:
+    deputy = world.http.get("/api/v1/deputies", params={"street_id": 1}).json()["items"][0]
+    seen = {
+        caller: world.http.get(f"/api/v1/deputies/{deputy['id']}", headers=h).json()["contact"]
+        is not None
+        for caller, h in world.headers.items()
+    }
+    assert {c for c, has in seen.items() if has} == DISTRICT | {"street-committee"}
