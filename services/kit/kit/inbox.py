@@ -14,19 +14,17 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import kombu
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import metrics
+from kit.db import Database, UnitOfWork
 from kit.events import Envelope
 from kit.logging import correlation_scope
-from kit.outbox import event_failures, processed_events
-
-if TYPE_CHECKING:
-    from kit.db import Database, UnitOfWork
+from kit.tables import event_failures, processed_events
 
 log = logging.getLogger(__name__)
 

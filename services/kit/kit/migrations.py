@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
 
 from kit.db import Database
-from kit.outbox import platform_metadata
+from kit.tables import platform_metadata
 
 
 def alembic_config(migrations_dir: Path, url: str) -> Config:

@@ -30,7 +30,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
 from kit.db import Database
-from kit.outbox import event_exchange_name, platform_metadata
+from kit.outbox import event_exchange_name
+from kit.tables import platform_metadata
 
 POSTGRES_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -29,8 +29,8 @@ from kit.db import Database
 from kit.errors import FieldViolation, violations_from_status
 from kit.grpc_server import build_server
 from kit.migrations import is_current, upgrade
-from kit.outbox import outbox_events
 from kit.settings import Settings
+from kit.tables import outbox_events
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry.api import RegistryServicer

@@ -20,7 +20,7 @@ from kit.inbox import (
     RetryLater,
     dead_letter_queue_name,
 )
-from kit.outbox import event_failures, processed_events
+from kit.tables import event_failures, processed_events
 from liaison.registry.v1 import events_pb2, registry_pb2
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]

@@ -28,7 +28,8 @@ from sqlalchemy import select, text
 from kit.db import Database
 from kit.inbox import dead_letter_queue_name
 from kit.migrations import upgrade
-from kit.outbox import OutboxRelay, event_failures, platform_metadata, processed_events
+from kit.outbox import OutboxRelay
+from kit.tables import event_failures, platform_metadata, processed_events
 from liaison.registry.v1 import events_pb2, registry_pb2
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]

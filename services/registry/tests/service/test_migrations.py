@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, inspect, text
 
 from kit.db import Database
 from kit.migrations import alembic_config, is_current, upgrade
-from kit.outbox import platform_metadata
+from kit.tables import platform_metadata
 from registry.migrate import MIGRATIONS
 from registry.models import Base
 

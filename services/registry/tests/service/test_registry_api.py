@@ -23,8 +23,8 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import select
 
-from kit.outbox import outbox_events
 from kit.settings import Settings
+from kit.tables import outbox_events
 from liaison.common.v1.envelope_pb2 import PageRequest
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
