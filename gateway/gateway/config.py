@@ -2,7 +2,7 @@
 
 | variable                              | default                                  |
 |---------------------------------------|------------------------------------------|
-| LIAISON_ENV                           | development (or production)              |
+| LIAISON_ENV                           | development (or test, or production)     |
 | LIAISON_GATEWAY_HOST                  | 127.0.0.1                                |
 | LIAISON_GATEWAY_PORT                  | 8000                                     |
 | LIAISON_REGISTRY_GRPC_TARGET          | 127.0.0.1:50051                          |
@@ -58,11 +58,11 @@ class GatewaySettings:
     @classmethod
     def load(cls) -> GatewaySettings:
         return cls(
-            env=_env("LIAISON_ENV", "development"),
+            env=kit_settings.environment(),
             host=_env("LIAISON_GATEWAY_HOST", "127.0.0.1"),
-            port=int(_env("LIAISON_GATEWAY_PORT", str(kit_settings.GATEWAY_HTTP_PORT))),
+            port=kit_settings.gateway_port(),
             registry_target=kit_settings.grpc_target("registry"),
-            grpc_deadline_seconds=float(_env("LIAISON_GRPC_DEADLINE_SECONDS", "5")),
+            grpc_deadline_seconds=kit_settings.grpc_deadline_seconds(),
             jwt_dev_secret=_env("LIAISON_JWT_DEV_SECRET", DEV_JWT_SECRET),
             jwt_jwks_url=_env("LIAISON_JWT_JWKS_URL", ""),
             jwt_issuer=_env("LIAISON_JWT_ISSUER", DEV_JWT_ISSUER),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -30,7 +29,7 @@ import grpc.aio
 from kit import metrics
 from kit.grpc_server import CORRELATION_ID_KEY, remaining_deadline
 from kit.logging import get_correlation_id
-from kit.settings import Settings
+from kit.settings import Settings, grpc_deadline_seconds
 
 __all__ = ["CHANNEL_OPTIONS", "aio_channel", "channel"]
 
@@ -53,7 +52,7 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
 def _default_deadline(settings: Settings | None) -> float:
     if settings is not None:
         return settings.grpc_deadline_seconds
-    return float(os.environ.get("LIAISON_GRPC_DEADLINE_SECONDS") or "5")
+    return grpc_deadline_seconds()
 
 
 def _timeout(requested: float | None, default: float) -> float:
