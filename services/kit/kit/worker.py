@@ -2,7 +2,11 @@
 
 It runs the outbox relay, the service's `@consumes` event handlers and its
 timers. It never hosts gRPC (a grpcio server inside an eventlet process
-deadlocks). The entry module calls `kit.green.patch()` before importing this.
+deadlocks). The entry module calls `kit.green.patch()` before importing this,
+then `run(WorkerClass, <Service>Bootstrap.for_process("worker"))`: the
+process's one bootstrap (settings, database, what the service builds on
+them) reaches every dependency provider through the container's config, so
+nothing is read or built again per handler call or timer tick.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from nameko.events import EventHandler
@@ -20,24 +23,38 @@ from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 
 from kit import metrics
-from kit.db import Database, UnitOfWork
+from kit.bootstrap import Bootstrap
+from kit.db import UnitOfWork
 from kit.events import Envelope
 from kit.inbox import DeadLetterPublisher, Inbox, RetryLater
-from kit.migrations import is_current
 from kit.outbox import OutboxRelay, OutboxWakeup
-from kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_databases: dict[str, Database] = {}
+# The nameko config key that carries the process's bootstrap to its extensions.
+BOOTSTRAP_KEY = "LIAISON_BOOTSTRAP"
 
 
-def process_database(settings: Settings) -> Database:
-    """One Database (engine and pool) per service per process."""
-    db = _databases.get(settings.service)
-    if db is None:
-        db = _databases[settings.service] = Database(settings.database_url, settings.service)
-    return db
+def bootstrap_of(container: Any) -> Bootstrap[Any]:
+    """The bootstrap `run` handed to this worker process."""
+    boot: Bootstrap[Any] = container.config[BOOTSTRAP_KEY]
+    return boot
+
+
+class Provide(DependencyProvider):
+    """Gives handlers and timers something the process's bootstrap built once:
+
+    registry = Provide("registry")   # self.registry is boot.registry
+    """
+
+    def __init__(self, attribute: str) -> None:
+        self.attribute = attribute
+
+    def setup(self) -> None:
+        self.value = getattr(bootstrap_of(self.container), self.attribute)
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.value
 
 
 class OutboxRelayLoop(DependencyProvider):
@@ -48,9 +65,10 @@ class OutboxRelayLoop(DependencyProvider):
     PURGE_EVERY = 3600.0
 
     def setup(self) -> None:
-        self.settings = Settings.load(self.container.service_name, "worker")
+        boot = bootstrap_of(self.container)
+        self.settings = boot.settings
         self.relay = OutboxRelay(
-            process_database(self.settings),
+            boot.db,
             self.settings.amqp_uri,
             batch_size=self.settings.outbox_batch_size,
         )
@@ -147,9 +165,10 @@ class InboxProvider(DependencyProvider):
     def setup(self) -> None:
         import eventlet
 
-        settings = Settings.load(self.container.service_name, "worker")
+        boot = bootstrap_of(self.container)
+        settings = boot.settings
         self.inbox = Inbox(
-            process_database(settings),
+            boot.db,
             max_retries=settings.consumer_max_retries,
             dead_letters=DeadLetterPublisher(settings.amqp_uri),
             sleep=eventlet.sleep,
@@ -167,7 +186,7 @@ class DeadLetteringQueueConsumer(QueueConsumer):
     def on_decode_error(self, message: Any, exc: Exception) -> None:
         queue = self._queue_of(message.delivery_info.get("consumer_tag"))
         event_type = str(message.delivery_info.get("routing_key") or "unknown")
-        settings = Settings.load(self.container.service_name, "worker")
+        settings = bootstrap_of(self.container).settings
         body = message.body
         try:
             DeadLetterPublisher(settings.amqp_uri).publish(
@@ -242,21 +261,18 @@ def consumes(source: str, event_type: str) -> Callable[[Effect], Callable[[Any, 
     return decorate
 
 
-def run(service_cls: type, settings: Settings, migrations_dir: Path) -> None:
+def run(service_cls: type, boot: Bootstrap[Any]) -> None:
     """Run a worker until SIGTERM or SIGINT."""
     from nameko.runners import ServiceRunner
 
     from kit.logging import configure_logging
     from kit.metrics import start_metrics_server
 
+    settings = boot.settings
     configure_logging(settings)
-    db = process_database(settings)
-    start_metrics_server(
-        settings.metrics_port,
-        health=lambda: True,
-        ready=lambda: db.ping() and is_current(db, migrations_dir),
-    )
+    start_metrics_server(settings.metrics_port, health=lambda: True, ready=boot.ready)
     config = {
+        BOOTSTRAP_KEY: boot,
         "AMQP_URI": settings.amqp_uri,
         "max_workers": 10,
         "parent_calls_tracked": 10,
@@ -283,4 +299,4 @@ def run(service_cls: type, settings: Settings, migrations_dir: Path) -> None:
     runner.start()
     log.info("worker started", extra={"service": settings.service})
     runner.wait()
-    db.dispose()
+    boot.close()

@@ -6,8 +6,7 @@ import argparse
 import json
 
 from kit.logging import configure_logging
-from kit.settings import Settings
-from registry.api import build_registry
+from registry.bootstrap import RegistryBootstrap
 from registry.demo_data import build_district, summary
 from registry.loading import Loader
 
@@ -18,14 +17,15 @@ def main(argv: list[str] | None = None) -> None:
     demo = sub.add_parser("load-demo", help="load the demo district at its real scale")
     demo.add_argument("--seed", type=int, default=2014)
     args = parser.parse_args(argv)
-    settings = Settings.load("registry", "cli")
-    configure_logging(settings)
-    if args.command == "load-demo":
-        registry = build_registry(settings)
-        district = build_district(args.seed)
-        Loader(registry).load_district(district)
-        print(json.dumps(summary(district), ensure_ascii=False))
-        registry.db.dispose()
+    boot = RegistryBootstrap.for_process("cli")
+    configure_logging(boot.settings)
+    try:
+        if args.command == "load-demo":
+            district = build_district(args.seed)
+            Loader(boot.registry).load_district(district)
+            print(json.dumps(summary(district), ensure_ascii=False))
+    finally:
+        boot.close()
 
 
 if __name__ == "__main__":

@@ -34,9 +34,9 @@ from kit.tables import outbox_events
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry.api import RegistryServicer
+from registry.bootstrap import MIGRATIONS
 from registry.demo_data import District, build_district
 from registry.loading import Loader
-from registry.migrate import MIGRATIONS
 from registry.service import Registry
 
 ADMIN_URL = os.environ.get(

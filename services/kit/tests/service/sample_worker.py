@@ -24,6 +24,7 @@ from typing import Any  # noqa: E402
 import eventlet  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from kit.bootstrap import Bootstrap  # noqa: E402
 from kit.events import Envelope  # noqa: E402
 from kit.settings import Settings  # noqa: E402
 from kit.worker import PlatformWorker, consumes, run  # noqa: E402
@@ -33,6 +34,12 @@ SOURCE = os.environ["KIT_SAMPLE_SOURCE"]
 POISON_CODE = os.environ.get("KIT_SAMPLE_POISON_CODE", "poison")
 HANDLER_DELAY = float(os.environ.get("KIT_SAMPLE_HANDLER_DELAY", "0"))
 MIGRATIONS = Path(__file__).resolve().parent / "sample_migrations"
+
+
+class SampleBootstrap(Bootstrap[Settings]):
+    service = SERVICE
+    settings_type = Settings
+    migrations_dir = MIGRATIONS
 
 
 class SampleWorker(PlatformWorker):
@@ -52,4 +59,4 @@ class SampleWorker(PlatformWorker):
 
 
 if __name__ == "__main__":
-    run(SampleWorker, Settings.load(SERVICE, "worker"), MIGRATIONS)
+    run(SampleWorker, SampleBootstrap.for_process("worker"))

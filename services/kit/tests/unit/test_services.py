@@ -31,7 +31,7 @@ def test_every_listed_service_exists_with_its_processes_and_grpc_service() -> No
     assert services.names()[0] == "registry"
     for service in SERVICES:
         folder = REPO / service.source_dir
-        for process in ("api", "worker", "migrate", "cli"):
+        for process in ("api", "worker", "migrate", "cli", "bootstrap", "settings"):
             assert (folder / f"{process}.py").is_file(), f"{service.name} lacks {process}.py"
         assert (REPO / "services" / service.name / "migrations").is_dir()
         package = ".".join(service.grpc_service.split(".")[:-1])

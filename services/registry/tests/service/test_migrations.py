@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, inspect, text
 from kit.db import Database
 from kit.migrations import alembic_config, is_current, upgrade
 from kit.tables import platform_metadata
-from registry.migrate import MIGRATIONS
+from registry.bootstrap import MIGRATIONS
 from registry.models import Base
 
 pytestmark = pytest.mark.postgres
