@@ -16,8 +16,9 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
+from google.protobuf.message import Message
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
@@ -25,11 +26,13 @@ from nameko.messaging import QueueConsumer
 from kit import metrics
 from kit.bootstrap import Bootstrap
 from kit.db import UnitOfWork
-from kit.events import Envelope
-from kit.inbox import DeadLetterPublisher, Inbox, RetryLater
+from kit.events import Envelope, event_type_of
+from kit.inbox import DeadLetterPublisher, Inbox
 from kit.outbox import OutboxRelay, OutboxWakeup
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=Message)
 
 # The nameko config key that carries the process's bootstrap to its extensions.
 BOOTSTRAP_KEY = "LIAISON_BOOTSTRAP"
@@ -227,36 +230,67 @@ class PlatformWorker:
     inbox = InboxProvider()
 
 
-Effect = Callable[[Any, UnitOfWork, Envelope], None]
+EnvelopeEffect = Callable[[Any, UnitOfWork, Envelope], None]
+Handler = Callable[[Any, Any], str]
 
 
-def consumes(source: str, event_type: str) -> Callable[[Effect], Callable[[Any, Any], str]]:
-    """An idempotent, retried nameko event handler.
+@overload
+def consumes(source: str, event: str) -> Callable[[EnvelopeEffect], Handler]: ...
+
+
+@overload
+def consumes(
+    source: str, event: type[M], *, event_type: str | None = None
+) -> Callable[[Callable[[Any, UnitOfWork, M, Envelope], None]], Handler]: ...
+
+
+def consumes(
+    source: str, event: str | type[Message], *, event_type: str | None = None
+) -> Callable[[Callable[..., None]], Handler]:
+    """An idempotent, retried nameko event handler of `source`'s events.
+
+    Given the event's protobuf message class, the handler receives the
+    payload parsed into it, and the envelope:
+
+        @consumes("registry", events_pb2.DeputyRegistered)
+        def on_deputy_registered(self, uow, event, envelope): ...
+
+    Given the event type only, it receives the envelope (payload as a dict):
 
         @consumes("registry", "deputy_registered")
         def on_deputy_registered(self, uow, envelope): ...
 
-    The effect runs in a unit of work together with the (event_id, handler)
-    record; the message is acked after the commit. On failure the message is
-    requeued until the retries are spent, then dead-lettered.
+    The routing key is the message's event type (`deputy_registered`), or
+    `event_type` when the producer emitted it under another. Fields the
+    message does not have are ignored, so producers can add fields; a payload
+    that does not parse into the message is dead-lettered at once, as an
+    undecodable message is. The effect runs in a unit of work together with
+    the (event_id, handler) record; the message is acked after the commit. On
+    failure the message is requeued until the retries are spent, then
+    dead-lettered.
     """
+    message_type = None if isinstance(event, str) else event
+    routing_key = event if isinstance(event, str) else event_type or event_type_of(event)
 
-    def decorate(func: Effect) -> Callable[[Any, Any], str]:
+    def decorate(func: Callable[..., None]) -> Handler:
+        def effect(worker: Any, uow: UnitOfWork, envelope: Envelope) -> None:
+            if message_type is None:
+                func(worker, uow, envelope)
+            else:
+                func(worker, uow, envelope.payload_as(message_type), envelope)
+
         @functools.wraps(func)
         def handle(self: Any, body: Any) -> str:
             handler = f"{self.name}.{func.__name__}"
-            queue = f"evt-{source}-{event_type}--{handler}"
-            try:
-                return self.inbox.handle(
-                    body,
-                    handler=handler,
-                    queue=queue,
-                    effect=lambda uow, envelope: func(self, uow, envelope),
-                )
-            except RetryLater:
-                raise
+            result: str = self.inbox.handle(
+                body,
+                handler=handler,
+                queue=f"evt-{source}-{routing_key}--{handler}",
+                effect=lambda uow, envelope: effect(self, uow, envelope),
+            )
+            return result
 
-        return ConsumingEventHandler.decorator(source, event_type, requeue_on_error=True)(handle)
+        return ConsumingEventHandler.decorator(source, routing_key, requeue_on_error=True)(handle)
 
     return decorate
 

@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 
 from kit.db import Database
+from kit.events import new_envelope
 from kit.inbox import dead_letter_queue_name
 from kit.migrations import upgrade
 from kit.outbox import OutboxRelay
@@ -357,4 +358,60 @@ def test_undecodable_message_is_dead_lettered_not_dropped(setup, broker, amqp_ur
         == 2.0
     )
     assert broker.depth(s.queue) == 0
+    assert stop(process) < 10
+
+
+def test_the_handler_gets_the_typed_message_and_a_payload_that_is_not_one_is_dead_lettered(
+    setup, broker, amqp_uri
+):
+    s, start = setup
+    process, port = start()
+
+    def body(code: str) -> dict:
+        message = events_pb2.StreetChanged(
+            street=registry_pb2.Street(id=7, code=code, name=code), change="updated"
+        )
+        return new_envelope(s.source, message).to_body()
+
+    newer = body("newer-producer")  # a field this consumer's message does not have yet
+    newer["payload"]["street"]["district"] = "天河区"
+    newer["payload"]["reviewed_by"] = {"office": "standing committee"}
+    broken = body("broken")
+    broken["payload"]["street"]["id"] = "seven"
+    with kombu.Connection(amqp_uri) as conn:
+        producer = conn.Producer(serializer="json")
+        for event in (newer, broken):
+            producer.publish(
+                event,
+                exchange=kombu.Exchange(f"{s.source}.events", type="topic", durable=True),
+                routing_key="street_changed",
+                delivery_mode=2,
+            )
+    s.emit(["after-the-broken-one"])
+    assert s.relay_all() == 1
+
+    dlq = dead_letter_queue_name(s.queue)
+    try:
+        wait_for("the dead letter", lambda: broker.depth(dlq))
+        wait_for("the two good events", lambda: s.handled() == (2, 2))
+    except AssertionError:
+        raise AssertionError(s.logs()) from None
+    (letter,) = broker.take(dlq, 1)
+    assert json.loads(letter.body)["event_id"] == broken["event_id"]
+    assert (
+        "not a valid liaison.registry.v1.StreetChanged"
+        in (letter.headers["x-liaison-dead-letter-reason"])
+    )
+    with s.worker_db.read() as session:
+        codes = set(session.scalars(text("SELECT code FROM handled_events")))
+        outcomes = dict(
+            session.execute(select(processed_events.c.event_id, processed_events.c.outcome)).all()
+        )
+    assert codes == {"newer-producer", "after-the-broken-one"}
+    assert outcomes[newer["event_id"]] == "handled"
+    assert outcomes[broken["event_id"]] == "dead_lettered"
+    _, metrics_text = http_get(port, "/metrics")
+    labels = {"service": s.service, "type": "street_changed", "handler": s.handler}
+    assert sample(metrics_text, "liaison_events_dead_lettered_total", **labels) == 1.0
+    assert sample(metrics_text, "liaison_events_failed_total", **labels) is None
     assert stop(process) < 10
