@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -111,11 +110,11 @@ def test_real_deadline_is_504(
 
 
 def test_unreachable_registry_is_503(
-    make_client: Callable[[GatewaySettings], TestClient], problem: Any
+    make_client: Callable[[GatewaySettings], TestClient],
+    problem: Any,
+    free_port: Callable[[], int],
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     down = make_client(
         GatewaySettings(registry_target=f"127.0.0.1:{port}", grpc_deadline_seconds=1.0)
     )

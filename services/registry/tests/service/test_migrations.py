@@ -33,8 +33,8 @@ def head() -> str:
 
 
 @pytest.fixture
-def db(blank_pg_url: str):  # type: ignore[no-untyped-def]
-    database = Database(blank_pg_url, "registry")
+def db(database_url: str):  # type: ignore[no-untyped-def]
+    database = Database(database_url, "registry")
     yield database
     database.dispose()
 

@@ -1225,9 +1225,9 @@ def test_the_minimum_is_configured(api: Any, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("LIAISON_REGISTRY_DATABASE_URL", api.db.url)
     boot = RegistryBootstrap.for_process("api")
     try:
-        checks = boot.registry.check_budgets(year, 0)
-        assert {c.minimum_yuan for c in checks} == {450_000}
-        assert {c.unit_name for c in checks if not c.meets_minimum} == {
+        configured = {c.unit_name: c for c in boot.registry.check_budgets(year, 0)}
+        assert {configured[n].minimum_yuan for n in totals} == {450_000}
+        assert {n for n in totals if not configured[n].meets_minimum} == {
             n for n, total in totals.items() if total < 450_000
         }
     finally:
