@@ -390,28 +390,34 @@ def test_the_handler_gets_the_typed_message_and_a_payload_that_is_not_one_is_dea
     s.emit(["after-the-broken-one"])
     assert s.relay_all() == 1
 
+    def outcomes() -> dict[str, str]:
+        with s.worker_db.read() as session:
+            rows = session.execute(select(processed_events.c.event_id, processed_events.c.outcome))
+            return dict(rows.all())
+
     dlq = dead_letter_queue_name(s.queue)
     try:
         wait_for("the dead letter", lambda: broker.depth(dlq))
         wait_for("the two good events", lambda: s.handled() == (2, 2))
+        # The letter is published first, then recorded and counted.
+        wait_for("the dead letter's record", lambda: broken["event_id"] in outcomes())
     except AssertionError:
         raise AssertionError(s.logs()) from None
     (letter,) = broker.take(dlq, 1)
     assert json.loads(letter.body)["event_id"] == broken["event_id"]
-    assert (
-        "not a valid liaison.registry.v1.StreetChanged"
-        in (letter.headers["x-liaison-dead-letter-reason"])
-    )
+    reason = letter.headers["x-liaison-dead-letter-reason"]
+    assert "not a valid liaison.registry.v1.StreetChanged" in reason
     with s.worker_db.read() as session:
         codes = set(session.scalars(text("SELECT code FROM handled_events")))
-        outcomes = dict(
-            session.execute(select(processed_events.c.event_id, processed_events.c.outcome)).all()
-        )
     assert codes == {"newer-producer", "after-the-broken-one"}
-    assert outcomes[newer["event_id"]] == "handled"
-    assert outcomes[broken["event_id"]] == "dead_lettered"
-    _, metrics_text = http_get(port, "/metrics")
+    assert outcomes()[newer["event_id"]] == "handled"
+    assert outcomes()[broken["event_id"]] == "dead_lettered"
     labels = {"service": s.service, "type": "street_changed", "handler": s.handler}
-    assert sample(metrics_text, "liaison_events_dead_lettered_total", **labels) == 1.0
+
+    def dead_lettered() -> float | None:
+        return sample(http_get(port, "/metrics")[1], "liaison_events_dead_lettered_total", **labels)
+
+    wait_for("the dead letter counted", lambda: dead_lettered() == 1.0)
+    _, metrics_text = http_get(port, "/metrics")
     assert sample(metrics_text, "liaison_events_failed_total", **labels) is None
     assert stop(process) < 10
