@@ -6,6 +6,8 @@ PY := $(UV) run --frozen
 PROTO_SRC := protos
 PROTO_OUT := protos/gen/python
 PROTO_FILES := $(shell find $(PROTO_SRC)/liaison -name '*.proto' | sort)
+# The services, from the one list of them (services/kit/kit/services.toml).
+SERVICES := $(shell sed -n 's/^\[services\.\([a-z0-9]*\)\][[:space:]]*$$/\1/p' services/kit/kit/services.toml)
 
 .DEFAULT_GOAL := help
 
@@ -36,7 +38,7 @@ protos-check: ## Fail when the generated code differs from what the protos produ
 lint: ## ruff and mypy on the project's own code
 	$(PY) ruff check services gateway tests bench
 	$(PY) ruff format --check services gateway tests bench
-	$(PY) mypy services/kit/kit services/registry/registry
+	$(PY) mypy services/kit/kit $(foreach s,$(SERVICES),services/$(s)/$(s))
 	$(PY) mypy gateway/gateway
 
 .PHONY: up

@@ -32,7 +32,7 @@ import grpc
 import httpx
 import kombu
 
-from kit.testing import AMQP_URI, Platform, running_platform
+from kit.testrun import Platform, amqp_uri, running_platform
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry.demo_data import build_district
@@ -167,7 +167,7 @@ def event_latency(platform: Platform) -> dict[str, float]:
     ready = threading.Event()
 
     def consume() -> None:
-        with kombu.Connection(AMQP_URI) as conn:
+        with kombu.Connection(amqp_uri()) as conn:
 
             def on_message(body: dict, message: kombu.Message) -> None:  # type: ignore[type-arg]
                 arrived = datetime.now(UTC)
@@ -185,7 +185,7 @@ def event_latency(platform: Platform) -> dict[str, float]:
     consumer = threading.Thread(target=consume, daemon=True)
     consumer.start()
     ready.wait(10)
-    stub = pb_grpc.RegistryServiceStub(grpc.insecure_channel(platform.grpc_target))
+    stub = pb_grpc.RegistryServiceStub(grpc.insecure_channel(platform.grpc_target("registry")))
     interval = 1.0 / EVENT_RATE
     count = int(EVENT_RATE * EVENT_SECONDS)
     next_at = time.perf_counter()

@@ -2,7 +2,7 @@
 
 | variable                              | default                                  |
 |---------------------------------------|------------------------------------------|
-| LIAISON_ENV                           | development (or production)              |
+| LIAISON_ENV                           | development (or test, or production)     |
 | LIAISON_GATEWAY_HOST                  | 127.0.0.1                                |
 | LIAISON_GATEWAY_PORT                  | 8000                                     |
 | LIAISON_<SERVICE>_GRPC_TARGET         | 127.0.0.1:<port> (kit.settings)          |
@@ -49,10 +49,10 @@ class GatewaySettings:
     @classmethod
     def load(cls) -> GatewaySettings:
         return cls(
-            env=_env("LIAISON_ENV", "development"),
+            env=kit_settings.environment(),
             host=_env("LIAISON_GATEWAY_HOST", "127.0.0.1"),
-            port=int(_env("LIAISON_GATEWAY_PORT", str(kit_settings.GATEWAY_HTTP_PORT))),
-            grpc_deadline_seconds=float(_env("LIAISON_GRPC_DEADLINE_SECONDS", "5")),
+            port=kit_settings.gateway_port(),
+            grpc_deadline_seconds=kit_settings.grpc_deadline_seconds(),
             auth=kit_settings.auth_settings(),
             write_rate_per_minute=int(_env("LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE", "120")),
             max_upload_bytes=int(_env("LIAISON_GATEWAY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -113,10 +112,9 @@ def test_unreachable_registry_is_503(
     settings: GatewaySettings,
     make_client: Callable[[GatewaySettings], TestClient],
     problem: Any,
+    free_port: Callable[[], int],
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     down = make_client(
         dataclasses.replace(
             settings, targets={"registry": f"127.0.0.1:{port}"}, grpc_deadline_seconds=1.0

@@ -20,7 +20,13 @@ KUBE_VERSION = "1.30.0"
 RELEASE = "liaison"
 NAMESPACE = "liaison-test"
 
-SERVICES = ("registry", "reception", "referral", "duties", "notifications")
+
+def _load_values(name: str) -> dict[str, Any]:
+    return yaml.safe_load((CHART / name).read_text()) or {}
+
+
+# Every service the chart has an entry for (those not built yet too).
+SERVICES = tuple(_load_values("values.yaml")["services"])
 
 # Every service the platform will have, all enabled, with monitoring, the
 # ingress, gRPC TLS, the token issuer, shared rate limits and a department
@@ -42,10 +48,6 @@ ALL_SERVICES: dict[str, Any] = {
     "networkPolicy": {"redis": {"cidrs": ["10.30.0.7/32"], "port": 6379}},
     "monitoring": {"serviceMonitor": {"enabled": True}, "prometheusRule": {"enabled": True}},
 }
-
-
-def _load_values(name: str) -> dict[str, Any]:
-    return yaml.safe_load((CHART / name).read_text()) or {}
 
 
 def _dev_with_policies() -> dict[str, Any]:

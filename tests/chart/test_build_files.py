@@ -1,5 +1,6 @@
-"""skaffold.yaml and the Dockerfile agree with the chart: one artifact per
-enabled service, image values the chart reads, a non-root runtime image."""
+"""skaffold.yaml, the chart and the Dockerfile agree with the one list of
+services (kit/services.toml): one artifact per service, image values the
+chart reads, a non-root runtime image."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import helm_python as helm
 import pytest
 import yaml
 from chart_support import CHART, REPO
+
+from kit.services import names
 
 pytestmark = pytest.mark.chart
 
@@ -22,9 +25,14 @@ def _enabled_services(chart: helm.Chart) -> set[str]:
     }
 
 
-def test_one_artifact_per_enabled_service_and_the_gateway(chart: helm.Chart) -> None:
+def test_the_chart_enables_exactly_the_listed_services(chart: helm.Chart) -> None:
+    # skaffold.yaml and values.yaml cannot read kit/services.toml: this is the link.
+    assert _enabled_services(chart) == set(names())
+
+
+def test_one_artifact_per_listed_service_and_the_gateway() -> None:
     artifacts = {a["image"]: a for a in SKAFFOLD["build"]["artifacts"]}
-    expected = {f"liaison-{name}" for name in _enabled_services(chart) | {"gateway"}}
+    expected = {f"liaison-{name}" for name in {*names(), "gateway"}}
     assert set(artifacts) == expected
     for image, artifact in artifacts.items():
         assert artifact["docker"]["dockerfile"] == "Dockerfile"
@@ -35,7 +43,7 @@ def test_skaffold_sets_every_image_the_chart_reads(chart: helm.Chart) -> None:
     (release,) = SKAFFOLD["deploy"]["helm"]["releases"]
     assert release["chartPath"] == "charts/liaison"
     templates = release["setValueTemplates"]
-    for name in _enabled_services(chart):
+    for name in names():
         key = f"liaison_{name}"
         assert templates[f"services.{name}.image.repository"] == f"{{{{.IMAGE_REPO_{key}}}}}"
         assert templates[f"services.{name}.image.tag"] == f"{{{{.IMAGE_TAG_{key}}}}}"

@@ -19,13 +19,17 @@ from typing import Any
 
 import pytest
 
-from kit.devrun import SERVICES, wait_http
-from kit.settings import GATEWAY_HTTP_PORT, PORTS
+from kit.devrun import wait_http
+from kit.services import SERVICES
+from kit.settings import GATEWAY_HTTP_PORT
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every port a local run listens on: the gateway's, then each service's
 # gRPC, api metrics and worker metrics.
-LOCAL_PORTS = (GATEWAY_HTTP_PORT, *(port for s in SERVICES for port in PORTS[s]))
+LOCAL_PORTS = (
+    GATEWAY_HTTP_PORT,
+    *(port for s in SERVICES for port in (s.grpc_port, s.api_metrics_port, s.worker_metrics_port)),
+)
 BASE_URL = f"http://127.0.0.1:{GATEWAY_HTTP_PORT}"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kit.testing import Platform, running_platform
+from kit.testrun import Platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -59,12 +59,6 @@ class World:
         )
         assert page.status_code == 200, page.text
         return (page.json()["total_size"],)
-
-
-@pytest.fixture(scope="module")
-def platform() -> Iterator[Platform]:
-    with running_platform() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

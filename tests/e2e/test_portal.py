@@ -1,6 +1,6 @@
 """The public portal in a real browser: Debian's chromium, driven by
 Playwright, against the registry and gateway running as processes with the
-demo district loaded."""
+demo district loaded (the `platform` fixture of kit's pytest plugin)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kit.required_tools import require_tool
-from kit.testing import ROOT, Platform, running_platform
+from kit.testrun import ROOT, Platform
 from registry import domain
 from registry.demo_data import build_district
 
@@ -118,12 +118,6 @@ def next_reception_day() -> dt.date:
         return today.replace(day=15)
     year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
     return dt.date(year, month, 15)
-
-
-@pytest.fixture(scope="module")
-def platform() -> Iterator[Platform]:
-    with running_platform() as running:
-        yield running
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -1,5 +1,6 @@
 """End to end: the registry's migrate, api and worker and the gateway run as
-processes on PostgreSQL and RabbitMQ, driven over HTTP as clients drive them."""
+processes on PostgreSQL and RabbitMQ (the `platform` fixture of kit's pytest
+plugin), driven over HTTP as clients drive them."""
 
 from __future__ import annotations
 
@@ -14,15 +15,9 @@ import httpx
 import kombu
 import pytest
 
-from kit.testing import AMQP_URI, Platform, running_platform
+from kit.testrun import Platform, amqp_uri
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.rabbitmq]
-
-
-@pytest.fixture(scope="module")
-def platform() -> Iterator[Platform]:
-    with running_platform() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +36,7 @@ class EventTap:
     """A queue bound to registry.events, read by the test."""
 
     def __init__(self, routing_key: str) -> None:
-        self.conn = kombu.Connection(AMQP_URI)
+        self.conn = kombu.Connection(amqp_uri())
         exchange = kombu.Exchange("registry.events", type="topic", durable=True)
         self.queue = kombu.Queue(
             f"e2e-{uuid.uuid4().hex[:8]}",
@@ -221,7 +216,7 @@ def test_events_written_while_the_worker_is_down_go_out_when_it_returns(
             )
             assert response.status_code == 201, response.text
         assert tap.bound.get(no_ack=True) is None, "nothing is published without the relay"
-        platform.start("registry-worker", "registry.worker")
+        platform.start_process("registry", "worker")
         seen = set()
         for _ in codes:
             event = tap.wait_for(lambda b: b["payload"]["street"]["code"] in codes)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from kit.auth import Principal
 from kit.convert import timestamp
 from kit.logging import get_correlation_id
-from kit.outbox import platform_metadata
+from kit.tables import platform_metadata
 from liaison.common.v1 import auth_pb2
 
 _id_type = BigInteger().with_variant(Integer(), "sqlite")

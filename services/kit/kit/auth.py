@@ -32,7 +32,7 @@ from typing import Any
 import jwt
 from jwt.types import Options
 
-from kit.errors import PermissionDenied, Unauthenticated
+from kit.errors import PermissionDenied, SettingsError, Unauthenticated
 
 
 class Role(StrEnum):
@@ -151,7 +151,7 @@ def acting_as(principal: Principal | None) -> Iterator[None]:
 # ---------------------------------------------------------------- settings
 
 
-class AuthConfigurationError(RuntimeError):
+class AuthConfigurationError(SettingsError):
     """The environment does not describe a safe way to verify tokens."""
 
 

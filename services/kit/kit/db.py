@@ -1,8 +1,8 @@
 """Database engine, sessions and the unit of work.
 
 One `Database` per service process. A `UnitOfWork` is one transaction: the
-domain change and the events it raises (outbox rows) commit together or not
-at all.
+domain change and the events it raises (rows of `outbox_events`) commit
+together or not at all; `kit.outbox` relays those rows to the broker.
 """
 
 from __future__ import annotations
@@ -16,9 +16,14 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from kit.events import new_envelope
-from kit.outbox import OutboxWriter, wakeup_channel
+from kit.tables import outbox_events
 
 WRITE_OPTION = "liaison_write"
+
+
+def wakeup_channel(service: str) -> str:
+    """The PostgreSQL NOTIFY channel a unit of work signals after writing events."""
+    return f"liaison_outbox_{service}"
 
 
 def normalise_url(url: str) -> str:
@@ -114,7 +119,6 @@ class UnitOfWork:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.session: Session = db.sessions()
-        self._outbox = OutboxWriter(self.session, db.service)
         self._committed = False
         self._emitted = False
 
@@ -135,7 +139,17 @@ class UnitOfWork:
     def emit(self, message: Message, *, event_type: str | None = None) -> str:
         """Record an event to publish once this transaction commits; its id."""
         envelope = new_envelope(self.db.service, message, event_type=event_type)
-        self._outbox.add(envelope)
+        self.session.execute(
+            outbox_events.insert().values(
+                event_id=envelope.event_id,
+                type=envelope.type,
+                source=envelope.source,
+                correlation_id=envelope.correlation_id,
+                body=envelope.to_json(),
+                occurred_at=envelope.occurred_at,
+                attempts=0,
+            )
+        )
         self._emitted = True
         return envelope.event_id
 

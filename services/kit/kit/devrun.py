@@ -1,10 +1,11 @@
 """`make up`: the whole platform on one machine, with demo data.
 
-Migrates every service's database (SQLite files under ./var by default),
-loads the demo district when the registry is still empty (so a later start
-leaves what people changed alone), then runs every service's api and worker
-and the gateway as child processes, their logs prefixed with their names.
-Ctrl-C (or SIGTERM) stops them all.
+Migrates the database of every service in kit/services.toml (SQLite files
+under ./var by default), loads each service's demo data when its database is
+still empty (`<svc>.cli load-demo --if-empty`, so a later start leaves what
+people changed alone), then runs every service's api and worker and the
+gateway as child processes, their logs prefixed with their names. Ctrl-C (or
+SIGTERM) stops them all.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kit.settings import GATEWAY_HTTP_PORT, var_dir
-
-# Services that exist so far, in start order; each has api, worker, migrate.
-SERVICES = ("registry",)
+from kit.services import SERVICES
+from kit.settings import gateway_port, var_dir
 
 
 @dataclass
@@ -72,11 +71,11 @@ def main() -> int:
     env.setdefault("LIAISON_JWT_DEV_SECRET", secrets.token_urlsafe(32))
     var_dir().mkdir(parents=True, exist_ok=True)
     for service in SERVICES:
-        _run_step([python, "-m", f"{service}.migrate"], env)
-    _run_step([python, "-m", "registry.cli", "load-demo", "--if-empty"], env)
+        _run_step([python, "-m", service.module("migrate")], env)
+        _run_step([python, "-m", service.module("cli"), "load-demo", "--if-empty"], env)
 
     children = [
-        Child(f"{service}-{process}", [python, "-m", f"{service}.{process}"])
+        Child(f"{service.name}-{process}", [python, "-m", service.module(process)])
         for service in SERVICES
         for process in ("api", "worker")
     ]
@@ -94,16 +93,19 @@ def main() -> int:
         )
         threading.Thread(target=_pump, args=(child,), daemon=True).start()
 
-    port = int(env.get("LIAISON_GATEWAY_PORT", GATEWAY_HTTP_PORT))
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{gateway_port()}"
+    metrics = ", ".join(
+        f"{s.name} api :{s.api_metrics_port}/metrics, worker :{s.worker_metrics_port}/metrics"
+        for s in SERVICES
+    )
     if wait_http(f"{base}/readyz", 60):
         print(
             "\nThe platform is up with the demo district.\n"
             f"  Portal:        {base}/  (find your liaison station and deputies)\n"
             f"  API:           {base}/api/v1  (OpenAPI: {base}/openapi.json, docs: {base}/docs)\n"
-            f"  Find a station: {base}/api/v1/find-station?address=林和路\n"
+            f"  Find a station: {base}/api/v1/find-station?address=%E6%9E%97%E5%92%8C%E8%B7%AF (林和路)\n"
             f"  Demo tokens:   GET {base}/api/v1/dev/accounts, POST {base}/api/v1/dev/tokens\n"
-            f"  Metrics:       {base}/metrics, registry api :9101/metrics, worker :9201/metrics\n"
+            f"  Metrics:       {base}/metrics, {metrics}\n"
             "Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -21,6 +21,12 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 ERROR_DOMAIN = "liaison"
 
 
+class SettingsError(ValueError):
+    """An environment variable holds a value the platform cannot use (or the
+    variables together describe something unsafe): the process stops at start
+    with a line naming the variable."""
+
+
 @dataclass(frozen=True)
 class FieldViolation:
     """One field of a request and what is wrong with it."""

@@ -10,12 +10,13 @@ consumes it as it is.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import descriptor_pool, json_format, message_factory
 from google.protobuf.message import Message
@@ -23,6 +24,13 @@ from google.protobuf.message import Message
 from kit.logging import get_correlation_id
 
 SCHEMA_VERSION = 1
+
+M = TypeVar("M", bound=Message)
+
+
+class UnprocessableEvent(ValueError):
+    """An event no retry can mend (its payload is not the message its consumer
+    takes): the consumer dead-letters it at once."""
 
 
 def event_type_of(message: Message | type[Message]) -> str:
@@ -80,6 +88,19 @@ class Envelope:
             payload_type=str(body.get("payload_type") or ""),
             payload=dict(body.get("payload") or {}),
         )
+
+    def payload_as(self, message_type: builtins.type[M]) -> M:  # `type` is a field here
+        """The payload parsed into `message_type`. Fields the message does not
+        have are ignored, so producers can add fields without breaking
+        consumers; a payload of another type, or with a value of the wrong
+        kind, raises UnprocessableEvent."""
+        expected = message_type.DESCRIPTOR.full_name
+        if self.payload_type and self.payload_type != expected:
+            raise UnprocessableEvent(f"the payload is a {self.payload_type}, not a {expected}")
+        try:
+            return json_format.ParseDict(self.payload, message_type(), ignore_unknown_fields=True)
+        except (json_format.ParseError, ValueError, TypeError) as exc:
+            raise UnprocessableEvent(f"the payload is not a valid {expected}: {exc}") from None
 
     def message(self) -> Message:
         """The payload as its protobuf message (the generated module must be imported)."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -33,7 +32,7 @@ import grpc.aio
 from kit import metrics
 from kit.grpc_server import CORRELATION_ID_KEY, remaining_deadline
 from kit.logging import get_correlation_id
-from kit.settings import GrpcTls, Settings, read_pem
+from kit.settings import GrpcTls, Settings, grpc_deadline_seconds, read_pem
 
 __all__ = ["CHANNEL_OPTIONS", "aio_channel", "bearer_metadata", "channel", "with_bearer"]
 
@@ -56,7 +55,7 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
 def _default_deadline(settings: Settings | None) -> float:
     if settings is not None:
         return settings.grpc_deadline_seconds
-    return float(os.environ.get("LIAISON_GRPC_DEADLINE_SECONDS") or "5")
+    return grpc_deadline_seconds()
 
 
 def _credentials(settings: Settings | None) -> grpc.ChannelCredentials | None:

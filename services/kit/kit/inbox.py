@@ -5,7 +5,9 @@ transaction as its effect, and the message is acked only after that commit.
 A redelivered event finds its row and has no second effect. A handler that
 fails is retried a bounded number of times (the failure count is kept in the
 database, so it survives restarts); then the event goes to the dead-letter
-queue, is recorded as dead-lettered, and counted in metrics.
+queue, is recorded as dead-lettered, and counted in metrics. An effect that
+raises UnprocessableEvent (a payload that is not the message it takes) is
+dead-lettered at once: no retry can mend it.
 """
 
 from __future__ import annotations
@@ -14,19 +16,17 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import kombu
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from kit import metrics
-from kit.events import Envelope
+from kit.db import Database, UnitOfWork
+from kit.events import Envelope, UnprocessableEvent
 from kit.logging import correlation_scope
-from kit.outbox import event_failures, processed_events
-
-if TYPE_CHECKING:
-    from kit.db import Database, UnitOfWork
+from kit.tables import event_failures, processed_events
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,19 @@ class DeadLetterPublisher:
                 retry_policy={"max_retries": 3},
                 **raw,
             )
+
+
+def _record(uow: UnitOfWork, envelope: Envelope, handler: str, outcome: str) -> None:
+    """Note that `handler` is done with this event, in the unit of work's transaction."""
+    uow.session.execute(
+        processed_events.insert().values(
+            event_id=envelope.event_id,
+            handler=handler,
+            event_type=envelope.type,
+            outcome=outcome,
+            processed_at=datetime.now(UTC),
+        )
+    )
 
 
 class Inbox:
@@ -134,15 +147,10 @@ class Inbox:
             try:
                 with self.db.unit_of_work() as uow:
                     effect(uow, envelope)
-                    uow.session.execute(
-                        processed_events.insert().values(
-                            event_id=envelope.event_id,
-                            handler=handler,
-                            event_type=envelope.type,
-                            outcome=HANDLED,
-                            processed_at=datetime.now(UTC),
-                        )
-                    )
+                    _record(uow, envelope, handler, HANDLED)
+            except UnprocessableEvent as exc:
+                log.error("event %s cannot be handled by %s: %s", envelope.event_id, handler, exc)
+                return self._dead_letter(envelope, body, handler, queue, labels, str(exc))
             except IntegrityError:
                 # Another consumer committed the same event meanwhile.
                 if self._already_processed(envelope.event_id, handler):
@@ -175,24 +183,28 @@ class Inbox:
         metrics.liaison_events_failed_total.labels(**labels).inc()
         attempts = self._count_failure(envelope.event_id, handler)
         if attempts >= self.max_retries:
-            self.dead_letters.publish(
-                queue, body, f"{handler} failed {attempts} times; see the worker's log"
-            )
-            with self.db.unit_of_work() as uow:
-                uow.session.execute(
-                    processed_events.insert().values(
-                        event_id=envelope.event_id,
-                        handler=handler,
-                        event_type=envelope.type,
-                        outcome=DEAD_LETTERED,
-                        processed_at=datetime.now(UTC),
-                    )
-                )
-            metrics.liaison_events_dead_lettered_total.labels(**labels).inc()
-            log.error("dead-lettered event %s after %d attempts", envelope.event_id, attempts)
-            return DEAD_LETTERED
+            log.error("dead-lettering event %s after %d attempts", envelope.event_id, attempts)
+            reason = f"{handler} failed {attempts} times; see the worker's log"
+            return self._dead_letter(envelope, body, handler, queue, labels, reason)
         self.sleep(min(self.backoff_max, self.backoff_base * 2 ** (attempts - 1)))
         raise RetryLater(f"{handler} failed on {envelope.event_id} (attempt {attempts})")
+
+    def _dead_letter(
+        self,
+        envelope: Envelope,
+        body: Any,
+        handler: str,
+        queue: str,
+        labels: dict[str, str],
+        reason: str,
+    ) -> str:
+        """Put the event on the dead-letter queue and record it as dead-lettered,
+        so a republished copy is not handled (or dead-lettered) again."""
+        self.dead_letters.publish(queue, body, reason)
+        with self.db.unit_of_work() as uow:
+            _record(uow, envelope, handler, DEAD_LETTERED)
+        metrics.liaison_events_dead_lettered_total.labels(**labels).inc()
+        return DEAD_LETTERED
 
     def _count_failure(self, event_id: str, handler: str) -> int:
         import traceback

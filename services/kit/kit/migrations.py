@@ -23,7 +23,7 @@ from sqlalchemy import MetaData, text
 
 from kit import audit
 from kit.db import Database
-from kit.outbox import platform_metadata
+from kit.tables import platform_metadata
 
 
 def alembic_config(migrations_dir: Path, url: str) -> Config:

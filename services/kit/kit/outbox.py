@@ -18,105 +18,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import amqp
 import kombu
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-    func,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
 
 from kit import metrics
-
-if TYPE_CHECKING:
-    from kit.db import Database
-    from kit.events import Envelope
+from kit.db import WRITE_OPTION, Database, wakeup_channel
+from kit.tables import outbox_events
 
 log = logging.getLogger(__name__)
-
-# The platform's own tables. They live in every service's database, created
-# by the service's first migration (kit.migrations.create_platform_tables).
-platform_metadata = MetaData()
-
-_id_type = BigInteger().with_variant(Integer(), "sqlite")
-
-outbox_events = Table(
-    "outbox_events",
-    platform_metadata,
-    Column("id", _id_type, primary_key=True, autoincrement=True),
-    Column("event_id", String(36), nullable=False, unique=True),
-    Column("type", String(100), nullable=False),
-    Column("source", String(50), nullable=False),
-    Column("correlation_id", String(64), nullable=False, default=""),
-    Column("body", Text, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=True),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("last_error", Text, nullable=True),
-    Index(
-        "ix_outbox_events_unsent",
-        "id",
-        postgresql_where=text("sent_at IS NULL"),
-        sqlite_where=text("sent_at IS NULL"),
-    ),
-)
-
-processed_events = Table(
-    "processed_events",
-    platform_metadata,
-    Column("event_id", String(36), nullable=False),
-    Column("handler", String(200), nullable=False),
-    Column("event_type", String(100), nullable=False),
-    Column("outcome", String(20), nullable=False),  # handled | dead_lettered
-    Column("processed_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("event_id", "handler"),
-)
-
-event_failures = Table(
-    "event_failures",
-    platform_metadata,
-    Column("event_id", String(36), nullable=False),
-    Column("handler", String(200), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("last_error", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("event_id", "handler"),
-)
-
-
-class OutboxWriter:
-    """Adds outbox rows to the session of a unit of work."""
-
-    def __init__(self, session: Session, service: str) -> None:
-        self.session = session
-        self.service = service
-
-    def add(self, envelope: Envelope) -> None:
-        self.session.execute(
-            outbox_events.insert().values(
-                event_id=envelope.event_id,
-                type=envelope.type,
-                source=envelope.source,
-                correlation_id=envelope.correlation_id,
-                body=envelope.to_json(),
-                occurred_at=envelope.occurred_at,
-                attempts=0,
-            )
-        )
 
 
 def event_exchange_name(service: str) -> str:
@@ -225,11 +137,6 @@ class ConfirmingPublisher:
         self._conn, self._channel = None, None
 
 
-def wakeup_channel(service: str) -> str:
-    """The PostgreSQL NOTIFY channel a unit of work signals after writing events."""
-    return f"liaison_outbox_{service}"
-
-
 class OutboxWakeup:
     """Lets the relay sleep until events are committed, instead of polling.
 
@@ -294,8 +201,6 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publish one batch of unsent events; how many the broker confirmed."""
-        from kit.db import WRITE_OPTION
-
         with self.db.sessions() as session, session.begin():
             session.connection(execution_options={WRITE_OPTION: True})
             rows = session.execute(

@@ -2,7 +2,11 @@
 
 It runs the outbox relay, the service's `@consumes` event handlers and its
 timers. It never hosts gRPC (a grpcio server inside an eventlet process
-deadlocks). The entry module calls `kit.green.patch()` before importing this.
+deadlocks). The entry module calls `kit.green.patch()` before importing this,
+then `run(WorkerClass, <Service>Bootstrap.for_process("worker"))`: the
+process's one bootstrap (settings, database, what the service builds on
+them) reaches every dependency provider through the container's config, so
+nothing is read or built again per handler call or timer tick.
 """
 
 from __future__ import annotations
@@ -12,32 +16,48 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
+from google.protobuf.message import Message
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 
 from kit import metrics
-from kit.db import Database, UnitOfWork
-from kit.events import Envelope
-from kit.inbox import DeadLetterPublisher, Inbox, RetryLater
-from kit.migrations import is_current
+from kit.bootstrap import Bootstrap
+from kit.db import UnitOfWork
+from kit.events import Envelope, event_type_of
+from kit.inbox import DeadLetterPublisher, Inbox
 from kit.outbox import OutboxRelay, OutboxWakeup
-from kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_databases: dict[str, Database] = {}
+M = TypeVar("M", bound=Message)
+
+# The nameko config key that carries the process's bootstrap to its extensions.
+BOOTSTRAP_KEY = "LIAISON_BOOTSTRAP"
 
 
-def process_database(settings: Settings) -> Database:
-    """One Database (engine and pool) per service per process."""
-    db = _databases.get(settings.service)
-    if db is None:
-        db = _databases[settings.service] = Database(settings.database_url, settings.service)
-    return db
+def bootstrap_of(container: Any) -> Bootstrap[Any]:
+    """The bootstrap `run` handed to this worker process."""
+    boot: Bootstrap[Any] = container.config[BOOTSTRAP_KEY]
+    return boot
+
+
+class Provide(DependencyProvider):
+    """Gives handlers and timers something the process's bootstrap built once:
+
+    registry = Provide("registry")   # self.registry is boot.registry
+    """
+
+    def __init__(self, attribute: str) -> None:
+        self.attribute = attribute
+
+    def setup(self) -> None:
+        self.value = getattr(bootstrap_of(self.container), self.attribute)
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.value
 
 
 class OutboxRelayLoop(DependencyProvider):
@@ -48,9 +68,10 @@ class OutboxRelayLoop(DependencyProvider):
     PURGE_EVERY = 3600.0
 
     def setup(self) -> None:
-        self.settings = Settings.load(self.container.service_name, "worker")
+        boot = bootstrap_of(self.container)
+        self.settings = boot.settings
         self.relay = OutboxRelay(
-            process_database(self.settings),
+            boot.db,
             self.settings.amqp_uri,
             batch_size=self.settings.outbox_batch_size,
         )
@@ -147,9 +168,10 @@ class InboxProvider(DependencyProvider):
     def setup(self) -> None:
         import eventlet
 
-        settings = Settings.load(self.container.service_name, "worker")
+        boot = bootstrap_of(self.container)
+        settings = boot.settings
         self.inbox = Inbox(
-            process_database(settings),
+            boot.db,
             max_retries=settings.consumer_max_retries,
             dead_letters=DeadLetterPublisher(settings.amqp_uri),
             sleep=eventlet.sleep,
@@ -167,7 +189,7 @@ class DeadLetteringQueueConsumer(QueueConsumer):
     def on_decode_error(self, message: Any, exc: Exception) -> None:
         queue = self._queue_of(message.delivery_info.get("consumer_tag"))
         event_type = str(message.delivery_info.get("routing_key") or "unknown")
-        settings = Settings.load(self.container.service_name, "worker")
+        settings = bootstrap_of(self.container).settings
         body = message.body
         try:
             DeadLetterPublisher(settings.amqp_uri).publish(
@@ -208,55 +230,83 @@ class PlatformWorker:
     inbox = InboxProvider()
 
 
-Effect = Callable[[Any, UnitOfWork, Envelope], None]
+EnvelopeEffect = Callable[[Any, UnitOfWork, Envelope], None]
+Handler = Callable[[Any, Any], str]
 
 
-def consumes(source: str, event_type: str) -> Callable[[Effect], Callable[[Any, Any], str]]:
-    """An idempotent, retried nameko event handler.
+@overload
+def consumes(source: str, event: str) -> Callable[[EnvelopeEffect], Handler]: ...
+
+
+@overload
+def consumes(
+    source: str, event: type[M], *, event_type: str | None = None
+) -> Callable[[Callable[[Any, UnitOfWork, M, Envelope], None]], Handler]: ...
+
+
+def consumes(
+    source: str, event: str | type[Message], *, event_type: str | None = None
+) -> Callable[[Callable[..., None]], Handler]:
+    """An idempotent, retried nameko event handler of `source`'s events.
+
+    Given the event's protobuf message class, the handler receives the
+    payload parsed into it, and the envelope:
+
+        @consumes("registry", events_pb2.DeputyRegistered)
+        def on_deputy_registered(self, uow, event, envelope): ...
+
+    Given the event type only, it receives the envelope (payload as a dict):
 
         @consumes("registry", "deputy_registered")
         def on_deputy_registered(self, uow, envelope): ...
 
-    The effect runs in a unit of work together with the (event_id, handler)
-    record; the message is acked after the commit. On failure the message is
-    requeued until the retries are spent, then dead-lettered.
+    The routing key is the message's event type (`deputy_registered`), or
+    `event_type` when the producer emitted it under another. Fields the
+    message does not have are ignored, so producers can add fields; a payload
+    that does not parse into the message is dead-lettered at once, as an
+    undecodable message is. The effect runs in a unit of work together with
+    the (event_id, handler) record; the message is acked after the commit. On
+    failure the message is requeued until the retries are spent, then
+    dead-lettered.
     """
+    message_type = None if isinstance(event, str) else event
+    routing_key = event if isinstance(event, str) else event_type or event_type_of(event)
 
-    def decorate(func: Effect) -> Callable[[Any, Any], str]:
+    def decorate(func: Callable[..., None]) -> Handler:
+        def effect(worker: Any, uow: UnitOfWork, envelope: Envelope) -> None:
+            if message_type is None:
+                func(worker, uow, envelope)
+            else:
+                func(worker, uow, envelope.payload_as(message_type), envelope)
+
         @functools.wraps(func)
         def handle(self: Any, body: Any) -> str:
             handler = f"{self.name}.{func.__name__}"
-            queue = f"evt-{source}-{event_type}--{handler}"
-            try:
-                return self.inbox.handle(
-                    body,
-                    handler=handler,
-                    queue=queue,
-                    effect=lambda uow, envelope: func(self, uow, envelope),
-                )
-            except RetryLater:
-                raise
+            result: str = self.inbox.handle(
+                body,
+                handler=handler,
+                queue=f"evt-{source}-{routing_key}--{handler}",
+                effect=lambda uow, envelope: effect(self, uow, envelope),
+            )
+            return result
 
-        return ConsumingEventHandler.decorator(source, event_type, requeue_on_error=True)(handle)
+        return ConsumingEventHandler.decorator(source, routing_key, requeue_on_error=True)(handle)
 
     return decorate
 
 
-def run(service_cls: type, settings: Settings, migrations_dir: Path) -> None:
+def run(service_cls: type, boot: Bootstrap[Any]) -> None:
     """Run a worker until SIGTERM or SIGINT."""
     from nameko.runners import ServiceRunner
 
     from kit.logging import configure_logging
     from kit.metrics import start_metrics_server
 
+    settings = boot.settings
     configure_logging(settings)
-    db = process_database(settings)
-    start_metrics_server(
-        settings.metrics_port,
-        health=lambda: True,
-        ready=lambda: db.ping() and is_current(db, migrations_dir),
-    )
+    start_metrics_server(settings.metrics_port, health=lambda: True, ready=boot.ready)
     config = {
+        BOOTSTRAP_KEY: boot,
         "AMQP_URI": settings.amqp_uri,
         "max_workers": 10,
         "parent_calls_tracked": 10,
@@ -283,4 +333,4 @@ def run(service_cls: type, settings: Settings, migrations_dir: Path) -> None:
     runner.start()
     log.info("worker started", extra={"service": settings.service})
     runner.wait()
-    db.dispose()
+    boot.close()

@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -39,6 +38,7 @@ from kit import errors, grpc_client, grpc_server
 from kit.grpc_server import CORRELATION_ID_KEY, ServerInterceptor, build_server, remaining_deadline
 from kit.logging import configure_logging, correlation_scope, get_correlation_id
 from kit.settings import Settings
+from kit.testrun import free_port
 from liaison.registry.v1 import registry_pb2, registry_pb2_grpc
 
 SERVICE = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name
@@ -616,16 +616,10 @@ SERVE_SCRIPT = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_runs_until_sigterm_and_drains(tmp_path: Path) -> None:
     script = tmp_path / "serve.py"
     script.write_text(SERVE_SCRIPT)
-    grpc_port, metrics_port = _free_port(), _free_port()
+    grpc_port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "LIAISON_GRPC_PORT": str(grpc_port),

@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from kit import grpc_client, grpc_server
-from kit.settings import ConfigurationError, GrpcTls, Settings
+from kit.settings import GrpcTls, Settings, SettingsError
 from liaison.registry.v1 import registry_pb2, registry_pb2_grpc
 
 SERVICE = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name
@@ -247,12 +247,12 @@ def test_a_certificate_without_its_key_names_the_missing_variable(
 ) -> None:
     monkeypatch.setenv("LIAISON_GRPC_TLS_CERT_FILE", "/etc/liaison/grpc-tls/tls.crt")
     monkeypatch.delenv("LIAISON_GRPC_TLS_KEY_FILE", raising=False)
-    with pytest.raises(ConfigurationError, match="LIAISON_GRPC_TLS_KEY_FILE is empty"):
+    with pytest.raises(SettingsError, match="LIAISON_GRPC_TLS_KEY_FILE is empty"):
         Settings.load("registry", "api")
 
 
 def test_a_missing_ca_file_names_the_variable_and_the_path(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "ca.crt"
     settings = _settings(GrpcTls(ca_file=str(missing)))
-    with pytest.raises(ConfigurationError, match=f"LIAISON_GRPC_TLS_CA_FILE={missing}"):
+    with pytest.raises(SettingsError, match=f"LIAISON_GRPC_TLS_CA_FILE={missing}"):
         grpc_client.channel("localhost:1", settings)

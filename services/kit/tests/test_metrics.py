@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import textwrap
@@ -21,12 +20,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from kit import metrics
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from kit.testrun import free_port
 
 
 def _get(port: int, path: str, accept: str | None = None) -> tuple[int, str, str]:
@@ -130,7 +124,7 @@ def test_metrics_health_and_readiness_endpoints() -> None:
             raise RuntimeError("cannot tell")
         return bool(state["ready"])
 
-    port = _free_port()
+    port = free_port()
     metrics.start_metrics_server(port, health=lambda: bool(state["health"]), ready=ready)
     metrics.liaison_events_consumed_total.labels(
         service="duties", type="letter_answered", handler="record_answer"
@@ -163,7 +157,7 @@ def test_metrics_health_and_readiness_endpoints() -> None:
 
 
 def test_checks_default_to_healthy() -> None:
-    port = _free_port()
+    port = free_port()
     metrics.start_metrics_server(port)
     assert _get_when_up(port, "/healthz")[0] == 200
     assert _get(port, "/readyz")[0] == 200
@@ -206,7 +200,7 @@ def _patched_process(tmp_path: Path, stale: float) -> Iterator[int]:
     """A process that monkey-patches, starts the server, then blocks its hub."""
     script = tmp_path / "patched.py"
     script.write_text(EVENTLET_SCRIPT)
-    port = _free_port()
+    port = free_port()
     errors = tmp_path / "stderr.txt"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     with errors.open("w") as stderr:

@@ -8,25 +8,21 @@ interceptor also turns DomainErrors into status codes with details.
 
 from __future__ import annotations
 
-import os
 from typing import Any, TypeAlias
 
 import grpc
 
 from kit.auth import current_principal
-from kit.db import Database
 from kit.errors import InvalidArgument, invalid
 from kit.grpc_server import serve
-from kit.migrations import is_current
 from kit.records import RecordKind
-from kit.settings import Settings
 from liaison.common.v1 import auth_pb2
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry import roster
+from registry.bootstrap import RegistryBootstrap
 from registry.convert import ROSTER_FORMAT, ROSTER_KIND
 from registry.loading import Loader
-from registry.migrate import MIGRATIONS
 from registry.records import (
     AREA,
     BUDGET_LINE,
@@ -309,23 +305,16 @@ def with_row_details(error: roster.RosterError) -> InvalidArgument:
     return error
 
 
-def build_registry(settings: Settings) -> Registry:
-    minimum = int(os.environ.get("LIAISON_REGISTRY_BUDGET_MINIMUM_YUAN", "370000"))
-    return Registry(Database(settings.database_url, "registry"), budget_minimum_yuan=minimum)
-
-
 def main() -> None:
-    settings = Settings.load("registry", "api")
-    registry = build_registry(settings)
-    db = registry.db
+    boot = RegistryBootstrap.for_process("api")
     serve(
-        settings,
+        boot.settings,
         register=lambda server: pb_grpc.add_RegistryServiceServicer_to_server(
-            RegistryServicer(registry), server
+            RegistryServicer(boot.registry), server
         ),
         service_names=[pb.DESCRIPTOR.services_by_name["RegistryService"].full_name],
-        readiness=lambda: db.ping() and is_current(db, MIGRATIONS),
-        on_stop=db.dispose,
+        readiness=boot.ready,
+        on_stop=boot.close,
     )
 
 

@@ -10,8 +10,7 @@ import argparse
 import json
 
 from kit.logging import configure_logging
-from kit.settings import Settings
-from registry.api import build_registry
+from registry.bootstrap import RegistryBootstrap
 from registry.demo_data import build_district, summary
 from registry.loading import Loader
 
@@ -27,19 +26,18 @@ def main(argv: list[str] | None = None) -> None:
         help="load only when the registry has no street yet; leave existing data alone",
     )
     args = parser.parse_args(argv)
-    settings = Settings.load("registry", "cli")
-    configure_logging(settings)
-    if args.command == "load-demo":
-        registry = build_registry(settings)
-        district = build_district(args.seed)
-        try:
-            loaded = Loader(registry).load_district(district, if_empty=args.if_empty)
-        finally:
-            registry.db.dispose()
-        if loaded is None:
-            print("the registry holds streets already: the demo district was not loaded")
-        else:
-            print(json.dumps(summary(district), ensure_ascii=False))
+    boot = RegistryBootstrap.for_process("cli")
+    configure_logging(boot.settings)
+    try:
+        if args.command == "load-demo":
+            district = build_district(args.seed)
+            loaded = Loader(boot.registry).load_district(district, if_empty=args.if_empty)
+            if loaded is None:
+                print("the registry holds streets already: the demo district was not loaded")
+            else:
+                print(json.dumps(summary(district), ensure_ascii=False))
+    finally:
+        boot.close()
 
 
 if __name__ == "__main__":

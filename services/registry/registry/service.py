@@ -22,8 +22,8 @@ from kit.errors import (
     NotFound,
     invalid,
 )
-from kit.outbox import outbox_events
 from kit.records import RecordKind, RecordStore
+from kit.tables import outbox_events
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
 from registry.records import (

@@ -1,29 +1,23 @@
-"""Fixtures of the registry's tests: throwaway PostgreSQL databases, a real
-gRPC server hosting the registry on a free port, and helpers to read the
-outbox and the error details of a failed call.
-
-PostgreSQL tests never skip: when the server cannot be reached they fail and
-say where they looked. Set LIAISON_TEST_POSTGRES_URL to point them elsewhere
-(default: postgresql://postgres@127.0.0.1:5432/postgres).
+"""Fixtures of the registry's tests: the demo district's database (built
+once as a template, copied per module), a real gRPC server hosting the
+registry on a free port, and helpers to read the outbox and the error details
+of a failed call. Throwaway databases come from the platform's pytest plugin
+(kit.pytest_plugin); they never skip.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
-import psycopg
 import pytest
 from google.protobuf.message import Message
 from grpc_status import rpc_status
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from kit.auth import DEMO_ACCOUNTS, AuthSettings, DevIssuer
 from kit.db import Database
@@ -31,19 +25,17 @@ from kit.errors import FieldViolation, violations_from_status
 from kit.grpc_client import with_bearer
 from kit.grpc_server import build_server
 from kit.migrations import is_current, upgrade
-from kit.outbox import outbox_events
 from kit.settings import Settings
+from kit.tables import outbox_events
+from kit.testrun import throwaway_database
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry.api import RegistryServicer
+from registry.bootstrap import MIGRATIONS
 from registry.demo_data import District, build_district
 from registry.loading import Loader
-from registry.migrate import MIGRATIONS
 from registry.service import Registry
 
-ADMIN_URL = os.environ.get(
-    "LIAISON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RegistryService"].full_name
 
 # Tokens of the development issuer, with a secret of this test run.
@@ -62,55 +54,11 @@ def token(who: str | dict[str, Any]) -> str:
 # ---------------------------------------------------------------- databases
 
 
-def _admin_conninfo() -> str:
-    return make_url(ADMIN_URL).render_as_string(hide_password=False)
-
-
-def _admin_connect() -> psycopg.Connection[Any]:
-    try:
-        return psycopg.connect(_admin_conninfo(), autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        where = make_url(ADMIN_URL).render_as_string(hide_password=True)
-        pytest.fail(
-            f"PostgreSQL is not reachable at {where}: {exc}\n"
-            "These tests need a real PostgreSQL server (trust auth, user postgres); "
-            "start one or set LIAISON_TEST_POSTGRES_URL.",
-            pytrace=False,
-        )
-
-
-def create_database(template: str | None = None) -> str:
-    """A new database, empty or a copy of `template` (a URL); its URL."""
-    name = f"reg_test_{uuid.uuid4().hex[:12]}"
-    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
-    with _admin_connect() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"{copy}')
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    name = make_url(url).database
-    assert name and name.startswith("reg_test_"), name
-    with _admin_connect() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def blank_pg_url() -> Iterator[str]:
-    """An empty database for one test."""
-    url = create_database()
-    try:
-        yield url
-    finally:
-        drop_database(url)
-
-
 @pytest.fixture(scope="session")
-def demo_template_url() -> Iterator[str]:
+def demo_template_url(postgres_admin_url: str) -> Iterator[str]:
     """A migrated database with the demo district loaded, once per run;
     modules work on copies of it (CREATE DATABASE ... TEMPLATE)."""
-    url = create_database()
-    try:
+    with throwaway_database("registry_demo", admin_url=postgres_admin_url) as url:
         db = Database(url, "registry")
         try:
             upgrade(db, MIGRATIONS)
@@ -118,24 +66,21 @@ def demo_template_url() -> Iterator[str]:
         finally:
             db.dispose()  # a template must have no connections
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")
-def demo_pg_url(demo_template_url: str) -> Iterator[str]:
+def demo_pg_url(demo_template_url: str, postgres_admin_url: str) -> Iterator[str]:
     """This module's own copy of the demo district's database."""
-    url = create_database(template=demo_template_url)
-    try:
+    with throwaway_database(
+        "registry_test", template=demo_template_url, admin_url=postgres_admin_url
+    ) as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture
-def migrated_registry(blank_pg_url: str) -> Iterator[Registry]:
+def migrated_registry(database_url: str) -> Iterator[Registry]:
     """A registry over a freshly migrated, empty database (one test)."""
-    db = Database(blank_pg_url, "registry")
+    db = Database(database_url, "registry")
     upgrade(db, MIGRATIONS)
     try:
         yield Registry(db)

@@ -9,7 +9,8 @@ Run as a script. From the environment:
 
 plus the platform's own settings (LIAISON_<SERVICE>_DATABASE_URL,
 LIAISON_AMQP_URI, LIAISON_METRICS_PORT, LIAISON_CONSUMER_MAX_RETRIES...).
-Each event it handles becomes a row of `handled_events`; the table has no
+Its handler takes the event as the `StreetChanged` message. Each event it
+handles becomes a row of `handled_events`; the table has no
 unique key, so an event handled twice shows up as two rows.
 """
 
@@ -24,9 +25,11 @@ from typing import Any  # noqa: E402
 import eventlet  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from kit.bootstrap import Bootstrap  # noqa: E402
 from kit.events import Envelope  # noqa: E402
 from kit.settings import Settings  # noqa: E402
 from kit.worker import PlatformWorker, consumes, run  # noqa: E402
+from liaison.registry.v1 import events_pb2  # noqa: E402
 
 SERVICE = os.environ["KIT_SAMPLE_SERVICE"]
 SOURCE = os.environ["KIT_SAMPLE_SOURCE"]
@@ -35,12 +38,20 @@ HANDLER_DELAY = float(os.environ.get("KIT_SAMPLE_HANDLER_DELAY", "0"))
 MIGRATIONS = Path(__file__).resolve().parent / "sample_migrations"
 
 
+class SampleBootstrap(Bootstrap[Settings]):
+    service = SERVICE
+    settings_type = Settings
+    migrations_dir = MIGRATIONS
+
+
 class SampleWorker(PlatformWorker):
     name = SERVICE
 
-    @consumes(SOURCE, "street_changed")
-    def on_street_changed(self, uow: Any, envelope: Envelope) -> None:
-        code = envelope.payload.get("street", {}).get("code", "")
+    @consumes(SOURCE, events_pb2.StreetChanged)
+    def on_street_changed(
+        self, uow: Any, event: events_pb2.StreetChanged, envelope: Envelope
+    ) -> None:
+        code = event.street.code
         if code == POISON_CODE:
             raise RuntimeError(f"street {code} cannot be handled")
         if HANDLER_DELAY:
@@ -52,4 +63,4 @@ class SampleWorker(PlatformWorker):
 
 
 if __name__ == "__main__":
-    run(SampleWorker, Settings.load(SERVICE, "worker"), MIGRATIONS)
+    run(SampleWorker, SampleBootstrap.for_process("worker"))

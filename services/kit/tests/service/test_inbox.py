@@ -20,7 +20,7 @@ from kit.inbox import (
     RetryLater,
     dead_letter_queue_name,
 )
-from kit.outbox import event_failures, processed_events
+from kit.tables import event_failures, processed_events
 from liaison.registry.v1 import events_pb2, registry_pb2
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -194,6 +194,42 @@ def test_effect_that_recovers_on_a_retry_is_handled_once(
     assert count_rows(db, notes_table) == 1
     assert failures(db, body["event_id"]) == 1
     assert broker.depth(dead_letter_queue_name(queue)) in (None, 0)
+
+
+def test_an_unprocessable_event_is_dead_lettered_at_once_and_stores_nothing(
+    db, inbox, queue, broker, sleeps, notes_table, count_rows
+):
+    body = street_changed_body(code="half-written")
+    body["payload"]["street"]["id"] = "not a number"
+    calls: list[str] = []
+
+    def effect(uow: Any, envelope: Envelope) -> None:
+        uow.session.execute(notes_table.insert().values(text=envelope.event_id))
+        calls.append(envelope.event_id)
+        envelope.payload_as(events_pb2.StreetChanged)  # raises UnprocessableEvent
+
+    labels = {"service": db.service, "type": "street_changed", "handler": HANDLER}
+    dead = counter("liaison_events_dead_lettered_total", **labels)
+    failed = counter("liaison_events_failed_total", **labels)
+
+    assert inbox.handle(body, handler=HANDLER, queue=queue, effect=effect) == DEAD_LETTERED
+    assert calls == [body["event_id"]] and sleeps == []  # one try, no retry
+    assert count_rows(db, notes_table) == 0  # the effect's writes rolled back
+    assert outcome(db, body["event_id"]) == DEAD_LETTERED
+    assert failures(db, body["event_id"]) is None
+    (letter,) = broker.take(dead_letter_queue_name(queue), 1)
+    assert json.loads(letter.body) == body
+    assert (
+        "not a valid liaison.registry.v1.StreetChanged"
+        in (letter.headers["x-liaison-dead-letter-reason"])
+    )
+    assert counter("liaison_events_dead_lettered_total", **labels) - dead == 1
+    assert counter("liaison_events_failed_total", **labels) - failed == 0
+
+    # The same event again (the relay delivers at least once) is not handled
+    # or dead-lettered twice.
+    assert inbox.handle(body, handler=HANDLER, queue=queue, effect=effect) == DUPLICATE
+    assert broker.drain(dead_letter_queue_name(queue)) == []
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ from sqlalchemy import select, text, update
 
 from kit.db import Database
 from kit.logging import correlation_scope
-from kit.outbox import OutboxRelay, outbox_events
+from kit.outbox import OutboxRelay
+from kit.tables import outbox_events
 from liaison.registry.v1 import events_pb2, registry_pb2
 
 pytestmark = pytest.mark.postgres

@@ -26,9 +26,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 
 from kit.db import Database
+from kit.events import new_envelope
 from kit.inbox import dead_letter_queue_name
 from kit.migrations import upgrade
-from kit.outbox import OutboxRelay, event_failures, platform_metadata, processed_events
+from kit.outbox import OutboxRelay
+from kit.tables import event_failures, platform_metadata, processed_events
 from liaison.registry.v1 import events_pb2, registry_pb2
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -371,4 +373,66 @@ def test_a_lost_database_makes_the_worker_unready_but_not_dead(setup, free_port)
         raise AssertionError(s.logs()) from None
     assert http_get(port, "/readyz")[0] == 503
     assert http_get(port, "/healthz")[0] == 200
+    assert stop(process) < 10
+
+
+def test_the_handler_gets_the_typed_message_and_a_payload_that_is_not_one_is_dead_lettered(
+    setup, broker, amqp_uri
+):
+    s, start = setup
+    process, port = start()
+
+    def body(code: str) -> dict:
+        message = events_pb2.StreetChanged(
+            street=registry_pb2.Street(id=7, code=code, name=code), change="updated"
+        )
+        return new_envelope(s.source, message).to_body()
+
+    newer = body("newer-producer")  # a field this consumer's message does not have yet
+    newer["payload"]["street"]["district"] = "天河区"
+    newer["payload"]["reviewed_by"] = {"office": "standing committee"}
+    broken = body("broken")
+    broken["payload"]["street"]["id"] = "seven"
+    with kombu.Connection(amqp_uri) as conn:
+        producer = conn.Producer(serializer="json")
+        for event in (newer, broken):
+            producer.publish(
+                event,
+                exchange=kombu.Exchange(f"{s.source}.events", type="topic", durable=True),
+                routing_key="street_changed",
+                delivery_mode=2,
+            )
+    s.emit(["after-the-broken-one"])
+    assert s.relay_all() == 1
+
+    def outcomes() -> dict[str, str]:
+        with s.worker_db.read() as session:
+            rows = session.execute(select(processed_events.c.event_id, processed_events.c.outcome))
+            return dict(rows.all())
+
+    dlq = dead_letter_queue_name(s.queue)
+    try:
+        wait_for("the dead letter", lambda: broker.depth(dlq))
+        wait_for("the two good events", lambda: s.handled() == (2, 2))
+        # The letter is published first, then recorded and counted.
+        wait_for("the dead letter's record", lambda: broken["event_id"] in outcomes())
+    except AssertionError:
+        raise AssertionError(s.logs()) from None
+    (letter,) = broker.take(dlq, 1)
+    assert json.loads(letter.body)["event_id"] == broken["event_id"]
+    reason = letter.headers["x-liaison-dead-letter-reason"]
+    assert "not a valid liaison.registry.v1.StreetChanged" in reason
+    with s.worker_db.read() as session:
+        codes = set(session.scalars(text("SELECT code FROM handled_events")))
+    assert codes == {"newer-producer", "after-the-broken-one"}
+    assert outcomes()[newer["event_id"]] == "handled"
+    assert outcomes()[broken["event_id"]] == "dead_lettered"
+    labels = {"service": s.service, "type": "street_changed", "handler": s.handler}
+
+    def dead_lettered() -> float | None:
+        return sample(http_get(port, "/metrics")[1], "liaison_events_dead_lettered_total", **labels)
+
+    wait_for("the dead letter counted", lambda: dead_lettered() == 1.0)
+    _, metrics_text = http_get(port, "/metrics")
+    assert sample(metrics_text, "liaison_events_failed_total", **labels) is None
     assert stop(process) < 10

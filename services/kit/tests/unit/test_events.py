@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from google.protobuf import timestamp_pb2
 
-from kit.events import SCHEMA_VERSION, Envelope, event_type_of, new_envelope
+from kit.events import (
+    SCHEMA_VERSION,
+    Envelope,
+    UnprocessableEvent,
+    event_type_of,
+    new_envelope,
+)
 from kit.logging import correlation_scope
 from liaison.registry.v1 import events_pb2, registry_pb2
 
@@ -169,3 +175,33 @@ def test_message_of_an_unknown_payload_type_raises():
     body["payload_type"] = "liaison.nowhere.v1.Unknown"
     with pytest.raises(KeyError):
         Envelope.from_body(body).message()
+
+
+def test_payload_as_parses_into_the_consumers_message_and_ignores_new_fields():
+    body = new_envelope("registry", street_changed()).to_body()
+    body["payload"]["added_in_v2"] = "something"
+    body["payload"]["street"]["added_in_v2"] = {"nested": True}
+    parsed = Envelope.from_body(body).payload_as(events_pb2.StreetChanged)
+    assert isinstance(parsed, events_pb2.StreetChanged)
+    assert parsed == street_changed()
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda b: b["payload"]["street"].update(id="twelve"), "not a valid"),
+        (lambda b: b["payload"].update(street=[1]), "not a valid"),
+        (lambda b: b["payload"].update(change=5), "not a valid"),
+        (lambda b: b["payload"].update(changed_fields={"a": 1}), "not a valid"),
+        (
+            lambda b: b.update(payload_type="liaison.registry.v1.DeputyRegistered"),
+            "is a liaison.registry.v1.DeputyRegistered, not a liaison.registry.v1.StreetChanged",
+        ),
+    ],
+    ids=["wrong-scalar", "list-for-message", "number-for-text", "map-for-list", "other-message"],
+)
+def test_payload_as_refuses_a_payload_that_is_not_the_message(change, said):
+    body = new_envelope("registry", street_changed()).to_body()
+    change(body)
+    with pytest.raises(UnprocessableEvent, match=said):
+        Envelope.from_body(body).payload_as(events_pb2.StreetChanged)

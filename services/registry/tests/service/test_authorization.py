@@ -20,7 +20,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy import func, select
 
 from kit import audit
-from kit.outbox import outbox_events
+from kit.tables import outbox_events
 from liaison.common.v1 import auth_pb2
 from liaison.common.v1.envelope_pb2 import PageRequest
 from liaison.registry.v1 import registry_pb2 as pb

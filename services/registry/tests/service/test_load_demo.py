@@ -15,9 +15,9 @@ from kit.db import Database
 from kit.migrations import upgrade
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import models
+from registry.bootstrap import MIGRATIONS
 from registry.demo_data import build_district
 from registry.loading import Loader
-from registry.migrate import MIGRATIONS
 from registry.records import STREET
 from registry.service import Registry
 
@@ -56,11 +56,11 @@ def test_a_second_load_if_empty_leaves_a_renamed_street_alone(
     assert "renamed-street" in before[0] and first not in before[0]
 
 
-def test_two_loads_if_empty_at_once_load_the_district_once(blank_pg_url: str) -> None:
-    setup = Database(blank_pg_url, "registry")
+def test_two_loads_if_empty_at_once_load_the_district_once(database_url: str) -> None:
+    setup = Database(database_url, "registry")
     upgrade(setup, MIGRATIONS)
     district = build_district()
-    databases = [Database(blank_pg_url, "registry") for _ in range(2)]
+    databases = [Database(database_url, "registry") for _ in range(2)]
     start = threading.Barrier(2)
     results: list[Any] = []
 

@@ -12,8 +12,8 @@ from sqlalchemy import MetaData, inspect, text
 
 from kit.db import Database
 from kit.migrations import alembic_config, is_current, upgrade
-from kit.outbox import platform_metadata
-from registry.migrate import MIGRATIONS
+from kit.tables import platform_metadata
+from registry.bootstrap import MIGRATIONS
 from registry.models import Base
 
 pytestmark = pytest.mark.postgres
@@ -33,8 +33,8 @@ def head() -> str:
 
 
 @pytest.fixture
-def db(blank_pg_url: str):  # type: ignore[no-untyped-def]
-    database = Database(blank_pg_url, "registry")
+def db(database_url: str):  # type: ignore[no-untyped-def]
+    database = Database(database_url, "registry")
     yield database
     database.dispose()
 

@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from kit import audit
 from kit.auth import Principal, Role
-from kit.outbox import outbox_events
-from kit.settings import Settings
+from kit.tables import outbox_events
 from liaison.common.v1.envelope_pb2 import PageRequest
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
-from registry.api import RegistryServicer, build_registry
+from registry.api import RegistryServicer
+from registry.bootstrap import RegistryBootstrap
 from registry.records import DEPUTY as DEPUTY_KIND
 from registry.records import STREET as STREET_KIND
 from registry.service import Registry
@@ -1112,11 +1112,15 @@ def test_the_minimum_is_configured(api: Any, monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setenv("LIAISON_REGISTRY_BUDGET_MINIMUM_YUAN", "450000")
     monkeypatch.setenv("LIAISON_REGISTRY_DATABASE_URL", api.db.url)
-    built = build_registry(Settings.load("registry", "api"))
+    boot = RegistryBootstrap.for_process("api")
     try:
-        assert built.budget_minimum_yuan == 450_000
+        configured = {c.unit_name: c for c in boot.registry.check_budgets(year, 0, ADMIN)}
+        assert {configured[n].minimum_yuan for n in totals} == {450_000}
+        assert {n for n in totals if not configured[n].meets_minimum} == {
+            n for n, total in totals.items() if total < 450_000
+        }
     finally:
-        built.db.dispose()
+        boot.close()
 
 
 # ================================================================= finding a station

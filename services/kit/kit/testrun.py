@@ -1,0 +1,507 @@
+"""Throwaway PostgreSQL databases, free ports, a RabbitMQ helper and the
+platform's processes, for tests and benchmarks. The pytest fixtures over
+them are in `kit.pytest_plugin`; `bench/` uses this module directly.
+
+| variable                   | default                                          |
+|----------------------------|--------------------------------------------------|
+| LIAISON_TEST_POSTGRES_URL  | postgresql://postgres@127.0.0.1:5432/postgres: a role that may create and drop databases |
+| LIAISON_TEST_AMQP_URI      | amqp://guest:guest@127.0.0.1:5672/               |
+
+Nothing here skips: a server that cannot be reached is a ServerUnavailable
+error saying where it looked and which variable points elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from kit.services import SERVICES, Service, service
+from kit.settings import read_str
+
+ROOT = Path(__file__).resolve().parents[3]
+
+_DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+_DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+_DATABASE_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+class ServerUnavailable(RuntimeError):
+    """PostgreSQL or RabbitMQ cannot be reached; the message says where and how to fix it."""
+
+
+def postgres_admin_url() -> str:
+    return read_str("LIAISON_TEST_POSTGRES_URL", _DEFAULT_POSTGRES)
+
+
+def amqp_uri() -> str:
+    return read_str("LIAISON_TEST_AMQP_URI", _DEFAULT_AMQP)
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, fit for a message."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def unique_suffix() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ------------------------------------------------------------------ PostgreSQL
+
+
+def _admin_connection(admin_url: str) -> Any:
+    import psycopg
+
+    conninfo = make_url(admin_url).set(drivername="postgresql")
+    try:
+        return psycopg.connect(
+            conninfo.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
+        )
+    except psycopg.OperationalError as exc:
+        raise ServerUnavailable(
+            f"PostgreSQL is not reachable at {redacted(admin_url)} ({str(exc).strip()}). These tests need a "
+            "running server with a role that may create databases: start it (make test does, "
+            "with scripts/services.sh), or set LIAISON_TEST_POSTGRES_URL."
+        ) from None
+
+
+def check_postgres(admin_url: str | None = None) -> str:
+    """The admin URL, once a connection to it worked; ServerUnavailable if not."""
+    admin_url = admin_url or postgres_admin_url()
+    with _admin_connection(admin_url) as conn:
+        conn.execute("SELECT 1")
+    return admin_url
+
+
+@contextlib.contextmanager
+def throwaway_database(
+    prefix: str = "liaison_test", *, template: str | None = None, admin_url: str | None = None
+) -> Iterator[str]:
+    """A new database, empty or a copy of `template` (a database URL); its
+    URL. Dropped afterwards, connections and all.
+
+    A template must have no open connections while it is copied: dispose of
+    its engines first.
+    """
+    if not _DATABASE_PREFIX.fullmatch(prefix):
+        raise ValueError(f"a database prefix is lower-case letters, digits and _: {prefix!r}")
+    admin_url = admin_url or postgres_admin_url()
+    name = f"{prefix}_{unique_suffix()}"
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+    with _admin_connection(admin_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with _admin_connection(admin_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ------------------------------------------------------------------ RabbitMQ
+
+
+def check_rabbitmq(uri: str | None = None, timeout: float = 3.0) -> str:
+    """The broker's URI, once a connection to it worked; ServerUnavailable if not."""
+    import kombu
+
+    uri = uri or amqp_uri()
+    try:
+        with kombu.Connection(uri, connect_timeout=timeout) as conn:
+            conn.connect()
+    except Exception as exc:
+        raise ServerUnavailable(
+            f"RabbitMQ is not reachable at {redacted(uri)} ({exc!r}). These tests need a running broker: start it (make test does, with "
+            "scripts/services.sh), or set LIAISON_TEST_AMQP_URI."
+        ) from None
+    return uri
+
+
+def wait_for_rabbitmq(uri: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check_rabbitmq(uri)
+            return
+        except ServerUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def rabbitmq_stopped(uri: str) -> Iterator[None]:
+    """RabbitMQ's application stopped for the block; always started again after."""
+    if shutil.which("rabbitmqctl") is None:
+        raise ServerUnavailable("stopping and starting RabbitMQ needs rabbitmqctl on the PATH")
+
+    def rabbitmqctl(*args: str) -> None:
+        subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+    rabbitmqctl("stop_app")
+    try:
+        yield
+    finally:
+        rabbitmqctl("start_app")
+        wait_for_rabbitmq(uri)
+
+
+@dataclass
+class Received:
+    body: bytes
+    routing_key: str
+    properties: dict[str, Any]
+    headers: dict[str, Any]
+
+
+class Broker:
+    """Declares, reads and finally deletes a test's queues and exchanges."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.queues: set[str] = set()
+        self.exchanges: set[str] = set()
+        self._conn: Any = None
+        self._channel: Any = None
+
+    @property
+    def channel(self) -> Any:
+        import kombu
+
+        if self._conn is None or not self._conn.connected or self._channel is None:
+            self.close()
+            self._conn = kombu.Connection(self.uri, connect_timeout=5)
+            self._conn.connect()
+            self._channel = self._conn.channel()
+        return self._channel
+
+    def forget_later(self, *, queues: Iterable[str] = (), exchanges: Iterable[str] = ()) -> None:
+        """Delete these (declared by the code under test) when the test ends."""
+        self.queues.update(queues)
+        self.exchanges.update(exchanges)
+
+    def bind_events(self, source: str, routing_key: str = "#", name: str | None = None) -> str:
+        """A durable queue bound to `<source>.events`, declared as the relay declares it."""
+        from kit.outbox import event_exchange_name
+
+        exchange = event_exchange_name(source)
+        queue = name or f"{source}.test-{unique_suffix()}"
+        self.forget_later(queues=(queue,), exchanges=(exchange,))
+        self.channel.exchange_declare(
+            exchange=exchange, type="topic", durable=True, auto_delete=False
+        )
+        self.channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+        self.channel.queue_bind(queue=queue, exchange=exchange, routing_key=routing_key)
+        return queue
+
+    def depth(self, queue: str) -> int | None:
+        """Messages ready in the queue, or None when it does not exist."""
+        try:
+            _, count, _ = self.channel.queue_declare(queue=queue, passive=True)
+        except Exception:
+            self.close()  # a failed passive declare closes the channel
+            return None
+        return int(count)
+
+    def get(self, queue: str) -> Received | None:
+        message = self.channel.basic_get(queue=queue, no_ack=True)
+        if message is None:
+            return None
+        properties = dict(message.properties)
+        body = message.body  # py-amqp decodes it when a content_encoding is set
+        return Received(
+            body=body.encode() if isinstance(body, str) else bytes(body),
+            routing_key=message.delivery_info["routing_key"],
+            properties=properties,
+            headers=dict(properties.get("application_headers") or {}),
+        )
+
+    def take(self, queue: str, count: int, timeout: float = 10.0) -> list[Received]:
+        """Exactly `count` messages from the queue (fewer when time runs out)."""
+        received: list[Received] = []
+        deadline = time.monotonic() + timeout
+        while len(received) < count and time.monotonic() < deadline:
+            message = self.get(queue)
+            if message is None:
+                time.sleep(0.02)
+            else:
+                received.append(message)
+        return received
+
+    def drain(self, queue: str, settle: float = 0.3) -> list[Received]:
+        """Everything in the queue, waiting `settle` seconds for stragglers."""
+        received: list[Received] = []
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < settle:
+            message = self.get(queue)
+            if message is None:
+                time.sleep(0.02)
+            else:
+                received.append(message)
+                quiet_since = time.monotonic()
+        return received
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.release()
+        self._conn, self._channel = None, None
+
+    def cleanup(self) -> None:
+        import kombu
+
+        self.close()
+        with kombu.Connection(self.uri, connect_timeout=5) as conn:
+            channel = conn.channel()
+            for queue in sorted(self.queues):
+                try:
+                    channel.queue_delete(queue=queue)
+                except Exception:
+                    channel = conn.channel()
+            for exchange in sorted(self.exchanges):
+                try:
+                    channel.exchange_delete(exchange=exchange)
+                except Exception:
+                    channel = conn.channel()
+
+
+# ------------------------------------------------------------------ processes
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@dataclass
+class ServiceRun:
+    """A service's part of a running platform: its database and gRPC port."""
+
+    service: Service
+    database_url: str
+    grpc_port: int
+
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+
+@dataclass
+class Process:
+    popen: subprocess.Popen[bytes]
+    log: Path
+    ready_url: str  # answers 200 once the process is ready
+
+
+class Platform:
+    """The platform's processes on this machine: each service's api and
+    worker and the gateway, on free ports, sharing one environment.
+
+    `running_platform()` builds a whole one; tests that need a part call
+    `add_service`, `run`, `start_service` or `start_gateway` themselves.
+    """
+
+    def __init__(self, env: dict[str, str], log_dir: Path | None = None) -> None:
+        self.env = env
+        self.log_dir = log_dir or ROOT / "var" / "logs" / f"run-{unique_suffix()}"
+        self.services: dict[str, ServiceRun] = {}
+        self.processes: dict[str, Process] = {}
+        self.gateway_port = free_port()
+        self.env["LIAISON_GATEWAY_PORT"] = str(self.gateway_port)
+
+    @property
+    def base_url(self) -> str:
+        """The gateway's HTTP address."""
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def grpc_target(self, name: str) -> str:
+        return self.services[name].grpc_target
+
+    def token(self, account: str) -> str:
+        """A token of the run's development issuer for a demo account (kit.auth)."""
+        from kit.auth import DEMO_ACCOUNTS, AuthSettings, DevIssuer
+
+        issuer = DevIssuer(
+            AuthSettings(
+                env="test",
+                issuer=self.env.get("LIAISON_JWT_ISSUER", "liaison-dev"),
+                audience=self.env.get("LIAISON_JWT_AUDIENCE", "liaison"),
+                dev_issuer=True,
+                dev_secret=self.env["LIAISON_JWT_DEV_SECRET"],
+            )
+        )
+        (found,) = [a for a in DEMO_ACCOUNTS if a.account == account]
+        return issuer.issue(found)
+
+    @property
+    def metrics_urls(self) -> dict[str, str]:
+        """Where each running process serves /metrics ("registry-api",
+        "registry-worker" on their own ports, "gateway" on its HTTP port)."""
+        return {
+            name: process.ready_url.removesuffix("/readyz") + "/metrics"
+            for name, process in self.processes.items()
+        }
+
+    def add_service(self, name: str, database_url: str) -> ServiceRun:
+        """Give a listed service its database and gRPC port; every process
+        started afterwards (the gateway, other services) finds it."""
+        run = ServiceRun(service(name), database_url, free_port())
+        self.services[name] = run
+        self.env[f"{run.service.env_prefix}_DATABASE_URL"] = database_url
+        self.env[f"{run.service.env_prefix}_GRPC_TARGET"] = run.grpc_target
+        return run
+
+    def run(self, module: str, *args: str) -> None:
+        """Run a one-off process (`registry.migrate`, `registry.cli load-demo`) to its end."""
+        subprocess.run([sys.executable, "-m", module, *args], env=self.env, check=True)
+
+    def start_process(self, name: str, process: str) -> subprocess.Popen[bytes]:
+        """Start the api or the worker of an added service."""
+        run = self.services[name]
+        metrics_port = free_port()
+        env = {"LIAISON_METRICS_PORT": str(metrics_port)}
+        if process == "api":
+            env["LIAISON_GRPC_PORT"] = str(run.grpc_port)
+        return self._start(
+            f"{name}-{process}",
+            run.service.module(process),
+            env,
+            f"http://127.0.0.1:{metrics_port}/readyz",
+        )
+
+    def start_service(self, name: str) -> None:
+        for process in ("api", "worker"):
+            self.start_process(name, process)
+
+    def start_gateway(self) -> subprocess.Popen[bytes]:
+        return self._start("gateway", "gateway", {}, f"{self.base_url}/readyz")
+
+    def _start(
+        self, name: str, module: str, env: dict[str, str], ready_url: str
+    ) -> subprocess.Popen[bytes]:
+        if name in self.processes:
+            raise RuntimeError(f"{name} is already running")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_dir / f"{name}.log"
+        with log.open("ab") as out:
+            popen = subprocess.Popen(
+                [sys.executable, "-m", module],
+                env={**self.env, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes[name] = Process(popen, log, ready_url)
+        return popen
+
+    def stop(self, name: str, timeout: float = 15) -> int:
+        """SIGTERM a process and wait for it; its exit code."""
+        popen = self.processes.pop(name).popen
+        popen.terminate()
+        try:
+            return popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+            raise
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        """Until every running process reports ready; fails with the log of one
+        that exited or never did."""
+        deadline = time.monotonic() + seconds
+        waiting = dict(self.processes)
+        while waiting:
+            for name, process in list(waiting.items()):
+                if process.popen.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {process.popen.returncode}:\n{self.log_tail(name)}"
+                    )
+                if _http_ok(process.ready_url):
+                    del waiting[name]
+            if waiting and time.monotonic() > deadline:
+                name = sorted(waiting)[0]
+                raise TimeoutError(
+                    f"{name} was not ready within {seconds} s:\n{self.log_tail(name)}"
+                )
+            if waiting:
+                time.sleep(0.2)
+
+    def log_tail(self, name: str, chars: int = 4000) -> str:
+        log = self.log_dir / f"{name}.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        return f"--- {log}\n{text[-chars:]}"
+
+    def close(self) -> None:
+        for name in list(self.processes):
+            with contextlib.suppress(Exception):
+                self.stop(name)
+
+
+def platform_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment platform processes run in: this one, as a test run."""
+    return {
+        **os.environ,
+        "LIAISON_ENV": "test",
+        "LIAISON_AMQP_URI": amqp_uri(),
+        "LIAISON_LOG_LEVEL": "WARNING",
+        # One development issuer for every process of this run.
+        "LIAISON_DEV_ISSUER": "1",
+        "LIAISON_JWT_DEV_SECRET": secrets.token_urlsafe(32),
+        **(extra or {}),
+    }
+
+
+@contextlib.contextmanager
+def running_platform(
+    services: Iterable[str] | None = None,
+    *,
+    load_demo: bool = True,
+    gateway: bool = True,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Platform]:
+    """Services (every listed one by default) migrated on throwaway PostgreSQL
+    databases, their demo data loaded, their api and worker running, and the
+    gateway in front; all ready when this yields, all stopped after."""
+    names = list(services) if services is not None else [s.name for s in SERVICES]
+    with contextlib.ExitStack() as stack:
+        databases = {
+            name: stack.enter_context(throwaway_database(f"liaison_{name}")) for name in names
+        }
+        platform = Platform(platform_environment(extra_env))
+        stack.callback(platform.close)  # runs first: the processes stop before the drops
+        for name, database_url in databases.items():
+            platform.add_service(name, database_url)
+        for name in names:
+            platform.run(service(name).module("migrate"))
+            if load_demo:
+                platform.run(service(name).module("cli"), "load-demo", "--if-empty")
+        for name in names:
+            platform.start_service(name)
+        if gateway:
+            platform.start_gateway()
+        platform.wait_ready()
+        yield platform
