@@ -45,8 +45,8 @@ up: install ## Bring the whole platform up locally with demo data (Ctrl-C stops 
 	$(PY) python -m kit.devrun
 
 .PHONY: test
-test: install ## Run every test: unit, service (PostgreSQL, RabbitMQ), end to end, chart
-	bash scripts/services.sh postgres rabbitmq
+test: install ## Run every test: unit, service (PostgreSQL, RabbitMQ, Redis), end to end, chart
+	bash scripts/services.sh postgres rabbitmq redis
 	$(PY) pytest services gateway tests
 
 .PHONY: chart

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the servers the platform needs are running on this machine:
 # start them when they are down, install them from Debian's packages when
-# they are missing (needs root). Usage: scripts/services.sh [postgres] [rabbitmq]
+# they are missing (needs root). Usage: scripts/services.sh [postgres] [rabbitmq] [redis]
 set -euo pipefail
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -56,11 +56,21 @@ ensure_rabbitmq() {
   log "RabbitMQ is up"
 }
 
-for service in "${@:-postgres rabbitmq}"; do
+ensure_redis() {
+  if port_open 6379; then log "Redis is up"; return; fi
+  command -v redis-server >/dev/null || apt_install redis-server
+  # Only shared counters live there: nothing is kept on disk.
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  wait_port 6379 Redis
+  log "Redis is up"
+}
+
+for service in "${@:-postgres rabbitmq redis}"; do
   for s in $service; do
     case "$s" in
       postgres) ensure_postgres ;;
       rabbitmq) ensure_rabbitmq ;;
+      redis) ensure_redis ;;
       *) log "unknown service $s"; exit 2 ;;
     esac
   done

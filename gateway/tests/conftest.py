@@ -242,7 +242,13 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
                         continue
                     items = [r for r in items if getattr(r, name) == getattr(request, name)]
             size = request.page.page_size or 50
-            offset = int(request.page.page_token or 0)
+            token = request.page.page_token or "0"
+            if not (token.isascii() and token.isdigit()):
+                # As the registry answers a token it did not give out.
+                raise InvalidArgument(
+                    "bad page token", [FieldViolation("page.page_token", "is not a page token")]
+                )
+            offset = int(token)
             page = items[offset : offset + size]
             next_token = str(offset + size) if offset + size < len(items) else ""
             return response_cls(
@@ -367,8 +373,13 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
             raise NotFound("no community matches")
         community = found[0]
         station = next(
-            s for s in self.records["station"].values() if community.id in s.community_ids
+            (s for s in self.records["station"].values() if community.id in s.community_ids),
+            None,
         )
+        if station is None:
+            from kit.errors import NotFound
+
+            raise NotFound("no station serves the community")
         deputies = [
             pb.StationDeputy(
                 deputy=self._GetDeputyProfile(pb.GetRequest(id=d.id)), is_station_head=True
@@ -449,6 +460,7 @@ def settings(registry_server: RegistryServer) -> GatewaySettings:
     return GatewaySettings(
         registry_target=registry_server.target,
         grpc_deadline_seconds=2.0,
+        read_rate_per_minute=10_000,
         write_rate_per_minute=10_000,
     )
 
@@ -475,6 +487,7 @@ def shared_client(registry_server: RegistryServer) -> Iterator[TestClient]:
     settings = GatewaySettings(
         registry_target=registry_server.target,
         grpc_deadline_seconds=2.0,
+        read_rate_per_minute=1_000_000,
         write_rate_per_minute=1_000_000,
     )
     with TestClient(create_app(settings)) as client:
