@@ -4,8 +4,9 @@ enums are lowercase short names; ids of 0 ("none") become null.
 
 Every value a client sends ends up in a protobuf field, so the input types
 below carry that field's limits: ids and counts within int64 / int32, text
-without NUL or lone surrogates (which protobuf or PostgreSQL refuse). A value
-out of range is a 422 naming the field, never a failed upstream call."""
+without NUL or lone surrogates (which protobuf or PostgreSQL refuse), and no
+longer than the registry stores. A value out of range is a 422 naming the
+field, never a failed upstream call."""
 
 from __future__ import annotations
 
@@ -264,19 +265,19 @@ class Venue(_Record):
 class VenueCreate(_In):
     code: Code
     name: Name
-    address: Text = ""
+    address: Annotated[ProtoText, Field(max_length=300)] = ""
     street_id: Id
     capacity: Int32Count = 0
-    opening_hours: Text = ""
+    opening_hours: Annotated[ProtoText, Field(max_length=200)] = ""
 
 
 class VenueUpdate(_Change):
     code: Code | None = None
     name: Name | None = None
-    address: Text | None = None
+    address: Annotated[ProtoText, Field(max_length=300)] | None = None
     street_id: Id | None = None
     capacity: Int32Count | None = None
-    opening_hours: Text | None = None
+    opening_hours: Annotated[ProtoText, Field(max_length=200)] | None = None
 
 
 class VenueQuery(ActiveListQuery):
@@ -365,10 +366,10 @@ class DeputyContact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    phone: Annotated[ProtoText, Field(max_length=50)] = ""
+    phone: Annotated[ProtoText, Field(max_length=40)] = ""
     email: Annotated[ProtoText, Field(max_length=200)] = ""
     workplace: Annotated[ProtoText, Field(max_length=200)] = ""
-    workplace_address: Text = ""
+    workplace_address: Annotated[ProtoText, Field(max_length=300)] = ""
 
 
 class Deputy(_Record):
@@ -399,7 +400,7 @@ class DeputyCreate(_In):
     name: Name
     gender: Gender
     level: DeputyLevel
-    term: Annotated[ProtoText, Field(max_length=50)] = ""
+    term: Annotated[ProtoText, Field(max_length=40)] = ""
     term_start: JsonDate | None = None
     term_end: JsonDate | None = None
     street_id: Id
@@ -416,7 +417,7 @@ class DeputyUpdate(_Change):
     name: Name | None = None
     gender: Gender | None = None
     level: DeputyLevel | None = None
-    term: Annotated[ProtoText, Field(max_length=50)] | None = None
+    term: Annotated[ProtoText, Field(max_length=40)] | None = None
     term_start: JsonDate | None = None
     term_end: JsonDate | None = None
     street_id: Id | None = None

@@ -83,7 +83,7 @@ async def find_station(
 @router.get(
     "/budget-checks",
     response_model=s.BudgetChecks,
-    responses=responses(VALIDATION, AUTH_ERRORS, UPSTREAM_ERRORS),
+    responses=responses(VALIDATION, AUTH_ERRORS, NOT_FOUND, UPSTREAM_ERRORS),
     tags=["budget-lines"],
     summary="Each street committee's yearly budget against the minimum",
     operation_id="check_budgets",
