@@ -6,15 +6,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.auth import TokenVerifier
+from gateway.bodylimit import BodyLimitMiddleware, BodyLimits
 from gateway.config import GatewaySettings
 from gateway.observability import GatewayMetrics, RequestContextMiddleware
-from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, RowError, install
-from gateway.ratelimit import TokenBucketLimiter
-from gateway.routes import audit, dev, lookups, ops, portal, resources, rosters
+from gateway.problems import (
+    PROBLEM_MEDIA_TYPE,
+    RATE_LIMITED,
+    FieldError,
+    Problem,
+    RowError,
+    install,
+)
+from gateway.ratelimit import RateLimits, rate_limit
+from gateway.routes import AllowedMethods, audit, dev, lookups, ops, portal, resources, rosters
 from gateway.upstream import Upstreams
 from kit.auth import DevIssuer
 
@@ -24,7 +33,21 @@ JSON API of the Deputy Liaison Platform.
 Errors are RFC 9457 problem details (`application/problem+json`). Send
 `Authorization: Bearer <JWT>`; public reads need no token. Every response
 carries `X-Request-ID`.
+
+Each client (a token's subject, else its address) may make a limited number
+of reads and of writes a minute; past that the answer is 429 with
+`Retry-After`. A request body larger than the gateway accepts is refused with
+413 before it is read.
 """
+
+
+def _body_errors(limit: int) -> dict[str, Any]:
+    """Responses every operation that takes a body may give, as OpenAPI
+    objects (their content is filled in as problem+json below)."""
+    return {
+        "400": {"description": "The body is not well-formed JSON or multipart data."},
+        "413": {"description": f"The request body is larger than {limit} bytes."},
+    }
 
 
 def _problem_openapi(app: FastAPI) -> dict[str, Any]:
@@ -47,8 +70,12 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
     # FastAPI's own validation schemas are never sent: 422s are problems.
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
-    for path_item in schema.get("paths", {}).values():
+    body_limits: BodyLimits = app.state.body_limits
+    for path, path_item in schema.get("paths", {}).items():
         for operation in path_item.values():
+            if "requestBody" in operation:
+                for code, response in _body_errors(body_limits.for_template(path)).items():
+                    operation["responses"].setdefault(code, response)
             for code, response in operation.get("responses", {}).items():
                 if not code.isdigit() or int(code) < 400:
                     continue
@@ -75,11 +102,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     metrics = GatewayMetrics()
     upstreams = Upstreams(settings.targets, settings.grpc_deadline_seconds)
     verifier = TokenVerifier(settings.auth)
+    rate_limits = RateLimits(settings, metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await upstreams.close()
+        await rate_limits.close()
 
     app = FastAPI(
         title="Deputy Liaison Platform API",
@@ -91,22 +120,36 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.upstreams = upstreams
     app.state.verifier = verifier
-    app.state.write_limiter = TokenBucketLimiter(settings.write_rate_per_minute)
+    app.state.rate_limits = rate_limits
 
     install(app)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    app.include_router(ops.router)
+    # The versioned API is rate-limited; health, metrics and the portal's
+    # files are not.
+    limited: dict[str, Any] = {"dependencies": [Depends(rate_limit)], "responses": RATE_LIMITED}
     # Specific paths before the generic `/{resource}/{id}` routes.
-    app.include_router(lookups.router)
-    app.include_router(rosters.router)
-    app.include_router(audit.router)
+    api = [lookups.router, rosters.router, audit.router]
     if settings.auth.dev_issuer:
         # Signs with the verifier's secret: the one the local run hands every process.
         app.state.dev_issuer = DevIssuer(verifier.settings)
-        app.include_router(dev.router)
-    app.include_router(resources.build_router())
+        api.append(dev.router)
+    api.append(resources.build_router())
+    app.include_router(ops.router)
+    for router in api:
+        app.include_router(router, **limited)
     app.include_router(portal.router)
+    app.state.allowed_methods = AllowedMethods([ops.router, *api, portal.router])
     app.mount(portal.STATIC_PREFIX, portal.static_files(), name="portal")
+
+    app.state.body_limits = BodyLimits(
+        default=settings.max_body_bytes,
+        by_route={rosters.router.prefix + rosters.IMPORT_PATH: settings.max_upload_bytes},
+    )
+    # Outermost last: the request id and access log wrap everything, then the
+    # client address is settled, then the body is limited.
+    app.add_middleware(BodyLimitMiddleware, limits=app.state.body_limits)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -19,7 +19,9 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_config=None,  # keep the JSON logging configured above
-        proxy_headers=True,
+        # The app reads X-Forwarded-For itself, from LIAISON_GATEWAY_TRUSTED_PROXIES
+        # only; uvicorn's own default would trust any local peer.
+        proxy_headers=False,
     )
 
 

@@ -8,13 +8,23 @@
 | LIAISON_<SERVICE>_GRPC_TARGET         | 127.0.0.1:<port> (kit.settings)          |
 | LIAISON_GRPC_DEADLINE_SECONDS         | 5                                        |
 | LIAISON_JWT_JWKS_URL, LIAISON_JWT_ISSUER, LIAISON_JWT_AUDIENCE, LIAISON_DEV_ISSUER, LIAISON_JWT_DEV_SECRET | how tokens are verified: kit.settings and kit.auth |
+| LIAISON_GATEWAY_READ_RATE_PER_MINUTE  | 600 (reads per client per minute)        |
 | LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE | 120 (writes per client per minute)       |
-| LIAISON_GATEWAY_MAX_UPLOAD_BYTES      | 10485760 (roster uploads)                |
+| LIAISON_RATE_LIMIT_REDIS_URL          | (empty: each replica counts in memory)   |
+| LIAISON_GATEWAY_TRUSTED_PROXIES       | (empty: trust no X-Forwarded-For)        |
+| LIAISON_GATEWAY_MAX_BODY_BYTES        | 1048576 (any request body)               |
+| LIAISON_GATEWAY_MAX_UPLOAD_BYTES      | 10485760 (roster upload request body)    |
 | LIAISON_LOG_LEVEL, LIAISON_LOG_FORMAT | INFO, json (read by kit.logging)         |
+
+LIAISON_RATE_LIMIT_REDIS_URL is a redis:// or rediss:// URL shared by every
+replica. LIAISON_GATEWAY_TRUSTED_PROXIES is a comma-separated list of
+addresses or CIDRs (e.g. the ingress controller's pod network) whose
+X-Forwarded-For names the client.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 
@@ -39,7 +49,11 @@ class GatewaySettings:
     targets: dict[str, str] = field(default_factory=dict)
     grpc_deadline_seconds: float = 5.0
     auth: AuthSettings = AuthSettings()
+    read_rate_per_minute: int = 600
     write_rate_per_minute: int = 120
+    rate_limit_redis_url: str = ""
+    trusted_proxies: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
 
     @property
@@ -54,10 +68,38 @@ class GatewaySettings:
             port=kit_settings.gateway_port(),
             grpc_deadline_seconds=kit_settings.grpc_deadline_seconds(),
             auth=kit_settings.auth_settings(),
+            read_rate_per_minute=int(_env("LIAISON_GATEWAY_READ_RATE_PER_MINUTE", "600")),
             write_rate_per_minute=int(_env("LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE", "120")),
+            rate_limit_redis_url=_env("LIAISON_RATE_LIMIT_REDIS_URL", ""),
+            trusted_proxies=tuple(
+                entry.strip()
+                for entry in _env("LIAISON_GATEWAY_TRUSTED_PROXIES", "").split(",")
+                if entry.strip()
+            ),
+            max_body_bytes=int(_env("LIAISON_GATEWAY_MAX_BODY_BYTES", str(1024 * 1024))),
             max_upload_bytes=int(_env("LIAISON_GATEWAY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         )
 
     def validate(self) -> None:
-        """Refuse to run without a safe way to verify tokens (kit.auth)."""
+        """Refuse settings the gateway cannot run with, and production without
+        a safe way to verify tokens (kit.auth)."""
+        for name, value in (
+            ("LIAISON_GATEWAY_READ_RATE_PER_MINUTE", self.read_rate_per_minute),
+            ("LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE", self.write_rate_per_minute),
+            ("LIAISON_GATEWAY_MAX_BODY_BYTES", self.max_body_bytes),
+            ("LIAISON_GATEWAY_MAX_UPLOAD_BYTES", self.max_upload_bytes),
+        ):
+            if value < 1:
+                raise ConfigurationError(f"{name} must be at least 1, not {value}")
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"LIAISON_GATEWAY_TRUSTED_PROXIES: {entry!r} is not an address or CIDR"
+                ) from exc
+        if self.rate_limit_redis_url and not self.rate_limit_redis_url.startswith(
+            ("redis://", "rediss://")
+        ):
+            raise ConfigurationError("LIAISON_RATE_LIMIT_REDIS_URL must be a redis:// URL")
         self.auth.validate()

@@ -2,6 +2,11 @@
 
 Each app gets its own Prometheus registry so that several apps (tests, or an
 embedded run) never collide on metric names.
+
+What constituents type (an address to find their station, names in a body)
+never reaches a log line: the access log names the route template, not the
+URL, and an unhandled error is logged by its type and stack frames, without
+its message, which may quote a request value.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import json
 import logging
 import re
 import time
+import traceback
 import uuid
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -39,6 +45,17 @@ class GatewayMetrics:
             "liaison_gateway_http_request_duration_seconds",
             "HTTP request latency by route template and method.",
             ["route", "method"],
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "liaison_gateway_rate_limited",
+            "Requests refused with 429, by kind (read or write).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.rate_limit_storage_errors = Counter(
+            "liaison_gateway_rate_limit_storage_errors",
+            "Rate-limit checks that could not reach the shared store and were counted locally.",
             registry=self.registry,
         )
 
@@ -97,18 +114,26 @@ class RequestContextMiddleware:
             # Every log line written while handling the request carries its id.
             with kit_logging.correlation_scope(request_id):
                 await self.app(scope, receive, send_with_id)
-        except Exception:
-            access_log.exception(
-                "unhandled error", extra={"request_id": request_id, "correlation_id": request_id}
+        except Exception as exc:
+            access_log.error(
+                "unhandled error: %s",
+                type(exc).__name__,
+                extra={
+                    "request_id": request_id,
+                    "correlation_id": request_id,
+                    "error_type": type(exc).__name__,
+                    "stack": _stack_without_values(exc),
+                },
             )
-            if response_started:
-                raise
-            status = 500
-            await _send_internal_error(scope, request_id, send_with_id)
+            # Not re-raised: the server would log it again, message and all.
+            if not response_started:
+                status = 500
+                await _send_internal_error(scope, request_id, send_with_id)
         finally:
             duration = time.perf_counter() - started
             route = scope.get("route")
-            template = getattr(route, "path", None) or UNMATCHED_ROUTE
+            # The template as OpenAPI writes it, without convertors.
+            template = getattr(route, "path_format", None) or UNMATCHED_ROUTE
             method = scope.get("method", "")
             self.metrics.http_requests.labels(template, method, str(status)).inc()
             self.metrics.http_latency.labels(template, method).observe(duration)
@@ -122,11 +147,16 @@ class RequestContextMiddleware:
                     "correlation_id": request_id,
                     "method": method,
                     "route": template,
-                    "path": scope.get("path", ""),
                     "status": status,
                     "duration_ms": round(duration * 1000, 2),
                 },
             )
+
+
+def _stack_without_values(exc: BaseException) -> str:
+    """Where an exception came from (file, line, code), not what it said."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return "".join(traceback.format_list(frames))
 
 
 async def _send_internal_error(scope: Scope, request_id: str, send: Send) -> None:

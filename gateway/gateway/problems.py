@@ -88,6 +88,10 @@ GRPC_TO_HTTP: dict[grpc.StatusCode, int] = {
 }
 
 
+# Failures the client channel itself reports, in words of its own.
+_TRANSPORT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
 def problem_type(status: int) -> str:
     slug = _KINDS.get(status, ("error", "Error"))[0]
     return f"/problems/{slug}"
@@ -177,7 +181,11 @@ def problem_from_rpc_error(error: grpc.RpcError, service: str = "upstream servic
             )
     if status in (502, 503, 504):
         # Upstream internals are not the client's business; the log keeps them.
-        log.warning("%s call failed: %s", service, code.name)
+        # A server's own message may quote the request (a name, an address),
+        # so only the channel's own words are logged; the service logs the
+        # rest under the same correlation id.
+        said = details if code in _TRANSPORT_CODES else f"(see the {service} service's log)"
+        log.warning("%s call failed: %s %s", service, code.name, said)
         detail: str | None = {
             503: f"the {service} service is unavailable",
             504: f"the {service} service did not answer in time",
@@ -220,9 +228,11 @@ def install(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(
-            request, exc.status_code, detail=detail, headers=dict(exc.headers or {})
-        )
+        headers = dict(exc.headers or {})
+        allowed = getattr(request.app.state, "allowed_methods", None)
+        if exc.status_code == 405 and allowed is not None:
+            headers["Allow"] = ", ".join(allowed.of(request.url.path))
+        return problem_response(request, exc.status_code, detail=detail, headers=headers)
 
     async def on_rpc(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, grpc.RpcError)
@@ -258,7 +268,9 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: problem_doc("No valid bearer token."),
     403: problem_doc("The token's role or street may not do this."),
 }
-RATE_LIMITED = {429: problem_doc("Too many writes; retry after `Retry-After` seconds.")}
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: problem_doc("Too many requests from this client; retry after `Retry-After` seconds.")
+}
 
 
 def responses(*groups: dict[Any, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:

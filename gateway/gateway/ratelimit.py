@@ -1,83 +1,141 @@
-"""A per-client token bucket on writes.
+"""Per-client rate limits on the API, one for reads and one for writes.
 
-In-process by design: each gateway replica limits on its own, which bounds a
-client to (replicas x rate); enough to stop a runaway script without a shared
-store on the request path.
+Counted with the `limits` library's sliding-window counter: in Redis when
+LIAISON_RATE_LIMIT_REDIS_URL is set, so every gateway replica shares one count
+per client; in this process's memory otherwise (each replica then limits on
+its own, which bounds a client to replicas x rate).
+
+A client is the subject of its bearer token when it sends a valid one, else
+its address. The address is the direct peer, or, when that peer is one of
+LIAISON_GATEWAY_TRUSTED_PROXIES, the first untrusted address in
+X-Forwarded-For (uvicorn's ProxyHeadersMiddleware, installed by the app).
+
+When Redis cannot be reached the limit does not fail closed: the request is
+counted in this process's memory instead, so a runaway client is still held
+to the per-replica rate while the public directory stays up. Each failure is
+counted in `liaison_gateway_rate_limit_storage_errors_total` and logged as a
+warning, and Redis is not asked again for a few seconds, so an outage costs
+one socket timeout per replica, not one per request.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import Request
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from gateway.auth import optional_principal
+from gateway.config import GatewaySettings
+from gateway.observability import GatewayMetrics
 from gateway.problems import ProblemError
 
-# Buckets idle this long are full again, so they can be forgotten.
-_IDLE_SECONDS = 600.0
-_SWEEP_EVERY = 1000
+log = logging.getLogger("gateway.ratelimit")
+
+Kind = Literal["read", "write"]
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+KEY_PREFIX = "liaison:gateway:ratelimit"
+# A rate-limit check is on every request's path: Redis answers in well under
+# a millisecond on a sound network, so a slow answer is treated as an outage.
+REDIS_TIMEOUT_SECONDS = 0.25
+# After a failure the shared count is left alone this long.
+REDIS_RETRY_AFTER_SECONDS = 5.0
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+class RateLimits:
+    """The read and write limits of one gateway app."""
 
-
-class TokenBucketLimiter:
-    def __init__(self, rate_per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(max(rate_per_minute, 1))
-        self.refill_per_second = max(rate_per_minute, 1) / 60.0
-        self.clock = clock
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
-        self._calls = 0
-
-    def take(self, key: str) -> float:
-        """Take one token for `key`; 0.0 when granted, else seconds to wait."""
-        now = self.clock()
-        with self._lock:
-            self._calls += 1
-            if self._calls % _SWEEP_EVERY == 0:
-                self._sweep(now)
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = self._buckets[key] = _Bucket(self.capacity, now)
-            bucket.tokens = min(
-                self.capacity, bucket.tokens + (now - bucket.updated) * self.refill_per_second
+    def __init__(self, settings: GatewaySettings, metrics: GatewayMetrics) -> None:
+        self.items: dict[Kind, RateLimitItem] = {
+            "read": RateLimitItemPerMinute(settings.read_rate_per_minute, namespace="read"),
+            "write": RateLimitItemPerMinute(settings.write_rate_per_minute, namespace="write"),
+        }
+        self.metrics = metrics
+        self.local = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._pool: ConnectionPool | None = None
+        self.shared: SlidingWindowCounterRateLimiter | None = None
+        if settings.rate_limit_redis_url:
+            self._pool = ConnectionPool.from_url(
+                settings.rate_limit_redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                # No retries on the request path; the fallback below covers it.
+                retry=Retry(NoBackoff(), 0),
             )
-            bucket.updated = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0.0
-            return (1.0 - bucket.tokens) / self.refill_per_second
+            storage: Storage = RedisStorage(
+                "async+" + settings.rate_limit_redis_url,
+                implementation="redispy",
+                key_prefix=KEY_PREFIX,
+                wrap_exceptions=True,
+                connection_pool=self._pool,  # type: ignore[arg-type]
+            )
+            self.shared = SlidingWindowCounterRateLimiter(storage)
+        self._shared_down_until = 0.0
 
-    def _sweep(self, now: float) -> None:
-        stale = [k for k, b in self._buckets.items() if now - b.updated > _IDLE_SECONDS]
-        for key in stale:
-            del self._buckets[key]
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()
+
+    async def hit(self, kind: Kind, client: str) -> float | None:
+        """Count one request of `client`: None when allowed, else seconds to wait."""
+        item = self.items[kind]
+        limiter = self.local
+        if self.shared is not None and time.monotonic() >= self._shared_down_until:
+            limiter = self.shared
+        try:
+            return await _hit(limiter, item, client)
+        except (StorageError, RedisError, OSError) as exc:
+            if limiter is self.local:
+                raise
+            self._shared_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
+            self.metrics.rate_limit_storage_errors.inc()
+            log.warning(
+                "rate-limit storage unreachable (%s); counting in this process for %.0f s",
+                type(exc).__name__,
+                REDIS_RETRY_AFTER_SECONDS,
+            )
+            return await _hit(self.local, item, client)
 
 
-async def limit_writes(request: Request) -> None:
-    """Dependency on every write route: 429 with Retry-After when over the rate."""
+async def _hit(
+    limiter: SlidingWindowCounterRateLimiter, item: RateLimitItem, client: str
+) -> float | None:
+    if await limiter.hit(item, client):
+        return None
+    stats = await limiter.get_window_stats(item, client)
+    return max(0.0, stats.reset_time - time.time())
+
+
+async def client_key(request: Request) -> str:
+    """Whom a request is counted against: its token's subject, else its address."""
     try:
         principal = await optional_principal(request)
     except ProblemError:
         principal = None  # the route answers 401 after the limit is applied
     if principal is not None:
-        key = f"sub:{principal.sub}"
-    else:
-        key = f"ip:{request.client.host if request.client else 'unknown'}"
-    limiter: TokenBucketLimiter = request.app.state.write_limiter
-    wait = limiter.take(key)
-    if wait > 0:
+        return f"sub:{principal.sub}"
+    return f"ip:{request.client.host if request.client else 'unknown'}"
+
+
+async def rate_limit(request: Request) -> None:
+    """Dependency of every API route: 429 with Retry-After when over the rate."""
+    kind: Kind = "read" if request.method in READ_METHODS else "write"
+    limits: RateLimits = request.app.state.rate_limits
+    wait = await limits.hit(kind, await client_key(request))
+    if wait is not None:
+        limits.metrics.rate_limited.labels(kind).inc()
         raise ProblemError(
             429,
-            "too many writes from this client",
+            f"too many {kind}s from this client",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )

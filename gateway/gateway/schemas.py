@@ -1,6 +1,12 @@
 """The JSON API's bodies: explicit pydantic models, so the API is stable and
 OpenAPI documents every schema. Field names are the protobuf field names;
-enums are lowercase short names; ids of 0 ("none") become null."""
+enums are lowercase short names; ids of 0 ("none") become null.
+
+Every value a client sends ends up in a protobuf field, so the input types
+below carry that field's limits: ids and counts within int64 / int32, text
+without NUL or lone surrogates (which protobuf or PostgreSQL refuse), and no
+longer than the registry stores. A value out of range is a 422 naming the
+field, never a failed upstream call."""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from annotated_types import Ge, Gt, Le
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 class DeputyLevel(StrEnum):
@@ -61,10 +69,61 @@ def _zero_to_none(value: Any) -> Any:
 # Output helpers: proto's zero values mean "not set".
 RefId = Annotated[int | None, BeforeValidator(_zero_to_none)]
 IsoDate = Annotated[date | None, BeforeValidator(_zero_to_none)]
-Text = Annotated[str, Field(max_length=2000)]
+
+# ---------------------------------------------------------------- input types
+
+INT32_MAX = 2**31 - 1
+# The bound of every int64 field: the largest integer a JSON reader that works
+# in doubles (JavaScript, the portal, most OpenAPI tools) reads exactly. Past
+# it such a reader rounds, so 2**63 - 1 itself would read as 2**63, outside
+# int64, and a value just over the bound would pass as equal to it. Ids come
+# from database sequences and amounts are in yuan: neither gets near it.
+JSON_INT_MAX = 2**53 - 1
+
+
+def _proto_text(value: str) -> str:
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "lone_surrogate", "must be valid Unicode text (no lone surrogates)"
+        ) from None
+    return value
+
+
+def _json_integer(value: Any) -> Any:
+    # pydantic's lax mode takes true/false and "12" for an int; JSON has types.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("json_integer", "must be a JSON integer")
+    return value
+
+
+def _json_date(value: Any) -> Any:
+    # pydantic's lax mode takes a number of seconds for a date.
+    if not isinstance(value, str):
+        raise PydanticCustomError("json_date", "must be an ISO date string, e.g. 2024-06-15")
+    return value
+
+
+# Text that protobuf and the registry's database accept; the pattern tells
+# OpenAPI clients (and fuzzers) about NUL, the validator says what is wrong.
+ProtoText = Annotated[
+    str, AfterValidator(_proto_text), Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+]
+# A record id (int64 in the contracts) in a path or query string.
+IdParam = Annotated[int, Gt(0), Le(JSON_INT_MAX)]
+# The same in a JSON body, where only a JSON number is an id.
+Id = Annotated[IdParam, BeforeValidator(_json_integer)]
+# Non-negative JSON integers that fit the proto field.
+Int32Count = Annotated[int, Ge(0), Le(INT32_MAX), BeforeValidator(_json_integer)]
+Int64Amount = Annotated[int, Ge(0), Le(JSON_INT_MAX), BeforeValidator(_json_integer)]
+JsonDate = Annotated[date, BeforeValidator(_json_date)]
+Text = Annotated[ProtoText, Field(max_length=2000)]
+# The pattern admits neither NUL nor surrogates.
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Id = Annotated[int, Field(gt=0)]
+Name = Annotated[ProtoText, Field(min_length=1, max_length=200)]
 Gender = Literal["男", "女"]
 
 
@@ -76,7 +135,7 @@ class ListQuery(BaseModel):
     page_size: Annotated[int, Field(ge=1, le=500)] | None = Field(
         default=None, description="At most 500; the registry's default (50) when absent."
     )
-    page_token: str | None = Field(
+    page_token: ProtoText | None = Field(
         default=None, max_length=1000, description="`next_page_token` of the previous page."
     )
 
@@ -88,6 +147,12 @@ class ActiveListQuery(ListQuery):
 class _In(BaseModel):
     # Unknown keys are a client's typo, not something to drop silently.
     model_config = ConfigDict(extra="forbid")
+
+
+class _Change(_In):
+    """A PATCH body: the keys given are the update mask, so at least one."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
 
 class Deactivation(_Out):
@@ -116,13 +181,13 @@ class StreetCreate(_In):
     name: Name
 
 
-class StreetUpdate(_In):
+class StreetUpdate(_Change):
     code: Code | None = None
     name: Name | None = None
 
 
 class StreetQuery(ActiveListQuery):
-    query: str | None = Field(
+    query: ProtoText | None = Field(
         default=None, max_length=200, description="Substring of name or code."
     )
 
@@ -142,14 +207,14 @@ class AreaCreate(_In):
     street_id: Id
 
 
-class AreaUpdate(_In):
+class AreaUpdate(_Change):
     code: Code | None = None
     name: Name | None = None
     street_id: Id | None = None
 
 
 class AreaQuery(ActiveListQuery):
-    street_id: Id | None = None
+    street_id: IdParam | None = None
 
 
 # ---------------------------------------------------------------- communities
@@ -168,21 +233,21 @@ class CommunityCreate(_In):
     name: Name
     street_id: Id
     area_id: Id | None = None
-    address_keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
+    address_keywords: list[Annotated[ProtoText, Field(min_length=1, max_length=100)]] = []
 
 
-class CommunityUpdate(_In):
+class CommunityUpdate(_Change):
     code: Code | None = None
     name: Name | None = None
     street_id: Id | None = None
     area_id: Id | None = None
-    address_keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = None
+    address_keywords: list[Annotated[ProtoText, Field(min_length=1, max_length=100)]] | None = None
 
 
 class CommunityQuery(ActiveListQuery):
-    street_id: Id | None = None
-    area_id: Id | None = None
-    query: str | None = Field(default=None, max_length=200)
+    street_id: IdParam | None = None
+    area_id: IdParam | None = None
+    query: ProtoText | None = Field(default=None, max_length=200)
 
 
 # ---------------------------------------------------------------- venues
@@ -200,23 +265,23 @@ class Venue(_Record):
 class VenueCreate(_In):
     code: Code
     name: Name
-    address: Text = ""
+    address: Annotated[ProtoText, Field(max_length=300)] = ""
     street_id: Id
-    capacity: Annotated[int, Field(ge=0)] = 0
-    opening_hours: Text = ""
+    capacity: Int32Count = 0
+    opening_hours: Annotated[ProtoText, Field(max_length=200)] = ""
 
 
-class VenueUpdate(_In):
+class VenueUpdate(_Change):
     code: Code | None = None
     name: Name | None = None
-    address: Text | None = None
+    address: Annotated[ProtoText, Field(max_length=300)] | None = None
     street_id: Id | None = None
-    capacity: Annotated[int, Field(ge=0)] | None = None
-    opening_hours: Text | None = None
+    capacity: Int32Count | None = None
+    opening_hours: Annotated[ProtoText, Field(max_length=200)] | None = None
 
 
 class VenueQuery(ActiveListQuery):
-    street_id: Id | None = None
+    street_id: IdParam | None = None
 
 
 # ---------------------------------------------------------------- stations
@@ -238,21 +303,21 @@ class StationCreate(_In):
     area_id: Id
     venue_id: Id | None = None
     community_ids: list[Id] = []
-    opened_on: date | None = None
+    opened_on: JsonDate | None = None
 
 
-class StationUpdate(_In):
+class StationUpdate(_Change):
     code: Code | None = None
     name: Name | None = None
     area_id: Id | None = None
     venue_id: Id | None = None
     community_ids: list[Id] | None = None
-    opened_on: date | None = None
+    opened_on: JsonDate | None = None
 
 
 class StationQuery(ActiveListQuery):
-    street_id: Id | None = None
-    area_id: Id | None = None
+    street_id: IdParam | None = None
+    area_id: IdParam | None = None
 
 
 # ---------------------------------------------------------------- units
@@ -278,7 +343,7 @@ class UnitCreate(_In):
     responsibilities: Text = ""
 
 
-class UnitUpdate(_In):
+class UnitUpdate(_Change):
     code: Code | None = None
     name: Name | None = None
     kind: UnitKind | None = None
@@ -289,8 +354,8 @@ class UnitUpdate(_In):
 
 class UnitQuery(ActiveListQuery):
     kind: UnitKind | None = None
-    parent_id: Id | None = None
-    street_id: Id | None = None
+    parent_id: IdParam | None = None
+    street_id: IdParam | None = None
 
 
 # ---------------------------------------------------------------- deputies
@@ -301,10 +366,10 @@ class DeputyContact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    phone: Annotated[str, Field(max_length=50)] = ""
-    email: Annotated[str, Field(max_length=200)] = ""
-    workplace: Annotated[str, Field(max_length=200)] = ""
-    workplace_address: Text = ""
+    phone: Annotated[ProtoText, Field(max_length=40)] = ""
+    email: Annotated[ProtoText, Field(max_length=200)] = ""
+    workplace: Annotated[ProtoText, Field(max_length=200)] = ""
+    workplace_address: Annotated[ProtoText, Field(max_length=300)] = ""
 
 
 class Deputy(_Record):
@@ -335,41 +400,43 @@ class DeputyCreate(_In):
     name: Name
     gender: Gender
     level: DeputyLevel
-    term: Annotated[str, Field(max_length=50)] = ""
-    term_start: date | None = None
-    term_end: date | None = None
+    term: Annotated[ProtoText, Field(max_length=40)] = ""
+    term_start: JsonDate | None = None
+    term_end: JsonDate | None = None
     street_id: Id
     station_id: Id | None = None
-    profession: Annotated[str, Field(max_length=200)] = ""
-    expertise: list[Annotated[str, Field(min_length=1, max_length=50)]] = []
+    profession: Annotated[ProtoText, Field(max_length=200)] = ""
+    expertise: list[Annotated[ProtoText, Field(min_length=1, max_length=50)]] = []
     contact_community_ids: list[Id] = []
-    biography: Annotated[str, Field(max_length=5000)] = ""
+    biography: Annotated[ProtoText, Field(max_length=5000)] = ""
     contact: DeputyContact | None = None
 
 
-class DeputyUpdate(_In):
+class DeputyUpdate(_Change):
     code: Code | None = None
     name: Name | None = None
     gender: Gender | None = None
     level: DeputyLevel | None = None
-    term: Annotated[str, Field(max_length=50)] | None = None
-    term_start: date | None = None
-    term_end: date | None = None
+    term: Annotated[ProtoText, Field(max_length=40)] | None = None
+    term_start: JsonDate | None = None
+    term_end: JsonDate | None = None
     street_id: Id | None = None
     station_id: Id | None = None
-    profession: Annotated[str, Field(max_length=200)] | None = None
-    expertise: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = None
+    profession: Annotated[ProtoText, Field(max_length=200)] | None = None
+    expertise: list[Annotated[ProtoText, Field(min_length=1, max_length=50)]] | None = None
     contact_community_ids: list[Id] | None = None
-    biography: Annotated[str, Field(max_length=5000)] | None = None
+    biography: Annotated[ProtoText, Field(max_length=5000)] | None = None
     contact: DeputyContact | None = None
 
 
 class DeputyQuery(ActiveListQuery):
     level: DeputyLevel | None = None
-    street_id: Id | None = None
-    station_id: Id | None = None
-    expertise: str | None = Field(default=None, max_length=50, description="An expertise tag.")
-    query: str | None = Field(
+    street_id: IdParam | None = None
+    station_id: IdParam | None = None
+    expertise: ProtoText | None = Field(
+        default=None, max_length=50, description="An expertise tag."
+    )
+    query: ProtoText | None = Field(
         default=None, max_length=200, description="Substring of name or code."
     )
 
@@ -417,30 +484,32 @@ class PositionCreate(_In):
     unit_id: Id | None = None
     station_id: Id | None = None
     deputy_id: Id | None = None
-    holder_name: Annotated[str, Field(max_length=100)] = ""
-    holder_title: Annotated[str, Field(max_length=200)] = ""
-    started_on: date | None = None
+    holder_name: Annotated[ProtoText, Field(max_length=100)] = ""
+    holder_title: Annotated[ProtoText, Field(max_length=200)] = ""
+    started_on: JsonDate | None = None
 
 
-class PositionUpdate(_In):
+class PositionUpdate(_Change):
     deputy_id: Id | None = None
-    holder_name: Annotated[str, Field(max_length=100)] | None = None
-    holder_title: Annotated[str, Field(max_length=200)] | None = None
-    started_on: date | None = None
+    holder_name: Annotated[ProtoText, Field(max_length=100)] | None = None
+    holder_title: Annotated[ProtoText, Field(max_length=200)] | None = None
+    started_on: JsonDate | None = None
 
 
 class PositionQuery(ListQuery):
     include_ended: bool = False
     role: PositionRole | None = None
-    unit_id: Id | None = None
-    station_id: Id | None = None
-    deputy_id: Id | None = None
-    street_id: Id | None = Field(default=None, description="Positions in this street.")
+    unit_id: IdParam | None = None
+    station_id: IdParam | None = None
+    deputy_id: IdParam | None = None
+    street_id: IdParam | None = Field(default=None, description="Positions in this street.")
 
 
 class Vacate(_In):
-    ended_on: date | None = Field(default=None, description="Today (Asia/Shanghai) when absent.")
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    ended_on: JsonDate | None = Field(
+        default=None, description="Today (Asia/Shanghai) when absent."
+    )
+    reason: Annotated[ProtoText, Field(min_length=1, max_length=500)]
 
 
 # ---------------------------------------------------------------- budgets
@@ -458,20 +527,20 @@ class BudgetLine(_Record):
 
 class BudgetLineCreate(_In):
     unit_id: Id
-    year: Year
+    year: Annotated[Year, BeforeValidator(_json_integer)]
     kind: BudgetLineKind
-    amount_yuan: Annotated[int, Field(ge=0)]
+    amount_yuan: Int64Amount
     note: Text = ""
 
 
-class BudgetLineUpdate(_In):
+class BudgetLineUpdate(_Change):
     kind: BudgetLineKind | None = None
-    amount_yuan: Annotated[int, Field(ge=0)] | None = None
+    amount_yuan: Int64Amount | None = None
     note: Text | None = None
 
 
 class BudgetLineQuery(ActiveListQuery):
-    unit_id: Id | None = None
+    unit_id: IdParam | None = None
     year: Year | None = None
 
 
@@ -495,7 +564,7 @@ class BudgetChecks(_Out):
 
 
 class Deactivate(_In):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[ProtoText, Field(min_length=1, max_length=500)]
 
 
 class StationDeputy(_Out):
@@ -530,8 +599,10 @@ class DemoAccountOut(BaseModel):
 
 
 class DevTokenRequest(_In):
-    account: str = Field(description="A demo account name from GET /api/v1/dev/accounts.")
-    street_id: Annotated[int, Field(gt=0, le=2**63 - 1)] | None = Field(
+    account: ProtoText = Field(
+        max_length=100, description="A demo account name from GET /api/v1/dev/accounts."
+    )
+    street_id: Id | None = Field(
         default=None,
         description="For a street-scoped account (street committee, station staff): "
         "act for this street instead of the account's own.",
@@ -585,13 +656,11 @@ class AuditEntry(_Out):
 
 
 class AuditQuery(ListQuery):
-    record_kind: str | None = Field(
+    record_kind: ProtoText | None = Field(
         default=None, max_length=40, description="One kind of record, e.g. `station`."
     )
-    record_id: Annotated[int, Field(gt=0, le=2**63 - 1)] | None = Field(
-        default=None, description="One record (with `record_kind`)."
-    )
-    actor_subject: str | None = Field(
+    record_id: IdParam | None = Field(default=None, description="One record (with `record_kind`).")
+    actor_subject: ProtoText | None = Field(
         default=None, max_length=200, description="One actor, by the token's subject."
     )
 

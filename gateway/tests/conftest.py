@@ -26,7 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from kit.errors import DomainError, FieldViolation, InvalidArgument, to_rpc_status
-from liaison.common.v1 import envelope_pb2
+from liaison.common.v1 import auth_pb2, envelope_pb2
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc
 
@@ -109,6 +109,7 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
             "FindStation",
             "ImportRoster",
             "ExportRoster",
+            "ListAuditEntries",
         ):
             self._bind(name, getattr(self, f"_{name}"))
         self.reset()
@@ -246,7 +247,13 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
                         continue
                     items = [r for r in items if getattr(r, name) == getattr(request, name)]
             size = request.page.page_size or 50
-            offset = int(request.page.page_token or 0)
+            token = request.page.page_token or "0"
+            if not (token.isascii() and token.isdigit()):
+                # As the registry answers a token it did not give out.
+                raise InvalidArgument(
+                    "bad page token", [FieldViolation("page.page_token", "is not a page token")]
+                )
+            offset = int(token)
             page = items[offset : offset + size]
             next_token = str(offset + size) if offset + size < len(items) else ""
             return response_cls(
@@ -371,8 +378,13 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
             raise NotFound("no community matches")
         community = found[0]
         station = next(
-            s for s in self.records["station"].values() if community.id in s.community_ids
+            (s for s in self.records["station"].values() if community.id in s.community_ids),
+            None,
         )
+        if station is None:
+            from kit.errors import NotFound
+
+            raise NotFound("no station serves the community")
         deputies = [
             pb.StationDeputy(
                 deputy=self._GetDeputyProfile(pb.GetRequest(id=d.id)), is_station_head=True
@@ -406,6 +418,17 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
             )
         rows = request.content.count(b"\n")
         return pb.ImportRosterResponse(created=rows, updated=0)
+
+    def _ListAuditEntries(self, request: Any) -> Message:
+        # Who wrote through this fake, as the registry's audit would say.
+        entries = [
+            auth_pb2.AuditEntry(id=i, action=c.method, actor_subject="test", actor_role="admin")
+            for i, c in enumerate(self.writes(), start=1)
+        ]
+        return auth_pb2.ListAuditEntriesResponse(
+            entries=entries[: request.page.page_size or 50],
+            page=envelope_pb2.PageInfo(total_size=len(entries)),
+        )
 
     def _ExportRoster(self, request: Any) -> Message:
         if request.format == pb.ROSTER_FORMAT_XLSX:
@@ -453,6 +476,7 @@ def settings(registry_server: RegistryServer) -> GatewaySettings:
     return GatewaySettings(
         targets={"registry": registry_server.target},
         grpc_deadline_seconds=2.0,
+        read_rate_per_minute=10_000,
         write_rate_per_minute=10_000,
         auth=TEST_AUTH,
     )
@@ -480,6 +504,7 @@ def shared_client(registry_server: RegistryServer) -> Iterator[TestClient]:
     settings = GatewaySettings(
         targets={"registry": registry_server.target},
         grpc_deadline_seconds=2.0,
+        read_rate_per_minute=1_000_000,
         write_rate_per_minute=1_000_000,
         auth=TEST_AUTH,
     )

@@ -1,20 +1,20 @@
-"""Operations: health, readiness, metrics, logs, rate limits, OpenAPI."""
+"""Operations: health, readiness, metrics, logs, OpenAPI."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
+import grpc
 import pytest
 from fastapi.testclient import TestClient
 from grpc_health.v1 import health_pb2
 from prometheus_client import REGISTRY
 
-from gateway.config import GatewaySettings
 from gateway.observability import configure_logging
 from kit.settings import Settings
 
@@ -101,46 +101,57 @@ def test_access_log_is_one_json_line_per_request(
     assert isinstance(line["duration_ms"], float)
 
 
-def test_writes_are_rate_limited_per_client(
+ADDRESS = "天河区林和东路108号3栋"
+NAME = "王秀英"
+
+
+def _gateway_log(lines: list[dict[str, Any]]) -> str:
+    # httpx logs the test client's own requests, URL and all; the gateway
+    # itself makes no HTTP calls.
+    return "\n".join(json.dumps(x, ensure_ascii=False) for x in lines if x["logger"] != "httpx")
+
+
+def test_no_personal_data_in_the_logs(
+    client: TestClient,
     fake: Any,
-    settings: GatewaySettings,
-    make_client: Callable[[GatewaySettings], TestClient],
-    problem: Any,
+    auth: Callable[[str], dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    json_logs: Callable[[], list[dict[str, Any]]],
 ) -> None:
-    limited = make_client(dataclasses.replace(settings, write_rate_per_minute=2))
-    token = limited.post("/api/v1/dev/tokens", json={"account": "admin"})
-    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    body = {"reason": "x"}
-    assert (
-        limited.post("/api/v1/venues/1:deactivate", json=body, headers=headers).status_code == 200
-    )
-    assert (
-        limited.post("/api/v1/venues/1:deactivate", json=body, headers=headers).status_code == 200
-    )
-    reply = limited.post("/api/v1/venues/1:deactivate", json=body, headers=headers)
-    problem(reply, 429)
-    assert int(reply.headers["retry-after"]) >= 1
-    assert len(fake.calls_to("DeactivateVenue")) == 2
-    # Reads are not limited, and another client has its own bucket.
-    assert limited.get("/api/v1/venues").status_code == 200
-    other = limited.post("/api/v1/dev/tokens", json={"account": "standing-committee-office"})
-    other_headers = {"Authorization": f"Bearer {other.json()['access_token']}"}
-    assert (
-        limited.post("/api/v1/venues/1:deactivate", json=body, headers=other_headers).status_code
-        == 200
-    )
+    admin = auth("admin")
+    assert client.get("/api/v1/find-station", params={"address": ADDRESS}).status_code == 200
+    street = {"code": "wxy", "name": NAME}
+    assert client.post("/api/v1/streets", json=street, headers=admin).status_code == 201
+    venue = {"code": "v-wxy", "name": NAME, "street_id": 1, "capacity": 2**40}
+    assert client.post("/api/v1/venues", json=venue, headers=admin).status_code == 422
+    # The registry's own words may quote the request: not logged either.
+    fake.fail("FindStation", grpc.StatusCode.INTERNAL, f"no geocode for {ADDRESS}")
+    assert client.get("/api/v1/find-station", params={"address": ADDRESS}).status_code == 502
+    fake.fail("CreateStreet", grpc.StatusCode.UNKNOWN, f"insert of {NAME} failed")
+    assert client.post("/api/v1/streets", json=street, headers=admin).status_code == 502
 
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"could not handle {ADDRESS} for {NAME}")
 
-def test_token_bucket_refills() -> None:
-    from gateway.ratelimit import TokenBucketLimiter
+    registry = client.app.state.upstreams["registry"]  # type: ignore[attr-defined]
+    monkeypatch.setattr(registry, "call", broken)
+    client.raise_server_exceptions = False
+    try:
+        reply = client.get("/api/v1/find-station", params={"address": ADDRESS})
+    finally:
+        client.raise_server_exceptions = True
+    assert reply.status_code == 500
 
-    now = [0.0]
-    limiter = TokenBucketLimiter(60, clock=lambda: now[0])
-    assert all(limiter.take("a") == 0.0 for _ in range(60))
-    assert limiter.take("a") == pytest.approx(1.0)
-    assert limiter.take("b") == 0.0
-    now[0] += 1.0
-    assert limiter.take("a") == 0.0
+    lines = json_logs()
+    text = _gateway_log(lines)
+    for secret in (ADDRESS, NAME, quote(ADDRESS), quote(NAME), "林和"):
+        assert secret not in text, text
+    access = [x for x in lines if x["logger"] == "gateway.access" and "route" in x]
+    assert {x["route"] for x in access} >= {"/api/v1/find-station", "/api/v1/streets"}
+    assert all("?" not in json.dumps(x) for x in access)
+    [error] = [x for x in lines if x["level"] == "ERROR"]
+    assert error["error_type"] == "RuntimeError"
+    assert "broken" in error["stack"]
 
 
 # ---------------------------------------------------------------- OpenAPI

@@ -149,6 +149,36 @@ def test_unreachable_registry_is_503(
         ("get", "/api/v1/find-station?community_id=1&address=x1", None, "query.address"),
         ("get", "/api/v1/budget-checks", None, "query.year"),
         ("get", "/api/v1/rosters/deputies?format=pdf", None, "query.format"),
+        # Every integer bound to its proto field's range, before any call.
+        ("get", f"/api/v1/streets/{2**63}", None, "path.id"),
+        ("get", f"/api/v1/deputies/{2**63}/profile", None, "path.id"),
+        ("get", f"/api/v1/areas?street_id={2**63}", None, "query.street_id"),
+        ("get", f"/api/v1/find-station?community_id={2**64}", None, "query.community_id"),
+        ("get", f"/api/v1/budget-checks?year=2024&unit_id={2**63}", None, "query.unit_id"),
+        ("get", f"/api/v1/rosters/deputies?street_id={2**63}", None, "query.street_id"),
+        ("patch", f"/api/v1/venues/{2**63}", {"name": "x"}, "path.id"),
+        ("post", "/api/v1/areas", {"code": "a", "name": "y", "street_id": 2**63}, "body.street_id"),
+        (
+            "post",
+            "/api/v1/stations",
+            {"code": "s", "name": "y", "area_id": 1, "community_ids": [1, 2**64]},
+            "body.community_ids.1",
+        ),
+        ("patch", "/api/v1/venues/1", {"capacity": 2**31}, "body.capacity"),
+        ("patch", "/api/v1/venues/1", {"capacity": True}, "body.capacity"),
+        ("patch", "/api/v1/areas/1", {"street_id": "2"}, "body.street_id"),
+        ("patch", "/api/v1/stations/1", {"opened_on": 0}, "body.opened_on"),
+        (
+            "post",
+            "/api/v1/budget-lines",
+            {"unit_id": 1, "year": 2024, "kind": "personnel", "amount_yuan": 2**63},
+            "body.amount_yuan",
+        ),
+        # Text protobuf or PostgreSQL would refuse.
+        ("post", "/api/v1/streets", {"code": "x", "name": "a\x00b"}, "body.name"),
+        ("patch", "/api/v1/deputies/1", {"expertise": ["ok", "b\x00"]}, "body.expertise.1"),
+        ("get", "/api/v1/find-station?address=%00%00ab", None, "query.address"),
+        ("get", "/api/v1/streets?query=a%00", None, "query.query"),
     ],
 )
 def test_request_validation_names_the_field(
@@ -167,6 +197,34 @@ def test_request_validation_names_the_field(
     reply = problem(getattr(client, method)(path, **kwargs), 422)
     assert field in [e["field"] for e in reply["errors"]], reply
     assert fake.writes() == []
+
+
+def test_a_lone_surrogate_is_422(
+    client: TestClient, fake: Any, auth: Headers, problem: Any
+) -> None:
+    headers = {**auth("admin"), "Content-Type": "application/json"}
+    body = b'{"code": "x", "name": "a\\ud800b"}'
+    reply = problem(client.post("/api/v1/streets", content=body, headers=headers), 422)
+    assert reply["errors"] == [
+        {"field": "body.name", "message": "must be valid Unicode text (no lone surrogates)"}
+    ]
+    assert fake.writes() == []
+
+
+def test_the_largest_id_reaches_the_registry(client: TestClient, fake: Any, problem: Any) -> None:
+    problem(client.get(f"/api/v1/streets/{2**53 - 1}"), 404)
+    assert fake.calls_to("GetStreet")[-1].request.id == 2**53 - 1
+
+
+def test_405_names_every_method_of_the_path(client: TestClient, problem: Any) -> None:
+    reply = client.put("/api/v1/streets")
+    problem(reply, 405)
+    assert reply.headers["allow"] == "GET, POST"
+    # A custom method is its own resource, not an id of `/streets/{id}`.
+    reply = client.patch("/api/v1/streets/1:deactivate", json={})
+    problem(reply, 405)
+    assert reply.headers["allow"] == "POST"
+    problem(client.get("/api/v1/rosters/deputies:import"), 405)
 
 
 def test_malformed_json_is_422(client: TestClient, auth: Headers, problem: Any) -> None:
@@ -238,19 +296,3 @@ def test_a_bug_is_a_500_problem_with_the_request_id(
     reply = fresh_client.get("/api/v1/streets/1", headers={"X-Request-ID": "bug-1"})
     assert problem(reply, 500)["request_id"] == "bug-1"
     assert "bug" not in reply.text.replace("bug-1", "")
-
-
-def test_oversized_upload_is_413(
-    fake: Any,
-    settings: GatewaySettings,
-    make_client: Callable[[GatewaySettings], TestClient],
-    problem: Any,
-) -> None:
-    small = make_client(dataclasses.replace(settings, max_upload_bytes=10))
-    token = small.post("/api/v1/dev/tokens", json={"account": "admin"}).json()["access_token"]
-    files = {"file": ("deputies.csv", b"code,name\nD1,x\nD2,y\n", "text/csv")}
-    reply = small.post(
-        "/api/v1/rosters/deputies:import", files=files, headers={"Authorization": f"Bearer {token}"}
-    )
-    problem(reply, 413)
-    assert fake.writes() == []

@@ -34,7 +34,7 @@ _PUBLIC_ERRORS = responses(VALIDATION, {401: AUTH_ERRORS[401]}, UPSTREAM_ERRORS)
     operation_id="get_deputy_profile",
 )
 async def deputy_profile(
-    request: Request, principal: OptionalPrincipal, id: Annotated[int, Path(gt=0)]
+    request: Request, principal: OptionalPrincipal, id: Annotated[s.IdParam, Path()]
 ) -> Any:
     reply = await registry(request).call(
         "GetDeputyProfile", registry_pb2.GetRequest(id=id), call_context(request)
@@ -54,9 +54,9 @@ async def deputy_profile(
 async def find_station(
     request: Request,
     principal: OptionalPrincipal,
-    community_id: Annotated[int | None, Query(gt=0)] = None,
-    community_code: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    address: Annotated[str | None, Query(min_length=2, max_length=300)] = None,
+    community_id: Annotated[s.IdParam | None, Query()] = None,
+    community_code: Annotated[s.ProtoText | None, Query(min_length=1, max_length=64)] = None,
+    address: Annotated[s.ProtoText | None, Query(min_length=2, max_length=300)] = None,
 ) -> Any:
     given = {
         name: value
@@ -83,7 +83,7 @@ async def find_station(
 @router.get(
     "/budget-checks",
     response_model=s.BudgetChecks,
-    responses=responses(VALIDATION, AUTH_ERRORS, UPSTREAM_ERRORS),
+    responses=responses(VALIDATION, AUTH_ERRORS, NOT_FOUND, UPSTREAM_ERRORS),
     tags=["budget-lines"],
     summary="Each street committee's yearly budget against the minimum",
     operation_id="check_budgets",
@@ -92,7 +92,7 @@ async def budget_checks(
     request: Request,
     principal: StaffReader,
     year: Annotated[int, Query(ge=2000, le=2100)],
-    unit_id: Annotated[int | None, Query(gt=0, description="One street committee.")] = None,
+    unit_id: Annotated[s.IdParam | None, Query(description="One street committee.")] = None,
 ) -> Any:
     message = registry_pb2.CheckBudgetsRequest(year=year, unit_id=unit_id or 0)
     reply = await registry(request).call("CheckBudgets", message, call_context(request))

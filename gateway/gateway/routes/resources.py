@@ -38,14 +38,12 @@ from gateway.problems import (
     AUTH_ERRORS,
     CONFLICT,
     NOT_FOUND,
-    RATE_LIMITED,
     UPSTREAM_ERRORS,
     VALIDATION,
     ProblemError,
     invalid_field,
     responses,
 )
-from gateway.ratelimit import limit_writes
 from gateway.upstream import call_context, registry
 from liaison.common.v1 import envelope_pb2
 from liaison.registry.v1 import registry_pb2
@@ -159,7 +157,7 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
     else:
         # A malformed or expired token is refused even on public reads.
         reader_errors = responses(reader_errors, {401: AUTH_ERRORS[401]})
-    writer_errors = responses(VALIDATION, AUTH_ERRORS, RATE_LIMITED, CONFLICT, UPSTREAM_ERRORS)
+    writer_errors = responses(VALIDATION, AUTH_ERRORS, CONFLICT, UPSTREAM_ERRORS)
 
     async def reader(request: Request) -> Principal | None:
         principal = await optional_principal(request)
@@ -173,7 +171,7 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
 
     Reader = Annotated[Principal | None, Depends(reader)]
     Writer = Annotated[Principal, Depends(require_principal)]
-    RecordId = Annotated[int, Path(gt=0, description="The record's id.")]
+    RecordId = Annotated[s.IdParam, Path(description="The record's id.")]
 
     async def list_records(request: Request, principal: Reader, query: Any) -> Any:
         client = registry(request)
@@ -214,7 +212,7 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
         return _record_out(spec, record)
 
     router.add_api_route(
-        f"/{spec.path}/{{id}}",
+        f"/{spec.path}/{{id:segment}}",
         get_record,
         methods=["GET"],
         response_model=spec.out,
@@ -244,7 +242,6 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
         status_code=201,
         response_model=spec.out,
         responses=responses(writer_errors, NOT_FOUND),
-        dependencies=[Depends(limit_writes)],
         tags=[spec.tag],
         summary=f"Create one of {spec.path}" if spec.singular != "Position" else "Fill a position",
         operation_id=f"create_{spec.message_field}",
@@ -266,12 +263,11 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
         return _record_out(spec, record)
 
     router.add_api_route(
-        f"/{spec.path}/{{id}}",
+        f"/{spec.path}/{{id:segment}}",
         _typed(update_record, body=Annotated[spec.update, Body()]),
         methods=["PATCH"],
         response_model=spec.out,
         responses=responses(writer_errors, NOT_FOUND),
-        dependencies=[Depends(limit_writes)],
         tags=[spec.tag],
         summary=f"Change one of {spec.path}; the update mask is the set of keys given",
         operation_id=f"update_{spec.message_field}",
@@ -292,12 +288,11 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
             return _record_out(spec, record)
 
         router.add_api_route(
-            f"/{spec.path}/{{id}}:vacate",
+            f"/{spec.path}/{{id:segment}}:vacate",
             vacate,
             methods=["POST"],
             response_model=spec.out,
             responses=responses(writer_errors, NOT_FOUND),
-            dependencies=[Depends(limit_writes)],
             tags=[spec.tag],
             summary="Vacate a position (the record stays as history)",
             operation_id="vacate_position",
@@ -315,12 +310,11 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
         return _record_out(spec, record)
 
     router.add_api_route(
-        f"/{spec.path}/{{id}}:deactivate",
+        f"/{spec.path}/{{id:segment}}:deactivate",
         deactivate,
         methods=["POST"],
         response_model=spec.out,
         responses=responses(writer_errors, NOT_FOUND),
-        dependencies=[Depends(limit_writes)],
         tags=[spec.tag],
         summary=f"Deactivate one of {spec.path} (nothing is hard-deleted)",
         operation_id=f"deactivate_{spec.message_field}",
