@@ -44,9 +44,11 @@ Ctx: TypeAlias = grpc.ServicerContext
 
 
 class RegistryServicer(pb_grpc.RegistryServiceServicer):
-    def __init__(self, registry: Registry) -> None:
+    def __init__(
+        self, registry: Registry, roster_limits: roster.RosterLimits = roster.DEFAULT_LIMITS
+    ) -> None:
         self.registry = registry
-        self.loader = Loader(registry)
+        self.loader = Loader(registry, roster_limits)
 
     # -- shared shapes
 
@@ -317,11 +319,12 @@ def build_registry(settings: Settings) -> Registry:
 def main() -> None:
     settings = Settings.load("registry", "api")
     registry = build_registry(settings)
+    roster_limits = roster.RosterLimits.from_environ()
     db = registry.db
     serve(
         settings,
         register=lambda server: pb_grpc.add_RegistryServiceServicer_to_server(
-            RegistryServicer(registry), server
+            RegistryServicer(registry, roster_limits), server
         ),
         service_names=[pb.DESCRIPTOR.services_by_name["RegistryService"].full_name],
         readiness=lambda: db.ping() and is_current(db, MIGRATIONS),

@@ -1,6 +1,6 @@
 """Fixtures of the registry's tests: throwaway PostgreSQL databases, a real
-gRPC server hosting the registry on a free port, and helpers to read the
-outbox and the error details of a failed call.
+gRPC server hosting the registry on a free port, helpers to read the outbox
+and the error details of a failed call, and hostile roster workbooks.
 
 PostgreSQL tests never skip: when the server cannot be reached they fail and
 say where they looked. Set LIAISON_TEST_POSTGRES_URL to point them elsewhere
@@ -40,6 +40,7 @@ from registry.demo_data import District, build_district
 from registry.loading import Loader
 from registry.migrate import MIGRATIONS
 from registry.service import Registry
+from registry.testing import HostileRosters
 
 ADMIN_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -273,3 +274,12 @@ def api(demo_pg_url: str) -> Iterator[Api]:
         health.stop()
         server.stop(0).wait()
         db.dispose()
+
+
+# ---------------------------------------------------------------- hostile rosters
+
+
+@pytest.fixture(scope="session")
+def hostile() -> type[HostileRosters]:
+    """Builders of workbooks made to exhaust a roster parser."""
+    return HostileRosters
