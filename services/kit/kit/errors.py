@@ -84,6 +84,13 @@ class Unauthenticated(DomainError):
     reason = "UNAUTHENTICATED"
 
 
+class DeadlineExceeded(DomainError):
+    """The caller's deadline passed before the work was done; nothing was kept."""
+
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+    reason = "DEADLINE_EXCEEDED"
+
+
 # A record's natural key: what people type and spreadsheets carry.
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

@@ -10,7 +10,8 @@ interceptor that gives every call the same treatment:
 - one structured log line per call (method, code, duration_ms, peer, ...);
 - a call whose deadline has already passed fails with DEADLINE_EXCEEDED
   without running the handler; handlers read what is left with
-  `remaining_deadline()`;
+  `remaining_deadline()`, and long ones call `check_deadline()` between
+  steps to stop (DEADLINE_EXCEEDED) once it has passed;
 - a `kit.errors.DomainError` becomes its status code with `google.rpc.Status`
   details; any other exception is logged with its traceback and becomes
   INTERNAL with a generic message;
@@ -64,7 +65,7 @@ from grpc_status import rpc_status
 
 from kit import metrics
 from kit.auth import Principal, TokenVerifier, acting_as, bearer_token
-from kit.errors import DomainError, Unauthenticated, to_rpc_status
+from kit.errors import DeadlineExceeded, DomainError, Unauthenticated, to_rpc_status
 from kit.logging import configure_logging, correlation_id, new_correlation_id
 from kit.settings import GrpcTls, Settings, read_pem
 from liaison.common.v1 import auth_pb2
@@ -76,6 +77,7 @@ __all__ = [
     "ServerInterceptor",
     "add_port",
     "build_server",
+    "check_deadline",
     "remaining_deadline",
     "serve",
     "serve_health",
@@ -140,6 +142,19 @@ def remaining_deadline() -> float | None:
     if deadline is None:
         return None
     return max(0.0, deadline - time.monotonic())
+
+
+def check_deadline(doing: str) -> None:
+    """Raise DeadlineExceeded once the current call's deadline has passed.
+
+    Long handlers call it between steps (rows of a file, say): the caller has
+    stopped waiting, so further work only holds a thread and a transaction.
+    `doing` completes "the call's deadline passed while ...". A no-op outside
+    a call or when the client set no deadline.
+    """
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() >= deadline:
+        raise DeadlineExceeded(f"the call's deadline passed while {doing}")
 
 
 def _split_method(full_method: str) -> tuple[str, str]:

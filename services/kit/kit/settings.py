@@ -27,6 +27,13 @@ that names the variable.
 | LIAISON_JWT_AUDIENCE              | liaison                                   |
 | LIAISON_DEV_ISSUER                | off; `1` enables the development token issuer (never in production, never with a JWKS URL) |
 | LIAISON_JWT_DEV_SECRET            | random per process; the local run sets one for all its processes |
+| LIAISON_REGISTRY_ROSTER_MAX_BYTES | 16777216 (a roster file as sent)          |
+| LIAISON_REGISTRY_ROSTER_MAX_ROWS  | 20000 (sheet rows, header included)       |
+| LIAISON_REGISTRY_ROSTER_MAX_COLUMNS | 64                                      |
+| LIAISON_REGISTRY_ROSTER_MAX_UNZIPPED_BYTES | 52428800 (an XLSX's parts, unzipped) |
+| LIAISON_REGISTRY_ROSTER_MAX_PART_BYTES | 41943040 (one XLSX part, unzipped)   |
+| LIAISON_REGISTRY_ROSTER_MAX_COMPRESSION_RATIO | 100 (of an XLSX part over 1 MiB) |
+| LIAISON_REGISTRY_ROSTER_MAX_ZIP_DIRECTORY_BYTES | 262144 (an XLSX's zip directory) |
 | LIAISON_GRPC_TLS_CERT_FILE        | empty (PEM certificate chain the api serves)  |
 | LIAISON_GRPC_TLS_KEY_FILE         | empty (PEM private key of that certificate)   |
 | LIAISON_GRPC_TLS_CA_FILE          | empty (PEM CA that clients verify servers by) |

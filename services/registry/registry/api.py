@@ -40,9 +40,11 @@ Ctx: TypeAlias = grpc.ServicerContext
 
 
 class RegistryServicer(pb_grpc.RegistryServiceServicer):
-    def __init__(self, registry: Registry) -> None:
+    def __init__(
+        self, registry: Registry, roster_limits: roster.RosterLimits = roster.DEFAULT_LIMITS
+    ) -> None:
         self.registry = registry
-        self.loader = Loader(registry)
+        self.loader = Loader(registry, roster_limits)
 
     # -- shared shapes
 
@@ -310,7 +312,7 @@ def main() -> None:
     serve(
         boot.settings,
         register=lambda server: pb_grpc.add_RegistryServiceServicer_to_server(
-            RegistryServicer(boot.registry), server
+            RegistryServicer(boot.registry, boot.settings.roster_limits), server
         ),
         service_names=[pb.DESCRIPTOR.services_by_name["RegistryService"].full_name],
         readiness=boot.ready,

@@ -3,7 +3,8 @@ gRPC API: the same checks, the same events.
 
 Rows name other records by code (a station's street, a deputy's station);
 `Refs` resolves them, including records created earlier in the same file.
-An import is one unit of work: any bad row and nothing of the file is kept.
+An import is one unit of work: any bad row and nothing of the file is kept,
+nor when the caller's gRPC deadline passes mid-import (DEADLINE_EXCEEDED).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from kit.auth import Principal
 from kit.db import UnitOfWork
 from kit.errors import DomainError, PermissionDenied, Unauthenticated
+from kit.grpc_server import check_deadline
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import models, roster
 from registry.convert import BUDGET_KIND, LEVEL, ROLE, UNIT_KIND
@@ -255,9 +257,12 @@ DEMO_LOADER = Principal.system("demo-loader")
 
 
 class Loader:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(
+        self, registry: Registry, roster_limits: roster.RosterLimits = roster.DEFAULT_LIMITS
+    ) -> None:
         self.registry = registry
         self.records = registry.records
+        self.roster_limits = roster_limits
 
     def _upsert(
         self, uow: UnitOfWork, kind: RecordKind, message: Message, actor: Principal | None
@@ -315,6 +320,8 @@ class Loader:
         created = updated = 0
         refs = Refs(uow.session)
         for row_number, values in rows:
+            # Raised out of the unit of work: the rows so far are rolled back.
+            check_deadline(f"importing row {row_number} of the roster")
             try:
                 # A savepoint per row: a bad row leaves nothing half-written,
                 # and the rows after it are still checked.
@@ -344,7 +351,8 @@ class Loader:
         kind, build = BY_NAME[kind_name]
         # Who may write this kind at all, before the file is read.
         self.records.writer(kind, actor, "import")
-        rows = roster.parse_roster(kind_name, fmt, content)  # raises RosterError
+        # Raises RosterError, or InvalidArgument for a file beyond the limits.
+        rows = roster.parse_roster(kind_name, fmt, content, self.roster_limits)
         errors: list[roster.RowError] = []
         with self.registry.db.unit_of_work() as uow:
             by_number = {r.row: r for r in rows}

@@ -14,6 +14,12 @@ dates as `datetime.date` (None when empty), lists as `list[str]`, level as
 "national" | "provincial" | "city" | "district", role as the lower-case
 `PositionRole` name without its prefix (e.g. "station_head"), gender as
 "男" | "女".
+
+A file comes from outside, so before it is parsed it is held to
+`RosterLimits` (bytes; rows and columns; for an XLSX, a zip, what its
+directory says its parts unzip to), its XML is parsed by defusedxml, and the
+sheet is read row by row within those bounds. Exports never write a formula;
+see `_shield`.
 """
 
 from __future__ import annotations
@@ -23,15 +29,19 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+import openpyxl
+from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils.datetime import from_excel
 
-from kit.errors import FieldViolation, InvalidArgument, invalid
+from kit.errors import FieldViolation, InvalidArgument, SettingsError, invalid
+from kit.grpc_server import check_deadline
 from registry import domain
 
 KINDS: tuple[str, ...] = ("deputies", "stations", "communities", "positions")
@@ -375,6 +385,124 @@ def _empty(column: Column) -> Any:
     return ""
 
 
+# ---------------------------------------------------------------- limits
+
+KiB = 1024
+MiB = 1024 * KiB
+
+# What a roster file may hold, checked before it is parsed. The district has
+# 350 deputies and 40 stations: these leave room for any real roster, and none
+# for a file made to exhaust an api pod (its memory limit is 384 MiB).
+MAX_BYTES = 16 * MiB  # the file as sent (the gateway admits 10 MiB)
+MAX_ROWS = 20_000  # sheet rows, the header and blank rows included
+MAX_COLUMNS = 64
+MAX_UNZIPPED_BYTES = 50 * MiB  # all parts of an XLSX (a zip), unzipped
+MAX_PART_BYTES = 40 * MiB  # one part, unzipped
+MAX_COMPRESSION_RATIO = 100  # sheets compress about 10:1; a zip bomb 1000:1
+MAX_ZIP_DIRECTORY_BYTES = 256 * KiB  # a workbook has a dozen parts, not thousands
+# A part smaller than this cannot hurt, however well it compresses.
+_RATIO_CHECKED_FROM = 1 * MiB
+# Separators a CSV row may hold before the csv module splits it (quoted ones
+# count too): far more than any real row, and a bound on the list it builds.
+_SEPARATORS_PER_COLUMN = 64
+
+_ENV_PREFIX = "LIAISON_REGISTRY_ROSTER_"
+
+
+@dataclass(frozen=True)
+class RosterLimits:
+    """The caps a roster file is held to. Each can be set in the environment
+    as LIAISON_REGISTRY_ROSTER_<NAME>, e.g. LIAISON_REGISTRY_ROSTER_MAX_ROWS."""
+
+    max_bytes: int = MAX_BYTES
+    max_rows: int = MAX_ROWS
+    max_columns: int = MAX_COLUMNS
+    max_unzipped_bytes: int = MAX_UNZIPPED_BYTES
+    max_part_bytes: int = MAX_PART_BYTES
+    max_compression_ratio: int = MAX_COMPRESSION_RATIO
+    max_zip_directory_bytes: int = MAX_ZIP_DIRECTORY_BYTES
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> RosterLimits:
+        """The defaults, with every LIAISON_REGISTRY_ROSTER_<NAME> that is set
+        (read by registry.settings)."""
+        values: dict[str, int] = {}
+        for cap in fields(cls):
+            name = _ENV_PREFIX + cap.name.upper()
+            text = environ.get(name, "").strip()
+            if not text:
+                continue
+            if not text.isdigit() or int(text) < 1:
+                raise SettingsError(f"{name} must be a whole number above 0, not {text!r}")
+            values[cap.name] = int(text)
+        return cls(**values)
+
+
+DEFAULT_LIMITS = RosterLimits()
+
+
+def _size(count: int) -> str:
+    if count < KiB:
+        return f"{count} bytes"
+    if count < MiB:
+        return f"{count / KiB:.1f} KiB"
+    if count < 1024 * MiB:
+        return f"{count / MiB:.1f} MiB"
+    return f"{count / (1024 * MiB):.1f} GiB"
+
+
+def _over(count: int, limit: int) -> str:
+    """'<count>; the limit is <limit>', in bytes where rounding hides the gap."""
+    shown, most = _size(count), _size(limit)
+    if shown == most:
+        shown, most = f"{count} bytes", f"{limit} bytes"
+    return f"{shown}; the limit is {most}"
+
+
+def _refuse(problem: str) -> InvalidArgument:
+    """The file as a whole is refused: it is out of bounds or unsafe to read."""
+    return InvalidArgument(
+        f"content: {problem}; nothing was imported", [FieldViolation("content", problem)]
+    )
+
+
+# openpyxl parses XML through defusedxml when it can import it; a roster from
+# outside must never be parsed by an XML parser that expands entities.
+if not openpyxl.DEFUSEDXML:
+    raise ImportError(
+        "openpyxl is not using defusedxml: install defusedxml and leave OPENPYXL_DEFUSEDXML unset"
+    )
+
+# ---------------------------------------------------------------- formulas
+
+# A text cell starting with one of these is a formula to a spreadsheet
+# (OWASP's list for CSV injection).
+_FORMULA_STARTS = "=+-@\t\r"
+_TEXT_MARK = "'"
+
+
+def _starts_formula(text: str) -> bool:
+    return text[:1] != "" and text[0] in _FORMULA_STARTS
+
+
+def _unshield(text: str) -> str:
+    """A cell as exported before `_shield` marked it: one leading ' off, when
+    it shields a formula start or another '."""
+    if len(text) > 1 and text[0] == _TEXT_MARK and (_starts_formula(text[1:]) or text[1] == "'"):
+        return text[1:]
+    return text
+
+
+def _shield(text: str, fmt: str) -> str:
+    """A text cell as written. In CSV one that would start a formula gets a
+    leading ' so spreadsheets show it as text (XLSX types such cells as text
+    instead); a value that itself starts with ' gets one more, so that
+    `_unshield` on import gives back exactly what was exported."""
+    if (fmt == "csv" and _starts_formula(text)) or _unshield(text) != text:
+        return _TEXT_MARK + text
+    return text
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -400,48 +528,198 @@ def _decode_csv(content: bytes) -> str:
         return content.decode("gb18030")
 
 
-def _read_csv(content: bytes) -> list[list[Any]]:
+def _bounded_record(number: int, record: list[Any], limits: RosterLimits) -> list[Any]:
+    """Row `number` as read, held to the row and column caps, its cells with
+    the export's formula shields taken off."""
+    check_deadline(f"reading row {number} of the roster")
+    if number > limits.max_rows:
+        raise _refuse(
+            f"the file goes past row {limits.max_rows}; the limit is {limits.max_rows} rows"
+        )
+    if len(record) > limits.max_columns:
+        for position in range(limits.max_columns, len(record)):
+            if _cell_text(record[position]):
+                raise _refuse(
+                    f"row {number} has a value in column {position + 1}; "
+                    f"the limit is {limits.max_columns} columns"
+                )
+        del record[limits.max_columns :]
+    if _empty_cells(record) == len(record):
+        return record
+    return [_unshield(cell) if isinstance(cell, str) else cell for cell in record]
+
+
+def _empty_cells(record: list[Any]) -> int:
+    # Counted in C: a sheet may pad thousands of rows with empty cells.
+    return record.count(None) + record.count("")
+
+
+def _csv_records(content: bytes, limits: RosterLimits) -> Iterator[list[Any]]:
     try:
         text = _decode_csv(content)
     except UnicodeDecodeError:
         raise RosterError(
             [RowError(1, "", "the file is not text in UTF-8 or GB18030; save it as CSV (UTF-8)")]
         ) from None
-    first_line = text.split("\n", 1)[0]
+    line_end = text.find("\n")
+    first_line = text if line_end < 0 else text[:line_end]
     # Excel's "Unicode text" export is tab separated.
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    try:
-        return [
-            list(record)
-            for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        ]
-    except csv.Error as error:
-        raise RosterError([RowError(1, "", f"the file is not valid CSV: {error}")]) from None
+    most_separators = limits.max_columns * _SEPARATORS_PER_COLUMN
+    row = {"number": 1, "separators": 0}
+
+    def lines() -> Iterator[str]:
+        # The csv module builds a row's whole list of cells at once: count the
+        # separators of the row's lines before it sees them.
+        for line in io.StringIO(text, newline=""):
+            row["separators"] += line.count(delimiter)
+            if row["separators"] > most_separators:
+                raise _refuse(
+                    f"row {row['number']} holds more than {most_separators} '{delimiter}' "
+                    f"separators; the limit is {limits.max_columns} columns"
+                )
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    while True:
+        try:
+            record = next(reader, None)
+        except csv.Error as error:
+            raise RosterError([RowError(1, "", f"the file is not valid CSV: {error}")]) from None
+        if record is None:
+            return
+        yield _bounded_record(row["number"], record, limits)
+        row["number"] += 1
+        row["separators"] = 0
 
 
-def _read_xlsx(content: bytes) -> list[list[Any]]:
+_UNREADABLE_XLSX = "the file is not a readable XLSX workbook"
+
+
+def _unreadable_xlsx() -> RosterError:
+    return RosterError([RowError(1, "", _UNREADABLE_XLSX)])
+
+
+def _xlsx_refusal(error: BaseException) -> InvalidArgument:
+    """What to answer for an error openpyxl raised reading the workbook."""
+    cause: BaseException | None = error
+    while cause is not None:  # openpyxl wraps what the XML parser raised
+        if isinstance(cause, DefusedXmlException):
+            return _refuse("the workbook's XML declares entities, which a roster never needs")
+        cause = cause.__cause__ or cause.__context__
+    return _unreadable_xlsx()
+
+
+def _check_zip(content: bytes, limits: RosterLimits) -> None:
+    """Hold an XLSX (a zip) to the limits from its directory alone, before any
+    part is unzipped. zipfile never gives more of a part than the directory
+    declares (it stops there and fails the CRC check), so the declared sizes
+    bound what openpyxl can unzip."""
     try:
-        workbook = load_workbook(io.BytesIO(content), data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise RosterError([RowError(1, "", "the file is not a readable XLSX workbook")]) from None
+        # The record by which ZipFile finds its directory: the directory's size
+        # is known before ZipFile parses it into one object per part.
+        end = zipfile._EndRecData(io.BytesIO(content))  # type: ignore[attr-defined]
+    except (OSError, zipfile.BadZipFile):
+        end = None
+    if not end:
+        raise _unreadable_xlsx()
+    directory = int(end[zipfile._ECD_SIZE])  # type: ignore[attr-defined]
+    if directory > limits.max_zip_directory_bytes:
+        raise _refuse(
+            "the workbook's zip directory (too many parts) is "
+            + _over(directory, limits.max_zip_directory_bytes)
+        )
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = archive.infolist()
+    except (OSError, ValueError, zipfile.BadZipFile):
+        raise _unreadable_xlsx() from None
+    unzipped = 0
+    for part in parts:
+        if part.file_size > limits.max_part_bytes:
+            raise _refuse(
+                f"the workbook's part {part.filename} unzips to "
+                f"{_over(part.file_size, limits.max_part_bytes)} a part"
+            )
+        if (
+            part.file_size > _RATIO_CHECKED_FROM
+            and part.file_size > limits.max_compression_ratio * max(part.compress_size, 1)
+        ):
+            ratio = part.file_size // max(part.compress_size, 1)
+            raise _refuse(
+                f"the workbook's part {part.filename} is compressed {ratio}:1; "
+                f"the limit is {limits.max_compression_ratio}:1"
+            )
+        unzipped += part.file_size
+    if unzipped > limits.max_unzipped_bytes:
+        raise _refuse(f"the workbook unzips to {_over(unzipped, limits.max_unzipped_bytes)}")
+
+
+def _xlsx_records(content: bytes, limits: RosterLimits) -> Iterator[list[Any]]:
+    _check_zip(content, limits)
+    try:
+        # Read-only: rows stream from the XML instead of a grid of cells.
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+        raise _xlsx_refusal(error) from None
+    try:
+        if not workbook.worksheets:
+            raise _unreadable_xlsx()
         sheet = workbook.worksheets[0]
-        return [list(values) for values in sheet.iter_rows(min_row=1, values_only=True)]
+        # The size the sheet declares (<dimension ref="A1:Q351"/>), if any.
+        declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
+        if declared_rows > limits.max_rows or declared_columns > limits.max_columns:
+            shape = sheet.calculate_dimension()
+            raise _refuse(
+                f"the sheet declares cells up to row {declared_rows}, column "
+                f"{declared_columns} ({shape}); the limit is {limits.max_rows} rows and "
+                f"{limits.max_columns} columns"
+            )
+        # Explicit bounds, one past each cap so that going over shows: a sheet
+        # that lies about its size still cannot make openpyxl build a grid.
+        rows = sheet.iter_rows(
+            max_row=limits.max_rows + 1, max_col=limits.max_columns + 1, values_only=True
+        )
+        number = 1
+        while True:
+            try:
+                values = next(rows, None)
+            except Exception as error:  # e.g. a part damaged past its directory entry
+                raise _xlsx_refusal(error) from None
+            if values is None:
+                return
+            yield _bounded_record(number, list(values), limits)
+            number += 1
     finally:
         workbook.close()
 
 
-def _is_blank(record: Sequence[Any]) -> bool:
-    return all(_cell_text(cell) == "" for cell in record)
+def parse_roster(
+    kind: str, fmt: str, content: bytes, limits: RosterLimits = DEFAULT_LIMITS
+) -> list[RosterRow]:
+    """Parse and check a roster file; raise RosterError listing every problem.
 
-
-def parse_roster(kind: str, fmt: str, content: bytes) -> list[RosterRow]:
-    """Parse and check a roster file; raise RosterError listing every problem."""
+    A file beyond `limits`, or an XLSX whose XML declares entities, is refused
+    as a whole (InvalidArgument on "content") before it is parsed. Between
+    rows, a gRPC call whose deadline has passed stops with DeadlineExceeded.
+    """
     fmt = _check_kind_and_format(kind, fmt)
-    records = _read_csv(content) if fmt == "csv" else _read_xlsx(content)
+    if len(content) > limits.max_bytes:
+        raise _refuse(f"the file is {_over(len(content), limits.max_bytes)}")
+    records = _csv_records(content, limits) if fmt == "csv" else _xlsx_records(content, limits)
 
     # Spreadsheet row numbers are 1-based; blank rows are skipped but counted.
-    numbered = [(n, r) for n, r in enumerate(records, start=1) if not _is_blank(r)]
+    # The same pass notes every position holding a value in some row, so that
+    # a column with values but no header is found in one pass over the cells.
+    numbered: list[tuple[int, list[Any]]] = []
+    filled: set[int] = set()
+    for number, record in enumerate(records, start=1):
+        if _empty_cells(record) == len(record):
+            continue
+        positions = [p for p, cell in enumerate(record) if _cell_text(cell) != ""]
+        if positions:
+            numbered.append((number, record))
+            filled.update(positions)
     if not numbered:
         raise RosterError([RowError(1, "", "the file is empty: it has no header row")])
     header_row, header = numbered[0]
@@ -453,7 +731,7 @@ def parse_roster(kind: str, fmt: str, content: bytes) -> list[RosterRow]:
     for position, cell in enumerate(header):
         text = _cell_text(cell)
         if not text:
-            if any(position < len(r) and _cell_text(r[position]) for _, r in data):
+            if position in filled:
                 errors.append(
                     RowError(
                         header_row, f"column {position + 1}", "this column has values but no header"
@@ -474,6 +752,10 @@ def parse_roster(kind: str, fmt: str, content: bytes) -> list[RosterRow]:
             continue
         seen[column.key] = text
         columns[position] = (column, text)
+    for position in sorted(p for p in filled if p >= len(header)):
+        errors.append(
+            RowError(header_row, f"column {position + 1}", "this column has values but no header")
+        )
     for column in COLUMNS[kind]:
         if column.required and column.key not in seen:
             errors.append(
@@ -489,6 +771,7 @@ def parse_roster(kind: str, fmt: str, content: bytes) -> list[RosterRow]:
     first_seen_code: dict[str, int] = {}
     rows: list[RosterRow] = []
     for number, record in data:
+        check_deadline(f"checking row {number} of the roster")
         values: dict[str, Any] = {column.key: _empty(column) for column in COLUMNS[kind]}
         bad: set[str] = set()
         for position, (column, text) in columns.items():
@@ -580,11 +863,14 @@ def _out_value(column: Column, value: Any, fmt: str) -> Any:
 
 def write_roster(kind: str, fmt: str, rows: list[dict[str, Any]]) -> bytes:
     """The rows as a roster file with Chinese headers; keys not in the roster
-    are left out, missing ones give empty cells. Re-imports unchanged."""
+    are left out, missing ones give empty cells. Re-imports unchanged.
+
+    No cell is ever a formula: a text cell that starts like one ("=", "+",
+    "-", "@", tab, carriage return) is written as text (see `_shield`)."""
     fmt = _check_kind_and_format(kind, fmt)
     columns = COLUMNS[kind]
     header = [column.header for column in columns]
-    table = [[_out_value(c, row.get(c.key), fmt) for c in columns] for row in rows]
+    table = [[_shielded(_out_value(c, row.get(c.key), fmt), fmt) for c in columns] for row in rows]
     if fmt == "csv":
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
@@ -600,8 +886,16 @@ def write_roster(kind: str, fmt: str, rows: list[dict[str, Any]]) -> bytes:
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for values in table:
-        sheet.append(values)
+    for row_number, values in enumerate(table, start=2):
+        for column_number, value in enumerate(values, start=1):
+            if value is None:
+                continue
+            cell = sheet.cell(row=row_number, column=column_number, value=value)
+            if isinstance(value, str):
+                # openpyxl makes "=..." a formula and "#N/A" an error: text stays text.
+                cell.data_type = "s"
+                if _starts_formula(value):
+                    cell.quotePrefix = True  # and stays text when edited in Excel
     for index, column in enumerate(columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         if column.type == "date":
@@ -612,6 +906,10 @@ def write_roster(kind: str, fmt: str, rows: list[dict[str, Any]]) -> bytes:
     buffer_bytes = io.BytesIO()
     workbook.save(buffer_bytes)
     return buffer_bytes.getvalue()
+
+
+def _shielded(value: Any, fmt: str) -> Any:
+    return _shield(value, fmt) if isinstance(value, str) else value
 
 
 def content_type(fmt: str) -> str:

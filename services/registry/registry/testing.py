@@ -1,10 +1,16 @@
 """Helpers for tests that drive the registry through its gRPC API: a street
-of a test's own, made through the API like any caller would."""
+of a test's own, made through the API like any caller would; and roster
+workbooks made to exhaust whoever parses them, for tests and benchmarks."""
 
 from __future__ import annotations
 
+import io
+import re
 import uuid
+import zipfile
 from typing import Any
+
+from openpyxl import Workbook
 
 from liaison.registry.v1 import registry_pb2 as pb
 
@@ -121,3 +127,73 @@ class Town:
     def fill(self, role: int, **fields: Any) -> pb.Position:
         position = pb.Position(role=role, started_on="2024-01-02", **fields)
         return self.stub.FillPosition(pb.FillPositionRequest(position=position))
+
+
+# ---------------------------------------------------------------- hostile rosters
+
+SHEET_PART = "xl/worksheets/sheet1.xml"
+
+# Nine levels of ten: &lol9; expands to 3 * 10**9 characters.
+BILLION_LAUGHS_DTD = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">'
+    + "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+    + "]>"
+)
+
+
+class HostileRosters:
+    """Workbooks made to exhaust whoever parses them."""
+
+    sheet_part = SHEET_PART
+
+    @staticmethod
+    def xfd_bomb() -> bytes:
+        """A 4.8 KB workbook whose only cell is the last a sheet can have."""
+        workbook = Workbook()
+        sheet = workbook.active
+        assert sheet is not None
+        sheet["XFD1048576"] = "x"
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+    @staticmethod
+    def part(content: bytes, name: str = SHEET_PART) -> str:
+        return zipfile.ZipFile(io.BytesIO(content)).read(name).decode()
+
+    @staticmethod
+    def with_parts(content: bytes, parts: dict[str, bytes]) -> bytes:
+        """The zip `content` with `parts` replaced or added."""
+        source = zipfile.ZipFile(io.BytesIO(content))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+            for name in source.namelist():
+                if name not in parts:
+                    target.writestr(name, source.read(name))
+            for name, data in parts.items():
+                target.writestr(name, data)
+        return buffer.getvalue()
+
+    @staticmethod
+    def with_large_part(content: bytes, name: str, size: int, pattern: bytes = b" ") -> bytes:
+        """`content` plus a part that unzips to `size` bytes, written a slab
+        at a time so that the test never holds them."""
+        buffer = io.BytesIO(content)
+        slab = pattern * (1024 * 1024 // len(pattern))
+        with (
+            zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive,
+            archive.open(name, "w") as part,
+        ):
+            for _ in range(size // len(slab)):
+                part.write(slab)
+        return buffer.getvalue()
+
+    @classmethod
+    def billion_laughs(cls, content: bytes, name: str = SHEET_PART) -> bytes:
+        """`content` with part `name` declaring the entities (and a sheet's
+        first text cell using them)."""
+        xml = re.sub(r"^<\?xml[^>]*\?>", "", cls.part(content, name))
+        if name == SHEET_PART:
+            xml = xml.replace("<t>", "<t>&lol9;", 1)
+            assert "&lol9;" in xml, "the sheet has no text cell"
+        return cls.with_parts(content, {name: (BILLION_LAUGHS_DTD + xml).encode()})

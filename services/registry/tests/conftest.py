@@ -1,8 +1,8 @@
 """Fixtures of the registry's tests: the demo district's database (built
 once as a template, copied per module), a real gRPC server hosting the
-registry on a free port, and helpers to read the outbox and the error details
-of a failed call. Throwaway databases come from the platform's pytest plugin
-(kit.pytest_plugin); they never skip.
+registry on a free port, helpers to read the outbox and the error details
+of a failed call, and hostile roster workbooks. Throwaway databases come
+from the platform's pytest plugin (kit.pytest_plugin); they never skip.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from registry.bootstrap import MIGRATIONS
 from registry.demo_data import District, build_district
 from registry.loading import Loader
 from registry.service import Registry
+from registry.testing import HostileRosters
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RegistryService"].full_name
 
@@ -218,3 +219,12 @@ def api(demo_pg_url: str) -> Iterator[Api]:
         health.stop()
         server.stop(0).wait()
         db.dispose()
+
+
+# ---------------------------------------------------------------- hostile rosters
+
+
+@pytest.fixture(scope="session")
+def hostile() -> type[HostileRosters]:
+    """Builders of workbooks made to exhaust a roster parser."""
+    return HostileRosters

