@@ -6,12 +6,14 @@ grpc_client_* metrics) to the service's target, with its stub and its
 `grpc.health.v1` stub. Every call carries the caller's bearer token in the
 `authorization` metadata, so the service decides what the caller may do.
 
-Adding a service to the gateway is one entry in `UPSTREAMS`.
+The services are kit's list (kit/services.toml): adding a service to the
+platform adds it here, with its stub found by the protos' convention.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +22,8 @@ from fastapi import Request
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from kit.grpc_client import aio_channel, bearer_metadata
+from kit.services import SERVICES
 from kit.settings import grpc_target
-from liaison.registry.v1 import registry_pb2_grpc
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,12 @@ class Upstream:
     stub: type[Any]
 
 
-UPSTREAMS: tuple[Upstream, ...] = (Upstream("registry", registry_pb2_grpc.RegistryServiceStub),)
+def _stub(module: str, name: str) -> type[Any]:
+    stub: type[Any] = getattr(importlib.import_module(module), name)
+    return stub
+
+
+UPSTREAMS: tuple[Upstream, ...] = tuple(Upstream(s.name, _stub(*s.grpc_stub)) for s in SERVICES)
 
 
 class UpstreamError(Exception):

@@ -32,6 +32,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -236,6 +237,24 @@ def _snapshot(kind: RecordKind, model: Any) -> dict[str, Any]:
     return snap
 
 
+def check_lengths(model: Any, v: Violations, prefix: str = "") -> None:
+    """Text longer than its column holds, on the record and on the rows it
+    owns (a contact, a list of keywords): a violation naming the field, not
+    the database's error."""
+    mapper = sa_inspect(type(model))
+    for column in mapper.columns:
+        length = getattr(column.type, "length", None)
+        value = getattr(model, column.key, None)
+        if length and isinstance(value, str) and len(value) > length:
+            v.add(f"{prefix}{column.key}", f"is longer than {length} characters")
+    for relationship in mapper.relationships:
+        if relationship.direction.name == "MANYTOONE":
+            continue  # a reference, not a part of this record
+        owned = model.__dict__.get(relationship.key)  # only what this change loaded or set
+        for child in owned if isinstance(owned, list) else [owned] if owned else []:
+            check_lengths(child, v, f"{prefix}{relationship.key}.")
+
+
 def _summary(kind: RecordKind, v: Violations) -> str:
     names = ", ".join(dict.fromkeys(i.field for i in v.items))
     return f"the {kind.noun} is not valid: check {names}"
@@ -409,6 +428,7 @@ class RecordStore:
         # database's constraint error instead of ALREADY_EXISTS).
         with session.no_autoflush:
             kind.apply(session, model, message, fields, v)
+            check_lengths(model, v)
             v.raise_if_any(_summary(kind, v))
             self.check_streets(session, kind, who, model, fields, doing)
             if kind.hooks.check:

@@ -46,6 +46,13 @@ class Service:
         """The module that runs `process` (api, worker, migrate, cli)."""
         return f"{self.package}.{process}"
 
+    @property
+    def grpc_stub(self) -> tuple[str, str]:
+        """The generated module and class of its gRPC client stub, by the
+        protos' convention: liaison.<name>.v1.<name>.proto holds the service."""
+        package, _, short = self.grpc_service.rpartition(".")
+        return f"{package}.{self.name}_pb2_grpc", f"{short}Stub"
+
     def metrics_port(self, process: str) -> int:
         return self.worker_metrics_port if process == "worker" else self.api_metrics_port
 

@@ -38,6 +38,8 @@ def test_every_listed_service_exists_with_its_processes_and_grpc_service() -> No
         for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
             importlib.import_module(f"{package}.{module.name}")
         assert descriptor_pool.Default().FindServiceByName(service.grpc_service)
+        module, stub = service.grpc_stub
+        assert hasattr(importlib.import_module(module), stub), f"{module}.{stub}"
 
 
 def test_settings_and_clients_take_their_ports_from_the_list(

@@ -511,3 +511,23 @@ def test_a_page_token_is_good_only_for_its_query(world: World) -> None:
             )
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+
+
+def test_text_longer_than_its_column_is_named_not_a_database_error(world: World) -> None:
+    stub = world.api.stub
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.CreateStreet(
+            pb.CreateStreetRequest(street=pb.Street(code=unique("ts"), name="街" * 201))
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert "name" in refused.value.details()  # type: ignore[attr-defined]
+    community = pb.Community(
+        code=unique("tc"),
+        name="长社区",
+        street_id=world.a.street.id,
+        address_keywords=["路" * 101],
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.CreateCommunity(pb.CreateCommunityRequest(community=community))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert "keywords.keyword" in refused.value.details()  # type: ignore[attr-defined]
