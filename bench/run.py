@@ -32,6 +32,7 @@ import grpc
 import httpx
 import kombu
 
+from kit.grpc_client import with_bearer
 from kit.testrun import Platform, amqp_uri, running_platform
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
@@ -185,7 +186,8 @@ def event_latency(platform: Platform) -> dict[str, float]:
     consumer = threading.Thread(target=consume, daemon=True)
     consumer.start()
     ready.wait(10)
-    stub = pb_grpc.RegistryServiceStub(grpc.insecure_channel(platform.grpc_target("registry")))
+    channel = grpc.insecure_channel(platform.grpc_target("registry"))
+    stub = pb_grpc.RegistryServiceStub(with_bearer(channel, platform.token("admin")))
     interval = 1.0 / EVENT_RATE
     count = int(EVENT_RATE * EVENT_SECONDS)
     next_at = time.perf_counter()

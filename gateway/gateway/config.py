@@ -7,6 +7,7 @@
 | LIAISON_GATEWAY_PORT                  | 8000                                     |
 | LIAISON_<SERVICE>_GRPC_TARGET         | 127.0.0.1:<port> (kit.settings)          |
 | LIAISON_GRPC_DEADLINE_SECONDS         | 5                                        |
+| LIAISON_GATEWAY_IMPORT_DEADLINE_SECONDS | 120 (a roster import's own deadline)   |
 | LIAISON_JWT_JWKS_URL, LIAISON_JWT_ISSUER, LIAISON_JWT_AUDIENCE, LIAISON_DEV_ISSUER, LIAISON_JWT_DEV_SECRET | how tokens are verified: kit.settings and kit.auth |
 | LIAISON_GATEWAY_READ_RATE_PER_MINUTE  | 600 (reads per client per minute)        |
 | LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE | 120 (writes per client per minute)       |
@@ -48,6 +49,7 @@ class GatewaySettings:
     # Where each service is reached, by name; others as kit's settings say.
     targets: dict[str, str] = field(default_factory=dict)
     grpc_deadline_seconds: float = 5.0
+    import_deadline_seconds: float = 120.0
     auth: AuthSettings = AuthSettings()
     read_rate_per_minute: int = 600
     write_rate_per_minute: int = 120
@@ -67,6 +69,9 @@ class GatewaySettings:
             host=_env("LIAISON_GATEWAY_HOST", "127.0.0.1"),
             port=kit_settings.gateway_port(),
             grpc_deadline_seconds=kit_settings.grpc_deadline_seconds(),
+            import_deadline_seconds=kit_settings.read_float(
+                "LIAISON_GATEWAY_IMPORT_DEADLINE_SECONDS", 120.0
+            ),
             auth=kit_settings.auth_settings(),
             read_rate_per_minute=int(_env("LIAISON_GATEWAY_READ_RATE_PER_MINUTE", "600")),
             write_rate_per_minute=int(_env("LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE", "120")),

@@ -95,11 +95,16 @@ class ServiceClient:
         self._health = None
         self._loop = None
 
-    async def call(self, method: str, request: Any, ctx: CallContext) -> Any:
-        """Call `<Service>/<method>`; raises UpstreamError on a gRPC failure."""
+    async def call(
+        self, method: str, request: Any, ctx: CallContext, *, deadline: float | None = None
+    ) -> Any:
+        """Call `<Service>/<method>` (within `deadline` seconds, else the
+        channel's default); raises UpstreamError on a gRPC failure."""
         self._ensure()
         try:
-            return await getattr(self._stub, method)(request, metadata=ctx.metadata())
+            return await getattr(self._stub, method)(
+                request, metadata=ctx.metadata(), timeout=deadline
+            )
         except grpc.aio.AioRpcError as error:
             raise UpstreamError(self.name, method, error) from error
 

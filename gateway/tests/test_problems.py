@@ -108,6 +108,23 @@ def test_real_deadline_is_504(
     problem(quick.get("/api/v1/streets"), 504)
 
 
+def test_a_roster_import_has_a_deadline_of_its_own(
+    fake: Any,
+    settings: GatewaySettings,
+    make_client: Callable[[GatewaySettings], TestClient],
+) -> None:
+    fake.delays["ImportRoster"] = 0.6
+    quick = make_client(
+        dataclasses.replace(settings, grpc_deadline_seconds=0.2, import_deadline_seconds=10)
+    )
+    token = quick.post("/api/v1/dev/tokens", json={"account": "admin"}).json()["access_token"]
+    files = {"file": ("deputies.csv", "代表编号,姓名\nD9,x\n".encode(), "text/csv")}
+    reply = quick.post(
+        "/api/v1/rosters/deputies:import", files=files, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert reply.status_code == 200, reply.text
+
+
 def test_unreachable_registry_is_503(
     settings: GatewaySettings,
     make_client: Callable[[GatewaySettings], TestClient],

@@ -86,13 +86,15 @@ def test_a_redis_url_given_as_a_value_reaches_the_gateway(
     assert settings["LIAISON_GATEWAY_TRUSTED_PROXIES"] == "10.0.0.0/8,192.168.0.0/16"
 
 
-def test_the_ingress_passes_the_largest_body_the_gateway_takes(
+def test_the_ingress_passes_the_largest_body_the_gateway_takes_and_waits_for_an_import(
     rendered_profiles: dict[str, list[Manifest]],
     render: Callable[[dict[str, Any] | None], list[Manifest]],
 ) -> None:
     ingress = find(rendered_profiles["all-services"], "Ingress", "liaison-gateway")
     assert ingress["metadata"]["annotations"] == {
-        "nginx.ingress.kubernetes.io/proxy-body-size": "12m"
+        "nginx.ingress.kubernetes.io/proxy-body-size": "12m",
+        # A roster import may take up to its deadline (120 s by default).
+        "nginx.ingress.kubernetes.io/proxy-read-timeout": "150",
     }
     # An annotation given by hand wins, and others stay.
     manifests = render(
@@ -111,6 +113,7 @@ def test_the_ingress_passes_the_largest_body_the_gateway_takes(
     annotations = find(manifests, "Ingress", "liaison-gateway")["metadata"]["annotations"]
     assert annotations == {
         "nginx.ingress.kubernetes.io/proxy-body-size": "20m",
+        "nginx.ingress.kubernetes.io/proxy-read-timeout": "150",
         "cert-manager.io/cluster-issuer": "letsencrypt",
     }
 

@@ -93,7 +93,12 @@ async def import_roster(
         content=content,
         filename=file.filename or "",
     )
-    reply = await registry(request).call("ImportRoster", message, call_context(request))
+    # A whole roster is checked and stored row by row in one transaction:
+    # far longer than a read, so it has a deadline of its own.
+    deadline = request.app.state.settings.import_deadline_seconds
+    reply = await registry(request).call(
+        "ImportRoster", message, call_context(request), deadline=deadline
+    )
     return s.RosterImportResult(created=reply.created, updated=reply.updated)
 
 
