@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import os
 import platform as host
-import secrets
 import threading
 import time
 import zipfile
@@ -31,9 +30,8 @@ import grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from kit.auth import DEMO_ACCOUNTS, AuthSettings, DevIssuer
 from kit.grpc_client import bearer_metadata
-from kit.testing import Platform, free_port, throwaway_database
+from kit.testrun import Platform, platform_environment, throwaway_database
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry.testing import HostileRosters
@@ -41,16 +39,14 @@ from registry.testing import HostileRosters
 RSS_LIMIT_MIB = float(os.environ.get("BENCH_ROSTER_RSS_LIMIT_MIB", "384"))
 IMPORT_TIMEOUT_SECONDS = 120.0
 
-# The api verifies tokens of a development issuer with this run's secret.
-AUTH = AuthSettings(dev_issuer=True, dev_secret=secrets.token_urlsafe(32))
-ADMIN = next(account for account in DEMO_ACCOUNTS if account.account == "admin")
 
-
-def call(channel: grpc.Channel, method: str, request: Message, timeout: float = 30) -> Any:
+def call(
+    platform: Platform, channel: grpc.Channel, method: str, request: Message, timeout: float = 30
+) -> Any:
     """Every registry call of this benchmark: as the admin, who may import."""
-    token = DevIssuer(AUTH).issue(ADMIN)
     stub = pb_grpc.RegistryServiceStub(channel)
-    return getattr(stub, method)(request, timeout=timeout, metadata=[bearer_metadata(token)])
+    metadata = [bearer_metadata(platform.token("admin"))]
+    return getattr(stub, method)(request, timeout=timeout, metadata=metadata)
 
 
 # ---------------------------------------------------------------- the files
@@ -141,9 +137,8 @@ def wait_serving(channel: grpc.Channel, process: Any, seconds: float = 60) -> No
 @contextmanager
 def registry_api(platform: Platform) -> Iterator[tuple[Any, grpc.Channel]]:
     """A fresh api process, serving, and a channel to it."""
-    platform.env["LIAISON_METRICS_PORT"] = str(free_port())
-    process = platform.start("registry-api", "registry.api")
-    channel = grpc.insecure_channel(platform.grpc_target)
+    process = platform.start_process("registry", "api")
+    channel = grpc.insecure_channel(platform.grpc_target("registry"))
     try:
         wait_serving(channel, process)
         yield process, channel
@@ -155,7 +150,7 @@ def registry_api(platform: Platform) -> Iterator[tuple[Any, grpc.Channel]]:
 
 def measure(platform: Platform, name: str, content: bytes) -> None:
     with registry_api(platform) as (process, channel):
-        call(channel, "ListStreets", pb.ListStreetsRequest())  # the call path, warm
+        call(platform, channel, "ListStreets", pb.ListStreetsRequest())  # the call path, warm
         before = memory_mib(process.pid)
         watchdog = Watchdog(process.pid, process.kill, RSS_LIMIT_MIB)
         request = pb.ImportRosterRequest(
@@ -163,7 +158,7 @@ def measure(platform: Platform, name: str, content: bytes) -> None:
         )
         started = time.perf_counter()
         try:
-            reply = call(channel, "ImportRoster", request, timeout=IMPORT_TIMEOUT_SECONDS)
+            reply = call(platform, channel, "ImportRoster", request, timeout=IMPORT_TIMEOUT_SECONDS)
             answer = f"OK {reply.created} created, {reply.updated} updated"
         except grpc.RpcError as error:
             answer = f"{error.code().name}: {(error.details() or '')[:70]}"  # type: ignore[attr-defined]
@@ -189,23 +184,14 @@ def main() -> None:
         f"watchdog at {RSS_LIMIT_MIB:.0f} MiB resident)"
     )
     with throwaway_database("liaison_bench") as database_url:
-        grpc_port = free_port()
-        env = dict(os.environ)
-        env.update(
-            {
-                "LIAISON_REGISTRY_DATABASE_URL": database_url,
-                "LIAISON_GRPC_PORT": str(grpc_port),
-                "LIAISON_LOG_LEVEL": "WARNING",
-                "LIAISON_DEV_ISSUER": "1",
-                "LIAISON_JWT_DEV_SECRET": AUTH.dev_secret,
-            }
-        )
-        platform = Platform(database_url, env, grpc_port, gateway_port=grpc_port)
+        platform = Platform(platform_environment())
+        platform.add_service("registry", database_url)
         try:
             platform.run("registry.migrate")
             platform.run("registry.cli", "load-demo")
             with registry_api(platform) as (_, channel):
                 deputies = call(
+                    platform,
                     channel,
                     "ExportRoster",
                     pb.ExportRosterRequest(
