@@ -87,9 +87,16 @@ class Database:
         return UnitOfWork(self)
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A session for queries only; nothing it does is committed."""
+    def read(self, *, consistent: bool = False) -> Iterator[Session]:
+        """A session for queries only; nothing it does is committed.
+
+        `consistent`: every query sees the same snapshot of the database
+        (REPEATABLE READ on PostgreSQL; SQLite's read transaction already
+        does), for reads of many tables that must agree with each other.
+        """
         session = self.sessions()
+        if consistent and self.is_postgres:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         try:
             yield session
         finally:

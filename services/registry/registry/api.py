@@ -8,6 +8,7 @@ interceptor also turns DomainErrors into status codes with details.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, TypeAlias
 
 import grpc
@@ -261,6 +262,11 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
 
     def FindStation(self, request: pb.FindStationRequest, context: Ctx) -> pb.FindStationResponse:
         return self.registry.find_station(request)
+
+    def StreamDirectory(
+        self, request: pb.StreamDirectoryRequest, context: Ctx
+    ) -> Iterator[pb.DirectoryChunk]:
+        yield from self.registry.directory(request.chunk_size)
 
     def ImportRoster(
         self, request: pb.ImportRosterRequest, context: Ctx

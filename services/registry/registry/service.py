@@ -30,7 +30,12 @@ from registry.records import (
     DEPUTY,
     POSITION,
     UNIT,
+    area_pb,
+    community_pb,
     deputy_profile_pb,
+    station_pb,
+    street_pb,
+    venue_pb,
 )
 
 # Who may export rosters (they carry private contact): the district's offices
@@ -165,6 +170,56 @@ class Registry:
                 )
             require_streets(who, {street_id}, "export this roster")
 
+    def directory(self, chunk_size: int = 500) -> list[pb.DirectoryChunk]:
+        """The public directory as of one version, in chunks (see StreamDirectory).
+
+        Read in one consistent snapshot, so the version (the newest outbox
+        row, as in `find_station`) is exactly the data sent."""
+        if not 0 <= chunk_size <= 10_000:
+            raise invalid("chunk_size", "must be between 1 and 10000")
+        size = chunk_size or 500
+        with self.db.read(consistent=True) as session:
+            version = int(session.scalar(select(func.max(outbox_events.c.id))) or 0)
+
+            def active(model: Any) -> list[Any]:
+                return list(
+                    session.scalars(select(model).where(model.active.is_(True)).order_by(model.id))
+                )
+
+            parts: list[tuple[str, list[Message]]] = [
+                ("streets", [street_pb(m) for m in active(models.Street)]),
+                ("areas", [area_pb(m) for m in active(models.Area)]),
+                ("communities", [community_pb(m) for m in active(models.Community)]),
+                ("venues", [venue_pb(m) for m in active(models.Venue)]),
+                ("stations", [station_pb(m) for m in active(models.Station)]),
+                ("deputies", [deputy_profile_pb(m, session) for m in active(models.Deputy)]),
+                (
+                    "station_heads",
+                    [
+                        pb.StationHead(station_id=station_id, deputy_id=deputy_id)
+                        for station_id, deputy_id in session.execute(
+                            select(models.Position.station_id, models.Position.deputy_id)
+                            .where(
+                                models.Position.role == "station_head",
+                                models.Position.ended_on.is_(None),
+                                models.Position.deputy_id.is_not(None),
+                            )
+                            .order_by(models.Position.id)
+                        )
+                    ],
+                ),
+            ]
+        chunks: list[pb.DirectoryChunk] = []
+        for field, records in parts:
+            for start in range(0, len(records), size):
+                chunk = pb.DirectoryChunk(version=version)
+                getattr(chunk, field).extend(records[start : start + size])
+                chunks.append(chunk)
+        if not chunks:
+            chunks.append(pb.DirectoryChunk(version=version))
+        chunks[-1].last = True
+        return chunks
+
     def audit(self, request: Any, actor: Principal | None) -> tuple[list[Any], Any]:
         return self.records.audit_page(request, actor)
 
@@ -188,8 +243,6 @@ class Registry:
             return answer
 
     def _build_station_answer(self, session: Session, community_id: int) -> pb.FindStationResponse:
-        from registry.records import community_pb, station_pb, street_pb, venue_pb
-
         community = session.get(models.Community, community_id)
         assert community is not None
         station = session.scalars(

@@ -1958,6 +1958,102 @@ class FindStationResponse(_message.Message):
 Global___FindStationResponse: _TypeAlias = FindStationResponse  # noqa: Y015
 
 @_typing.final
+class StreamDirectoryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHUNK_SIZE_FIELD_NUMBER: _builtins.int
+    chunk_size: _builtins.int
+    """records per chunk; 0 = the service's default (500)"""
+    def __init__(
+        self,
+        *,
+        chunk_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk_size", b"chunk_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StreamDirectoryRequest: _TypeAlias = StreamDirectoryRequest  # noqa: Y015
+
+@_typing.final
+class StationHead(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.int
+    deputy_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.int = ...,
+        deputy_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StationHead: _TypeAlias = StationHead  # noqa: Y015
+
+@_typing.final
+class DirectoryChunk(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    STREETS_FIELD_NUMBER: _builtins.int
+    AREAS_FIELD_NUMBER: _builtins.int
+    COMMUNITIES_FIELD_NUMBER: _builtins.int
+    VENUES_FIELD_NUMBER: _builtins.int
+    STATIONS_FIELD_NUMBER: _builtins.int
+    DEPUTIES_FIELD_NUMBER: _builtins.int
+    STATION_HEADS_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    """The registry's data version the snapshot is of: the newest event it
+    includes. Events with a larger sequence come after it.
+    """
+    last: _builtins.bool
+    """the snapshot's final chunk"""
+    @_builtins.property
+    def streets(self) -> _containers.RepeatedCompositeFieldContainer[Global___Street]: ...
+    @_builtins.property
+    def areas(self) -> _containers.RepeatedCompositeFieldContainer[Global___Area]: ...
+    @_builtins.property
+    def communities(self) -> _containers.RepeatedCompositeFieldContainer[Global___Community]: ...
+    @_builtins.property
+    def venues(self) -> _containers.RepeatedCompositeFieldContainer[Global___Venue]: ...
+    @_builtins.property
+    def stations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Station]: ...
+    @_builtins.property
+    def deputies(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeputyProfile]: ...
+    @_builtins.property
+    def station_heads(self) -> _containers.RepeatedCompositeFieldContainer[Global___StationHead]: ...
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+        streets: _abc.Iterable[Global___Street] | None = ...,
+        areas: _abc.Iterable[Global___Area] | None = ...,
+        communities: _abc.Iterable[Global___Community] | None = ...,
+        venues: _abc.Iterable[Global___Venue] | None = ...,
+        stations: _abc.Iterable[Global___Station] | None = ...,
+        deputies: _abc.Iterable[Global___DeputyProfile] | None = ...,
+        station_heads: _abc.Iterable[Global___StationHead] | None = ...,
+        last: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["areas", b"areas", "communities", b"communities", "deputies", b"deputies", "last", b"last", "station_heads", b"station_heads", "stations", b"stations", "streets", b"streets", "venues", b"venues", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DirectoryChunk: _TypeAlias = DirectoryChunk  # noqa: Y015
+
+@_typing.final
 class ImportRosterRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

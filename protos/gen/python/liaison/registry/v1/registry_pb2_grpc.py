@@ -301,6 +301,11 @@ class RegistryServiceStub:
                 request_serializer=liaison_dot_registry_dot_v1_dot_registry__pb2.FindStationRequest.SerializeToString,
                 response_deserializer=liaison_dot_registry_dot_v1_dot_registry__pb2.FindStationResponse.FromString,
                 _registered_method=True)
+        self.StreamDirectory = channel.unary_stream(
+                '/liaison.registry.v1.RegistryService/StreamDirectory',
+                request_serializer=liaison_dot_registry_dot_v1_dot_registry__pb2.StreamDirectoryRequest.SerializeToString,
+                response_deserializer=liaison_dot_registry_dot_v1_dot_registry__pb2.DirectoryChunk.FromString,
+                _registered_method=True)
         self.ImportRoster = channel.unary_unary(
                 '/liaison.registry.v1.RegistryService/ImportRoster',
                 request_serializer=liaison_dot_registry_dot_v1_dot_registry__pb2.ImportRosterRequest.SerializeToString,
@@ -642,6 +647,17 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StreamDirectory(self, request, context):
+        """The public directory, whole, as of one version of the registry's data:
+        active streets, areas, communities, venues and stations, the public
+        profiles of active deputies, and the station heads. The gateway keeps it
+        in memory to answer the public's questions; events after `version` bring
+        it up to date. Streamed in chunks; every chunk carries the version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ImportRoster(self, request, context):
         """Rosters as spreadsheets. An import is all or nothing: a file with any bad
         row stores nothing and returns INVALID_ARGUMENT with every bad row.
@@ -906,6 +922,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.FindStation,
                     request_deserializer=liaison_dot_registry_dot_v1_dot_registry__pb2.FindStationRequest.FromString,
                     response_serializer=liaison_dot_registry_dot_v1_dot_registry__pb2.FindStationResponse.SerializeToString,
+            ),
+            'StreamDirectory': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamDirectory,
+                    request_deserializer=liaison_dot_registry_dot_v1_dot_registry__pb2.StreamDirectoryRequest.FromString,
+                    response_serializer=liaison_dot_registry_dot_v1_dot_registry__pb2.DirectoryChunk.SerializeToString,
             ),
             'ImportRoster': grpc.unary_unary_rpc_method_handler(
                     servicer.ImportRoster,
@@ -2245,6 +2266,33 @@ class RegistryService:
             '/liaison.registry.v1.RegistryService/FindStation',
             liaison_dot_registry_dot_v1_dot_registry__pb2.FindStationRequest.SerializeToString,
             liaison_dot_registry_dot_v1_dot_registry__pb2.FindStationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamDirectory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/liaison.registry.v1.RegistryService/StreamDirectory',
+            liaison_dot_registry_dot_v1_dot_registry__pb2.StreamDirectoryRequest.SerializeToString,
+            liaison_dot_registry_dot_v1_dot_registry__pb2.DirectoryChunk.FromString,
             options,
             channel_credentials,
             insecure,
