@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gateway.auth import TokenVerifier
 from gateway.bodylimit import BodyLimitMiddleware, BodyLimits
 from gateway.config import GatewaySettings
+from gateway.directory.feed import DirectoryFeed
 from gateway.observability import GatewayMetrics, RequestContextMiddleware
 from gateway.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -103,10 +104,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     upstreams = Upstreams(settings.targets, settings.grpc_deadline_seconds)
     verifier = TokenVerifier(settings.auth)
     rate_limits = RateLimits(settings, metrics)
+    feed = (
+        DirectoryFeed(upstreams["registry"], settings.amqp_uri, metrics.registry)
+        if settings.directory
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if feed is not None:
+            feed.start()
         yield
+        if feed is not None:
+            await feed.stop()
         await upstreams.close()
         await rate_limits.close()
 
@@ -121,6 +131,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.upstreams = upstreams
     app.state.verifier = verifier
     app.state.rate_limits = rate_limits
+    app.state.directory = feed
 
     install(app)
     # The versioned API is rate-limited; health, metrics and the portal's

@@ -8,6 +8,8 @@
 | LIAISON_<SERVICE>_GRPC_TARGET         | 127.0.0.1:<port> (kit.settings)          |
 | LIAISON_GRPC_DEADLINE_SECONDS         | 5                                        |
 | LIAISON_GATEWAY_IMPORT_DEADLINE_SECONDS | 120 (a roster import's own deadline)   |
+| LIAISON_GATEWAY_DIRECTORY             | on: the public directory in memory (off: every read asks the registry) |
+| LIAISON_AMQP_URI                      | the broker whose registry.events keep the directory current |
 | LIAISON_JWT_JWKS_URL, LIAISON_JWT_ISSUER, LIAISON_JWT_AUDIENCE, LIAISON_DEV_ISSUER, LIAISON_JWT_DEV_SECRET | how tokens are verified: kit.settings and kit.auth |
 | LIAISON_GATEWAY_READ_RATE_PER_MINUTE  | 600 (reads per client per minute)        |
 | LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE | 120 (writes per client per minute)       |
@@ -50,6 +52,9 @@ class GatewaySettings:
     targets: dict[str, str] = field(default_factory=dict)
     grpc_deadline_seconds: float = 5.0
     import_deadline_seconds: float = 120.0
+    # The public directory in memory, kept current by the registry's events.
+    directory: bool = True
+    amqp_uri: str = ""
     auth: AuthSettings = AuthSettings()
     read_rate_per_minute: int = 600
     write_rate_per_minute: int = 120
@@ -72,6 +77,9 @@ class GatewaySettings:
             import_deadline_seconds=kit_settings.read_float(
                 "LIAISON_GATEWAY_IMPORT_DEADLINE_SECONDS", 120.0
             ),
+            directory=kit_settings.read_choice("LIAISON_GATEWAY_DIRECTORY", "on", ("on", "off"))
+            == "on",
+            amqp_uri=_env("LIAISON_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
             auth=kit_settings.auth_settings(),
             read_rate_per_minute=int(_env("LIAISON_GATEWAY_READ_RATE_PER_MINUTE", "600")),
             write_rate_per_minute=int(_env("LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE", "120")),

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.upstream import UpstreamError
-from kit.errors import violations_from_status
+from kit.errors import DomainError, violations_from_status
 from liaison.registry.v1 import registry_pb2
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -193,6 +193,15 @@ def problem_from_rpc_error(error: grpc.RpcError, service: str = "upstream servic
     else:
         detail = details or None
     return ProblemError(status, detail, errors=errors or None)
+
+
+def problem_from_domain_error(error: DomainError) -> ProblemError:
+    """The problem that stands for a service's rule, answered at the edge
+    (the public directory) as the service would have answered it."""
+    errors: list[FieldError | RowError] = [
+        FieldError(field=v.field, message=v.description) for v in error.violations
+    ]
+    return ProblemError(GRPC_TO_HTTP.get(error.code, 502), error.message, errors=errors or None)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[FieldError | RowError]:

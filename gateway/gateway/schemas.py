@@ -622,6 +622,10 @@ class Health(BaseModel):
     services: dict[str, Literal["serving", "not serving"]] | None = Field(
         default=None, description="Each service behind the gateway, as its gRPC health says."
     )
+    directory: Literal["loaded", "loading"] | None = Field(
+        default=None,
+        description="The public directory in memory: ready once its first snapshot is loaded.",
+    )
 
 
 class _Page(_Out):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +106,18 @@ class ServiceClient:
             return await getattr(self._stub, method)(
                 request, metadata=ctx.metadata(), timeout=deadline
             )
+        except grpc.aio.AioRpcError as error:
+            raise UpstreamError(self.name, method, error) from error
+
+    async def stream(
+        self, method: str, request: Any, ctx: CallContext, *, deadline: float | None = None
+    ) -> AsyncIterator[Any]:
+        """The messages of a server-streaming `<Service>/<method>`."""
+        self._ensure()
+        call = getattr(self._stub, method)(request, metadata=ctx.metadata(), timeout=deadline)
+        try:
+            async for message in call:
+                yield message
         except grpc.aio.AioRpcError as error:
             raise UpstreamError(self.name, method, error) from error
 

@@ -479,6 +479,9 @@ def settings(registry_server: RegistryServer) -> GatewaySettings:
         read_rate_per_minute=10_000,
         write_rate_per_minute=10_000,
         auth=TEST_AUTH,
+        # Every read asks the fake registry; the public directory in memory is
+        # tested against the real registry (tests/e2e/test_directory_e2e.py).
+        directory=False,
     )
 
 
@@ -507,6 +510,7 @@ def shared_client(registry_server: RegistryServer) -> Iterator[TestClient]:
         read_rate_per_minute=1_000_000,
         write_rate_per_minute=1_000_000,
         auth=TEST_AUTH,
+        directory=False,
     )
     with TestClient(create_app(settings)) as client:
         yield client

@@ -22,7 +22,7 @@ Headers = Callable[[str], dict[str, str]]
 
 
 def test_healthz(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "services": None}
+    assert client.get("/healthz").json() == {"status": "ok", "services": None, "directory": None}
 
 
 def test_readyz_follows_registry_health(client: TestClient, registry_server: Any) -> None:
@@ -30,7 +30,11 @@ def test_readyz_follows_registry_health(client: TestClient, registry_server: Any
     registry_server.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
     reply = client.get("/readyz")
     assert reply.status_code == 503
-    assert reply.json() == {"status": "unavailable", "services": {"registry": "not serving"}}
+    assert reply.json() == {
+        "status": "unavailable",
+        "services": {"registry": "not serving"},
+        "directory": None,
+    }
 
 
 def test_metrics_count_requests_and_grpc_calls(fresh_client: TestClient, fake: Any) -> None:

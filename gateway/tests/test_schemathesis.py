@@ -44,6 +44,7 @@ SETTINGS = GatewaySettings(
     read_rate_per_minute=10**9,
     write_rate_per_minute=10**9,
     auth=AuthSettings(env="test", dev_issuer=True).with_secret(),
+    directory=False,
 )
 APP = create_app(SETTINGS)
 ADMIN_TOKEN = DevIssuer(SETTINGS.auth).issue(next(a for a in DEMO_ACCOUNTS if a.account == "admin"))

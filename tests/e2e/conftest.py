@@ -143,3 +143,20 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
         yield run
     finally:
         run.close()
+
+
+# Tests that are one client making thousands of calls: no rate limit.
+UNLIMITED = {
+    "LIAISON_GATEWAY_READ_RATE_PER_MINUTE": "1000000000",
+    "LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE": "1000000000",
+}
+
+
+@pytest.fixture(scope="module")
+def unlimited_platform() -> Iterator[Any]:
+    """The whole platform with the demo district, for one module, without
+    the gateway's rate limits."""
+    from kit.testrun import running_platform
+
+    with running_platform(extra_env=UNLIMITED) as running:
+        yield running

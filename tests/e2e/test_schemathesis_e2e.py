@@ -22,13 +22,12 @@ import random
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gateway import fuzzing
-from kit.testrun import Platform, running_platform
+from kit.testrun import Platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -40,14 +39,9 @@ MAX_EXAMPLES = 10
 
 
 @pytest.fixture(scope="module")
-def platform() -> Iterator[Platform]:
-    # The fuzzer is one client making thousands of calls: no rate limit.
-    unlimited = {
-        "LIAISON_GATEWAY_READ_RATE_PER_MINUTE": "1000000000",
-        "LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE": "1000000000",
-    }
-    with running_platform(extra_env=unlimited) as running:
-        yield running
+def platform(unlimited_platform: Platform) -> Platform:
+    # The fuzzer is one client making thousands of calls.
+    return unlimited_platform
 
 
 def run_schemathesis(platform: Platform, seed: int) -> str:

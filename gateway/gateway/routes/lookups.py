@@ -1,13 +1,16 @@
 """Read-only views over the registry: public profiles, "find my station",
 and the street committees' budget checks."""
 
+import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from gateway import schemas as s
 from gateway.auth import OptionalPrincipal, StaffReader
 from gateway.convert import message_to_dict
+from gateway.directory.feed import DirectoryFeed
+from gateway.directory.model import Directory
 from gateway.problems import (
     AUTH_ERRORS,
     NOT_FOUND,
@@ -16,13 +19,41 @@ from gateway.problems import (
     FieldError,
     ProblemError,
     RowError,
+    problem_from_domain_error,
     responses,
 )
 from gateway.upstream import call_context, registry
+from kit.errors import DomainError
 from liaison.registry.v1 import registry_pb2
 
 router = APIRouter(prefix="/api/v1")
-_PUBLIC_ERRORS = responses(VALIDATION, {401: AUTH_ERRORS[401]}, UPSTREAM_ERRORS)
+_PUBLIC_ERRORS = responses(
+    VALIDATION,
+    {401: AUTH_ERRORS[401]},
+    UPSTREAM_ERRORS,
+    {304: {"description": "The copy named by If-None-Match is current."}},
+)
+# Public data that changes a few times a day: caches may keep it a minute,
+# and check it again by its ETag (the directory's data version).
+CACHE_CONTROL = "public, max-age=60"
+
+
+def _directory(request: Request) -> Directory | None:
+    feed: DirectoryFeed | None = request.app.state.directory
+    return feed.current if feed is not None else None
+
+
+def _cached(request: Request, response: Response, directory: Directory) -> bool:
+    """Set the headers of an answer from the public directory; True when the
+    client's copy (If-None-Match) is of this version already."""
+    etag = f'"directory-{directory.version}"'
+    feed: DirectoryFeed = request.app.state.directory
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["X-Directory-Version"] = str(directory.version)
+    response.headers["Age"] = str(max(0, int(time.time() - feed.loaded_at)))
+    asked = request.headers.get("if-none-match", "")
+    return etag in {tag.strip() for tag in asked.split(",")} or asked.strip() == "*"
 
 
 @router.get(
@@ -34,8 +65,18 @@ _PUBLIC_ERRORS = responses(VALIDATION, {401: AUTH_ERRORS[401]}, UPSTREAM_ERRORS)
     operation_id="get_deputy_profile",
 )
 async def deputy_profile(
-    request: Request, principal: OptionalPrincipal, id: Annotated[s.IdParam, Path()]
+    request: Request,
+    response: Response,
+    principal: OptionalPrincipal,
+    id: Annotated[s.IdParam, Path()],
 ) -> Any:
+    directory = _directory(request)
+    profile = directory.deputy_profile(id) if directory is not None else None
+    if directory is not None and profile is not None:
+        if _cached(request, response, directory):
+            return Response(status_code=304, headers=dict(response.headers))
+        return s.DeputyProfile.model_validate(message_to_dict(profile))
+    # A deputy no longer in office is the registry's to answer.
     reply = await registry(request).call(
         "GetDeputyProfile", registry_pb2.GetRequest(id=id), call_context(request)
     )
@@ -53,6 +94,7 @@ async def deputy_profile(
 )
 async def find_station(
     request: Request,
+    response: Response,
     principal: OptionalPrincipal,
     community_id: Annotated[s.IdParam | None, Query()] = None,
     community_code: Annotated[s.ProtoText | None, Query(min_length=1, max_length=64)] = None,
@@ -76,8 +118,19 @@ async def find_station(
             422, "give exactly one of community_id, community_code, address", errors=errors
         )
     message = registry_pb2.FindStationRequest(**given)
-    reply = await registry(request).call("FindStation", message, call_context(request))
-    return s.FindStationResult.model_validate(message_to_dict(reply))
+    directory = _directory(request)
+    if directory is None:  # not loaded yet, or turned off: the registry answers
+        reply = await registry(request).call("FindStation", message, call_context(request))
+        return s.FindStationResult.model_validate(message_to_dict(reply))
+    if _cached(request, response, directory):
+        return Response(status_code=304, headers=dict(response.headers))
+    try:
+        answer = directory.find_station(message)
+    except DomainError as error:
+        problem = problem_from_domain_error(error)
+        problem.headers = {**(problem.headers or {}), "X-Directory-Version": str(directory.version)}
+        raise problem from error
+    return s.FindStationResult.model_validate(message_to_dict(answer))
 
 
 @router.get(

@@ -22,7 +22,7 @@ async def healthz() -> Any:
     "/readyz",
     response_model=s.Health,
     responses={503: {"model": s.Health, "description": "A service is not serving."}},
-    summary="Every service's gRPC health reports SERVING",
+    summary="Every service's gRPC health reports SERVING and the public directory is loaded",
 )
 async def readyz(request: Request) -> Any:
     upstreams: Upstreams = request.app.state.upstreams
@@ -30,9 +30,13 @@ async def readyz(request: Request) -> Any:
     services: dict[str, Literal["serving", "not serving"]] = {
         name: "serving" if up else "not serving" for name, up in serving.items()
     }
-    if all(serving.values()):
-        return s.Health(status="ok", services=services)
-    body = s.Health(status="unavailable", services=services)
+    feed = request.app.state.directory
+    directory: Literal["loaded", "loading"] | None = (
+        None if feed is None else "loaded" if feed.ready else "loading"
+    )
+    if all(serving.values()) and directory != "loading":
+        return s.Health(status="ok", services=services, directory=directory)
+    body = s.Health(status="unavailable", services=services, directory=directory)
     return JSONResponse(body.model_dump(), status_code=503)
 
 

@@ -16,6 +16,7 @@ from gateway.problems import (
     VALIDATION,
     ProblemError,
     invalid_field,
+    problem_doc,
     responses,
 )
 from gateway.upstream import call_context, registry
@@ -63,6 +64,9 @@ def _proto_enum(enum_type: Any, value: str) -> int:
         VALIDATION,
         AUTH_ERRORS,
         UPSTREAM_ERRORS,
+        # A kind with a colon in it is no path this route has: a colon starts
+        # the custom method (`:import`).
+        {404: problem_doc("No such path: the kind is not one segment before `:import`.")},
     ),
     summary="Import a roster (all or nothing; a 422 lists every bad row)",
     operation_id="import_roster",

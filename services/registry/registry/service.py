@@ -255,8 +255,11 @@ class Registry:
         ).first()
         if station is None:
             raise NotFound(f"no active liaison station serves {community.name} yet")
+        # The public sees current records only (and never why one was retired).
         venue = session.get(models.Venue, station.venue_id) if station.venue_id else None
+        venue = venue if venue is not None and venue.active else None
         street = session.get(models.Street, station.street_id)
+        street = street if street is not None and street.active else None
         deputies = list(
             session.scalars(
                 select(models.Deputy).where(

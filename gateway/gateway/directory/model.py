@@ -1,0 +1,156 @@
+"""The public directory in memory: what the public asks most, answered
+without a call.
+
+Built from one snapshot of the registry (`StreamDirectory`), as of one data
+version, and immutable: a newer version is a new `Directory`, swapped in
+whole, so a request never sees half of a change. It answers with the same
+protobuf messages as the registry's own RPCs (FindStation,
+GetDeputyProfile), built by the registry's own rules (`registry.domain`:
+address matching, the order of a station's deputies), so the JSON the
+gateway makes of them is the same whichever answered.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kit.errors import FailedPrecondition, NotFound, invalid
+from liaison.registry.v1 import registry_pb2 as pb
+from registry import domain
+
+_LEVEL_NAMES = {
+    pb.DEPUTY_LEVEL_NATIONAL: "national",
+    pb.DEPUTY_LEVEL_PROVINCIAL: "provincial",
+    pb.DEPUTY_LEVEL_CITY: "city",
+    pb.DEPUTY_LEVEL_DISTRICT: "district",
+}
+
+
+def _deputy_order(profile: pb.DeputyProfile) -> tuple[int, str]:
+    return domain.level_rank(_LEVEL_NAMES.get(profile.level, "")), profile.code
+
+
+@dataclass
+class Directory:
+    """One version of the public directory, indexed for the public's questions."""
+
+    version: int
+    streets: dict[int, pb.Street]
+    communities: dict[int, pb.Community]
+    venues: dict[int, pb.Venue]
+    stations: dict[int, pb.Station]
+    deputies: dict[int, pb.DeputyProfile]
+    heads: set[tuple[int, int]]  # (station_id, deputy_id)
+    by_code: dict[str, int] = field(init=False)
+    serving: dict[int, int] = field(init=False)  # community -> station
+    terms: list[domain.CommunityTerms] = field(init=False)
+    _answers: dict[int, pb.FindStationResponse] = field(init=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.by_code = {c.code: c.id for c in self.communities.values()}
+        self.serving = {
+            community_id: station.id
+            for station in sorted(self.stations.values(), key=lambda s: s.id)
+            for community_id in station.community_ids
+        }
+        self.terms = [
+            domain.CommunityTerms(c.id, c.name, tuple(c.address_keywords))
+            for c in self.communities.values()
+        ]
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[pb.DirectoryChunk]) -> Directory:
+        version = -1
+        streets: dict[int, pb.Street] = {}
+        communities: dict[int, pb.Community] = {}
+        venues: dict[int, pb.Venue] = {}
+        stations: dict[int, pb.Station] = {}
+        deputies: dict[int, pb.DeputyProfile] = {}
+        heads: set[tuple[int, int]] = set()
+        complete = False
+        for chunk in chunks:
+            if version not in (-1, chunk.version):
+                raise ValueError("a snapshot's chunks disagree on its version")
+            version = chunk.version
+            streets.update((s.id, s) for s in chunk.streets)
+            communities.update((c.id, c) for c in chunk.communities)
+            venues.update((v.id, v) for v in chunk.venues)
+            stations.update((s.id, s) for s in chunk.stations)
+            deputies.update((d.id, d) for d in chunk.deputies)
+            heads.update((h.station_id, h.deputy_id) for h in chunk.station_heads)
+            complete = chunk.last
+        if not complete:
+            raise ValueError("the snapshot ended before its last chunk")
+        return cls(version, streets, communities, venues, stations, deputies, heads)
+
+    # -- the public's questions, as the registry answers them
+
+    def community_for(self, request: pb.FindStationRequest) -> int:
+        by = request.WhichOneof("by")
+        if by == "community_id":
+            if request.community_id not in self.communities:
+                raise NotFound(f"no active community has id {request.community_id}")
+            return request.community_id
+        if by == "community_code":
+            found = self.by_code.get(request.community_code)
+            if found is None:
+                raise NotFound(f"no active community has code {request.community_code!r}")
+            return found
+        if by == "address":
+            address = request.address.strip()
+            if len(address) < 2:
+                raise invalid("address", "give at least a road, estate or community name")
+            matches = domain.match_community(address, self.terms)
+            if not matches:
+                raise NotFound("no community of the district is named in the address")
+            if len(matches) > 1:
+                names = "、".join(self.communities[c].name for c in matches)
+                raise FailedPrecondition(
+                    f"the address could be in {names}: add the community or estate name"
+                )
+            return matches[0]
+        raise invalid("by", "give community_id, community_code or address")
+
+    def find_station(self, request: pb.FindStationRequest) -> pb.FindStationResponse:
+        community_id = self.community_for(request)
+        with self._lock:
+            cached = self._answers.get(community_id)
+        if cached is not None:
+            return cached
+        answer = self._station_answer(community_id)
+        with self._lock:
+            self._answers[community_id] = answer
+        return answer
+
+    def _station_answer(self, community_id: int) -> pb.FindStationResponse:
+        community = self.communities[community_id]
+        station_id = self.serving.get(community_id)
+        if station_id is None:
+            raise NotFound(f"no active liaison station serves {community.name} yet")
+        station = self.stations[station_id]
+        at_station = sorted(
+            (d for d in self.deputies.values() if d.station_id == station.id), key=_deputy_order
+        )
+        contacts = sorted(
+            (d for d in self.deputies.values() if community_id in d.contact_community_ids),
+            key=lambda d: d.code,
+        )
+        return pb.FindStationResponse(
+            community=community,
+            station=station,
+            venue=self.venues.get(station.venue_id) if station.venue_id else None,
+            street=self.streets.get(station.street_id),
+            deputies=[
+                pb.StationDeputy(deputy=d, is_station_head=(station.id, d.id) in self.heads)
+                for d in at_station
+            ],
+            contact_deputies=contacts,
+        )
+
+    def deputy_profile(self, deputy_id: int) -> pb.DeputyProfile | None:
+        """The profile of an active deputy; None when this directory has none
+        (the registry also knows deactivated deputies: ask it)."""
+        return self.deputies.get(deputy_id)
