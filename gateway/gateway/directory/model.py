@@ -16,9 +16,10 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kit.errors import FailedPrecondition, NotFound, invalid
+from kit.errors import NotFound
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain
+from registry.lookup import CommunityIndex
 
 _LEVEL_NAMES = {
     pb.DEPUTY_LEVEL_NATIONAL: "national",
@@ -43,23 +44,20 @@ class Directory:
     stations: dict[int, pb.Station]
     deputies: dict[int, pb.DeputyProfile]
     heads: set[tuple[int, int]]  # (station_id, deputy_id)
-    by_code: dict[str, int] = field(init=False)
+    index: CommunityIndex = field(init=False)
     serving: dict[int, int] = field(init=False)  # community -> station
-    terms: list[domain.CommunityTerms] = field(init=False)
     _answers: dict[int, pb.FindStationResponse] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.by_code = {c.code: c.id for c in self.communities.values()}
+        self.index = CommunityIndex(
+            (c.id, c.code, c.name, c.address_keywords) for c in self.communities.values()
+        )
         self.serving = {
             community_id: station.id
             for station in sorted(self.stations.values(), key=lambda s: s.id)
             for community_id in station.community_ids
         }
-        self.terms = [
-            domain.CommunityTerms(c.id, c.name, tuple(c.address_keywords))
-            for c in self.communities.values()
-        ]
 
     @classmethod
     def from_chunks(cls, chunks: Iterable[pb.DirectoryChunk]) -> Directory:
@@ -88,34 +86,8 @@ class Directory:
 
     # -- the public's questions, as the registry answers them
 
-    def community_for(self, request: pb.FindStationRequest) -> int:
-        by = request.WhichOneof("by")
-        if by == "community_id":
-            if request.community_id not in self.communities:
-                raise NotFound(f"no active community has id {request.community_id}")
-            return request.community_id
-        if by == "community_code":
-            found = self.by_code.get(request.community_code)
-            if found is None:
-                raise NotFound(f"no active community has code {request.community_code!r}")
-            return found
-        if by == "address":
-            address = request.address.strip()
-            if len(address) < 2:
-                raise invalid("address", "give at least a road, estate or community name")
-            matches = domain.match_community(address, self.terms)
-            if not matches:
-                raise NotFound("no community of the district is named in the address")
-            if len(matches) > 1:
-                names = "、".join(self.communities[c].name for c in matches)
-                raise FailedPrecondition(
-                    f"the address could be in {names}: add the community or estate name"
-                )
-            return matches[0]
-        raise invalid("by", "give community_id, community_code or address")
-
     def find_station(self, request: pb.FindStationRequest) -> pb.FindStationResponse:
-        community_id = self.community_for(request)
+        community_id = self.index.community_for(request)
         with self._lock:
             cached = self._answers.get(community_id)
         if cached is not None:

@@ -26,6 +26,7 @@ from kit.records import RecordKind, RecordStore
 from kit.tables import outbox_events
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
+from registry.lookup import CommunityIndex
 from registry.records import (
     DEPUTY,
     POSITION,
@@ -303,15 +304,14 @@ class Registry:
         )
 
 
-class Directory:
+class Directory(CommunityIndex):
     """The communities as an address names them, and answers already given,
     for one version of the registry's data."""
 
     def __init__(self, version: int, session: Session) -> None:
         self.version = version
         self.answers: dict[int, pb.FindStationResponse] = {}
-        terms: dict[int, tuple[str, list[str]]] = {}
-        self.by_code: dict[str, int] = {}
+        communities: dict[int, tuple[int, str, str, list[str]]] = {}
         for cid, code, name, keyword in session.execute(
             select(
                 models.Community.id,
@@ -322,36 +322,10 @@ class Directory:
             .outerjoin(models.CommunityKeyword)
             .where(models.Community.active.is_(True))
         ):
-            terms.setdefault(cid, (name, []))[1].extend([keyword] if keyword else [])
-            self.by_code[code] = cid
-        self.names = {cid: name for cid, (name, _) in terms.items()}
-        self.terms = [domain.CommunityTerms(cid, n, tuple(k)) for cid, (n, k) in terms.items()]
-
-    def community_for(self, request: pb.FindStationRequest) -> int:
-        by = request.WhichOneof("by")
-        if by == "community_id":
-            if request.community_id not in self.names:
-                raise NotFound(f"no active community has id {request.community_id}")
-            return request.community_id
-        if by == "community_code":
-            found = self.by_code.get(request.community_code)
-            if found is None:
-                raise NotFound(f"no active community has code {request.community_code!r}")
-            return found
-        if by == "address":
-            address = request.address.strip()
-            if len(address) < 2:
-                raise invalid("address", "give at least a road, estate or community name")
-            matches = domain.match_community(address, self.terms)
-            if not matches:
-                raise NotFound("no community of the district is named in the address")
-            if len(matches) > 1:
-                names = "、".join(self.names[c] for c in matches)
-                raise FailedPrecondition(
-                    f"the address could be in {names}: add the community or estate name"
-                )
-            return matches[0]
-        raise invalid("by", "give community_id, community_code or address")
+            communities.setdefault(cid, (cid, code, name, []))[3].extend(
+                [keyword] if keyword else []
+            )
+        super().__init__(communities.values())
 
 
 class DirectoryCache:
