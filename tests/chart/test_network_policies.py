@@ -263,7 +263,8 @@ def test_external_database_broker_and_issuer_are_reached_by_those_that_need_them
         assert _allowed(manifests, pod, TOKEN_ISSUER, 443) == (process != "migrate"), process
         assert not _allowed(manifests, pod, TOKEN_ISSUER, 80), process
     assert not _allowed(manifests, GATEWAY, DATABASE_HOST, 5432)
-    assert not _allowed(manifests, GATEWAY, BROKER_HOST, 5672)
+    # The gateway's public directory listens to registry.events.
+    assert _allowed(manifests, GATEWAY, BROKER_HOST, 5672)
     assert _allowed(manifests, GATEWAY, TOKEN_ISSUER, 443)
     # The apis call one another only as `callers` says.
     assert _allowed(manifests, _pod("api", "referral"), _pod("api", "registry"), 50051)

@@ -189,3 +189,12 @@ def test_without_grpc_tls_nothing_is_mounted(manifests: list[Manifest], profile:
             assert "/etc/liaison/grpc-tls" not in paths
             names = {e["name"] for e in container.get("env", [])}
             assert not {n for n in names if n.startswith("LIAISON_GRPC_TLS_")}
+
+
+def test_the_gateway_reaches_the_broker_for_its_public_directory(
+    rendered_profiles: dict[str, list[Manifest]],
+) -> None:
+    gateway = find(rendered_profiles["default"], "Deployment", "liaison-gateway")
+    (container,) = gateway["spec"]["template"]["spec"]["containers"]
+    secret_env = {e["name"] for e in container.get("env", []) if "valueFrom" in e}
+    assert "LIAISON_AMQP_URI" in secret_env

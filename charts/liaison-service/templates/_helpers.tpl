@@ -170,7 +170,8 @@ worker) finds the issuer: LIAISON_JWT_* from values `auth`, only those set
       name: {{ include "liaison-service.databaseSecretName" . }}
       key: {{ .svc.database.secretKey }}
 {{- end }}
-{{- if has .process (list "api" "worker") }}
+{{- if has .process (list "api" "worker" "gateway") }}
+{{- /* The gateway listens to registry.events to keep its public directory current. */}}
 - name: LIAISON_AMQP_URI
   valueFrom:
     secretKeyRef:
