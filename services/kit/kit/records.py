@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -237,16 +238,27 @@ def _snapshot(kind: RecordKind, model: Any) -> dict[str, Any]:
     return snap
 
 
+_LINE_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def check_lengths(model: Any, v: Violations, prefix: str = "") -> None:
-    """Text longer than its column holds, on the record and on the rows it
-    owns (a contact, a list of keywords): a violation naming the field, not
-    the database's error."""
+    """Text longer than its column holds, or holding control characters, on
+    the record and on the rows it owns (a contact, a list of keywords): a
+    violation naming the field, not the database's error."""
     mapper = sa_inspect(type(model))
     for column in mapper.columns:
         length = getattr(column.type, "length", None)
         value = getattr(model, column.key, None)
-        if length and isinstance(value, str) and len(value) > length:
+        if not isinstance(value, str):
+            continue
+        if length and len(value) > length:
             v.add(f"{prefix}{column.key}", f"is longer than {length} characters")
+        # A line of text (a bounded column) holds no control characters; longer
+        # text may hold line breaks and tabs. None of them survive a spreadsheet.
+        controls = _LINE_CONTROLS if length else _TEXT_CONTROLS
+        if controls.search(value):
+            v.add(f"{prefix}{column.key}", "holds a control character")
     for relationship in mapper.relationships:
         if relationship.direction.name == "MANYTOONE":
             continue  # a reference, not a part of this record

@@ -37,6 +37,7 @@ from typing import Any
 import openpyxl
 from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils.datetime import from_excel
 
@@ -890,6 +891,10 @@ def write_roster(kind: str, fmt: str, rows: list[dict[str, Any]]) -> bytes:
         for column_number, value in enumerate(values, start=1):
             if value is None:
                 continue
+            if isinstance(value, str):
+                # Characters XML cannot hold (C0 controls) never reach a cell:
+                # a record stored before they were refused still exports.
+                value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
             cell = sheet.cell(row=row_number, column=column_number, value=value)
             if isinstance(value, str):
                 # openpyxl makes "=..." a formula and "#N/A" an error: text stays text.

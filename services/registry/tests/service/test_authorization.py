@@ -531,3 +531,19 @@ def test_text_longer_than_its_column_is_named_not_a_database_error(world: World)
         stub.CreateCommunity(pb.CreateCommunityRequest(community=community))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
     assert "keywords.keyword" in refused.value.details()  # type: ignore[attr-defined]
+
+
+def test_control_characters_are_refused_and_never_break_an_export(
+    world: World, rpc_fails: Any
+) -> None:
+    stub = world.api.stub
+    street = pb.Street(code=unique("ts"), name="街\x01道")
+    failure = rpc_fails(stub.CreateStreet, pb.CreateStreetRequest(street=street))
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert [(v.field, v.description) for v in failure.violations] == [
+        ("name", "holds a control character")
+    ]
+    exported = stub.ExportRoster(
+        pb.ExportRosterRequest(kind=pb.ROSTER_KIND_COMMUNITIES, format=pb.ROSTER_FORMAT_XLSX)
+    )
+    assert exported.content.startswith(b"PK")

@@ -596,6 +596,12 @@ def test_write_uses_chinese_headers_and_words() -> None:
     assert sheet["A2"].value == "站长"
 
 
+def test_characters_xml_cannot_hold_never_break_an_xlsx_export() -> None:
+    rows = [{"code": "c1", "name": "林\x01和\x1f社区", "street": "linhe"}]
+    sheet = load_workbook(io.BytesIO(write_roster("communities", "xlsx", rows))).worksheets[0]
+    assert sheet["B2"].value == "林\ufffd和\ufffd社区"
+
+
 def test_an_empty_export_is_a_template_that_reimports_to_nothing() -> None:
     for kind in KINDS:
         for fmt in FORMATS:
