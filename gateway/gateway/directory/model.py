@@ -13,7 +13,7 @@ gateway makes of them is the same whichever answered.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 from kit.errors import NotFound
@@ -47,6 +47,7 @@ class Directory:
     index: CommunityIndex = field(init=False)
     serving: dict[int, int] = field(init=False)  # community -> station
     _answers: dict[int, pb.FindStationResponse] = field(init=False, default_factory=dict)
+    _bodies: dict[Hashable, bytes] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -87,7 +88,19 @@ class Directory:
     # -- the public's questions, as the registry answers them
 
     def find_station(self, request: pb.FindStationRequest) -> pb.FindStationResponse:
-        community_id = self.index.community_for(request)
+        return self.station_answer(self.index.community_for(request))
+
+    def prepared(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """A response body rendered once per version: this directory never changes."""
+        with self._lock:
+            body = self._bodies.get(key)
+        if body is None:
+            body = render()
+            with self._lock:
+                self._bodies[key] = body
+        return body
+
+    def station_answer(self, community_id: int) -> pb.FindStationResponse:
         with self._lock:
             cached = self._answers.get(community_id)
         if cached is not None:

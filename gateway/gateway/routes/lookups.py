@@ -5,6 +5,9 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from gateway import schemas as s
 from gateway.auth import OptionalPrincipal, StaffReader
@@ -36,6 +39,11 @@ _PUBLIC_ERRORS = responses(
 # Public data that changes a few times a day: caches may keep it a minute,
 # and check it again by its ETag (the directory's data version).
 CACHE_CONTROL = "public, max-age=60"
+
+
+def _json(model: BaseModel) -> bytes:
+    """The body FastAPI would send for `model`, made once per directory version."""
+    return bytes(JSONResponse(jsonable_encoder(model)).body)
 
 
 def _directory(request: Request) -> Directory | None:
@@ -75,7 +83,10 @@ async def deputy_profile(
     if directory is not None and profile is not None:
         if _cached(request, response, directory):
             return Response(status_code=304, headers=dict(response.headers))
-        return s.DeputyProfile.model_validate(message_to_dict(profile))
+        body = directory.prepared(
+            ("profile", id), lambda: _json(s.DeputyProfile.model_validate(message_to_dict(profile)))
+        )
+        return Response(body, media_type="application/json", headers=dict(response.headers))
     # A deputy no longer in office is the registry's to answer.
     reply = await registry(request).call(
         "GetDeputyProfile", registry_pb2.GetRequest(id=id), call_context(request)
@@ -125,12 +136,25 @@ async def find_station(
     if _cached(request, response, directory):
         return Response(status_code=304, headers=dict(response.headers))
     try:
-        answer = directory.find_station(message)
+        community_id = directory.index.community_for(message)
     except DomainError as error:
         problem = problem_from_domain_error(error)
         problem.headers = {**(problem.headers or {}), "X-Directory-Version": str(directory.version)}
         raise problem from error
-    return s.FindStationResult.model_validate(message_to_dict(answer))
+
+    def render() -> bytes:
+        try:
+            answer = directory.station_answer(community_id)
+        except DomainError as error:  # no station serves it: the same answer every time
+            raise problem_from_domain_error(error) from error
+        return _json(s.FindStationResult.model_validate(message_to_dict(answer)))
+
+    try:
+        body = directory.prepared(("find-station", community_id), render)
+    except ProblemError as problem:
+        problem.headers = {**(problem.headers or {}), "X-Directory-Version": str(directory.version)}
+        raise
+    return Response(body, media_type="application/json", headers=dict(response.headers))
 
 
 @router.get(
