@@ -1,2 +1,3 @@
-"""The public directory at the edge: a read model of the registry's public
-data in every gateway process (`model`), kept current by `feed`."""
+"""The public directory at the edge: each gateway process keeps a copy of
+the registry's public directory (`registry.lookup.PublicDirectory`, the
+model the registry itself answers from), kept current by `feed`."""

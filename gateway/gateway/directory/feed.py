@@ -31,9 +31,9 @@ from typing import Any
 import kombu
 from prometheus_client import CollectorRegistry, Gauge
 
-from gateway.directory.model import Directory
 from gateway.upstream import CallContext, ServiceClient
 from liaison.registry.v1 import registry_pb2 as pb
+from registry.lookup import PublicDirectory as Directory
 
 log = logging.getLogger(__name__)
 

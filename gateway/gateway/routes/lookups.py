@@ -13,7 +13,6 @@ from gateway import schemas as s
 from gateway.auth import OptionalPrincipal, StaffReader
 from gateway.convert import message_to_dict
 from gateway.directory.feed import DirectoryFeed
-from gateway.directory.model import Directory
 from gateway.problems import (
     AUTH_ERRORS,
     NOT_FOUND,
@@ -28,6 +27,7 @@ from gateway.problems import (
 from gateway.upstream import call_context, registry
 from kit.errors import DomainError
 from liaison.registry.v1 import registry_pb2
+from registry.lookup import PublicDirectory as Directory
 
 router = APIRouter(prefix="/api/v1")
 _PUBLIC_ERRORS = responses(

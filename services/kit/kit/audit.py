@@ -13,45 +13,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kit.auth import Principal
 from kit.convert import timestamp
 from kit.logging import get_correlation_id
-from kit.tables import platform_metadata
+from kit.tables import audit_entries
 from liaison.common.v1 import auth_pb2
-
-_id_type = BigInteger().with_variant(Integer(), "sqlite")
-
-audit_entries = Table(
-    "audit_entries",
-    platform_metadata,
-    Column("id", _id_type, primary_key=True, autoincrement=True),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("actor_subject", String(200), nullable=False),
-    Column("actor_role", String(40), nullable=False),
-    Column("actor_street_id", BigInteger, nullable=True),
-    Column("action", String(40), nullable=False),
-    Column("record_kind", String(40), nullable=False),
-    Column("record_id", BigInteger, nullable=False),
-    # Names of the fields that changed, comma separated; never values.
-    Column("changed_fields", Text, nullable=False, default=""),
-    Column("correlation_id", String(128), nullable=False, default=""),
-    Index("ix_audit_entries_record", "record_kind", "record_id"),
-    Index("ix_audit_entries_actor", "actor_subject"),
-)
 
 _APPEND_ONLY_SQL = (
     """

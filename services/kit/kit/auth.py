@@ -21,6 +21,7 @@ Two ways to verify, never both:
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import secrets
 import time
 from collections.abc import Iterable, Iterator
@@ -194,9 +195,7 @@ class AuthSettings:
         """These settings with a random development secret when none is set."""
         if not self.dev_issuer or self.dev_secret:
             return self
-        return AuthSettings(
-            self.env, self.issuer, self.audience, self.jwks_url, True, secrets.token_urlsafe(32)
-        )
+        return dataclasses.replace(self, dev_secret=secrets.token_urlsafe(32))
 
 
 # ---------------------------------------------------------------- verifying

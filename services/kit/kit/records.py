@@ -117,6 +117,14 @@ class RecordKind:
     district_only: frozenset[str] = frozenset()
     hooks: KindHooks = field(default_factory=lambda: KindHooks())
 
+    def create_fields(self, message: Message) -> set[str]:
+        """The fields a create (or a whole-record upsert) sets from `message`:
+        every settable one, defaults included, and those its hook adds."""
+        fields = {f for f in self.settable if "." not in f}
+        if self.hooks.create_fields:
+            fields |= self.hooks.create_fields(message)
+        return fields
+
     def natural_key_of(self, m: Any) -> dict[str, Any]:
         return {k: getattr(m, k) for k in self.natural_key}
 
@@ -192,10 +200,13 @@ def page(
     digest = _query_digest(request)
     after = decode_token(page_request.page_token, digest)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = list(session.execute(query.where(id_column > after).order_by(id_column).limit(size + 1)))
+    result = session.execute(query.where(id_column > after).order_by(id_column).limit(size + 1))
+    # A query of one mapped class gives its objects; a table's gives rows.
+    described = query.column_descriptions
+    one_entity = len(described) == 1 and described[0]["entity"] is described[0]["type"]
+    rows = list(result.scalars() if one_entity else result)
     more = len(rows) > size
-    rows = rows[:size]
-    items = [r[0] if len(r) == 1 else r for r in rows]
+    items = rows[:size]
     last_id = getattr(items[-1], "id", None) if items else None
     return items, envelope_pb2.PageInfo(
         next_page_token=encode_token(last_id, digest) if more and last_id else "",
@@ -385,9 +396,7 @@ class RecordStore:
         for name in kind.required:
             v.require(name, getattr(message, name))
         model = kind.model()
-        fields = {f for f in kind.settable if "." not in f} | extra_fields
-        if kind.hooks.create_fields:
-            fields |= kind.hooks.create_fields(message)
+        fields = kind.create_fields(message) | extra_fields
         session = uow.session
         self._apply(session, kind, who, model, message, fields, v, "create")
         session.add(model)
@@ -486,10 +495,10 @@ class RecordStore:
     ) -> None:
         """Refuse unless `actor` may act in every street of `model` and of the
         records its `fields` reference."""
-        if actor.is_district or kind.hooks.streets is None:
-            if kind.hooks.streets is None and not actor.is_district:
-                raise PermissionDenied(f"only the district's offices may {doing} a {kind.noun}")
+        if actor.is_district:
             return
+        if kind.hooks.streets is None:  # not of any street: the district's alone
+            raise PermissionDenied(f"only the district's offices may {doing} a {kind.noun}")
         streets = kind.hooks.streets(session, model, fields)
         require_streets(actor, streets, f"{doing} this {kind.noun}")
 

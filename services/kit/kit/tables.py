@@ -72,3 +72,23 @@ event_failures = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("event_id", "handler"),
 )
+
+# Every change a service made and who made it (kit.audit writes and reads it;
+# on PostgreSQL a trigger makes it append-only).
+audit_entries = Table(
+    "audit_entries",
+    platform_metadata,
+    Column("id", _id_type, primary_key=True, autoincrement=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("actor_subject", String(200), nullable=False),
+    Column("actor_role", String(40), nullable=False),
+    Column("actor_street_id", BigInteger, nullable=True),
+    Column("action", String(40), nullable=False),
+    Column("record_kind", String(40), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    # Names of the fields that changed, comma separated; never values.
+    Column("changed_fields", Text, nullable=False, default=""),
+    Column("correlation_id", String(128), nullable=False, default=""),
+    Index("ix_audit_entries_record", "record_kind", "record_id"),
+    Index("ix_audit_entries_actor", "actor_subject"),
+)

@@ -280,10 +280,7 @@ class Loader:
         if existing is None:
             self.records.create_in(uow, kind, message, actor)
             return True
-        fields = {f for f in kind.settable if "." not in f}
-        if kind.hooks.create_fields:
-            fields |= kind.hooks.create_fields(message)
-        self.records.update_in(uow, kind, existing, message, fields, actor)
+        self.records.update_in(uow, kind, existing, message, kind.create_fields(message), actor)
         return False
 
     def _upsert_position(

@@ -13,20 +13,18 @@ from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from kit.auth import STAFF_ROLES, Principal, Role, require, require_streets
 from kit.db import Database
 from kit.errors import (
     FailedPrecondition,
-    NotFound,
     invalid,
 )
 from kit.records import RecordKind, RecordStore
 from kit.tables import outbox_events
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
-from registry.lookup import CommunityIndex
+from registry.lookup import PublicDirectory
 from registry.records import (
     DEPUTY,
     POSITION,
@@ -51,7 +49,9 @@ class Registry:
         self.db = db
         self.records = RecordStore(db)
         self.budget_minimum_yuan = budget_minimum_yuan
-        self._directory = DirectoryCache()
+        # The public directory of the newest data version seen, shared by threads.
+        self._directory: PublicDirectory | None = None
+        self._lock = threading.Lock()
 
     # -- the record engine's flow, for every kind
 
@@ -228,120 +228,23 @@ class Registry:
         """The station serving a community, its venue and deputies.
 
         The public's most frequent question, asked of data that changes
-        rarely: answers are kept per community and dropped as soon as
-        anything in the registry changes. Every change writes an outbox row
-        in its own transaction, so the newest outbox id is an exact version
-        of the registry's data, read with one indexed query.
+        rarely: answered from the public directory of the current data
+        version (`registry.lookup`, the same the gateway answers from), made
+        again only when something changed. Every change writes an outbox
+        row in its own transaction, so the newest outbox id is an exact
+        version of the registry's data, read with one indexed query.
         """
+        return self._public_directory().find_station(request)
+
+    def _public_directory(self) -> PublicDirectory:
         with self.db.read() as session:
-            directory = self._directory.current(session)
-            community_id = directory.community_for(request)
-            cached = directory.answers.get(community_id)
-            if cached is not None:
-                return cached
-            answer = self._build_station_answer(session, community_id)
-            directory.answers[community_id] = answer
-            return answer
-
-    def _build_station_answer(self, session: Session, community_id: int) -> pb.FindStationResponse:
-        community = session.get(models.Community, community_id)
-        assert community is not None
-        station = session.scalars(
-            select(models.Station)
-            .join(models.StationCommunity)
-            .where(
-                models.StationCommunity.community_id == community.id,
-                models.Station.active.is_(True),
-            )
-        ).first()
-        if station is None:
-            raise NotFound(f"no active liaison station serves {community.name} yet")
-        # The public sees current records only (and never why one was retired).
-        venue = session.get(models.Venue, station.venue_id) if station.venue_id else None
-        venue = venue if venue is not None and venue.active else None
-        street = session.get(models.Street, station.street_id)
-        street = street if street is not None and street.active else None
-        deputies = list(
-            session.scalars(
-                select(models.Deputy).where(
-                    models.Deputy.station_id == station.id, models.Deputy.active.is_(True)
-                )
-            )
-        )
-        deputies.sort(key=lambda d: (domain.level_rank(d.level), d.code))
-        heads = set(
-            session.scalars(
-                select(models.Position.deputy_id).where(
-                    models.Position.station_id == station.id,
-                    models.Position.role == "station_head",
-                    models.Position.ended_on.is_(None),
-                )
-            )
-        )
-        contacts = list(
-            session.scalars(
-                select(models.Deputy)
-                .join(models.DeputyContactCommunity)
-                .where(
-                    models.DeputyContactCommunity.community_id == community.id,
-                    models.Deputy.active.is_(True),
-                )
-                .order_by(models.Deputy.code)
-            )
-        )
-        return pb.FindStationResponse(
-            community=community_pb(community),
-            station=station_pb(station),
-            venue=venue_pb(venue) if venue else None,
-            street=street_pb(street) if street else None,
-            deputies=[
-                pb.StationDeputy(
-                    deputy=deputy_profile_pb(d, session), is_station_head=d.id in heads
-                )
-                for d in deputies
-            ],
-            contact_deputies=[deputy_profile_pb(d, session) for d in contacts],
-        )
-
-
-class Directory(CommunityIndex):
-    """The communities as an address names them, and answers already given,
-    for one version of the registry's data."""
-
-    def __init__(self, version: int, session: Session) -> None:
-        self.version = version
-        self.answers: dict[int, pb.FindStationResponse] = {}
-        communities: dict[int, tuple[int, str, str, list[str]]] = {}
-        for cid, code, name, keyword in session.execute(
-            select(
-                models.Community.id,
-                models.Community.code,
-                models.Community.name,
-                models.CommunityKeyword.keyword,
-            )
-            .outerjoin(models.CommunityKeyword)
-            .where(models.Community.active.is_(True))
-        ):
-            communities.setdefault(cid, (cid, code, name, []))[3].extend(
-                [keyword] if keyword else []
-            )
-        super().__init__(communities.values())
-
-
-class DirectoryCache:
-    """The Directory of the registry's current data version, shared by threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._directory: Directory | None = None
-
-    def current(self, session: Session) -> Directory:
-        version = int(session.scalar(select(func.max(outbox_events.c.id))) or 0)
+            version = int(session.scalar(select(func.max(outbox_events.c.id))) or 0)
         with self._lock:
-            directory = self._directory
-        if directory is not None and directory.version == version:
-            return directory
-        directory = Directory(version, session)
+            current = self._directory
+        if current is not None and current.version >= version:
+            return current
+        fresh = PublicDirectory.from_chunks(self.directory())
         with self._lock:
-            self._directory = directory
-        return directory
+            if self._directory is None or fresh.version > self._directory.version:
+                self._directory = fresh
+        return fresh
