@@ -3,6 +3,12 @@
 One `Database` per service process. A `UnitOfWork` is one transaction: the
 domain change and the events it raises (rows of `outbox_events`) commit
 together or not at all; `kit.outbox` relays those rows to the broker.
+
+The events a unit of work emits are kept in memory and inserted as its last
+statement before COMMIT: numbering them locks the service's event counter
+(`outbox_sequence`) until the commit, so the lock is held for that one
+statement and the commit only, and a transaction holding it never waits
+for another's lock (no deadlock). See kit.outbox on the sequence.
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kit.events import new_envelope
-from kit.tables import outbox_events
+from kit.events import Envelope, new_envelope
+from kit.tables import outbox_events, outbox_sequence
 
 WRITE_OPTION = "liaison_write"
 
@@ -127,7 +133,7 @@ class UnitOfWork:
         self.db = db
         self.session: Session = db.sessions()
         self._committed = False
-        self._emitted = False
+        self._events: list[Envelope] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session.begin()
@@ -144,28 +150,49 @@ class UnitOfWork:
             self.session.close()
 
     def emit(self, message: Message, *, event_type: str | None = None) -> str:
-        """Record an event to publish once this transaction commits; its id."""
+        """Record an event to publish once this transaction commits; its id.
+
+        The event is written to the outbox at commit, after every other
+        statement of the unit of work, in the order of the emits."""
         envelope = new_envelope(self.db.service, message, event_type=event_type)
-        self.session.execute(
-            outbox_events.insert().values(
-                event_id=envelope.event_id,
-                type=envelope.type,
-                source=envelope.source,
-                correlation_id=envelope.correlation_id,
-                body=envelope.to_json(),
-                occurred_at=envelope.occurred_at,
-                attempts=0,
-            )
-        )
-        self._emitted = True
+        self._events.append(envelope)
         return envelope.event_id
 
+    def _write_events(self) -> None:
+        """Insert the emitted events, numbered, in one statement."""
+        rows = [
+            {
+                "event_id": e.event_id,
+                "type": e.type,
+                "source": e.source,
+                "correlation_id": e.correlation_id,
+                "body": e.to_json(),
+                "occurred_at": e.occurred_at,
+                "attempts": 0,
+            }
+            for e in self._events
+        ]
+        if not self.db.is_postgres:
+            # One writer at a time (BEGIN IMMEDIATE): number them here. On
+            # PostgreSQL the insert trigger does it.
+            last = self.session.execute(
+                update(outbox_sequence)
+                .values(value=outbox_sequence.c.value + len(rows))
+                .returning(outbox_sequence.c.value)
+            ).scalar_one()
+            for number, row in enumerate(rows, start=last - len(rows) + 1):
+                row["sequence"] = number
+        self.session.execute(outbox_events.insert().values(rows))
+
     def commit(self) -> None:
-        if self._emitted and self.db.is_postgres:
-            # Delivered only if and when the transaction commits: wakes the relay.
-            self.session.execute(
-                text("SELECT pg_notify(:channel, '')"),
-                {"channel": wakeup_channel(self.db.service)},
-            )
+        if self._events:
+            self.session.flush()  # the domain change first, the events last
+            self._write_events()
+            if self.db.is_postgres:
+                # Delivered only if and when the transaction commits: wakes the relay.
+                self.session.execute(
+                    text("SELECT pg_notify(:channel, '')"),
+                    {"channel": wakeup_channel(self.db.service)},
+                )
         self.session.commit()
         self._committed = True

@@ -19,11 +19,11 @@ from alembic.config import Config
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, text
+from sqlalchemy import BigInteger, Column, MetaData, inspect, text
 
 from kit import audit
 from kit.db import Database
-from kit.tables import platform_metadata
+from kit.tables import outbox_events, outbox_sequence, platform_metadata
 
 
 def alembic_config(migrations_dir: Path, url: str) -> Config:
@@ -96,8 +96,9 @@ def _run(connection, target_metadata: MetaData) -> None:  # type: ignore[no-unty
 
 
 def create_platform_tables(op: Operations, only: tuple[str, ...] | None = None) -> None:
-    """Create the platform's tables: outbox, inbox and audit (call from a
-    service's first revision). `only` names the tables to create, for a
+    """Create the platform's tables, as kit defines them now: outbox (with
+    its event sequence), inbox and audit (call from a service's first
+    revision). `only` names the tables to create, for a
     service whose first revision predates one of them and creates it in a
     later revision."""
     bind = op.get_bind()
@@ -113,3 +114,61 @@ def drop_platform_tables(op: Operations, only: tuple[str, ...] | None = None) ->
     for table in reversed(platform_metadata.sorted_tables):
         if only is None or table.name in only:
             table.drop(bind)
+
+
+def add_event_sequence(op: Operations) -> None:
+    """Number the events of an outbox created before the event sequence.
+
+    For a service whose first revision created `outbox_events` without
+    `outbox_sequence`. Events already there are numbered in the order of
+    their ids, and the counter starts after them. What is already in place
+    is left as it is: a first revision run with a newer kit creates the
+    outbox with its sequence, and then only the counter is missing.
+    """
+    bind = op.get_bind()
+    inspector = inspect(bind)
+    columns = {c["name"] for c in inspector.get_columns("outbox_events")}
+    if "sequence" not in columns:
+        with op.batch_alter_table("outbox_events") as batch:
+            batch.add_column(Column("sequence", BigInteger, nullable=True))
+        bind.execute(
+            text(
+                "UPDATE outbox_events SET sequence = numbered.n FROM ("
+                " SELECT id, row_number() OVER (ORDER BY id) AS n FROM outbox_events"
+                ") AS numbered WHERE outbox_events.id = numbered.id"
+            )
+        )
+        with op.batch_alter_table("outbox_events") as batch:
+            batch.alter_column("sequence", existing_type=BigInteger, nullable=False)
+            if "ix_outbox_events_unsent" in {
+                i["name"] for i in inspector.get_indexes("outbox_events")
+            }:
+                batch.drop_index("ix_outbox_events_unsent")
+        for index in outbox_events.indexes:
+            if index.name in ("ux_outbox_events_sequence", "ix_outbox_events_pending"):
+                index.create(bind)
+    if not inspect(bind).has_table("outbox_sequence"):
+        outbox_sequence.create(bind)  # with its row (value 0) and the trigger
+        bind.execute(
+            text(
+                "UPDATE outbox_sequence SET value ="
+                " (SELECT coalesce(max(sequence), 0) FROM outbox_events)"
+            )
+        )
+
+
+def drop_event_sequence(op: Operations) -> None:
+    """Undo `add_event_sequence`: the outbox as it was before the sequence."""
+    bind = op.get_bind()
+    outbox_sequence.drop(bind, checkfirst=True)  # and the trigger
+    with op.batch_alter_table("outbox_events") as batch:
+        batch.drop_index("ix_outbox_events_pending")
+        batch.drop_index("ux_outbox_events_sequence")
+        batch.drop_column("sequence")
+    op.create_index(
+        "ix_outbox_events_unsent",
+        "outbox_events",
+        ["id"],
+        postgresql_where=text("sent_at IS NULL"),
+        sqlite_where=text("sent_at IS NULL"),
+    )

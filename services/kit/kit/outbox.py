@@ -8,6 +8,25 @@ PostgreSQL, so replicas share the work without taking the same rows),
 publishes them with publisher confirms, and marks a row sent only after the
 broker confirmed it. A crash between publish and mark republishes the row:
 delivery is at least once, and consumers are idempotent (kit.inbox).
+
+The sequence. Every event of a service gets a number, `sequence`, from one
+counter per service database (the row of `outbox_sequence`): 1, 2, 3, ...
+with no hole, in the order the transactions committed. On PostgreSQL a
+BEFORE INSERT trigger on `outbox_events` takes the next number with
+`UPDATE outbox_sequence SET value = value + 1 RETURNING value`; the row lock
+that update takes is held until the transaction ends, so a second writer
+waits for the first to commit (or roll back, giving its numbers back) before
+it numbers its own events. The unit of work (kit.db) inserts its events as
+its last statement, so writers of events queue only for that statement and
+the commit. On SQLite (one writer at a time) the unit of work numbers them
+itself. A snapshot's `current_sequence` is therefore exactly the number of
+the last event whose transaction it sees.
+
+The relay publishes in sequence order and puts the number first in the
+published body (`kit.events.with_sequence`); consumers read it as
+`Envelope.sequence`. With several relays (or a republished batch) the broker
+may deliver out of order or twice: a consumer that needs order keeps the
+last sequence it applied and reloads on a gap.
 """
 
 from __future__ import annotations
@@ -23,10 +42,12 @@ from typing import Any
 import amqp
 import kombu
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from kit import metrics
 from kit.db import WRITE_OPTION, Database, wakeup_channel
-from kit.tables import outbox_events
+from kit.events import with_sequence
+from kit.tables import outbox_events, outbox_sequence
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +57,19 @@ def event_exchange_name(service: str) -> str:
     return f"{service}.events"
 
 
+def current_sequence(session: Session) -> int:
+    """The sequence of the last event committed in what `session` sees: read
+    in a consistent snapshot with other data, the version of that data."""
+    return int(session.scalar(select(outbox_sequence.c.value)) or 0)
+
+
 @dataclass
 class PendingEvent:
     row_id: int
     event_id: str
     type: str
-    body: str
+    body: str  # as kept in the outbox: without the sequence
+    sequence: int = 0
 
 
 class ConfirmingPublisher:
@@ -103,8 +131,9 @@ class ConfirmingPublisher:
         self._acked, self._nacked, self._outstanding = set(), set(), set()
         try:
             for event in events:
+                body = with_sequence(event.body, event.sequence) if event.sequence else event.body
                 message = amqp.Message(
-                    event.body,
+                    body,
                     content_type="application/json",
                     content_encoding="utf-8",
                     delivery_mode=2,
@@ -209,15 +238,16 @@ class OutboxRelay:
                     outbox_events.c.event_id,
                     outbox_events.c.type,
                     outbox_events.c.body,
+                    outbox_events.c.sequence,
                 )
                 .where(outbox_events.c.sent_at.is_(None))
-                .order_by(outbox_events.c.id)
+                .order_by(outbox_events.c.sequence)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
             if not rows:
                 return 0
-            pending = [PendingEvent(r.id, r.event_id, r.type, r.body) for r in rows]
+            pending = [PendingEvent(r.id, r.event_id, r.type, r.body, r.sequence) for r in rows]
             try:
                 acked, nacked = self.publisher.publish(pending)
             except Exception as exc:

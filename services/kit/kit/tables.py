@@ -1,7 +1,10 @@
 """The platform's own tables, in every service's database.
 
 A service's first migration creates them (`kit.migrations.create_platform_tables`);
-the service's own models never declare them. Everything in kit that reads or
+the service's own models never declare them. DDL events attached here make
+every way of creating them (a migration, `create_all` in tests) give the same
+schema: on PostgreSQL the trigger that numbers events, and the one row of
+`outbox_sequence`. Everything in kit that reads or
 writes them imports them from here: the unit of work (`kit.db`), the relay
 (`kit.outbox`), the idempotent consumer (`kit.inbox`) and the migrations.
 """
@@ -9,7 +12,9 @@ writes them imports them from here: the unit of work (`kit.db`), the relay
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     Index,
@@ -19,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     text,
 )
 
@@ -27,10 +33,14 @@ platform_metadata = MetaData()
 _id_type = BigInteger().with_variant(Integer(), "sqlite")
 
 # Events written with the change they describe; the relay publishes them.
+# `sequence` numbers a service's events 1, 2, 3, ... in commit order, with no
+# hole (kit.outbox explains how); `body` is the envelope without it, since
+# the number is known only once the row is inserted (the relay adds it).
 outbox_events = Table(
     "outbox_events",
     platform_metadata,
     Column("id", _id_type, primary_key=True, autoincrement=True),
+    Column("sequence", BigInteger, nullable=False),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("type", String(100), nullable=False),
     Column("source", String(50), nullable=False),
@@ -40,13 +50,61 @@ outbox_events = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
+    Index("ux_outbox_events_sequence", "sequence", unique=True),
     Index(
-        "ix_outbox_events_unsent",
-        "id",
+        "ix_outbox_events_pending",
+        "sequence",
         postgresql_where=text("sent_at IS NULL"),
         sqlite_where=text("sent_at IS NULL"),
     ),
 )
+
+# The last sequence given to an event of this service: one row, whose lock a
+# writing transaction holds from its first event until it commits.
+outbox_sequence = Table(
+    "outbox_sequence",
+    platform_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="ck_outbox_sequence_one_row"),
+)
+
+# PostgreSQL numbers each inserted event itself: the counter's row lock is
+# held until commit, so a later number always belongs to a later commit.
+SEQUENCE_TRIGGER_SQL = (
+    """
+    CREATE OR REPLACE FUNCTION liaison_outbox_sequence() RETURNS trigger AS $$
+    BEGIN
+      UPDATE outbox_sequence SET value = value + 1 WHERE id = 1
+        RETURNING value INTO NEW.sequence;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'outbox_sequence has no row';
+      END IF;
+      RETURN NEW;
+    END;
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER outbox_events_sequence
+    BEFORE INSERT ON outbox_events
+    FOR EACH ROW EXECUTE FUNCTION liaison_outbox_sequence()
+    """,
+)
+SEQUENCE_TRIGGER_DROP_SQL = (
+    "DROP TRIGGER IF EXISTS outbox_events_sequence ON outbox_events",
+    "DROP FUNCTION IF EXISTS liaison_outbox_sequence()",
+)
+
+# The counter comes with its row and, on PostgreSQL, the trigger (so a
+# service whose outbox predates the counter gets both in one step).
+outbox_sequence.add_is_dependent_on(outbox_events)
+event.listen(
+    outbox_sequence, "after_create", DDL("INSERT INTO outbox_sequence (id, value) VALUES (1, 0)")
+)
+for _statement in SEQUENCE_TRIGGER_SQL:
+    event.listen(outbox_sequence, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SEQUENCE_TRIGGER_DROP_SQL:
+    event.listen(outbox_sequence, "before_drop", DDL(_statement).execute_if(dialect="postgresql"))
 
 # (event_id, handler) of every event a consumer handled or dead-lettered,
 # written in the transaction of the handler's effect.

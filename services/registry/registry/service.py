@@ -20,8 +20,8 @@ from kit.errors import (
     FailedPrecondition,
     invalid,
 )
+from kit.outbox import current_sequence
 from kit.records import RecordKind, RecordStore
-from kit.tables import outbox_events
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
 from registry.lookup import PublicDirectory
@@ -174,13 +174,14 @@ class Registry:
     def directory(self, chunk_size: int = 500) -> list[pb.DirectoryChunk]:
         """The public directory as of one version, in chunks (see StreamDirectory).
 
-        Read in one consistent snapshot, so the version (the newest outbox
-        row, as in `find_station`) is exactly the data sent."""
+        Read in one consistent snapshot, so the version (the sequence of the
+        last event whose transaction the snapshot sees, `kit.outbox`) is
+        exactly the data sent: events with a larger sequence come after it."""
         if not 0 <= chunk_size <= 10_000:
             raise invalid("chunk_size", "must be between 1 and 10000")
         size = chunk_size or 500
         with self.db.read(consistent=True) as session:
-            version = int(session.scalar(select(func.max(outbox_events.c.id))) or 0)
+            version = current_sequence(session)
 
             def active(model: Any) -> list[Any]:
                 return list(
@@ -230,15 +231,15 @@ class Registry:
         The public's most frequent question, asked of data that changes
         rarely: answered from the public directory of the current data
         version (`registry.lookup`, the same the gateway answers from), made
-        again only when something changed. Every change writes an outbox
-        row in its own transaction, so the newest outbox id is an exact
-        version of the registry's data, read with one indexed query.
+        again only when something changed. Every change writes an event in
+        its own transaction, so the service's event sequence (one row) is an
+        exact version of the registry's data.
         """
         return self._public_directory().find_station(request)
 
     def _public_directory(self) -> PublicDirectory:
         with self.db.read() as session:
-            version = int(session.scalar(select(func.max(outbox_events.c.id))) or 0)
+            version = current_sequence(session)
         with self._lock:
             current = self._directory
         if current is not None and current.version >= version:

@@ -116,17 +116,18 @@ class Api:
     # -- the outbox
 
     def outbox_mark(self) -> int:
-        """The id of the newest outbox row: events after it are new."""
+        """The sequence of the newest event: events after it are new."""
         with self.db.read() as session:
-            return int(session.scalar(select(func.coalesce(func.max(outbox_events.c.id), 0))))
+            query = select(func.coalesce(func.max(outbox_events.c.sequence), 0))
+            return int(session.scalar(query))
 
     def events_since(self, mark: int) -> list[tuple[str, dict[str, Any], str]]:
         """(type, payload, raw body) of every outbox row written after `mark`."""
         with self.db.read() as session:
             rows = session.execute(
                 select(outbox_events.c.type, outbox_events.c.body)
-                .where(outbox_events.c.id > mark)
-                .order_by(outbox_events.c.id)
+                .where(outbox_events.c.sequence > mark)
+                .order_by(outbox_events.c.sequence)
             ).all()
         found = []
         for type_, body in rows:

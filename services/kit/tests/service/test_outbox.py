@@ -160,6 +160,7 @@ def test_relay_publishes_envelopes_in_order_and_marks_them_sent_after_confirm(
         assert body["schema_version"] == 1
         assert body["payload"]["street"]["code"] == f"s{i}"
         assert body["payload"]["change"] == "updated"
+        assert body["sequence"] == i + 1
         assert datetime.fromisoformat(body["occurred_at"]).tzinfo is not None
     assert broker.drain(queue) == []
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
+from sqlalchemy import select
 
+from kit.tables import outbox_events
 from liaison.registry.v1 import registry_pb2 as pb
 from registry.testing import Town
 
@@ -54,3 +59,57 @@ def test_a_change_moves_the_version_and_deactivated_records_leave(api: Any) -> N
     after, found, _ = snapshot(api.anonymous)
     assert after > before
     assert town.station.id not in {s.id for s in found["stations"]}
+
+
+def test_the_version_is_the_last_event_the_snapshot_includes(api: Any) -> None:
+    """Renames commit while snapshots are taken: every snapshot shows the name
+    of the newest street_changed event numbered at most its version, so a
+    reader that applies the events after `version` misses none and applies
+    none twice."""
+    town = Town(api.stub)
+    mark = api.outbox_mark()
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def rename() -> None:
+        try:
+            for i in range(25):
+                api.stub.UpdateStreet(
+                    pb.UpdateStreetRequest(
+                        street=pb.Street(id=town.street.id, name=f"改名{i}街道"),
+                        update_mask=field_mask_pb2.FieldMask(paths=["name"]),
+                    )
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            done.set()
+
+    taken: list[tuple[int, str]] = []
+    writer = threading.Thread(target=rename)
+    writer.start()
+    while not done.is_set() or len(taken) < 3:
+        version, found, _ = snapshot(api.anonymous)
+        (street,) = [s for s in found["streets"] if s.id == town.street.id]
+        taken.append((version, street.name))
+    writer.join(60)
+    assert errors == []
+
+    names = {}  # sequence -> the name its event carries
+    with api.db.read() as session:
+        rows = session.execute(
+            select(outbox_events.c.sequence, outbox_events.c.type, outbox_events.c.body)
+            .where(outbox_events.c.sequence > mark)
+            .order_by(outbox_events.c.sequence)
+        ).all()
+    assert [r.sequence for r in rows] == list(range(mark + 1, mark + 1 + len(rows)))
+    for row in rows:
+        street = json.loads(row.body)["payload"].get("street", {})
+        if row.type == "street_changed" and street.get("id") == str(town.street.id):
+            names[row.sequence] = street["name"]
+    assert len(names) == 25
+    for version, name in taken:
+        assert version >= mark
+        expected = [n for s, n in names.items() if s <= version]
+        assert name == (expected[-1] if expected else town.street.name), (version, name)
+    assert len({v for v, _ in taken}) > 1, "snapshots were taken between the renames"

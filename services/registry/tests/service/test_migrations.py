@@ -6,19 +6,28 @@ from __future__ import annotations
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, inspect, text
 
 from kit.db import Database
-from kit.migrations import alembic_config, is_current, upgrade
+from kit.migrations import alembic_config, drop_event_sequence, is_current, upgrade
+from kit.outbox import current_sequence
 from kit.tables import platform_metadata
+from liaison.registry.v1 import registry_pb2 as pb
 from registry.bootstrap import MIGRATIONS
 from registry.models import Base
 
 pytestmark = pytest.mark.postgres
 
-PLATFORM_TABLES = {"outbox_events", "processed_events", "event_failures", "audit_entries"}
+PLATFORM_TABLES = {
+    "outbox_events",
+    "outbox_sequence",
+    "processed_events",
+    "event_failures",
+    "audit_entries",
+}
 
 
 def tables(db: Database) -> set[str]:
@@ -111,3 +120,57 @@ def test_downgrade_to_base_removes_everything(db: Database) -> None:
     upgrade(db, MIGRATIONS)  # and up again from there
     assert tables(db) == set(Base.metadata.tables) | PLATFORM_TABLES
     assert is_current(db, MIGRATIONS)
+
+
+def outbox_rows(db: Database) -> list[tuple[int, int, str]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, sequence, event_id FROM outbox_events ORDER BY id"))
+        return [tuple(r) for r in rows]
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_events_written_before_the_sequence_are_numbered_by_id(
+    backend: str, database_url: str, tmp_path
+) -> None:
+    url = database_url if backend == "postgresql" else f"sqlite:///{tmp_path}/registry.db"
+    db = Database(url, "registry")
+    try:
+        upgrade(db, MIGRATIONS, "0002")
+        with db.engine.begin() as conn:
+            # As a kit before the sequence made it: no sequence column.
+            drop_event_sequence(Operations(MigrationContext.configure(conn)))
+            for n, event_id in enumerate(["e5", "e2", "e9"]):
+                conn.execute(
+                    text(
+                        "INSERT INTO outbox_events (event_id, type, source, correlation_id,"
+                        " body, occurred_at, attempts, sent_at) VALUES (:e, 't', 'registry',"
+                        " '', '{}', CURRENT_TIMESTAMP, 0, CASE WHEN :n = 0"
+                        " THEN CURRENT_TIMESTAMP END)"
+                    ),
+                    {"e": event_id, "n": n},
+                )
+            if backend == "postgresql":  # ids with a hole, as rollbacks leave them
+                conn.execute(text("DELETE FROM outbox_events WHERE event_id = 'e2'"))
+        upgrade(db, MIGRATIONS)
+        rows = outbox_rows(db)
+        expected = ["e5", "e9"] if backend == "postgresql" else ["e5", "e2", "e9"]
+        assert [(s, e) for _, s, e in rows] == list(enumerate(expected, start=1))
+        with db.unit_of_work() as uow:
+            event_id = uow.emit(pb.Street(code="linhe", name="林和街道"))  # any message
+        with db.read() as session:
+            assert current_sequence(session) == len(rows) + 1
+        assert outbox_rows(db)[-1][1:] == (len(rows) + 1, event_id)
+
+        # Down to 0002 and up again: the numbers are given again, by id.
+        config = alembic_config(MIGRATIONS, db.url)
+        with db.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0002")
+        with db.engine.connect() as conn:
+            assert "sequence" not in {c["name"] for c in inspect(conn).get_columns("outbox_events")}
+            assert not inspect(conn).has_table("outbox_sequence")
+        upgrade(db, MIGRATIONS)
+        assert [s for _, s, _ in outbox_rows(db)] == list(range(1, len(rows) + 2))
+        assert is_current(db, MIGRATIONS)
+    finally:
+        db.dispose()

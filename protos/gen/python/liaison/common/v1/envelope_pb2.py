@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n liaison/common/v1/envelope.proto\x12\x11liaison.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\x12\x16\n\x0eschema_version\x18\x06 \x01(\x05\x12\x14\n\x0cpayload_type\x18\x07 \x01(\t\"R\n\x0c\x44\x65\x61\x63tivation\x12\x32\n\x0e\x64\x65\x61\x63tivated_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x02 \x01(\t\"4\n\x0bPageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"7\n\x08PageInfo\x12\x17\n\x0fnext_page_token\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n liaison/common/v1/envelope.proto\x12\x11liaison.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x05 \x01(\t\x12\x16\n\x0eschema_version\x18\x06 \x01(\x05\x12\x14\n\x0cpayload_type\x18\x07 \x01(\t\x12\x10\n\x08sequence\x18\x08 \x01(\x03\"R\n\x0c\x44\x65\x61\x63tivation\x12\x32\n\x0e\x64\x65\x61\x63tivated_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x02 \x01(\t\"4\n\x0bPageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"7\n\x08PageInfo\x12\x17\n\x0fnext_page_token\x18\x01 \x01(\t\x12\x12\n\ntotal_size\x18\x02 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.common.v1.envelope_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVENTENVELOPE']._serialized_start=89
-  _globals['_EVENTENVELOPE']._serialized_end=271
-  _globals['_DEACTIVATION']._serialized_start=273
-  _globals['_DEACTIVATION']._serialized_end=355
-  _globals['_PAGEREQUEST']._serialized_start=357
-  _globals['_PAGEREQUEST']._serialized_end=409
-  _globals['_PAGEINFO']._serialized_start=411
-  _globals['_PAGEINFO']._serialized_end=466
+  _globals['_EVENTENVELOPE']._serialized_end=289
+  _globals['_DEACTIVATION']._serialized_start=291
+  _globals['_DEACTIVATION']._serialized_end=373
+  _globals['_PAGEREQUEST']._serialized_start=375
+  _globals['_PAGEREQUEST']._serialized_end=427
+  _globals['_PAGEINFO']._serialized_start=429
+  _globals['_PAGEINFO']._serialized_end=484
 # @@protoc_insertion_point(module_scope)

@@ -33,6 +33,7 @@ class EventEnvelope(_message.Message):
     CORRELATION_ID_FIELD_NUMBER: _builtins.int
     SCHEMA_VERSION_FIELD_NUMBER: _builtins.int
     PAYLOAD_TYPE_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """UUID, unique per event; consumers dedupe on it"""
     type: _builtins.str
@@ -44,6 +45,12 @@ class EventEnvelope(_message.Message):
     schema_version: _builtins.int
     payload_type: _builtins.str
     """full protobuf name, e.g. "liaison.registry.v1.DeputyRegistered" """
+    sequence: _builtins.int
+    """The event's number among its source's events: 1, 2, 3, ... in the order
+    their transactions committed, with no hole, so a consumer that keeps a
+    read model sees a missed event as a gap. 0 in events published before
+    events were numbered.
+    """
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -56,10 +63,11 @@ class EventEnvelope(_message.Message):
         correlation_id: _builtins.str = ...,
         schema_version: _builtins.int = ...,
         payload_type: _builtins.str = ...,
+        sequence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "event_id", b"event_id", "occurred_at", b"occurred_at", "payload_type", b"payload_type", "schema_version", b"schema_version", "source", b"source", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "event_id", b"event_id", "occurred_at", b"occurred_at", "payload_type", b"payload_type", "schema_version", b"schema_version", "sequence", b"sequence", "source", b"source", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
