@@ -6,12 +6,21 @@ included; after writes (a deputy moved, a station's head changed, a
 community handed to another station, a station retired) it is equal again
 once their events have arrived. Answers carry the directory's version as an
 ETag, and a client holding that version gets 304.
+
+While the gateway serves, the broker restarts and the registry restarts: no
+request fails, and the directory follows the registry's changes again once
+they are back. A registry event lost on its way (dropped here between the
+broker and a directory kept in this test's process) is found missing by its
+sequence number and repaired by a snapshot.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,9 +28,13 @@ import grpc
 import httpx
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from prometheus_client import CollectorRegistry
 
 from gateway import schemas as s
 from gateway.convert import message_to_dict
+from gateway.directory.feed import DirectoryFeed
+from gateway.upstream import Upstreams
+from kit.events import Envelope
 from kit.grpc_client import with_bearer
 from kit.testrun import Platform
 from liaison.registry.v1 import registry_pb2 as pb
@@ -181,3 +194,167 @@ def test_a_client_holding_the_current_version_gets_304(http: httpx.Client) -> No
     assert again.headers["etag"] == etag
     profile = http.get("/api/v1/deputies/1/profile", headers={"If-None-Match": etag})
     assert profile.status_code == 304
+
+
+# ---------------------------------------------------------------- outages
+
+
+class Readers:
+    """Threads asking the edge the public's questions without pause."""
+
+    def __init__(self, base_url: str, threads: int = 4) -> None:
+        self.base_url = base_url
+        self.statuses: Counter[int | str] = Counter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._ask, args=(n,)) for n in range(threads)]
+
+    def _ask(self, n: int) -> None:
+        asked = [
+            ("/api/v1/find-station", {"community_id": 1 + n}),
+            ("/api/v1/find-station", {"address": "广州市天河区林和东路18号"}),
+            (f"/api/v1/deputies/{1 + n}/profile", {}),
+        ]
+        with httpx.Client(base_url=self.base_url, timeout=10) as client:
+            while not self._stop.is_set():
+                for path, params in asked:
+                    try:
+                        status: int | str = client.get(path, params=params).status_code
+                    except httpx.HTTPError as error:
+                        status = type(error).__name__
+                    with self._lock:
+                        self.statuses[status] += 1
+
+    def __enter__(self) -> Readers:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def failures(self) -> dict[int | str, int]:
+        return {status: n for status, n in self.statuses.items() if status not in (200, 404)}
+
+
+def rename_a_station(registry: Any, nth: int = 0) -> tuple[int, str]:
+    """A write the public sees: the `nth` serving station's new name;
+    (a community it serves, the name)."""
+    stations = registry.ListStations(pb.ListStationsRequest(page={"page_size": 500})).stations
+    station = [s for s in stations if s.community_ids][nth]
+    name = f"{station.name[:16]}{uuid.uuid4().hex[:4]}"
+    registry.UpdateStation(
+        pb.UpdateStationRequest(
+            station=pb.Station(id=station.id, name=name), update_mask=FieldMask(paths=["name"])
+        ),
+        timeout=10,
+    )
+    return station.community_ids[0], name
+
+
+def shows(http: httpx.Client, community_id: int, name: str) -> list[str]:
+    found = http.get("/api/v1/find-station", params={"community_id": community_id})
+    station = found.json().get("station", {}).get("name") if found.status_code == 200 else None
+    return [] if station == name else [f"the edge shows {station!r}, not {name!r}"]
+
+
+def metric(http: httpx.Client, name: str) -> float:
+    """The sum of a gateway metric's samples (every label, every worker)."""
+    total = 0.0
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_a_broker_restart_fails_no_request_and_the_edge_follows_again(
+    http: httpx.Client, registry: Any, platform: Platform, stop_broker: Any
+) -> None:
+    snapshots = metric(http, "liaison_gateway_directory_snapshots_total")
+    with Readers(platform.base_url) as readers:
+        with stop_broker():
+            time.sleep(2)
+            assert http.get("/api/v1/find-station", params={"community_id": 1}).status_code == 200
+            assert (
+                int(http.get("/api/v1/find-station", params={"community_id": 1}).headers["age"])
+                >= 1
+            )
+        community_id, name = rename_a_station(registry)
+        eventually(lambda: shows(http, community_id, name), seconds=30)
+        time.sleep(0.5)
+    assert readers.failures() == {}, readers.statuses
+    assert readers.statuses[200] > 100
+    # Back on the broker, it loaded a snapshot for what it may have missed.
+    assert metric(http, "liaison_gateway_directory_snapshots_total") > snapshots
+    eventually(lambda: differences(http, registry))
+
+
+def test_a_registry_restart_fails_no_request_and_the_edge_follows_again(
+    http: httpx.Client, registry: Any, platform: Platform
+) -> None:
+    with Readers(platform.base_url) as readers:
+        platform.stop("registry-api")
+        time.sleep(2)
+        platform.start_process("registry", "api")
+        platform.wait_ready()
+        community_id, name = rename_a_station(registry)
+        eventually(lambda: shows(http, community_id, name), seconds=30)
+    assert readers.failures() == {}, readers.statuses
+    assert readers.statuses[200] > 100
+    eventually(lambda: differences(http, registry))
+
+
+def test_a_lost_event_is_found_by_its_sequence_and_repaired_by_a_snapshot(
+    platform: Platform, registry: Any
+) -> None:
+    """A directory kept here, on the real registry and broker; the first
+    event after `armed` is dropped as if the broker had lost it."""
+
+    async def run() -> None:
+        upstreams = Upstreams({"registry": platform.grpc_target("registry")}, 10)
+        feed = DirectoryFeed(
+            upstreams["registry"],
+            platform.env["LIAISON_AMQP_URI"],
+            CollectorRegistry(),
+            gap_seconds=0.5,
+        )
+        received = feed._receive
+        dropped: list[Envelope] = []
+
+        def lossy(envelope: Envelope) -> None:
+            if armed.is_set() and not dropped:
+                dropped.append(envelope)
+                return
+            received(envelope)
+
+        armed = threading.Event()
+        feed._receive = lossy  # type: ignore[method-assign]
+        feed.start()
+        try:
+            await until(lambda: feed.following)
+            armed.set()
+            first = await asyncio.to_thread(rename_a_station, registry)
+            second = await asyncio.to_thread(rename_a_station, registry, 1)
+            await until(lambda: bool(dropped))
+            await until(
+                lambda: feed.snapshots.labels(reason="gap")._value.get() == 1 and feed.following
+            )
+            assert feed.current is not None
+            assert feed.current.version >= dropped[0].sequence + 1
+            for community_id, name in (first, second):
+                station_id = feed.current.serving[community_id]  # type: ignore[index]
+                assert feed.current.stations[station_id].name == name
+        finally:
+            await feed.stop()
+            await upstreams.close()
+
+    asyncio.run(run())
+
+
+async def until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        await asyncio.sleep(0.05)

@@ -1,7 +1,6 @@
 """Read-only views over the registry: public profiles, "find my station",
 and the street committees' budget checks."""
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -59,7 +58,8 @@ def _cached(request: Request, response: Response, directory: Directory) -> bool:
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["X-Directory-Version"] = str(directory.version)
-    response.headers["Age"] = str(max(0, int(time.time() - feed.loaded_at)))
+    # How far behind the registry this answer may be (0 while following its events).
+    response.headers["Age"] = str(int(feed.age_seconds()))
     asked = request.headers.get("if-none-match", "")
     return etag in {tag.strip() for tag in asked.split(",")} or asked.strip() == "*"
 

@@ -92,7 +92,7 @@ def station_pb(m: models.Station) -> pb.Station:
         area_id=m.area_id,
         street_id=m.street_id,
         venue_id=m.venue_id or 0,
-        community_ids=[s.community_id for s in m.served],
+        community_ids=sorted(s.community_id for s in m.served),
         opened_on=iso(m.opened_on),
         active=m.active,
         deactivation=deactivation(m.deactivated_at, m.deactivation_reason),
@@ -132,7 +132,7 @@ def deputy_pb(m: models.Deputy) -> pb.Deputy:
         station_id=m.station_id or 0,
         profession=m.profession,
         expertise=[e.tag for e in m.expertise],
-        contact_community_ids=[c.community_id for c in m.contact_communities],
+        contact_community_ids=sorted(c.community_id for c in m.contact_communities),
         biography=m.biography,
         contact=pb.DeputyContact(
             phone=contact.phone,
@@ -165,7 +165,7 @@ def deputy_profile_pb(m: models.Deputy, session: Session) -> pb.DeputyProfile:
         station_name=station.name if station else "",
         profession=m.profession,
         expertise=[e.tag for e in m.expertise],
-        contact_community_ids=[c.community_id for c in m.contact_communities],
+        contact_community_ids=sorted(c.community_id for c in m.contact_communities),
         biography=m.biography,
         active=m.active,
     )

@@ -198,9 +198,15 @@ class Registry:
                 (
                     "station_heads",
                     [
-                        pb.StationHead(station_id=station_id, deputy_id=deputy_id)
-                        for station_id, deputy_id in session.execute(
-                            select(models.Position.station_id, models.Position.deputy_id)
+                        pb.StationHead(
+                            station_id=station_id, deputy_id=deputy_id, position_id=position_id
+                        )
+                        for position_id, station_id, deputy_id in session.execute(
+                            select(
+                                models.Position.id,
+                                models.Position.station_id,
+                                models.Position.deputy_id,
+                            )
                             .where(
                                 models.Position.role == "station_head",
                                 models.Position.ended_on.is_(None),

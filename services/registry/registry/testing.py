@@ -117,9 +117,8 @@ class Town:
         for key, value in extra.items():
             if key == "contact":
                 deputy.contact.CopyFrom(value)
-            elif key == "expertise":
-                del deputy.expertise[:]
-                deputy.expertise.extend(value)
+            elif key in ("expertise", "contact_community_ids"):
+                getattr(deputy, key)[:] = value
             else:
                 setattr(deputy, key, value)
         return self.stub.CreateDeputy(pb.CreateDeputyRequest(deputy=deputy))

@@ -1983,17 +1983,21 @@ class StationHead(_message.Message):
 
     STATION_ID_FIELD_NUMBER: _builtins.int
     DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    POSITION_ID_FIELD_NUMBER: _builtins.int
     station_id: _builtins.int
     deputy_id: _builtins.int
+    position_id: _builtins.int
+    """the position held: a PositionFilled or PositionVacated names it"""
     def __init__(
         self,
         *,
         station_id: _builtins.int = ...,
         deputy_id: _builtins.int = ...,
+        position_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "station_id", b"station_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "position_id", b"position_id", "station_id", b"station_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
