@@ -358,3 +358,50 @@ async def until(condition: Callable[[], bool], seconds: float = 20) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not reached in time"
         await asyncio.sleep(0.05)
+
+
+# ---------------------------------------------------------------- public lists
+
+
+PUBLIC_READS = [
+    ("/api/v1/stations", {"street_id": 1}),
+    ("/api/v1/communities", {"page_size": 5}),
+    ("/api/v1/deputies", {"page_size": 20}),
+    ("/api/v1/streets", {}),
+    ("/api/v1/deputies/3", {}),
+    ("/api/v1/venues/1", {}),
+]
+
+
+def test_public_lists_asked_anonymously_are_the_registrys_answer_kept_per_version(
+    http: httpx.Client, platform: Platform, registry: Any
+) -> None:
+    signed_in = {"Authorization": f"Bearer {platform.token('constituent')}"}
+    for path, params in PUBLIC_READS:
+        first = http.get(path, params=params)
+        again = http.get(path, params=params)
+        own = http.get(path, params=params, headers=signed_in)  # answered by the registry
+        assert first.status_code == again.status_code == own.status_code == 200, path
+        assert first.content == again.content, path
+        assert first.json() == own.json(), path
+        assert "x-directory-version" in first.headers and "x-directory-version" not in own.headers
+        etag = first.headers["etag"]
+        assert http.get(path, params=params, headers={"If-None-Match": etag}).status_code == 304
+    community_id, name = rename_a_station(registry)
+
+    def listed() -> list[str]:
+        stations = http.get("/api/v1/stations", params={"page_size": 500}).json()["items"]
+        return [] if name in {s["name"] for s in stations} else [f"{name} not listed yet"]
+
+    eventually(listed)
+
+
+def test_what_staff_see_is_never_kept_for_the_public(
+    http: httpx.Client, platform: Platform
+) -> None:
+    admin = {"Authorization": f"Bearer {platform.token('admin')}"}
+    deputies = http.get("/api/v1/deputies", params={"page_size": 7}, headers=admin).json()
+    assert any(d.get("contact") for d in deputies["items"]), "staff see contact details"
+    public = http.get("/api/v1/deputies", params={"page_size": 7}).json()
+    assert [d["id"] for d in public["items"]] == [d["id"] for d in deputies["items"]]
+    assert not any(d.get("contact") for d in public["items"])

@@ -4,14 +4,11 @@ and the street committees' budget checks."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from gateway import schemas as s
 from gateway.auth import OptionalPrincipal, StaffReader
 from gateway.convert import message_to_dict
-from gateway.directory.feed import DirectoryFeed
+from gateway.directory.http import body_response, directory_of, edge_headers, not_modified, render
 from gateway.problems import (
     AUTH_ERRORS,
     NOT_FOUND,
@@ -26,7 +23,6 @@ from gateway.problems import (
 from gateway.upstream import call_context, registry
 from kit.errors import DomainError
 from liaison.registry.v1 import registry_pb2
-from registry.lookup import PublicDirectory as Directory
 
 router = APIRouter(prefix="/api/v1")
 _PUBLIC_ERRORS = responses(
@@ -35,33 +31,6 @@ _PUBLIC_ERRORS = responses(
     UPSTREAM_ERRORS,
     {304: {"description": "The copy named by If-None-Match is current."}},
 )
-# Public data that changes a few times a day: caches may keep it a minute,
-# and check it again by its ETag (the directory's data version).
-CACHE_CONTROL = "public, max-age=60"
-
-
-def _json(model: BaseModel) -> bytes:
-    """The body FastAPI would send for `model`, made once per directory version."""
-    return bytes(JSONResponse(jsonable_encoder(model)).body)
-
-
-def _directory(request: Request) -> Directory | None:
-    feed: DirectoryFeed | None = request.app.state.directory
-    return feed.current if feed is not None else None
-
-
-def _cached(request: Request, response: Response, directory: Directory) -> bool:
-    """Set the headers of an answer from the public directory; True when the
-    client's copy (If-None-Match) is of this version already."""
-    etag = f'"directory-{directory.version}"'
-    feed: DirectoryFeed = request.app.state.directory
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["X-Directory-Version"] = str(directory.version)
-    # How far behind the registry this answer may be (0 while following its events).
-    response.headers["Age"] = str(int(feed.age_seconds()))
-    asked = request.headers.get("if-none-match", "")
-    return etag in {tag.strip() for tag in asked.split(",")} or asked.strip() == "*"
 
 
 @router.get(
@@ -78,15 +47,16 @@ async def deputy_profile(
     principal: OptionalPrincipal,
     id: Annotated[s.IdParam, Path()],
 ) -> Any:
-    directory = _directory(request)
+    directory = directory_of(request)
     profile = directory.deputy_profile(id) if directory is not None else None
     if directory is not None and profile is not None:
-        if _cached(request, response, directory):
-            return Response(status_code=304, headers=dict(response.headers))
+        if edge_headers(request, response, directory):
+            return not_modified(response)
         body = directory.prepared(
-            ("profile", id), lambda: _json(s.DeputyProfile.model_validate(message_to_dict(profile)))
+            ("profile", id),
+            lambda: render(s.DeputyProfile.model_validate(message_to_dict(profile))),
         )
-        return Response(body, media_type="application/json", headers=dict(response.headers))
+        return body_response(body, response)
     # A deputy no longer in office is the registry's to answer.
     reply = await registry(request).call(
         "GetDeputyProfile", registry_pb2.GetRequest(id=id), call_context(request)
@@ -129,32 +99,33 @@ async def find_station(
             422, "give exactly one of community_id, community_code, address", errors=errors
         )
     message = registry_pb2.FindStationRequest(**given)
-    directory = _directory(request)
+    directory = directory_of(request)
     if directory is None:  # not loaded yet, or turned off: the registry answers
         reply = await registry(request).call("FindStation", message, call_context(request))
         return s.FindStationResult.model_validate(message_to_dict(reply))
-    if _cached(request, response, directory):
-        return Response(status_code=304, headers=dict(response.headers))
+    if edge_headers(request, response, directory):
+        return not_modified(response)
     try:
+        assert directory.index is not None
         community_id = directory.index.community_for(message)
     except DomainError as error:
         problem = problem_from_domain_error(error)
         problem.headers = {**(problem.headers or {}), "X-Directory-Version": str(directory.version)}
         raise problem from error
 
-    def render() -> bytes:
+    def answer_body() -> bytes:
         try:
             answer = directory.station_answer(community_id)
         except DomainError as error:  # no station serves it: the same answer every time
             raise problem_from_domain_error(error) from error
-        return _json(s.FindStationResult.model_validate(message_to_dict(answer)))
+        return render(s.FindStationResult.model_validate(message_to_dict(answer)))
 
     try:
-        body = directory.prepared(("find-station", community_id), render)
+        body = directory.prepared(("find-station", community_id), answer_body)
     except ProblemError as problem:
         problem.headers = {**(problem.headers or {}), "X-Directory-Version": str(directory.version)}
         raise
-    return Response(body, media_type="application/json", headers=dict(response.headers))
+    return body_response(body, response)
 
 
 @router.get(

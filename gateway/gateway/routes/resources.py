@@ -34,6 +34,7 @@ from gateway.auth import (
     require_principal,
 )
 from gateway.convert import fill_message, message_to_dict
+from gateway.directory.http import public_answer
 from gateway.problems import (
     AUTH_ERRORS,
     CONFLICT,
@@ -44,7 +45,7 @@ from gateway.problems import (
     invalid_field,
     responses,
 )
-from gateway.upstream import call_context, registry
+from gateway.upstream import CallContext, call_context, registry
 from liaison.common.v1 import envelope_pb2
 from liaison.registry.v1 import registry_pb2
 
@@ -175,23 +176,34 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
 
     async def list_records(request: Request, principal: Reader, query: Any) -> Any:
         client = registry(request)
-        ctx = call_context(request)
-        filters = query.model_dump(exclude_none=True)
-        message = getattr(registry_pb2, f"List{spec.plural}Request")()
-        message.page.CopyFrom(
-            envelope_pb2.PageRequest(
-                page_size=filters.pop("page_size", 0), page_token=filters.pop("page_token", "")
+
+        async def listed(ctx: CallContext) -> BaseModel:
+            filters = query.model_dump(exclude_none=True)
+            message = getattr(registry_pb2, f"List{spec.plural}Request")()
+            message.page.CopyFrom(
+                envelope_pb2.PageRequest(
+                    page_size=filters.pop("page_size", 0),
+                    page_token=filters.pop("page_token", ""),
+                )
             )
-        )
-        fill_message(message, filters)
-        reply = await client.call(f"List{spec.plural}", message, ctx)
-        return spec.page.model_validate(
-            {
-                "items": [_record_out(spec, r) for r in getattr(reply, spec.list_field)],
-                "next_page_token": reply.page.next_page_token or None,
-                "total_size": reply.page.total_size,
-            }
-        )
+            fill_message(message, filters)
+            reply = await client.call(f"List{spec.plural}", message, ctx)
+            return spec.page.model_validate(
+                {
+                    "items": [_record_out(spec, r) for r in getattr(reply, spec.list_field)],
+                    "next_page_token": reply.page.next_page_token or None,
+                    "total_size": reply.page.total_size,
+                }
+            )
+
+        if spec.public_read:  # asked anonymously: once per data version
+            asked = tuple(sorted(query.model_dump(mode="json", exclude_none=True).items()))
+            kept = await public_answer(
+                request, ("list", spec.path, asked), lambda: listed(CallContext())
+            )
+            if kept is not None:
+                return kept
+        return await listed(call_context(request))
 
     router.add_api_route(
         f"/{spec.path}",
@@ -205,11 +217,17 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
     )
 
     async def get_record(request: Request, principal: Reader, id: RecordId) -> Any:
-        ctx = call_context(request)
-        record = await registry(request).call(
-            f"Get{spec.singular}", registry_pb2.GetRequest(id=id), ctx
-        )
-        return _record_out(spec, record)
+        client = registry(request)
+
+        async def got(ctx: CallContext) -> BaseModel:
+            record = await client.call(f"Get{spec.singular}", registry_pb2.GetRequest(id=id), ctx)
+            return _record_out(spec, record)
+
+        if spec.public_read:  # asked anonymously: once per data version
+            kept = await public_answer(request, ("get", spec.path, id), lambda: got(CallContext()))
+            if kept is not None:
+                return kept
+        return await got(call_context(request))
 
     router.add_api_route(
         f"/{spec.path}/{{id:segment}}",

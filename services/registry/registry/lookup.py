@@ -76,6 +76,8 @@ _DEPUTY_EVENTS = frozenset(
 )
 _POSITION_EVENTS = frozenset({"position_filled", "position_vacated"})
 _STATION_HEAD = ROLE.number("station_head")
+# Response bodies kept per version, at most.
+MAX_BODIES = 20_000
 
 
 @dataclass
@@ -190,13 +192,23 @@ class PublicDirectory:
 
     def prepared(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
         """A response body rendered once per version: this directory never changes."""
-        with self._lock:
-            body = self._bodies.get(key)
+        body = self.body(key)
         if body is None:
             body = render()
-            with self._lock:
-                self._bodies[key] = body
+            self.keep(key, body)
         return body
+
+    def body(self, key: Hashable) -> bytes | None:
+        """A response body kept for this version (`keep`), if any."""
+        with self._lock:
+            return self._bodies.get(key)
+
+    def keep(self, key: Hashable, body: bytes) -> None:
+        """Keep a body for as long as this version is served; beyond
+        MAX_BODIES kinds of question (a crawler's every query) nothing more."""
+        with self._lock:
+            if len(self._bodies) < MAX_BODIES:
+                self._bodies[key] = body
 
     def station_answer(self, community_id: int) -> pb.FindStationResponse:
         with self._lock:
