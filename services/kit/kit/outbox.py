@@ -35,7 +35,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from kit import metrics
 from kit.db import WRITE_OPTION, Database, wakeup_channel
-from kit.events import with_sequence
+from kit.events import Envelope, with_sequence
 from kit.tables import outbox_events, outbox_sequence
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,17 @@ def current_sequence(session: Session) -> int:
     """The sequence of the last event committed in what `session` sees: read
     in a consistent snapshot with other data, the version of that data."""
     return int(session.scalar(select(outbox_sequence.c.value)) or 0)
+
+
+def events_between(session: Session, after: int, upto: int) -> list[Envelope]:
+    """The events numbered after `after` up to `upto`, in order, as kept in
+    the outbox (sent or not; those purged are missing: compare the count)."""
+    rows = session.execute(
+        select(outbox_events.c.sequence, outbox_events.c.body)
+        .where(outbox_events.c.sequence > after, outbox_events.c.sequence <= upto)
+        .order_by(outbox_events.c.sequence)
+    ).all()
+    return [replace(Envelope.from_body(body), sequence=sequence) for sequence, body in rows]
 
 
 @dataclass

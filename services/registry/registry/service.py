@@ -20,11 +20,11 @@ from kit.errors import (
     FailedPrecondition,
     invalid,
 )
-from kit.outbox import current_sequence
+from kit.outbox import current_sequence, events_between
 from kit.records import RecordKind, RecordStore
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
-from registry.lookup import PublicDirectory
+from registry.lookup import CannotApply, PublicDirectory
 from registry.records import (
     DEPUTY,
     POSITION,
@@ -244,13 +244,27 @@ class Registry:
         return self._public_directory().find_station(request)
 
     def _public_directory(self) -> PublicDirectory:
-        with self.db.read() as session:
-            version = current_sequence(session)
+        """The directory of the current version: the one kept, brought up to
+        date with the events written since (read from the outbox, in the
+        same snapshot as the version), or a fresh snapshot when there is none
+        or the events have been purged."""
         with self._lock:
             current = self._directory
-        if current is not None and current.version >= version:
-            return current
-        fresh = PublicDirectory.from_chunks(self.directory())
+        with self.db.read(consistent=True) as session:
+            version = current_sequence(session)
+            if current is not None and current.version >= version:
+                return current
+            events = (
+                events_between(session, current.version, version) if current is not None else []
+            )
+        fresh: PublicDirectory | None = None
+        if current is not None and len(events) == version - current.version:
+            try:
+                fresh = current.applied(events, version)
+            except CannotApply:
+                fresh = None
+        if fresh is None:
+            fresh = PublicDirectory.from_chunks(self.directory())
         with self._lock:
             if self._directory is None or fresh.version > self._directory.version:
                 self._directory = fresh
