@@ -13,11 +13,14 @@
    least 5x the baseline at concurrency 16, with p99 under 10 ms) is met.
 3. Freshness: BENCH_FRESH_WRITES writes through the registry's gRPC API
    (a station's name, a deputy's profession: both in the find-station
-   answer), spaced BENCH_FRESH_SPACING_MS apart; from each write's return
-   to the edge answering the change (If-None-Match with the directory's
-   ETag, a new connection per poll so each gateway process may answer, the
-   body checked), p50 and p99: the first fresh answer, and the first after
-   which no stale one came. Goal: p99 under 100 ms.
+   answer), one every BENCH_FRESH_SPACING_MS, while a thread polls the edge
+   every BENCH_FRESH_POLL_MS (If-None-Match with the directory's ETag, a new
+   connection per poll so each gateway process may answer). A write's
+   version is the registry's newest outbox row once it returned; from each
+   write's return, p50 and p99 of the time to the first answer of that
+   version or later, and to the first after which no older one came; each
+   answer's body is checked to carry the newest write its version holds.
+   Goal: p99 under 100 ms.
 4. Outbox-to-consumer event latency at a steady rate of writes: from the
    event's occurred_at (the write's transaction) to its arrival at a RabbitMQ
    consumer bound to registry.events, p50 and p99.
@@ -56,7 +59,9 @@ from pathlib import Path
 import grpc
 import httpx
 import kombu
+import psycopg
 from google.protobuf.field_mask_pb2 import FieldMask
+from sqlalchemy.engine import make_url
 
 from kit.grpc_client import with_bearer
 from kit.testrun import ROOT, Platform, amqp_uri, free_port, running_platform
@@ -69,10 +74,10 @@ EVENT_RATE = float(os.environ.get("BENCH_EVENT_RATE", "50"))
 EVENT_SECONDS = float(os.environ.get("BENCH_EVENT_SECONDS", "5"))
 FRESH_WRITES = int(os.environ.get("BENCH_FRESH_WRITES", "50"))
 FRESH_SPACING = float(os.environ.get("BENCH_FRESH_SPACING_MS", "100")) / 1000
-# After the first fresh answer, this many fresh ones in a row (each on a new
-# connection) before a write counts as seen by every gateway process.
+FRESH_POLL = float(os.environ.get("BENCH_FRESH_POLL_MS", "2")) / 1000
+# The poll stops once this many answers in a row hold the last write.
 FRESH_SETTLE_POLLS = 10
-FRESH_TIMEOUT = 5.0
+FRESH_TIMEOUT = 15.0
 LEVELS = (1, 16, 64)
 GOAL_RATIO, GOAL_P99_MS, GOAL_FRESH_P99_MS = 5.0, 10.0, 100.0
 EDGE_PATH = "/api/v1/find-station"
@@ -379,23 +384,72 @@ def reads(platform: Platform, addresses: list[str]) -> None:
 # ---------------------------------------------------------------- 3: freshness
 
 
+@dataclass
+class Poll:
+    at: float  # perf_counter() when the answer came
+    version: int  # X-Directory-Version of the process that answered
+    body: bytes | None  # None for a 304 (this version's body was seen before)
+
+
+class EdgePoller(threading.Thread):
+    """Asks the edge every BENCH_FRESH_POLL_MS until stopped, each time on a
+    new connection (so any gateway process may answer), with If-None-Match."""
+
+    def __init__(self, base_url: str, address: str) -> None:
+        super().__init__(daemon=True)
+        self.base_url, self.address = base_url, address
+        self.polls: list[Poll] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        no_keepalive = httpx.Limits(max_keepalive_connections=0)
+        etag = ""
+        with httpx.Client(base_url=self.base_url, timeout=10, limits=no_keepalive) as client:
+            while not self.stopped.is_set():
+                response = client.get(
+                    EDGE_PATH, params={"address": self.address}, headers={"If-None-Match": etag}
+                )
+                version = int(response.headers["x-directory-version"])
+                body = None
+                if response.status_code == 200:
+                    etag, body = response.headers["etag"], response.content
+                self.polls.append(Poll(time.perf_counter(), version, body))
+                time.sleep(FRESH_POLL)
+
+    def caught_up(self, version: int) -> bool:
+        """The last FRESH_SETTLE_POLLS answers are all of `version` or later."""
+        last = self.polls[-FRESH_SETTLE_POLLS:]
+        return len(last) == FRESH_SETTLE_POLLS and all(p.version >= version for p in last)
+
+
+@dataclass
+class Write:
+    returned: float  # perf_counter() when the write returned
+    version: int  # the registry's newest outbox row then: the first version holding it
+    marker: bytes  # in every answer of that version or later, until overwritten
+    field: int  # which field it wrote (station name 0, deputy profession 1)
+
+
 def freshness(platform: Platform, address: str) -> dict[str, float]:
-    """Writes that change the answer for `address`; each one's delay to the edge."""
+    """Writes that change the answer for `address`, every BENCH_FRESH_SPACING_MS,
+    while the edge is polled; each write's delay to the edge, from the poll log."""
     channel = grpc.insecure_channel(platform.grpc_target("registry"))
     stub = pb_grpc.RegistryServiceStub(with_bearer(channel, platform.token("admin")))
     before = stub.FindStation(pb.FindStationRequest(address=address), timeout=10)
     station, deputy = before.station, before.deputies[0].deputy
     run = uuid.uuid4().hex[:6]
-    first: list[float] = []
-    settled: list[float] = []
-    polls = missed = stale_after_fresh = 0
-    # No keep-alive: a new connection per poll, so any gateway process may answer.
-    no_keepalive = httpx.Limits(max_keepalive_connections=0)
-    with httpx.Client(base_url=platform.base_url, timeout=10, limits=no_keepalive) as client:
-        etag = client.get(EDGE_PATH, params={"address": address}).headers["etag"]
+    conninfo = make_url(platform.services["registry"].database_url).set(drivername="postgresql")
+    writes: list[Write] = []
+    poller = EdgePoller(platform.base_url, address)
+    with psycopg.connect(conninfo.render_as_string(hide_password=False), autocommit=True) as db:
+        poller.start()
+        next_at = time.perf_counter() + 0.2
         for i in range(FRESH_WRITES):
-            began = time.perf_counter()
-            marker = f"bench-{run}-{i}"
+            pause = next_at - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            next_at += FRESH_SPACING
+            marker = f"bench-{run}-{i:04d}"
             if i % 2 == 0:
                 stub.UpdateStation(
                     pb.UpdateStationRequest(
@@ -412,52 +466,53 @@ def freshness(platform: Platform, address: str) -> dict[str, float]:
                     ),
                     timeout=10,
                 )
-            written = time.perf_counter()
-            fresh_etag: str | None = None
-            first_at: float | None = None
-            settled_at: float | None = None
-            in_a_row = 0
-            while time.perf_counter() - written < FRESH_TIMEOUT:
-                asked = fresh_etag or etag
-                response = client.get(
-                    EDGE_PATH, params={"address": address}, headers={"If-None-Match": asked}
-                )
-                now = time.perf_counter()
-                polls += 1
-                if response.status_code == 200:
-                    etag = response.headers["etag"]
-                    fresh = marker.encode() in response.content
-                    if fresh:
-                        fresh_etag = etag
-                else:
-                    fresh = response.status_code == 304 and asked == fresh_etag
-                if fresh:
-                    if first_at is None:
-                        first_at = now
-                    if settled_at is None:
-                        settled_at = now
-                    in_a_row += 1
-                    if in_a_row >= FRESH_SETTLE_POLLS:
-                        break
-                else:
-                    if first_at is not None:
-                        stale_after_fresh += 1
-                    settled_at = None
-                    in_a_row = 0
-            if first_at is None or settled_at is None or in_a_row < FRESH_SETTLE_POLLS:
-                missed += 1
-            else:
-                first.append(first_at - written)
-                settled.append(settled_at - written)
-            pause = began + FRESH_SPACING - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
+            returned = time.perf_counter()
+            (version,) = db.execute("SELECT max(id) FROM outbox_events").fetchone() or (0,)
+            writes.append(Write(returned, int(version), marker.encode(), i % 2))
+        deadline = time.perf_counter() + FRESH_TIMEOUT
+        while not poller.caught_up(writes[-1].version) and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        poller.stopped.set()
+        poller.join(15)
     channel.close()
+    return fresh_delays(writes, poller.polls)
+
+
+def fresh_delays(writes: list[Write], polls: list[Poll]) -> dict[str, float]:
+    """From the poll log: for each write, the first answer of its version or
+    later, and the first after which no older one came; answers whose body
+    lacks the newest marker of its version are counted as wrong."""
+    first: list[float] = []
+    settled: list[float] = []
+    missed = stale_after_fresh = 0
+    for write in writes:
+        after = [p for p in polls if p.at >= write.returned]
+        fresh = [k for k, p in enumerate(after) if p.version >= write.version]
+        if not fresh:
+            missed += 1
+            continue
+        stale = [k for k, p in enumerate(after) if p.version < write.version]
+        later_fresh = [k for k in fresh if not stale or k > stale[-1]]
+        stale_after_fresh += sum(1 for k in stale if k > fresh[0])
+        first.append(after[fresh[0]].at - write.returned)
+        if later_fresh:
+            settled.append(after[later_fresh[0]].at - write.returned)
+        else:
+            missed += 1
+    wrong = 0
+    for poll in polls:
+        if poll.body is None:
+            continue
+        for field in (0, 1):  # the newest write of each field this version holds
+            held = [w for w in writes if w.field == field and w.version <= poll.version]
+            if held and held[-1].marker not in poll.body:
+                wrong += 1
     return {
-        "writes": FRESH_WRITES,
+        "writes": len(writes),
         "missed": missed,
-        "polls": polls,
+        "polls": len(polls),
         "stale_after_fresh": stale_after_fresh,
+        "wrong_bodies": wrong,
         "first_p50_ms": percentile(first, 50) * 1000,
         "first_p99_ms": percentile(first, 99) * 1000,
         "first_max_ms": max(first, default=float("nan")) * 1000,
@@ -470,9 +525,10 @@ def freshness(platform: Platform, address: str) -> dict[str, float]:
 def print_freshness(f: dict[str, float]) -> None:
     print(
         f"\nedge freshness: {f['writes']:.0f} writes through the registry's gRPC API "
-        f"(a station's name, a deputy's profession, in turn), ~{FRESH_SPACING * 1000:.0f} ms "
-        f"apart; from the write's return to the edge's answer showing it "
-        f"({f['polls']:.0f} polls, a new connection each; {load()})"
+        f"(a station's name, a deputy's profession, in turn), one every "
+        f"{FRESH_SPACING * 1000:.0f} ms; from each write's return to the edge answering its "
+        f"version (X-Directory-Version, body checked); {f['polls']:.0f} polls every "
+        f"{FRESH_POLL * 1000:.0f} ms, a new connection each; {load()}"
     )
     print(
         f"  first fresh answer:         p50 {f['first_p50_ms']:.1f} ms, "
@@ -482,9 +538,10 @@ def print_freshness(f: dict[str, float]) -> None:
         f"  no stale answer after that: p50 {f['settled_p50_ms']:.1f} ms, "
         f"p99 {f['settled_p99_ms']:.1f} ms, max {f['settled_max_ms']:.1f} ms "
         f"({f['stale_after_fresh']:.0f} stale answers after a fresh one; "
-        f"{f['missed']:.0f} writes not seen within {FRESH_TIMEOUT:.0f} s)"
+        f"{f['missed']:.0f} writes not seen within {FRESH_TIMEOUT:.0f} s of the last; "
+        f"{f['wrong_bodies']:.0f} answers whose body did not match their version)"
     )
-    met = f["missed"] == 0 and f["settled_p99_ms"] < GOAL_FRESH_P99_MS
+    met = f["missed"] == 0 and f["wrong_bodies"] == 0 and f["settled_p99_ms"] < GOAL_FRESH_P99_MS
     print(f"goal: p99 < {GOAL_FRESH_P99_MS:.0f} ms: " + ("MET" if met else "NOT MET"))
     print(json.dumps({"freshness": f}, default=float))
 
