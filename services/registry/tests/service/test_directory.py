@@ -6,6 +6,7 @@ from typing import Any
 
 import grpc
 import pytest
+from sqlalchemy import event
 
 from liaison.registry.v1 import registry_pb2 as pb
 from registry.testing import Town
@@ -54,3 +55,20 @@ def test_a_change_moves_the_version_and_deactivated_records_leave(api: Any) -> N
     after, found, _ = snapshot(api.anonymous)
     assert after > before
     assert town.station.id not in {s.id for s in found["stations"]}
+
+
+def test_a_snapshot_reads_in_a_few_queries_whatever_the_number_of_deputies(api: Any) -> None:
+    # Each deputy's profile names its street and station: read from the
+    # session, not a query per deputy (350 deputies made over a thousand).
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(api.db.engine, "before_cursor_execute", count)
+    try:
+        chunks = api.registry.directory()
+    finally:
+        event.remove(api.db.engine, "before_cursor_execute", count)
+    assert sum(len(c.deputies) for c in chunks) >= 350
+    assert len(statements) < 40, len(statements)
