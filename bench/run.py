@@ -345,11 +345,14 @@ def reads(platform: Platform, addresses: list[str]) -> None:
         f"gateway: {len(gateway_pids)} process(es) running, LIAISON_GATEWAY_WORKERS={workers}; "
         f"resident {rss_mib(gateway_pids):.0f} MiB in all"
     )
-    with httpx.Client(base_url=platform.base_url, timeout=30) as client:
-        # Each answer is rendered once per directory version: measure the
-        # steady state, after one pass over every address.
-        for address in addresses:
-            client.get(EDGE_PATH, params={"address": address})
+    # Each answer is rendered once per directory version and process: measure
+    # the steady state, after passes over every address on new connections
+    # (so that each gateway process answers some).
+    no_keepalive = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(base_url=platform.base_url, timeout=30, limits=no_keepalive) as client:
+        for _ in range(max(1, len(gateway_pids) - 1) * 2):
+            for address in addresses:
+                client.get(EDGE_PATH, params={"address": address})
         edge_body = client.get(EDGE_PATH, params={"address": addresses[0]}).content
     registry_db = platform.services["registry"].database_url
     with baseline(registry_db, edge_body, platform.log_dir) as base:
