@@ -2,8 +2,8 @@
 
 1. The gateway's find-my-station-and-deputies read (GET /api/v1/find-station
    by address, the demo district's addresses in turn) at concurrency 1, 16
-   and 64: requests/s, p50, p99; with wrk when it is installed, else a
-   Python client.
+   and 64, BENCH_READ_SECONDS (5) each: requests/s, p50, p99; with wrk when
+   it is installed, else Python asyncio clients (about 80% of wrk's rate).
 2. In the same run, with the same client and levels, a baseline
    (bench/baseline/app.py): a plain FastAPI + SQLAlchemy app with two
    uvicorn workers answering the same question from the registry's own
