@@ -188,12 +188,15 @@ class Registry:
                     session.scalars(select(model).where(model.active.is_(True)).order_by(model.id))
                 )
 
+            # Held until the deputies are read: the session's identity map is
+            # weak, and each deputy's profile looks up its street and station.
+            streets, stations = active(models.Street), active(models.Station)
             parts: list[tuple[str, list[Message]]] = [
-                ("streets", [street_pb(m) for m in active(models.Street)]),
+                ("streets", [street_pb(m) for m in streets]),
                 ("areas", [area_pb(m) for m in active(models.Area)]),
                 ("communities", [community_pb(m) for m in active(models.Community)]),
                 ("venues", [venue_pb(m) for m in active(models.Venue)]),
-                ("stations", [station_pb(m) for m in active(models.Station)]),
+                ("stations", [station_pb(m) for m in stations]),
                 ("deputies", [deputy_profile_pb(m, session) for m in active(models.Deputy)]),
                 (
                     "station_heads",
