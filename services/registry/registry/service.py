@@ -29,13 +29,9 @@ from registry.records import (
     DEPUTY,
     POSITION,
     UNIT,
-    area_pb,
-    community_pb,
     deputy_profile_pb,
-    station_pb,
-    street_pb,
-    venue_pb,
 )
+from registry.snapshot import directory_parts
 
 # Who may export rosters (they carry private contact): the district's offices
 # anywhere, a street committee for its own street.
@@ -182,44 +178,7 @@ class Registry:
         size = chunk_size or 500
         with self.db.read(consistent=True) as session:
             version = current_sequence(session)
-
-            def active(model: Any) -> list[Any]:
-                return list(
-                    session.scalars(select(model).where(model.active.is_(True)).order_by(model.id))
-                )
-
-            # Held until the deputies are read: the session's identity map is
-            # weak, and each deputy's profile looks up its street and station.
-            streets, stations = active(models.Street), active(models.Station)
-            parts: list[tuple[str, list[Message]]] = [
-                ("streets", [street_pb(m) for m in streets]),
-                ("areas", [area_pb(m) for m in active(models.Area)]),
-                ("communities", [community_pb(m) for m in active(models.Community)]),
-                ("venues", [venue_pb(m) for m in active(models.Venue)]),
-                ("stations", [station_pb(m) for m in stations]),
-                ("deputies", [deputy_profile_pb(m, session) for m in active(models.Deputy)]),
-                (
-                    "station_heads",
-                    [
-                        pb.StationHead(
-                            station_id=station_id, deputy_id=deputy_id, position_id=position_id
-                        )
-                        for position_id, station_id, deputy_id in session.execute(
-                            select(
-                                models.Position.id,
-                                models.Position.station_id,
-                                models.Position.deputy_id,
-                            )
-                            .where(
-                                models.Position.role == "station_head",
-                                models.Position.ended_on.is_(None),
-                                models.Position.deputy_id.is_not(None),
-                            )
-                            .order_by(models.Position.id)
-                        )
-                    ],
-                ),
-            ]
+            parts = directory_parts(session)
         chunks: list[pb.DirectoryChunk] = []
         for field, records in parts:
             for start in range(0, len(records), size):
