@@ -57,17 +57,27 @@ class DirectoryFeed:
         self._stop = threading.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: threading.Thread | None = None
+        # With several workers (gateway.cli) the age is the oldest any live
+        # worker serves, the version the lowest: the stalest data served.
         self.age = Gauge(
             "liaison_gateway_directory_age_seconds",
             "Seconds since the public directory this process serves was loaded.",
             registry=metrics,
+            multiprocess_mode="livemax",
         )
-        self.age.set_function(lambda: time.time() - self.loaded_at if self.loaded_at else -1)
         self.version = Gauge(
             "liaison_gateway_directory_version",
             "The registry data version of the public directory this process serves.",
             registry=metrics,
+            multiprocess_mode="livemin",
         )
+        self.refresh_age()
+
+    def refresh_age(self) -> None:
+        """Set the age gauge (-1 before the first snapshot); GatewayMetrics runs
+        it before each scrape and, with workers, every second, since a
+        `set_function` gauge is not seen across processes."""
+        self.age.set(time.time() - self.loaded_at if self.loaded_at else -1)
 
     @property
     def ready(self) -> bool:
