@@ -18,6 +18,8 @@ than any pause.
   ready.
 - SIGTERM ends the supervisor and every worker within the pod's grace
   period, and the supervisor's metrics directory goes with them.
+- Rate limits: with Redis one count per client across the workers; without
+  it each worker counts on its own.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+import redis
 from google.protobuf.field_mask_pb2 import FieldMask
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.ratelimit import KEY_PREFIX
 from kit.grpc_client import with_bearer
 from kit.testrun import Platform, running_platform
 from liaison.registry.v1 import registry_pb2 as pb
@@ -70,16 +74,23 @@ def platform() -> Iterator[Platform]:
         yield running
 
 
-@pytest.fixture
-def gateway(platform: Platform) -> Iterator[int]:
-    """A gateway of its own for the test, every worker ready; its supervisor's pid."""
-    popen = platform.start_gateway()
+@contextlib.contextmanager
+def started_gateway(platform: Platform, env: dict[str, str] | None = None) -> Iterator[int]:
+    """A gateway, every worker ready; its supervisor's pid. Stopped after."""
+    popen = platform.start_gateway(env)
     try:
         platform.wait_ready()
         yield popen.pid
     finally:
         if "gateway" in platform.processes:
             platform.stop("gateway")
+
+
+@pytest.fixture
+def gateway(platform: Platform) -> Iterator[int]:
+    """A gateway of the test's own."""
+    with started_gateway(platform) as pid:
+        yield pid
 
 
 def children(pid: int) -> set[int]:
@@ -345,3 +356,60 @@ def test_sigterm_ends_the_supervisor_and_every_worker_in_time(
         time.sleep(0.1)
     assert not [pid for pid in processes if alive(pid)]
     assert not directory.exists(), "the supervisor's metrics directory is removed"
+
+
+READS_PER_MINUTE = 3
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _reads(platform: Platform, count: int) -> list[int]:
+    return [get(platform, FIND, **BY_ADDRESS).status_code for _ in range(count)]
+
+
+def _local_counts(connection: redis.Redis) -> list[bytes]:
+    """The shared counts of this machine's own address."""
+    return list(connection.scan_iter(f"{KEY_PREFIX}*ip:127.0.0.1*"))
+
+
+@pytest.fixture
+def redis_counts() -> Iterator[redis.Redis]:
+    """Redis (a ConnectionError when it is down), without this machine's
+    counts before and after the test."""
+    with redis.Redis.from_url(REDIS_URL) as connection:
+        for key in _local_counts(connection):
+            connection.delete(key)
+        yield connection
+        for key in _local_counts(connection):
+            connection.delete(key)
+
+
+@pytest.mark.redis
+def test_with_redis_the_workers_share_one_rate_limit(
+    platform: Platform, redis_counts: redis.Redis
+) -> None:
+    env = {
+        "LIAISON_RATE_LIMIT_REDIS_URL": REDIS_URL,
+        "LIAISON_GATEWAY_READ_RATE_PER_MINUTE": str(READS_PER_MINUTE),
+    }
+    with started_gateway(platform, env) as supervisor:
+        first, second = sorted(workers(supervisor))
+        with paused(second):
+            answered = _reads(platform, 2)
+        with paused(first):
+            answered += _reads(platform, 2)
+        with paused(second):
+            answered += _reads(platform, 1)
+    assert answered == [200, 200, 200, 429, 429]
+    assert _local_counts(redis_counts), "counted in Redis"
+
+
+def test_without_redis_each_worker_counts_on_its_own(platform: Platform) -> None:
+    env = {"LIAISON_GATEWAY_READ_RATE_PER_MINUTE": str(READS_PER_MINUTE)}
+    with started_gateway(platform, env) as supervisor:
+        first, second = sorted(workers(supervisor))
+        with paused(second):
+            by_first = _reads(platform, READS_PER_MINUTE + 1)
+        with paused(first):
+            by_second = _reads(platform, READS_PER_MINUTE + 1)
+    # A client gets the rate from each worker: workers x rate a minute per pod.
+    assert by_first == by_second == [200] * READS_PER_MINUTE + [429]

@@ -435,13 +435,14 @@ class Platform:
         configured = self.env.get("LIAISON_GATEWAY_WORKERS", "").strip()
         return int(configured) if configured else max(1, len(os.sched_getaffinity(0)))
 
-    def start_gateway(self) -> subprocess.Popen[bytes]:
-        """Start the gateway; ready once every worker is (gateway_workers_ready)."""
+    def start_gateway(self, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start the gateway, with `env` besides the platform's; ready once
+        every worker is (gateway_workers_ready)."""
         workers = self.gateway_workers
         return self._start(
             "gateway",
             "gateway",
-            {},
+            env or {},
             f"{self.base_url}/readyz",
             ready=lambda: gateway_workers_ready(self.base_url, workers),
         )
