@@ -15,14 +15,14 @@
 | LIAISON_JWT_JWKS_URL, LIAISON_JWT_ISSUER, LIAISON_JWT_AUDIENCE, LIAISON_DEV_ISSUER, LIAISON_JWT_DEV_SECRET | how tokens are verified: kit.settings and kit.auth |
 | LIAISON_GATEWAY_READ_RATE_PER_MINUTE  | 600 (reads per client per minute)        |
 | LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE | 120 (writes per client per minute)       |
-| LIAISON_RATE_LIMIT_REDIS_URL          | (empty: each replica counts in memory)   |
+| LIAISON_RATE_LIMIT_REDIS_URL          | (empty: each worker of each replica counts in memory) |
 | LIAISON_GATEWAY_TRUSTED_PROXIES       | (empty: trust no X-Forwarded-For)        |
 | LIAISON_GATEWAY_MAX_BODY_BYTES        | 1048576 (any request body)               |
 | LIAISON_GATEWAY_MAX_UPLOAD_BYTES      | 10485760 (roster upload request body)    |
 | LIAISON_LOG_LEVEL, LIAISON_LOG_FORMAT | INFO, json (read by kit.logging)         |
 
 LIAISON_RATE_LIMIT_REDIS_URL is a redis:// or rediss:// URL shared by every
-replica. LIAISON_GATEWAY_TRUSTED_PROXIES is a comma-separated list of
+replica and worker. LIAISON_GATEWAY_TRUSTED_PROXIES is a comma-separated list of
 addresses or CIDRs (e.g. the ingress controller's pod network) whose
 X-Forwarded-For names the client.
 
