@@ -63,8 +63,6 @@ PAUSE_SECONDS = 15.0
 WORKER_TIMEOUT_SECONDS = 60
 # One request's own limit.
 REQUEST_SECONDS = 5.0
-# How old both workers' snapshots are when one is held back.
-AGED_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -285,14 +283,6 @@ def test_the_directory_gauges_show_the_stalest_worker(platform: Platform, gatewa
     scraped = scrape(platform)
     assert value(scraped, "liaison_gateway_directory_version") == old
     assert 0 <= value(scraped, age) < 60
-    # Both snapshots age: a worker loads once more when its listener has
-    # connected to the broker, which may come a while after it is ready.
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline and (
-        min(own_gauge(directory, pid, "livemax", age) for pid in (held, current)) < AGED_SECONDS
-    ):
-        time.sleep(0.2)
-
     with paused(held):
         _rename_a_street(platform)
         deadline = time.monotonic() + PAUSE_SECONDS
@@ -301,14 +291,13 @@ def test_the_directory_gauges_show_the_stalest_worker(platform: Platform, gatewa
             new = _served_version(platform)  # the current worker answers
         assert new > old, "the running worker did not load the change in time"
         scraped = scrape(platform)
-        # The held worker's age stays as it last wrote it; the current
-        # worker's was written at the scrape it answered, or since.
         held_age = own_gauge(directory, held, "livemax", age)
         current_age = own_gauge(directory, current, "livemax", age)
-    # The lowest version served is the held worker's, the age the oldest.
+    # The lowest version served is the held worker's. Both follow the
+    # registry's events, so neither is behind (the age is 0; a worker that
+    # stopped following, its broker lost, says how long: gateway/tests).
     assert value(scraped, "liaison_gateway_directory_version") == old
-    assert held_age >= AGED_SECONDS - 1.5 > current_age, "the current worker just loaded"
-    assert value(scraped, age) == held_age
+    assert max(held_age, current_age, value(scraped, age)) < 1.0
 
     # Resumed, the held worker catches up and the gauges follow.
     deadline = time.monotonic() + 20
