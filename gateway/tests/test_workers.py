@@ -84,19 +84,21 @@ def test_in_one_process_the_metrics_are_its_own_and_refreshed_at_each_scrape() -
 
 
 # One worker: counts `n` requests and serves a directory of version 100 + n,
-# loaded n seconds ago; prints its pid.
+# no longer following the registry's events for n seconds; prints its pid.
 WORKER = """
 import os, sys, time
 from gateway.directory.feed import DirectoryFeed
 from gateway.observability import GatewayMetrics
+from liaison.registry.v1.registry_pb2 import DirectoryChunk
+from registry.lookup import PublicDirectory
 n = int(sys.argv[1])
 metrics = GatewayMetrics()
 for _ in range(n):
     metrics.http_requests.labels("/api/v1/find-station", "GET", "200").inc()
     metrics.http_latency.labels("/api/v1/find-station", "GET").observe(0.01 * n)
 feed = DirectoryFeed(None, None, metrics.registry)
-feed.loaded_at = time.time() - n
-feed.version.set(100 + n)
+feed._serve(PublicDirectory.from_chunks([DirectoryChunk(version=100 + n, last=True)]))
+feed._behind_since = time.time() - n
 feed.refresh_age()
 print(os.getpid())
 """
