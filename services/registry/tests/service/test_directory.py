@@ -23,7 +23,16 @@ def snapshot(stub: Any, chunk_size: int = 0) -> tuple[int, dict[str, list[Any]],
     chunks = list(stub.StreamDirectory(pb.StreamDirectoryRequest(chunk_size=chunk_size)))
     assert chunks[-1].last and not any(c.last for c in chunks[:-1])
     assert len({c.version for c in chunks}) == 1, "every chunk is of one version"
-    kinds = ("streets", "areas", "communities", "venues", "stations", "deputies", "station_heads")
+    kinds = (
+        "streets",
+        "areas",
+        "communities",
+        "venues",
+        "stations",
+        "deputies",
+        "station_heads",
+        "deputy_heads",
+    )
     found = {k: [r for c in chunks for r in getattr(c, k)] for k in kinds}
     return chunks[0].version, found, len(chunks)
 
@@ -39,6 +48,12 @@ def test_anyone_gets_the_public_directory_of_the_district(api: Any) -> None:
     assert counts["station_heads"] >= 40
     heads = {h.station_id for h in found["station_heads"]}
     assert heads <= {s.id for s in found["stations"]}
+    assert {h.role for h in found["station_heads"]} == {pb.POSITION_ROLE_STATION_HEAD}
+    assert all(h.deputy_id for h in found["station_heads"])
+    # Every station has one or two deputy heads, who need not be deputies.
+    assert {h.role for h in found["deputy_heads"]} == {pb.POSITION_ROLE_STATION_DEPUTY_HEAD}
+    assert {h.station_id for h in found["deputy_heads"]} == heads
+    assert len(found["deputy_heads"]) >= 40
 
 
 def test_chunks_hold_at_most_the_size_asked(api: Any) -> None:

@@ -1984,20 +1984,25 @@ class StationHead(_message.Message):
     STATION_ID_FIELD_NUMBER: _builtins.int
     DEPUTY_ID_FIELD_NUMBER: _builtins.int
     POSITION_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
     station_id: _builtins.int
     deputy_id: _builtins.int
+    """0 when the holder is not a deputy (deputy heads often are not)"""
     position_id: _builtins.int
     """the position held: a PositionFilled or PositionVacated names it"""
+    role: Global___PositionRole.ValueType
+    """POSITION_ROLE_STATION_HEAD or POSITION_ROLE_STATION_DEPUTY_HEAD"""
     def __init__(
         self,
         *,
         station_id: _builtins.int = ...,
         deputy_id: _builtins.int = ...,
         position_id: _builtins.int = ...,
+        role: Global___PositionRole.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "position_id", b"position_id", "station_id", b"station_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "position_id", b"position_id", "role", b"role", "station_id", b"station_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2016,6 +2021,7 @@ class DirectoryChunk(_message.Message):
     DEPUTIES_FIELD_NUMBER: _builtins.int
     STATION_HEADS_FIELD_NUMBER: _builtins.int
     LAST_FIELD_NUMBER: _builtins.int
+    DEPUTY_HEADS_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """The registry's data version the snapshot is of: the newest event it
     includes. Events with a larger sequence come after it.
@@ -2035,7 +2041,13 @@ class DirectoryChunk(_message.Message):
     @_builtins.property
     def deputies(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeputyProfile]: ...
     @_builtins.property
-    def station_heads(self) -> _containers.RepeatedCompositeFieldContainer[Global___StationHead]: ...
+    def station_heads(self) -> _containers.RepeatedCompositeFieldContainer[Global___StationHead]:
+        """role POSITION_ROLE_STATION_HEAD"""
+
+    @_builtins.property
+    def deputy_heads(self) -> _containers.RepeatedCompositeFieldContainer[Global___StationHead]:
+        """The stations' deputy heads now in post (role POSITION_ROLE_STATION_DEPUTY_HEAD)."""
+
     def __init__(
         self,
         *,
@@ -2048,10 +2060,11 @@ class DirectoryChunk(_message.Message):
         deputies: _abc.Iterable[Global___DeputyProfile] | None = ...,
         station_heads: _abc.Iterable[Global___StationHead] | None = ...,
         last: _builtins.bool = ...,
+        deputy_heads: _abc.Iterable[Global___StationHead] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["areas", b"areas", "communities", b"communities", "deputies", b"deputies", "last", b"last", "station_heads", b"station_heads", "stations", b"stations", "streets", b"streets", "venues", b"venues", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["areas", b"areas", "communities", b"communities", "deputies", b"deputies", "deputy_heads", b"deputy_heads", "last", b"last", "station_heads", b"station_heads", "stations", b"stations", "streets", b"streets", "venues", b"venues", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

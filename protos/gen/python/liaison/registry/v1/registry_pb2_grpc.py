@@ -650,9 +650,10 @@ class RegistryServiceServicer:
     def StreamDirectory(self, request, context):
         """The public directory, whole, as of one version of the registry's data:
         active streets, areas, communities, venues and stations, the public
-        profiles of active deputies, and the station heads. The gateway keeps it
-        in memory to answer the public's questions; events after `version` bring
-        it up to date. Streamed in chunks; every chunk carries the version.
+        profiles of active deputies, and the station heads and deputy heads. The
+        gateway keeps it in memory to answer the public's questions, the
+        reception service as its read model; events after `version` bring it up
+        to date. Streamed in chunks; every chunk carries the version.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
