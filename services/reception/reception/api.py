@@ -2,9 +2,9 @@
 
 Each RPC is a thin translation onto `reception.service.Reception`, passing
 the verified caller (`kit.auth.current_principal()`); the use cases check
-role and street scope. At start, while the read model of the registry is
-empty, a background thread loads the registry's snapshot (retrying until
-the registry answers); the registry's events keep it current from then on.
+role and street scope. A background thread loads the registry's snapshot
+into the read model when it is empty (retrying until the registry answers)
+and again every few hours; the registry's events keep it current between.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ class ReceptionServicer(pb_grpc.ReceptionServiceServicer):
     def __init__(self, reception: Reception) -> None:
         self.reception = reception
 
-    def ListSessions(self, request: pb.ListSessionsRequest, context: Ctx) -> pb.ListSessionsResponse:
+    def ListSessions(
+        self, request: pb.ListSessionsRequest, context: Ctx
+    ) -> pb.ListSessionsResponse:
         sessions = self.reception.list_sessions(
             request.station_id, getattr(request, "from"), request.to
         )
@@ -82,26 +84,31 @@ class ReceptionServicer(pb_grpc.ReceptionServiceServicer):
         return auth_pb2.ListAuditEntriesResponse(entries=entries, page=info)
 
 
-def load_registry_when_empty(boot: ReceptionBootstrap, stop: threading.Event) -> None:
-    """Until the read model holds a snapshot: ask the registry for one."""
+def keep_registry_loaded(boot: ReceptionBootstrap, stop: threading.Event) -> None:
+    """Load the registry's snapshot while the read model is empty (retrying
+    until the registry answers), then again every
+    LIAISON_RECEPTION_REGISTRY_RELOAD_SECONDS: a snapshot repairs what
+    events could not tell (those published before the worker's queues
+    existed, or dead-lettered), and changes nothing that events brought."""
     delay = 1.0
-    while not stop.is_set():
+    wait = 0.0
+    while not stop.wait(wait):
         try:
-            if not is_empty(boot.db):
-                return
-            boot.load_registry()
-            return
+            if is_empty(boot.db) or wait:
+                boot.load_registry()
+            delay, wait = 1.0, float(boot.settings.registry_reload_seconds)
         except Exception as exc:
-            log.warning("the registry's snapshot could not be loaded (%s); next try in %.0fs", exc, delay)
-        stop.wait(delay)
-        delay = min(30.0, delay * 2)
+            log.warning(
+                "the registry's snapshot could not be loaded (%s); next try in %.0fs", exc, delay
+            )
+            wait, delay = delay, min(30.0, delay * 2)
 
 
 def main() -> None:
     boot = ReceptionBootstrap.for_process("api")
     stop = threading.Event()
     threading.Thread(
-        target=load_registry_when_empty, args=(boot, stop), name="registry-snapshot", daemon=True
+        target=keep_registry_loaded, args=(boot, stop), name="registry-snapshot", daemon=True
     ).start()
 
     def on_stop() -> None:

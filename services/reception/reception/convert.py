@@ -12,8 +12,13 @@ STATUS = EnumNames(pb.SessionStatus, "SESSION_STATUS")
 POLICY = EnumNames(pb.DayOffPolicy, "DAY_OFF_POLICY")
 
 
-def slot_hours_pb(slots: tuple[domain.SlotHours, ...] | list[domain.SlotHours]) -> list[pb.SlotHours]:
-    return [pb.SlotHours(label=label, start=start, end=end) for label, start, end in (s.text for s in slots)]
+def slot_hours_pb(
+    slots: tuple[domain.SlotHours, ...] | list[domain.SlotHours],
+) -> list[pb.SlotHours]:
+    return [
+        pb.SlotHours(label=label, start=start, end=end)
+        for label, start, end in (s.text for s in slots)
+    ]
 
 
 def session_pb(

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from kit.auth import Principal
+from kit.errors import AlreadyExists
 from liaison.reception.v1 import reception_pb2 as pb
 from reception import models
 from reception.service import Reception
@@ -53,7 +54,9 @@ def load_demo(reception: Reception, today: date) -> DemoCalendar:
     # every seventh receives in the morning only.
     for index, station_id in enumerate(stations):
         if index % 5 == 4 or index % 7 == 6:
-            slots = [pb.SlotHours(label="上午", start="09:00", end="12:00")] if index % 7 == 6 else []
+            slots = (
+                [pb.SlotHours(label="上午", start="09:00", end="12:00")] if index % 7 == 6 else []
+            )
             policy = pb.DAY_OFF_POLICY_MOVE if index % 5 == 4 else pb.DAY_OFF_POLICY_KEEP
             reception.set_rule(
                 pb.StationRule(station_id=station_id, day_off_policy=policy, slots=slots), DEMO
@@ -66,7 +69,7 @@ def load_demo(reception: Reception, today: date) -> DemoCalendar:
         try:
             reception.add_session(station_id, congress_day.isoformat(), CONGRESS_REASON, [], DEMO)
             extra += 1
-        except Exception:  # noqa: BLE001 - there already: loaded before
+        except AlreadyExists:  # there already: loaded before
             pass
     cancelled = 0
     if stations:

@@ -122,9 +122,6 @@ class SlotHours:
         return self.label, self.start.strftime("%H:%M"), self.end.strftime("%H:%M")
 
 
-DEFAULT_SLOTS = (SlotHours.of("09:00", "12:00"), SlotHours.of("14:30", "17:30"))
-
-
 def default_label(start: time) -> str:
     if start < time(12):
         return "上午"
@@ -143,6 +140,9 @@ def _parse_time(text: str) -> time | None:
     return time(hour, minute)
 
 
+DEFAULT_SLOTS = (SlotHours.of("09:00", "12:00"), SlotHours.of("14:30", "17:30"))
+
+
 def slots_from_text(opening_hours: str) -> tuple[SlotHours, ...]:
     """The slots a venue's opening hours name ("每月15日 9:00-12:00、14:30-17:30"),
     in order; none when they name no times."""
@@ -154,7 +154,9 @@ def slots_from_text(opening_hours: str) -> tuple[SlotHours, ...]:
     return tuple(sorted(set(found), key=lambda s: s.start))[:MAX_SLOTS]
 
 
-def check_slots(v: Violations, field: str, given: Iterable[tuple[str, str, str]]) -> list[SlotHours]:
+def check_slots(
+    v: Violations, field: str, given: Iterable[tuple[str, str, str]]
+) -> list[SlotHours]:
     """Slots as (label, start, end) texts, checked: times HH:MM, each slot
     ending after it starts, none overlapping, at most MAX_SLOTS."""
     slots: list[SlotHours] = []

@@ -31,7 +31,11 @@ def feed(name: str, sessions: Iterable[pb.Session]) -> str:
     calendar.add("x-wr-timezone", "Asia/Shanghai")
     for session in sessions:
         cancelled = session.status == pb.SESSION_STATUS_CANCELLED
-        title = "人大代表接待选民" if session.kind == pb.SESSION_KIND_REGULAR else "人大代表接待选民(加开)"
+        title = (
+            "人大代表接待选民"
+            if session.kind == pb.SESSION_KIND_REGULAR
+            else "人大代表接待选民(加开)"
+        )
         where = "，".join(p for p in (session.venue_name, session.venue_address) if p)
         lines = [session.station_name]
         if session.reason:
@@ -44,7 +48,10 @@ def feed(name: str, sessions: Iterable[pb.Session]) -> str:
             event.add("dtstamp", _utc(session.updated_at))
             event.add("dtstart", _utc(slot.starts_at))
             event.add("dtend", _utc(slot.ends_at))
-            event.add("summary", f"{'【已取消】' if cancelled else ''}{title} · {session.station_name}（{slot.label}）")
+            event.add(
+                "summary",
+                f"{'【已取消】' if cancelled else ''}{title} · {session.station_name}（{slot.label}）",
+            )
             if where:
                 event.add("location", where)
             event.add("description", "\n".join(lines))

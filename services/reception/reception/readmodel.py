@@ -47,19 +47,6 @@ HEAD_ROLES = ("station_head", "station_deputy_head")
 
 T = TypeVar("T")
 
-# The registry events the read model follows.
-EVENTS: tuple[type[Message], ...] = (
-    ev.StationChanged,
-    ev.VenueChanged,
-    ev.CommunityChanged,
-    ev.DeputyRegistered,
-    ev.DeputyUpdated,
-    ev.DeputyReassigned,
-    ev.DeputyDeactivated,
-    ev.PositionFilled,
-    ev.PositionVacated,
-)
-
 
 # ---------------------------------------------------------------- rows from messages
 
@@ -143,11 +130,10 @@ def put_position(
 
 def _position_event(session: Session, held: ev.PositionHeld, sequence: int) -> None:
     ended = date.fromisoformat(held.ended_on) if held.ended_on else None
-    put_position(
-        session, held.id, held.role, held.station_id, held.deputy_id, ended, sequence
-    )
+    put_position(session, held.id, held.role, held.station_id, held.deputy_id, ended, sequence)
 
 
+# The registry events the read model follows, and how each applies.
 APPLY: dict[type[Message], Callable[[Session, Any, int], None]] = {
     ev.StationChanged: lambda s, e, n: put_station(s, e.station, n),
     ev.VenueChanged: lambda s, e, n: put_venue(s, e.venue, n),
@@ -219,12 +205,13 @@ def apply_snapshot(session: Session, chunks: Iterable[rpb.DirectoryChunk]) -> in
         raise ValueError("the snapshot has no chunk")
     # What the snapshot lacks is no longer current, unless an event newer
     # than the snapshot says otherwise.
-    for model in (
+    reflected: tuple[Any, ...] = (
         models.RegistryStation,
         models.RegistryVenue,
         models.RegistryCommunity,
         models.RegistryDeputy,
-    ):
+    )
+    for model in reflected:
         for row in session.scalars(select(model).where(model.sequence < version)):
             if row.id not in seen.get(model, set()) and row.active:
                 row.active, row.sequence = False, version

@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kit import audit
-from kit.convert import timestamp
 from kit.auth import STAFF_ROLES, Principal, Role, require, require_streets
+from kit.convert import timestamp
 from kit.db import Database, UnitOfWork
 from kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations, invalid
 from kit.records import MAX_ID, RecordStore
@@ -148,12 +148,12 @@ class Reception:
 
     def station_calendar(self, station_id: int) -> pb.CalendarFeed:
         with self.db.read() as session:
-            station = self._station(session, station_id)
+            name = self._station(session, station_id).name
             sessions = self._sessions(
                 session, [station_id], domain.today() - timedelta(days=FEED_PAST_DAYS), None
             )
         return pb.CalendarFeed(
-            content=ical.feed(f"{station.name} 接待日", sessions),
+            content=ical.feed(f"{name} 接待日", sessions),
             filename=f"station-{station_id}.ics",
         )
 
@@ -164,6 +164,7 @@ class Reception:
             deputy = _load(session, models.RegistryDeputy, deputy_id, "deputy", "deputy_id")
             if not deputy.active:
                 raise NotFound(f"deputy {deputy_id} is no longer in office")
+            name = deputy.name
             sessions = (
                 self._sessions(
                     session,
@@ -175,7 +176,7 @@ class Reception:
                 else []
             )
         return pb.CalendarFeed(
-            content=ical.feed(f"{deputy.name} 代表接待日", sessions),
+            content=ical.feed(f"{name} 代表接待日", sessions),
             filename=f"deputy-{deputy_id}.ics",
         )
 
@@ -227,7 +228,9 @@ class Reception:
         slots = domain.check_slots(v, "rule.slots", ((s.label, s.start, s.end) for s in rule.slots))
         v.raise_if_any("the rule is not valid")
         with self.db.unit_of_work() as uow:
-            station = self._station_for(uow.session, who, rule.station_id, "set this station's rule")
+            station = self._station_for(
+                uow.session, who, rule.station_id, "set this station's rule"
+            )
             row = uow.session.get(models.StationRule, station.id)
             created = row is None
             if row is None:

@@ -3,9 +3,9 @@
 It relays the service's outbox to RabbitMQ (`reception.events`), keeps the
 read model of the registry current from `registry.events` (each handler an
 idempotent consumer; an event older than what a row reflects changes
-nothing, so redelivered and out-of-order events converge), and every few
-hours schedules this month's sessions and the next months' for every
-active station (idempotent: a month's session is created once).
+nothing, so redelivered and out-of-order events converge), and every hour
+schedules this month's sessions and the next months' for every active
+station (idempotent: a month's session is created once).
 """
 
 from kit.green import patch
@@ -15,11 +15,12 @@ patch()
 import logging  # noqa: E402
 from typing import Any  # noqa: E402
 
+from google.protobuf.message import Message  # noqa: E402
 from nameko.timer import timer  # noqa: E402
 
 from kit.auth import Principal  # noqa: E402
 from kit.db import UnitOfWork  # noqa: E402
-from kit.events import Envelope  # noqa: E402
+from kit.events import Envelope, event_type_of  # noqa: E402
 from kit.worker import PlatformWorker, Provide, consumes, run  # noqa: E402
 from liaison.registry.v1 import events_pb2 as ev  # noqa: E402
 from reception.bootstrap import ReceptionBootstrap  # noqa: E402
@@ -32,51 +33,30 @@ log = logging.getLogger(__name__)
 SCHEDULER = Principal.system("reception-worker")
 
 
-def _apply(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-    apply_event(uow.session, event, envelope.sequence)
+def follows(event: type[Message]) -> Any:
+    """An idempotent consumer of one registry event, applying it to the read model."""
+
+    def apply(self: Any, uow: UnitOfWork, message: Any, envelope: Envelope) -> None:
+        apply_event(uow.session, message, envelope.sequence)
+
+    apply.__name__ = apply.__qualname__ = f"on_{event_type_of(event)}"
+    return consumes("registry", event)(apply)
 
 
 class ReceptionWorker(PlatformWorker):
     name = "reception"
     reception: Reception = Provide("reception")
 
-    # -- the registry's read model
-
-    @consumes("registry", ev.StationChanged)
-    def on_station_changed(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        _apply(uow, event, envelope)
-
-    @consumes("registry", ev.VenueChanged)
-    def on_venue_changed(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        _apply(uow, event, envelope)
-
-    @consumes("registry", ev.CommunityChanged)
-    def on_community_changed(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        _apply(uow, event, envelope)
-
-    @consumes("registry", ev.DeputyRegistered)
-    def on_deputy_registered(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        _apply(uow, event, envelope)
-
-    @consumes("registry", ev.DeputyUpdated)
-    def on_deputy_updated(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        _apply(uow, event, envelope)
-
-    @consumes("registry", ev.DeputyReassigned)
-    def on_deputy_reassigned(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        _apply(uow, event, envelope)
-
-    @consumes("registry", ev.DeputyDeactivated)
-    def on_deputy_deactivated(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        _apply(uow, event, envelope)
-
-    @consumes("registry", ev.PositionFilled)
-    def on_position_filled(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        _apply(uow, event, envelope)
-
-    @consumes("registry", ev.PositionVacated)
-    def on_position_vacated(self, uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        _apply(uow, event, envelope)
+    # -- the registry's read model: each event of reception.readmodel.APPLY
+    on_station_changed = follows(ev.StationChanged)
+    on_venue_changed = follows(ev.VenueChanged)
+    on_community_changed = follows(ev.CommunityChanged)
+    on_deputy_registered = follows(ev.DeputyRegistered)
+    on_deputy_updated = follows(ev.DeputyUpdated)
+    on_deputy_reassigned = follows(ev.DeputyReassigned)
+    on_deputy_deactivated = follows(ev.DeputyDeactivated)
+    on_position_filled = follows(ev.PositionFilled)
+    on_position_vacated = follows(ev.PositionVacated)
 
     # -- the calendar
 
