@@ -168,7 +168,11 @@ def reception_rule(w: World) -> Callable[[dict[str, str]], httpx.Response]:
 
 
 def set_reception_rule(w: World) -> Callable[[dict[str, str]], httpx.Response]:
-    body = {"day_of_month": 15, "day_off_policy": "keep"}
+    body = {
+        "day_of_month": 15,
+        "day_off_policy": "keep",
+        "slots": [{"start": "09:00", "end": "12:00"}, {"start": "14:30", "end": "17:30"}],
+    }
     return lambda h: w.http.put(
         f"/api/v1/stations/{w.station_id}/reception-rule", json=body, headers=h
     )
