@@ -60,13 +60,16 @@ chart: ## Lint, render and validate the Helm charts; check the alert rules
 	$(PY) pytest tests/chart -q
 
 .PHONY: bench
-bench: install ## Benchmarks that print figures (gateway reads, event latency, roster import memory)
+bench: install ## Benchmarks that print figures (the edge against a baseline, freshness, the directory's memory, event latency, roster import memory)
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)) || \
 		echo "wrk is not installed: the read benchmark uses a Python client"
 	bash scripts/services.sh postgres rabbitmq
+	@uptime
 	$(PY) python bench/run.py
+	$(PY) python bench/directory_memory.py
 	$(PY) python bench/roster_memory.py
+	@uptime
 
 .PHONY: clean
 clean: ## Remove local state (SQLite files, logs) under var/

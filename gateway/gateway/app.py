@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -119,12 +121,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if settings.directory
         else None
     )
+    if feed is not None:
+        metrics.refresh(feed.refresh_age)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if feed is not None:
             feed.start()
+        refreshing = asyncio.create_task(metrics.keep_refreshed())
         yield
+        refreshing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refreshing
         if feed is not None:
             await feed.stop()
         await upstreams.close()
@@ -175,4 +183,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     return app
 
 
-app = create_app()
+def __getattr__(name: str) -> Any:
+    """`gateway.app:app`, an app from the environment, built when first asked
+    for: importing this module (a worker does, for gateway.cli's factory)
+    builds nothing."""
+    if name == "app":
+        built = globals()["app"] = create_app()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

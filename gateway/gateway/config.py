@@ -5,6 +5,8 @@
 | LIAISON_ENV                           | development (or test, or production)     |
 | LIAISON_GATEWAY_HOST                  | 127.0.0.1                                |
 | LIAISON_GATEWAY_PORT                  | 8000                                     |
+| LIAISON_GATEWAY_WORKERS               | the CPUs this process may use (at least 1): worker processes (gateway.cli) |
+| LIAISON_GATEWAY_WORKER_TIMEOUT_SECONDS | 5 (a worker that leaves the supervisor's ping unanswered this long is replaced) |
 | LIAISON_<SERVICE>_GRPC_TARGET         | 127.0.0.1:<port> (kit.settings)          |
 | LIAISON_GRPC_DEADLINE_SECONDS         | 5                                        |
 | LIAISON_GATEWAY_IMPORT_DEADLINE_SECONDS | 120 (a roster import's own deadline)   |
@@ -13,16 +15,20 @@
 | LIAISON_JWT_JWKS_URL, LIAISON_JWT_ISSUER, LIAISON_JWT_AUDIENCE, LIAISON_DEV_ISSUER, LIAISON_JWT_DEV_SECRET | how tokens are verified: kit.settings and kit.auth |
 | LIAISON_GATEWAY_READ_RATE_PER_MINUTE  | 600 (reads per client per minute)        |
 | LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE | 120 (writes per client per minute)       |
-| LIAISON_RATE_LIMIT_REDIS_URL          | (empty: each replica counts in memory)   |
+| LIAISON_RATE_LIMIT_REDIS_URL          | (empty: each worker of each replica counts in memory) |
 | LIAISON_GATEWAY_TRUSTED_PROXIES       | (empty: trust no X-Forwarded-For)        |
 | LIAISON_GATEWAY_MAX_BODY_BYTES        | 1048576 (any request body)               |
 | LIAISON_GATEWAY_MAX_UPLOAD_BYTES      | 10485760 (roster upload request body)    |
 | LIAISON_LOG_LEVEL, LIAISON_LOG_FORMAT | INFO, json (read by kit.logging)         |
 
 LIAISON_RATE_LIMIT_REDIS_URL is a redis:// or rediss:// URL shared by every
-replica. LIAISON_GATEWAY_TRUSTED_PROXIES is a comma-separated list of
+replica and worker. LIAISON_GATEWAY_TRUSTED_PROXIES is a comma-separated list of
 addresses or CIDRs (e.g. the ingress controller's pod network) whose
 X-Forwarded-For names the client.
+
+LIAISON_GATEWAY_WORKERS counts the CPUs of the process's affinity
+(`os.sched_getaffinity`), which a container's CPU limit does not narrow: in
+Kubernetes the chart sets it from `gateway.workers`.
 """
 
 from __future__ import annotations
@@ -38,6 +44,14 @@ from kit.auth import AuthConfigurationError, AuthSettings
 ConfigurationError = AuthConfigurationError
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on, at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
@@ -48,6 +62,9 @@ class GatewaySettings:
     env: str = "development"
     host: str = "127.0.0.1"
     port: int = kit_settings.GATEWAY_HTTP_PORT
+    # Processes serving the port (gateway.cli); an app built in a test is one.
+    workers: int = 1
+    worker_timeout_seconds: int = 5
     # Where each service is reached, by name; others as kit's settings say.
     targets: dict[str, str] = field(default_factory=dict)
     grpc_deadline_seconds: float = 5.0
@@ -73,6 +90,10 @@ class GatewaySettings:
             env=kit_settings.environment(),
             host=_env("LIAISON_GATEWAY_HOST", "127.0.0.1"),
             port=kit_settings.gateway_port(),
+            workers=kit_settings.read_int("LIAISON_GATEWAY_WORKERS", available_cpus(), minimum=1),
+            worker_timeout_seconds=kit_settings.read_int(
+                "LIAISON_GATEWAY_WORKER_TIMEOUT_SECONDS", 5, minimum=1
+            ),
             grpc_deadline_seconds=kit_settings.grpc_deadline_seconds(),
             import_deadline_seconds=kit_settings.read_float(
                 "LIAISON_GATEWAY_IMPORT_DEADLINE_SECONDS", 120.0
@@ -97,6 +118,8 @@ class GatewaySettings:
         """Refuse settings the gateway cannot run with, and production without
         a safe way to verify tokens (kit.auth)."""
         for name, value in (
+            ("LIAISON_GATEWAY_WORKERS", self.workers),
+            ("LIAISON_GATEWAY_WORKER_TIMEOUT_SECONDS", self.worker_timeout_seconds),
             ("LIAISON_GATEWAY_READ_RATE_PER_MINUTE", self.read_rate_per_minute),
             ("LIAISON_GATEWAY_WRITE_RATE_PER_MINUTE", self.write_rate_per_minute),
             ("LIAISON_GATEWAY_MAX_BODY_BYTES", self.max_body_bytes),

@@ -3,6 +3,18 @@
 Each app gets its own Prometheus registry so that several apps (tests, or an
 embedded run) never collide on metric names.
 
+A gateway of several worker processes (gateway.cli) shares its metrics
+through prometheus-client's multiprocess mode: the supervisor sets
+PROMETHEUS_MULTIPROC_DIR before it starts the workers, each worker's values
+(the app's and kit's gRPC client metrics alike) live in files there, and
+`/metrics` in any worker sums every worker's counters and histograms
+(`GatewayMetrics.exposition`). A gauge says how it is aggregated by its
+`multiprocess_mode`; a value only the process knows at scrape time (the
+directory's age) is set by a refresher, on each scrape and every
+REFRESH_SECONDS, since `set_function` is not seen by the other workers.
+Per-process collectors (`process_*`, `python_gc_*`) are not exported then:
+they would describe whichever worker answered the scrape.
+
 What constituents type (an address to find their station, names in a body)
 never reaches a log line: the access log names the route template, not the
 URL, and an unhandled error is logged by its type and stack frames, without
@@ -11,14 +23,26 @@ its message, which may quote a request value.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import re
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    values,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit import logging as kit_logging
@@ -31,10 +55,35 @@ UNMATCHED_ROUTE = "<unmatched>"
 
 access_log = logging.getLogger("gateway.access")
 
+MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# How often a worker writes the values only it knows (the directory's age)
+# where the other workers' scrapes read them.
+REFRESH_SECONDS = 1.0
+
+
+def multiprocess_dir() -> str | None:
+    """The directory this process's metrics are kept in, shared with the
+    gateway's other workers; None when they are in its memory only.
+
+    prometheus-client chooses when it is imported: a process that imported it
+    before PROMETHEUS_MULTIPROC_DIR was set keeps its values to itself.
+    """
+    if values.ValueClass is values.MutexValue:
+        return None
+    return os.environ.get(MULTIPROC_DIR_ENV) or None
+
 
 class GatewayMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._refreshers: list[Callable[[], None]] = []
+        self.workers = Gauge(
+            "liaison_gateway_workers",
+            "Worker processes serving this gateway's port (1 without workers).",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.workers.set(1)
         self.http_requests = Counter(
             "liaison_gateway_http_requests",
             "HTTP requests by route template, method and status.",
@@ -58,6 +107,39 @@ class GatewayMetrics:
             "Rate-limit checks that could not reach the shared store and were counted locally.",
             registry=self.registry,
         )
+
+    def refresh(self, refresher: Callable[[], None]) -> None:
+        """Run `refresher` before every exposition (and, in a worker, every
+        REFRESH_SECONDS: see `keep_refreshed`)."""
+        self._refreshers.append(refresher)
+
+    def _refresh(self) -> None:
+        for refresher in self._refreshers:
+            refresher()
+
+    async def keep_refreshed(self) -> None:
+        """While the workers share their metrics, write this worker's own
+        values every REFRESH_SECONDS, where the others' scrapes read them;
+        returns at once otherwise."""
+        if multiprocess_dir() is None:
+            return
+        while True:
+            self._refresh()
+            await asyncio.sleep(REFRESH_SECONDS)
+
+    def exposition(self) -> bytes:
+        """The text `/metrics` answers: this app's metrics and the process's
+        (kit's gRPC client metrics, the process collectors). With workers,
+        those of every worker: counters and histograms summed over all that
+        served since the gateway started, gauges over the live ones as their
+        `multiprocess_mode` says."""
+        self._refresh()
+        path = multiprocess_dir()
+        if path is None:
+            return generate_latest(self.registry) + generate_latest(REGISTRY)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=path)
+        return generate_latest(registry)
 
 
 def configure_logging(settings: Settings) -> None:

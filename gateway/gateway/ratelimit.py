@@ -1,9 +1,10 @@
 """Per-client rate limits on the API, one for reads and one for writes.
 
 Counted with the `limits` library's sliding-window counter: in Redis when
-LIAISON_RATE_LIMIT_REDIS_URL is set, so every gateway replica shares one count
-per client; in this process's memory otherwise (each replica then limits on
-its own, which bounds a client to replicas x rate).
+LIAISON_RATE_LIMIT_REDIS_URL is set, so every gateway replica and every
+worker process (gateway.cli) shares one count per client; in this process's
+memory otherwise (each worker of each replica then limits on its own, which
+bounds a client to replicas x workers x rate).
 
 A client is the subject of its bearer token when it sends a valid one, else
 its address. The address is the direct peer, or, when that peer is one of

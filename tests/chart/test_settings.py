@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from chart_support import ALL_SERVICES, REPO, SERVICES, Manifest, find, workloads
+import yaml
+from chart_support import ALL_SERVICES, CHART, REPO, SERVICES, Manifest, find, workloads
 
 pytestmark = pytest.mark.chart
 
@@ -198,3 +199,33 @@ def test_the_gateway_reaches_the_broker_for_its_public_directory(
     (container,) = gateway["spec"]["template"]["spec"]["containers"]
     secret_env = {e["name"] for e in container.get("env", []) if "valueFrom" in e}
     assert "LIAISON_AMQP_URI" in secret_env
+
+
+def test_the_gateway_runs_its_workers_sharing_metrics_in_a_directory_of_its_own(
+    rendered_profiles: dict[str, list[Manifest]],
+    render: Callable[[dict[str, Any] | None], list[Manifest]],
+) -> None:
+    defaults = rendered_profiles["default"]
+    container = _container(defaults, "liaison-gateway")
+    settings = _settings(defaults, container)
+    values = yaml.safe_load((CHART / "values.yaml").read_text())["gateway"]
+    assert settings["LIAISON_GATEWAY_WORKERS"] == str(values["workers"])
+    # Its own memory-backed emptyDir, writable under a read-only root filesystem.
+    directory = settings["PROMETHEUS_MULTIPROC_DIR"]
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == directory]
+    (volume,) = [v for v in container["__pod__"]["volumes"] if v["name"] == mount["name"]]
+    assert volume["emptyDir"]["medium"] == "Memory"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    # A quarter CPU requested per worker, at least.
+    requested = str(container["resources"]["requests"]["cpu"])
+    millicores = int(requested[:-1]) if requested.endswith("m") else int(float(requested) * 1000)
+    assert millicores >= 250 * values["workers"]
+    # No other process shares metrics that way: its values would join the gateway's.
+    for workload in workloads(defaults):
+        if workload["metadata"]["name"].startswith("liaison-gateway"):
+            continue
+        for other in workload["spec"]["template"]["spec"]["containers"]:
+            assert "PROMETHEUS_MULTIPROC_DIR" not in _settings(defaults, other)
+
+    four = render({"gateway": {"workers": 4}})
+    assert _settings(four, _container(four, "liaison-gateway"))["LIAISON_GATEWAY_WORKERS"] == "4"

@@ -43,6 +43,7 @@ pytestmark = pytest.mark.chart
         ({"gateway": {"ingress": {"proxyBodySize": "12 MB"}}}, "proxyBodySize"),
         ({"gateway": {"maxUploadBytes": "10MB"}}, "/gateway/maxUploadBytes"),
         ({"gateway": {"rateLimit": {"redisUrl": "localhost:6379"}}}, "redisUrl"),
+        ({"gateway": {"workers": 0}}, "/gateway/workers"),
         ({"auth": {"jwksUrl": "id.example.org/jwks"}}, "jwksUrl"),
     ],
 )
@@ -123,6 +124,30 @@ def test_an_ingress_body_limit_at_or_above_the_gateways_renders(
     chart: helm.Chart, size: str
 ) -> None:
     chart.render(values={"gateway": {"ingress": {"enabled": True, "proxyBodySize": size}}})
+
+
+@pytest.mark.parametrize(
+    ("workers", "cpu", "named"),
+    [
+        (3, "1500m", "gateway.workers (3) is more than the 2 CPU(s)"),
+        (2, "1", "gateway.workers (2) is more than the 1 CPU(s)"),
+        (4, 2.5, "gateway.workers (4) is more than the 3 CPU(s)"),
+    ],
+)
+def test_more_gateway_workers_than_the_cpu_limit_allows_fail(
+    chart: helm.Chart, workers: int, cpu: Any, named: str
+) -> None:
+    gateway = {"workers": workers, "resources": {"limits": {"cpu": cpu}}}
+    with pytest.raises(helm.HelmError, match=re.escape(named)):
+        chart.render(values={"gateway": gateway}, name="liaison")
+
+
+@pytest.mark.parametrize(("workers", "cpu"), [(2, "1500m"), (3, 2.5), (4, "4"), (8, None)])
+def test_gateway_workers_within_the_cpu_limit_render(
+    chart: helm.Chart, workers: int, cpu: Any
+) -> None:
+    limits = {"cpu": cpu} if cpu is not None else {}
+    chart.render(values={"gateway": {"workers": workers, "resources": {"limits": limits}}})
 
 
 def test_a_redis_url_from_a_value_and_a_secret_at_once_fails(chart: helm.Chart) -> None:

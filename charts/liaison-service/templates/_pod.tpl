@@ -5,6 +5,8 @@ proc (the process's values: resources, ...), plus
   ports       list of {name, containerPort}
   probes      YAML of startupProbe/livenessProbe/readinessProbe, or ""
   envFrom     name of the ConfigMap with the settings, or "" to inline them
+  emptyDirs   optional list of {name, mountPath, medium, sizeLimit}: scratch
+              directories besides /tmp
   serviceAccount  name, or "" for the namespace default (hooks)
 */}}
 {{- define "liaison-service.podTemplate" -}}
@@ -26,7 +28,8 @@ spec:
   {{- if eq .process "migrate" }}
   restartPolicy: Never
   {{- else }}
-  # The preStop pause plus the process's own graceful stop (10 s for gRPC).
+  # The preStop pause plus the process's own graceful stop (10 s for gRPC,
+  # 20 s for the gateway's workers).
   terminationGracePeriodSeconds: 30
   {{- end }}
   securityContext:
@@ -92,6 +95,10 @@ spec:
       volumeMounts:
         - name: tmp
           mountPath: /tmp
+        {{- range .emptyDirs }}
+        - name: {{ .name }}
+          mountPath: {{ .mountPath }}
+        {{- end }}
         {{- if include "liaison-service.grpcTlsEnabled" . }}
         - name: grpc-tls
           mountPath: {{ include "liaison-service.grpcTlsDir" . }}
@@ -102,6 +109,12 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
+    {{- range .emptyDirs }}
+    - name: {{ .name }}
+      emptyDir:
+        medium: {{ .medium }}
+        sizeLimit: {{ .sizeLimit }}
+    {{- end }}
     {{- if include "liaison-service.grpcTlsEnabled" . }}
     {{- include "liaison-service.grpcTlsVolume" . | nindent 4 }}
     {{- end }}

@@ -16,6 +16,28 @@
 {{- end -}}
 {{- end -}}
 {{- include "liaison.checkProxyBodySize" . -}}
+{{- include "liaison.checkGatewayWorkers" . -}}
+{{- end -}}
+
+{{/*
+A gateway worker keeps one CPU busy at most: with a CPU limit, no more
+workers than its whole CPUs (rounded up), or they only take turns.
+*/}}
+{{- define "liaison.checkGatewayWorkers" -}}
+{{- with .Values.gateway -}}
+{{- $limit := toString (dig "limits" "cpu" "" (.resources | default dict)) -}}
+{{- if and $.Values.gateway.enabled $limit -}}
+{{- $cpus := 0 -}}
+{{- if hasSuffix "m" $limit -}}
+{{- $cpus = div (add (trimSuffix "m" $limit | atoi) 999) 1000 -}}
+{{- else -}}
+{{- $cpus = ceil (float64 $limit) | int -}}
+{{- end -}}
+{{- if gt (int .workers) (int $cpus) -}}
+{{- fail (printf "gateway.workers (%d) is more than the %d CPU(s) of gateway.resources.limits.cpu (%s): raise the limit or run fewer workers" (int .workers) (int $cpus) $limit) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*

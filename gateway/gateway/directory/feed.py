@@ -76,6 +76,7 @@ class DirectoryFeed:
         self.current: Directory | None = None
         self._waiting: dict[int, Envelope] = {}  # by sequence, beyond the current version
         self._snapshot_reason: str | None = "start"
+        self._loading = False  # a snapshot is being loaded
         self._connected = False
         self._gap_since: float | None = None  # time.monotonic() the oldest gap was seen
         self._behind_since: float | None = None  # time.time() it stopped following events
@@ -84,17 +85,20 @@ class DirectoryFeed:
         self._stop = threading.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: threading.Thread | None = None
+        # With several workers (gateway.cli) the age is the oldest any live
+        # worker serves, the version the lowest: the stalest data served.
         self.age = Gauge(
             "liaison_gateway_directory_age_seconds",
             "How far behind the registry the public directory may be: 0 while it follows "
             "the registry's events, else seconds since it stopped (-1 before it is loaded).",
             registry=metrics,
+            multiprocess_mode="livemax",
         )
-        self.age.set_function(self.age_seconds)
         self.version = Gauge(
             "liaison_gateway_directory_version",
             "The registry data version of the public directory this process serves.",
             registry=metrics,
+            multiprocess_mode="livemin",
         )
         self.snapshots = Counter(
             "liaison_gateway_directory_snapshots",
@@ -114,6 +118,13 @@ class DirectoryFeed:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=metrics,
         )
+        self.refresh_age()
+
+    def refresh_age(self) -> None:
+        """Set the age gauge (`age_seconds`); GatewayMetrics runs it before
+        each scrape and, with workers, every second, since a `set_function`
+        gauge is not seen across processes."""
+        self.age.set(self.age_seconds())
 
     @property
     def ready(self) -> bool:
@@ -126,6 +137,7 @@ class DirectoryFeed:
             self.current is not None
             and self._connected
             and self._snapshot_reason is None
+            and not self._loading
             and self._gap_since is None
         )
 
@@ -256,6 +268,7 @@ class DirectoryFeed:
                 self._apply_waiting()
                 continue
             self._snapshot_reason = None
+            self._loading = True
             try:
                 await self.load(reason)
             except Exception as exc:  # the registry is down: keep what we have, retry
@@ -263,6 +276,8 @@ class DirectoryFeed:
                 self._want_snapshot(reason)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
+            finally:
+                self._loading = False
             if not self.amqp_uri:  # no events to follow: as old as this snapshot
                 self._behind_since = time.time()
             self._caught_up()

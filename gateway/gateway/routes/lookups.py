@@ -115,7 +115,7 @@ async def find_station(
 
     def answer_body() -> bytes:
         try:
-            answer = directory.station_answer(community_id)
+            answer = directory.station_answer(community_id, keep=False)
         except DomainError as error:  # no station serves it: the same answer every time
             raise problem_from_domain_error(error) from error
         return render(s.FindStationResult.model_validate(message_to_dict(answer)))

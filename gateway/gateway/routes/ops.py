@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from gateway import schemas as s
 from gateway.observability import GatewayMetrics
@@ -42,8 +42,7 @@ async def readyz(request: Request) -> Any:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    # The app's HTTP metrics, then the process-wide ones: kit's gRPC client
-    # metrics of the calls to the services, and the process collectors.
+    # The app's HTTP metrics and kit's gRPC client metrics of the calls to the
+    # services; with workers, all of theirs (GatewayMetrics.exposition).
     app_metrics: GatewayMetrics = request.app.state.metrics
-    body = generate_latest(app_metrics.registry) + generate_latest(REGISTRY)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(app_metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

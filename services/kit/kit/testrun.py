@@ -24,7 +24,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -340,11 +340,41 @@ class ServiceRun:
         return f"127.0.0.1:{self.grpc_port}"
 
 
+def gateway_workers_ready(base_url: str, workers: int) -> bool:
+    """Whether `workers` worker processes serve the gateway at `base_url`,
+    each with its public directory loaded when it keeps one.
+
+    Its `/readyz` speaks for the one worker that answers; its `/metrics` for
+    all of them: `liaison_gateway_workers` counts the live ones, and
+    `liaison_gateway_directory_version` is the lowest any of them serves (0
+    while one is loading).
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(f"{base_url}/metrics", timeout=2) as response:
+            text = response.read().decode()
+    except OSError:
+        return False
+    found = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    version = found.get("liaison_gateway_directory_version")
+    return found.get("liaison_gateway_workers") == workers and (version is None or version > 0)
+
+
 @dataclass
 class Process:
     popen: subprocess.Popen[bytes]
     log: Path
     ready_url: str  # answers 200 once the process is ready
+    # Also true once the process is ready, when a 200 there is not enough.
+    ready: Callable[[], bool] | None = None
+
+    def is_ready(self) -> bool:
+        return _http_ok(self.ready_url) and (self.ready is None or self.ready())
 
 
 class Platform:
@@ -427,11 +457,32 @@ class Platform:
         for process in ("api", "worker"):
             self.start_process(name, process)
 
-    def start_gateway(self) -> subprocess.Popen[bytes]:
-        return self._start("gateway", "gateway", {}, f"{self.base_url}/readyz")
+    @property
+    def gateway_workers(self) -> int:
+        """The gateway's worker processes: LIAISON_GATEWAY_WORKERS, else as
+        many as the CPUs it may use (gateway.config)."""
+        configured = self.env.get("LIAISON_GATEWAY_WORKERS", "").strip()
+        return int(configured) if configured else max(1, len(os.sched_getaffinity(0)))
+
+    def start_gateway(self, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start the gateway, with `env` besides the platform's; ready once
+        every worker is (gateway_workers_ready)."""
+        workers = self.gateway_workers
+        return self._start(
+            "gateway",
+            "gateway",
+            env or {},
+            f"{self.base_url}/readyz",
+            ready=lambda: gateway_workers_ready(self.base_url, workers),
+        )
 
     def _start(
-        self, name: str, module: str, env: dict[str, str], ready_url: str
+        self,
+        name: str,
+        module: str,
+        env: dict[str, str],
+        ready_url: str,
+        ready: Callable[[], bool] | None = None,
     ) -> subprocess.Popen[bytes]:
         if name in self.processes:
             raise RuntimeError(f"{name} is already running")
@@ -444,7 +495,7 @@ class Platform:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        self.processes[name] = Process(popen, log, ready_url)
+        self.processes[name] = Process(popen, log, ready_url, ready)
         return popen
 
     def stop(self, name: str, timeout: float = 15) -> int:
@@ -469,7 +520,7 @@ class Platform:
                     raise RuntimeError(
                         f"{name} exited with {process.popen.returncode}:\n{self.log_tail(name)}"
                     )
-                if _http_ok(process.ready_url):
+                if process.is_ready():
                     del waiting[name]
             if waiting and time.monotonic() > deadline:
                 name = sorted(waiting)[0]
@@ -491,7 +542,8 @@ class Platform:
 
 
 def platform_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment platform processes run in: this one, as a test run."""
+    """The environment platform processes run in: this one, as a test run,
+    with a gateway of two workers unless LIAISON_GATEWAY_WORKERS says otherwise."""
     return {
         **os.environ,
         "LIAISON_ENV": "test",
@@ -500,6 +552,8 @@ def platform_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
         # One development issuer for every process of this run.
         "LIAISON_DEV_ISSUER": "1",
         "LIAISON_JWT_DEV_SECRET": secrets.token_urlsafe(32),
+        # The gateway as the chart runs it: several workers sharing its port.
+        "LIAISON_GATEWAY_WORKERS": os.environ.get("LIAISON_GATEWAY_WORKERS") or "2",
         **(extra or {}),
     }
 

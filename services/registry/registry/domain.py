@@ -137,14 +137,29 @@ def match_community(address: str, communities: Iterable[CommunityTerms]) -> list
     two communities share); equally long matches are all returned, and the
     caller says the address is ambiguous.
     """
-    address = re.sub(r"\s+", "", address)
-    best: dict[int, int] = {}
-    for community in communities:
-        terms = _name_variants(community.name) + list(community.keywords)
-        lengths = [len(t) for t in terms if t and t in address]
-        if lengths:
-            best[community.community_id] = max(lengths)
-    if not best:
+    return TermIndex(communities).match(address)
+
+
+class TermIndex:
+    """The terms of many communities, for `match_community`'s rule at a cost
+    that does not grow with their number: each stretch of the address, of
+    a length some term has, is looked up in a dictionary of terms."""
+
+    def __init__(self, communities: Iterable[CommunityTerms]) -> None:
+        self.terms: dict[str, set[int]] = {}
+        for community in communities:
+            for term in (*_name_variants(community.name), *community.keywords):
+                if term:
+                    self.terms.setdefault(term, set()).add(community.community_id)
+        self.lengths = sorted({len(t) for t in self.terms}, reverse=True)
+
+    def match(self, address: str) -> list[int]:
+        address = re.sub(r"\s+", "", address)
+        terms = self.terms
+        for length in self.lengths:  # the longest found wins
+            found: set[int] = set()
+            for start in range(len(address) - length + 1):
+                found |= terms.get(address[start : start + length], set())
+            if found:
+                return sorted(found)
         return []
-    top = max(best.values())
-    return sorted(cid for cid, length in best.items() if length == top)

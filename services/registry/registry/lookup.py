@@ -28,11 +28,12 @@ class CommunityIndex:
         """`communities`: (id, code, name, address keywords) of each active one."""
         self.names: dict[int, str] = {}
         self.by_code: dict[str, int] = {}
-        self.terms: list[domain.CommunityTerms] = []
+        terms: list[domain.CommunityTerms] = []
         for cid, code, name, keywords in communities:
             self.names[cid] = name
             self.by_code[code] = cid
-            self.terms.append(domain.CommunityTerms(cid, name, tuple(keywords)))
+            terms.append(domain.CommunityTerms(cid, name, tuple(keywords)))
+        self.terms = domain.TermIndex(terms)
 
     def community_for(self, request: pb.FindStationRequest) -> int:
         by = request.WhichOneof("by")
@@ -49,7 +50,7 @@ class CommunityIndex:
             address = request.address.strip()
             if len(address) < 2:
                 raise invalid("address", "give at least a road, estate or community name")
-            matches = domain.match_community(address, self.terms)
+            matches = self.terms.match(address)
             if not matches:
                 raise NotFound("no community of the district is named in the address")
             if len(matches) > 1:
@@ -76,8 +77,9 @@ _DEPUTY_EVENTS = frozenset(
 )
 _POSITION_EVENTS = frozenset({"position_filled", "position_vacated"})
 _STATION_HEAD = ROLE.number("station_head")
-# Response bodies kept per version, at most.
-MAX_BODIES = 20_000
+# Answers and response bodies kept per version, at most (a district asks a
+# few hundred questions; a province's every question would be ~18,000).
+MAX_BODIES = 5_000
 
 
 @dataclass
@@ -210,14 +212,18 @@ class PublicDirectory:
             if len(self._bodies) < MAX_BODIES:
                 self._bodies[key] = body
 
-    def station_answer(self, community_id: int) -> pb.FindStationResponse:
+    def station_answer(self, community_id: int, keep: bool = True) -> pb.FindStationResponse:
+        """The answer for a community; kept for this version unless `keep` is
+        False (the gateway keeps the rendered body instead)."""
         with self._lock:
             cached = self._answers.get(community_id)
         if cached is not None:
             return cached
         answer = self._station_answer(community_id)
-        with self._lock:
-            self._answers[community_id] = answer
+        if keep:
+            with self._lock:
+                if len(self._answers) < MAX_BODIES:
+                    self._answers[community_id] = answer
         return answer
 
     def _station_answer(self, community_id: int) -> pb.FindStationResponse:

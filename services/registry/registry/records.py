@@ -152,6 +152,11 @@ def deputy_pb(m: models.Deputy) -> pb.Deputy:
 def deputy_profile_pb(m: models.Deputy, session: Session) -> pb.DeputyProfile:
     street = session.get(models.Street, m.street_id)
     station = session.get(models.Station, m.station_id) if m.station_id else None
+    return deputy_profile_of(m, street.name if street else "", station.name if station else "")
+
+
+def deputy_profile_of(m: Any, street_name: str, station_name: str) -> pb.DeputyProfile:
+    """A deputy's public profile, naming their street and station."""
     return pb.DeputyProfile(
         id=m.id,
         code=m.code,
@@ -160,9 +165,9 @@ def deputy_profile_pb(m: models.Deputy, session: Session) -> pb.DeputyProfile:
         level=LEVEL.number(m.level),  # type: ignore[arg-type]
         term=m.term,
         street_id=m.street_id,
-        street_name=street.name if street else "",
+        street_name=street_name,
         station_id=m.station_id or 0,
-        station_name=station.name if station else "",
+        station_name=station_name,
         profession=m.profession,
         expertise=[e.tag for e in m.expertise],
         contact_community_ids=sorted(c.community_id for c in m.contact_communities),

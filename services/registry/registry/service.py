@@ -24,19 +24,14 @@ from kit.outbox import current_sequence, events_between
 from kit.records import RecordKind, RecordStore
 from liaison.registry.v1 import registry_pb2 as pb
 from registry import domain, models
-from registry.convert import ROLE
 from registry.lookup import CannotApply, PublicDirectory
 from registry.records import (
     DEPUTY,
     POSITION,
     UNIT,
-    area_pb,
-    community_pb,
     deputy_profile_pb,
-    station_pb,
-    street_pb,
-    venue_pb,
 )
+from registry.snapshot import directory_parts
 
 # Who may export rosters (they carry private contact): the district's offices
 # anywhere, a street committee for its own street.
@@ -183,47 +178,7 @@ class Registry:
         size = chunk_size or 500
         with self.db.read(consistent=True) as session:
             version = current_sequence(session)
-
-            def active(model: Any) -> list[Any]:
-                return list(
-                    session.scalars(select(model).where(model.active.is_(True)).order_by(model.id))
-                )
-
-            heads: dict[str, list[Message]] = {"station_head": [], "station_deputy_head": []}
-            for position_id, role, station_id, deputy_id in session.execute(
-                select(
-                    models.Position.id,
-                    models.Position.role,
-                    models.Position.station_id,
-                    models.Position.deputy_id,
-                )
-                .where(
-                    models.Position.role.in_(list(heads)),
-                    models.Position.ended_on.is_(None),
-                )
-                .order_by(models.Position.id)
-            ):
-                # A station head is always a deputy; a deputy head seldom is.
-                if role == "station_head" and deputy_id is None:
-                    continue
-                heads[role].append(
-                    pb.StationHead(
-                        station_id=station_id or 0,
-                        deputy_id=deputy_id or 0,
-                        position_id=position_id,
-                        role=ROLE.number(role),  # type: ignore[arg-type]
-                    )
-                )
-            parts: list[tuple[str, list[Message]]] = [
-                ("streets", [street_pb(m) for m in active(models.Street)]),
-                ("areas", [area_pb(m) for m in active(models.Area)]),
-                ("communities", [community_pb(m) for m in active(models.Community)]),
-                ("venues", [venue_pb(m) for m in active(models.Venue)]),
-                ("stations", [station_pb(m) for m in active(models.Station)]),
-                ("deputies", [deputy_profile_pb(m, session) for m in active(models.Deputy)]),
-                ("station_heads", heads["station_head"]),
-                ("deputy_heads", heads["station_deputy_head"]),
-            ]
+            parts = directory_parts(session)
         chunks: list[pb.DirectoryChunk] = []
         for field, records in parts:
             for start in range(0, len(records), size):

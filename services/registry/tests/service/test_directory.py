@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from kit.tables import outbox_events
 from liaison.registry.v1 import registry_pb2 as pb
@@ -128,3 +128,20 @@ def test_the_version_is_the_last_event_the_snapshot_includes(api: Any) -> None:
         expected = [n for s, n in names.items() if s <= version]
         assert name == (expected[-1] if expected else town.street.name), (version, name)
     assert len({v for v, _ in taken}) > 1, "snapshots were taken between the renames"
+
+
+def test_a_snapshot_reads_in_a_few_queries_whatever_the_number_of_deputies(api: Any) -> None:
+    # Each deputy's profile names its street and station: read from the
+    # session, not a query per deputy (350 deputies made over a thousand).
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(api.db.engine, "before_cursor_execute", count)
+    try:
+        chunks = api.registry.directory()
+    finally:
+        event.remove(api.db.engine, "before_cursor_execute", count)
+    assert sum(len(c.deputies) for c in chunks) >= 350
+    assert len(statements) < 40, len(statements)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kit.errors import FieldViolation
 from registry import domain
@@ -274,3 +276,37 @@ def test_no_match_is_an_empty_list() -> None:
 def test_a_suffix_is_not_stripped_down_to_one_character() -> None:
     # "东社区" without its suffix would be "东", which is in far too many addresses.
     assert match_community("东山口", [CommunityTerms(9, "东社区", ())]) == []
+
+
+def _by_every_term(address: str, communities: list[CommunityTerms]) -> list[int]:
+    """The matching rule read literally: each community's longest term found
+    in the address; the communities whose longest is the longest of all."""
+    address = "".join(address.split())
+    best: dict[int, int] = {}
+    for community in communities:
+        variants = [community.name]
+        for suffix in ("社区居委会", "居委会", "社区"):
+            if community.name.endswith(suffix) and len(community.name) > len(suffix) + 1:
+                variants.append(community.name[: -len(suffix)])
+        found = [len(t) for t in (*variants, *community.keywords) if t and t in address]
+        if found:
+            best[community.community_id] = max(found)
+    top = max(best.values(), default=0)
+    return sorted(c for c, length in best.items() if length == top)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text("林和东西天河北路石牌华景社区居委会", min_size=1, max_size=7),
+            st.lists(st.text("林和东西天河北路石牌华景", min_size=0, max_size=5), max_size=3),
+        ),
+        max_size=8,
+    ),
+    st.text("林和东西天河北路石牌华景社区居委会号 1", max_size=30),
+)
+def test_the_term_index_answers_as_every_term_tried_in_turn(
+    named: list[tuple[str, list[str]]], address: str
+) -> None:
+    communities = [CommunityTerms(i + 1, n, tuple(k)) for i, (n, k) in enumerate(named)]
+    assert match_community(address, communities) == _by_every_term(address, communities)

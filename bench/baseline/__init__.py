@@ -1,0 +1,1 @@
+"""The benchmark's baseline app (see app.py)."""
