@@ -69,6 +69,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# ------------------------------------------------------------------ tokens
+
+
+class DevTokens:
+    """The development issuer with a secret of this test run, for tests that
+    serve a service in process: `auth` for its settings, `token(...)` for a
+    demo account by name (kit.auth.DEMO_ACCOUNTS) or for any claims."""
+
+    def __init__(self) -> None:
+        from kit.auth import AuthSettings, DevIssuer
+
+        self.auth = AuthSettings(env="test", dev_issuer=True).with_secret()
+        self._issuer = DevIssuer(self.auth)
+
+    def token(self, who: str | dict[str, Any]) -> str:
+        from kit.auth import DEMO_ACCOUNTS
+
+        if isinstance(who, dict):
+            return self._issuer.sign(who)
+        (account,) = [a for a in DEMO_ACCOUNTS if a.account == who]
+        return self._issuer.issue(account)
+
+
 # ------------------------------------------------------------------ PostgreSQL
 
 

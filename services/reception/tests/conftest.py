@@ -13,12 +13,11 @@ from typing import Any
 import grpc
 import pytest
 
-from kit.auth import DEMO_ACCOUNTS, AuthSettings, DevIssuer
 from kit.db import Database
 from kit.grpc_client import with_bearer
 from kit.grpc_server import build_server
 from kit.migrations import upgrade
-from kit.testrun import throwaway_database
+from kit.testrun import DevTokens, throwaway_database
 from liaison.reception.v1 import reception_pb2 as pb
 from liaison.reception.v1 import reception_pb2_grpc as pb_grpc
 from reception.api import ReceptionServicer
@@ -29,15 +28,9 @@ from reception.settings import ReceptionSettings
 from reception.testing import small_district
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReceptionService"].full_name
-TEST_AUTH = AuthSettings(env="test", dev_issuer=True).with_secret()
-ISSUER = DevIssuer(TEST_AUTH)
-
-
-def token(who: str | dict[str, Any]) -> str:
-    if isinstance(who, dict):
-        return ISSUER.sign(who)
-    (account,) = [a for a in DEMO_ACCOUNTS if a.account == who]
-    return ISSUER.issue(account)
+TOKENS = DevTokens()
+TEST_AUTH = TOKENS.auth
+token = TOKENS.token
 
 
 @dataclass
