@@ -23,7 +23,9 @@ reaps, so a dead worker's directory age and version drop out while its
 counters stay in the totals. The directory is PROMETHEUS_MULTIPROC_DIR when
 that is set (the chart mounts an emptyDir there; it must be this gateway's
 own), emptied of an earlier run's files at start; else a new private
-temporary directory, removed at the end.
+temporary directory, removed at the end. A single process given
+PROMETHEUS_MULTIPROC_DIR keeps its metrics there too, and empties it first
+likewise.
 """
 
 from __future__ import annotations
@@ -85,14 +87,17 @@ def _configure_logging() -> None:
 def main() -> None:
     settings = GatewaySettings.load()
     _configure_logging()
-    if settings.workers == 1:
-        from gateway.app import create_app
-
-        uvicorn.run(create_app(settings), **_server_options(settings))
+    if settings.workers == 1 and not os.environ.get(MULTIPROC_DIR_ENV):
+        _serve_alone(settings)
         return
     # Refuse bad settings once, here, rather than in every worker.
     settings.validate()
     with metrics_directory() as path:
+        if settings.workers == 1:
+            # One process, its metrics in the directory given (prometheus-client
+            # saw it when imported), emptied of an earlier run's first.
+            _serve_alone(settings)
+            return
         os.environ[MULTIPROC_DIR_ENV] = path
         config = uvicorn.Config(
             f"{__name__}:worker_app",
@@ -103,6 +108,12 @@ def main() -> None:
         )
         sockets = [config.bind_socket()]
         Supervisor(config, sockets, metrics_dir=path).run()
+
+
+def _serve_alone(settings: GatewaySettings) -> None:
+    from gateway.app import create_app
+
+    uvicorn.run(create_app(settings), **_server_options(settings))
 
 
 def worker_app() -> FastAPI:

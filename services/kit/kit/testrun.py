@@ -480,17 +480,12 @@ class Platform:
         for process in ("api", "worker"):
             self.start_process(name, process)
 
-    @property
-    def gateway_workers(self) -> int:
-        """The gateway's worker processes: LIAISON_GATEWAY_WORKERS, else as
-        many as the CPUs it may use (gateway.config)."""
-        configured = self.env.get("LIAISON_GATEWAY_WORKERS", "").strip()
-        return int(configured) if configured else max(1, len(os.sched_getaffinity(0)))
-
     def start_gateway(self, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """Start the gateway, with `env` besides the platform's; ready once
         every worker is (gateway_workers_ready)."""
-        workers = self.gateway_workers
+        # LIAISON_GATEWAY_WORKERS, else as many as the CPUs it may use (gateway.config).
+        configured = {**self.env, **(env or {})}.get("LIAISON_GATEWAY_WORKERS", "").strip()
+        workers = int(configured) if configured else max(1, len(os.sched_getaffinity(0)))
         return self._start(
             "gateway",
             "gateway",
