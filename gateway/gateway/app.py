@@ -26,7 +26,17 @@ from gateway.problems import (
     install,
 )
 from gateway.ratelimit import RateLimits, rate_limit
-from gateway.routes import AllowedMethods, audit, dev, lookups, ops, portal, resources, rosters
+from gateway.routes import (
+    AllowedMethods,
+    audit,
+    dev,
+    lookups,
+    ops,
+    portal,
+    reception,
+    resources,
+    rosters,
+)
 from gateway.upstream import Upstreams
 from kit.auth import DevIssuer
 
@@ -146,7 +156,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # files are not.
     limited: dict[str, Any] = {"dependencies": [Depends(rate_limit)], "responses": RATE_LIMITED}
     # Specific paths before the generic `/{resource}/{id}` routes.
-    api = [lookups.router, rosters.router, audit.router]
+    api = [lookups.router, reception.router, rosters.router, audit.router]
     if settings.auth.dev_issuer:
         # Signs with the verifier's secret: the one the local run hands every process.
         app.state.dev_issuer = DevIssuer(verifier.settings)

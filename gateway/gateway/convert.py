@@ -102,7 +102,11 @@ def fill_message(message: Message, values: dict[str, Any]) -> Message:
         elif field.is_repeated:
             container = getattr(message, name)
             del container[:]
-            container.extend(_scalar_in(field, v) for v in value)
+            if field.message_type is not None:  # a list of nested messages
+                for item in value:
+                    fill_message(container.add(), item)
+            else:
+                container.extend(_scalar_in(field, v) for v in value)
         elif _is_timestamp(field):
             getattr(message, name).FromDatetime(value)
         elif field.message_type is not None:

@@ -670,3 +670,132 @@ class AuditQuery(ListQuery):
 
 
 AuditPage = page_model(AuditEntry, "AuditEntryPage")
+
+
+# ---------------------------------------------------------------- reception
+
+
+class SessionKind(StrEnum):
+    REGULAR = "regular"
+    EXTRA = "extra"
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class DayOffPolicy(StrEnum):
+    KEEP = "keep"
+    MOVE = "move"
+
+
+# A field named `date` would shadow the type in its class: annotate with this.
+Day = date
+ClockTime = Annotated[str, Field(pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
+Reason = Annotated[ProtoText, Field(min_length=1, max_length=500)]
+
+
+class SlotHours(BaseModel):
+    """One slot's opening hours, in Asia/Shanghai time."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: Annotated[ProtoText, Field(max_length=40)] = Field(
+        default="", description="e.g. 上午; derived from the start when empty."
+    )
+    start: ClockTime
+    end: ClockTime
+
+
+class SessionSlot(_Out):
+    label: str
+    starts_at: datetime = Field(description="UTC.")
+    ends_at: datetime = Field(description="UTC.")
+    local_start: str = Field(description="Asia/Shanghai, e.g. 09:00.")
+    local_end: str
+    capacity: int = Field(default=0, description="The venue's capacity; 0 when not known.")
+
+
+class ReceptionSession(_Out):
+    id: int
+    station_id: int
+    station_name: str = ""
+    street_id: RefId = None
+    date: Day = Field(description="Asia/Shanghai.")
+    kind: SessionKind
+    status: SessionStatus
+    slots: list[SessionSlot] = []
+    reason: str = Field(default="", description="Why an extra session is held.")
+    cancellation_reason: str = ""
+    nominal_date: IsoDate = Field(
+        default=None, description="A regular session's reception day before its rule moved it."
+    )
+    flags: list[str] = Field(
+        default=[],
+        description="moved_from_day_off, kept_on_day_off, holidays_not_covered (only weekends "
+        "were counted: the holiday library has no notice for that year yet).",
+    )
+    venue_name: str = ""
+    venue_address: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+
+class ReceptionSessions(_Out):
+    items: list[ReceptionSession]
+
+
+class StationRule(_Out):
+    station_id: int
+    day_of_month: int
+    day_off_policy: DayOffPolicy
+    slots: list[SlotHours] = []
+    effective_slots: list[SlotHours] = []
+    updated_at: datetime | None = None
+
+
+class StationRuleSet(_In):
+    day_of_month: Annotated[int, Field(ge=1, le=31), BeforeValidator(_json_integer)] = Field(
+        default=15, description="A day the month lacks is its last day."
+    )
+    day_off_policy: DayOffPolicy = Field(
+        default=DayOffPolicy.KEEP,
+        description="When the day is a public holiday or a weekend: keep it, or move to the next "
+        "working day.",
+    )
+    slots: list[SlotHours] = Field(
+        default=[],
+        max_length=6,
+        description="Empty: the venue's hours, else 9:00-12:00, 14:30-17:30.",
+    )
+
+
+class ScheduleSessions(_In):
+    station_id: Id | None = Field(
+        default=None, description="One station; every station the caller may change when absent."
+    )
+    from_month: Annotated[str, Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] | None = Field(
+        default=None, description="YYYY-MM; the current month when absent."
+    )
+    months: Annotated[int, Field(ge=1, le=24), BeforeValidator(_json_integer)] | None = Field(
+        default=None, description="How many months (4 when absent)."
+    )
+
+
+class ScheduledSessions(_Out):
+    created: int = 0
+    existing: int = 0
+    sessions: list[ReceptionSession] = []
+
+
+class ExtraSession(_In):
+    date: Annotated[Day, BeforeValidator(_json_date)]
+    reason: Reason = Field(description="Why: before a congress meeting, a hot issue...")
+    slots: list[SlotHours] = Field(
+        default=[], max_length=6, description="The station's when empty."
+    )
+
+
+class CancelSession(_In):
+    reason: Reason

@@ -27,6 +27,7 @@ from grpc_status import rpc_status
 
 from kit.errors import DomainError, FieldViolation, InvalidArgument, to_rpc_status
 from liaison.common.v1 import auth_pb2, envelope_pb2
+from liaison.reception.v1 import reception_pb2_grpc
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc
 
@@ -442,6 +443,23 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
         )
 
 
+def every_service(target: str) -> dict[str, str]:
+    """Every service the gateway calls, at the fake's server: its health
+    answers for all of them; only the registry's API is faked."""
+    from gateway.upstream import UPSTREAMS
+
+    return {u.name: target for u in UPSTREAMS}
+
+
+class ReceptionAudit(reception_pb2_grpc.ReceptionServiceServicer):
+    """The reception service as the gateway's audit route sees it, on the
+    fake's server: an empty audit. Its other routes are tested against the
+    real service (tests/e2e)."""
+
+    def ListAuditEntries(self, request: Any, context: grpc.ServicerContext) -> Message:
+        return auth_pb2.ListAuditEntriesResponse(page=envelope_pb2.PageInfo(total_size=0))
+
+
 @dataclass
 class RegistryServer:
     fake: FakeRegistry
@@ -455,6 +473,7 @@ def registry_server() -> Iterator[RegistryServer]:
     health_servicer = health.HealthServicer()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     registry_pb2_grpc.add_RegistryServiceServicer_to_server(fake, server)
+    reception_pb2_grpc.add_ReceptionServiceServicer_to_server(ReceptionAudit(), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
@@ -474,7 +493,7 @@ def fake(registry_server: RegistryServer) -> FakeRegistry:
 @pytest.fixture
 def settings(registry_server: RegistryServer) -> GatewaySettings:
     return GatewaySettings(
-        targets={"registry": registry_server.target},
+        targets=every_service(registry_server.target),
         grpc_deadline_seconds=2.0,
         read_rate_per_minute=10_000,
         write_rate_per_minute=10_000,
@@ -505,7 +524,7 @@ def shared_client(registry_server: RegistryServer) -> Iterator[TestClient]:
     # One app and one gRPC channel for the tests that need no fresh state:
     # opening a channel costs far more than a request.
     settings = GatewaySettings(
-        targets={"registry": registry_server.target},
+        targets=every_service(registry_server.target),
         grpc_deadline_seconds=2.0,
         read_rate_per_minute=1_000_000,
         write_rate_per_minute=1_000_000,

@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2
 from prometheus_client import REGISTRY
 
 from gateway.observability import configure_logging
+from gateway.upstream import UPSTREAMS
 from kit.settings import Settings
 
 Headers = Callable[[str], dict[str, str]]
@@ -32,7 +33,7 @@ def test_readyz_follows_registry_health(client: TestClient, registry_server: Any
     assert reply.status_code == 503
     assert reply.json() == {
         "status": "unavailable",
-        "services": {"registry": "not serving"},
+        "services": {u.name: "not serving" for u in UPSTREAMS},
         "directory": None,
     }
 

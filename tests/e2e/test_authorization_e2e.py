@@ -1,15 +1,17 @@
 """The authorisation matrix through the gateway: every role against every
-kind of operation, over HTTP, on the running platform (registry on
-PostgreSQL, RabbitMQ, the gateway). The same rules are tested on the
-registry's gRPC API directly in services/registry/tests; here they hold for
-what clients actually call, and a refused write changes nothing.
+kind of operation, over HTTP, on the running platform (registry and
+reception on PostgreSQL, RabbitMQ, the gateway). The same rules are tested
+on each service's gRPC API directly in services/<service>/tests; here they
+hold for what clients actually call, and a refused write changes nothing.
 """
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -53,12 +55,21 @@ class World:
         return self.headers["admin"]
 
     def traces(self) -> tuple[int, ...]:
-        """What a refused write must leave as it was: the audit of every change."""
-        page = self.http.get(
-            "/api/v1/registry/audit-entries", params={"page_size": 1}, headers=self.admin()
-        )
-        assert page.status_code == 200, page.text
-        return (page.json()["total_size"],)
+        """What a refused write must leave as it was: each service's audit of every change."""
+        totals = []
+        for service in ("registry", "reception"):
+            page = self.http.get(
+                f"/api/v1/{service}/audit-entries", params={"page_size": 1}, headers=self.admin()
+            )
+            assert page.status_code == 200, page.text
+            totals.append(page.json()["total_size"])
+        return tuple(totals)
+
+
+@pytest.fixture(scope="module")
+def platform(unlimited_platform: Platform) -> Platform:
+    # Every case reads each service's audit twice, as the admin: many reads a minute.
+    return unlimited_platform
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +144,62 @@ def import_roster(w: World) -> Callable[[dict[str, str]], httpx.Response]:
     return lambda h: w.http.post("/api/v1/rosters/deputies:import", files=files, headers=h)
 
 
+# Days ahead for extra sessions: each one its own day.
+_days = itertools.count(40)
+
+
+def _future_day() -> str:
+    return (date.today() + timedelta(days=next(_days))).isoformat()
+
+
+def sessions_of_station(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    params = {"from": date.today().isoformat(), "to": _future_day()}
+    return lambda h: w.http.get(
+        f"/api/v1/stations/{w.station_id}/sessions", params=params, headers=h
+    )
+
+
+def station_calendar(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    return lambda h: w.http.get(f"/api/v1/stations/{w.station_id}/calendar.ics", headers=h)
+
+
+def reception_rule(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    return lambda h: w.http.get(f"/api/v1/stations/{w.station_id}/reception-rule", headers=h)
+
+
+def set_reception_rule(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    body = {
+        "day_of_month": 15,
+        "day_off_policy": "keep",
+        "slots": [{"start": "09:00", "end": "12:00"}, {"start": "14:30", "end": "17:30"}],
+    }
+    return lambda h: w.http.put(
+        f"/api/v1/stations/{w.station_id}/reception-rule", json=body, headers=h
+    )
+
+
+def schedule_sessions(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    body = {"station_id": w.station_id, "months": 1}
+    return lambda h: w.http.post("/api/v1/reception-sessions:schedule", json=body, headers=h)
+
+
+def add_session(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    body = {"date": _future_day(), "reason": "区人代会召开前听取意见"}
+    return lambda h: w.http.post(f"/api/v1/stations/{w.station_id}/sessions", json=body, headers=h)
+
+
+def cancel_session(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    added = add_session(w)(w.admin())
+    assert added.status_code == 201, added.text
+    return lambda h: w.http.post(
+        f"/api/v1/reception-sessions/{added.json()['id']}:cancel",
+        json={"reason": "场地维修"},
+        headers=h,
+    )
+
+
+CALENDAR_OF_STREET_1 = (*DISTRICT, "station-staff", "street-committee")
+
 MATRIX: list[tuple[str, Operation, dict[str, int]]] = [
     ("GET /streets", get("/api/v1/streets"), allowed(*CALLERS)),
     ("GET /find-station", get("/api/v1/find-station", community_id=1), allowed(*CALLERS)),
@@ -151,6 +218,15 @@ MATRIX: list[tuple[str, Operation, dict[str, int]]] = [
     ),
     ("POST /streets", create_street, allowed(*DISTRICT, ok=201)),
     ("GET /registry/audit-entries", get("/api/v1/registry/audit-entries"), allowed("admin")),
+    ("GET a station's sessions", sessions_of_station, allowed(*CALLERS)),
+    ("GET a station's calendar.ics", station_calendar, allowed(*CALLERS)),
+    ("GET /deputies/1/calendar.ics", get("/api/v1/deputies/1/calendar.ics"), allowed(*CALLERS)),
+    ("GET a station's reception rule", reception_rule, allowed(*STAFF)),
+    ("PUT a reception rule in street 1", set_reception_rule, allowed(*CALENDAR_OF_STREET_1)),
+    ("schedule sessions in street 1", schedule_sessions, allowed(*CALENDAR_OF_STREET_1)),
+    ("add a session in street 1", add_session, allowed(*CALENDAR_OF_STREET_1, ok=201)),
+    ("cancel a session in street 1", cancel_session, allowed(*CALENDAR_OF_STREET_1)),
+    ("GET /reception/audit-entries", get("/api/v1/reception/audit-entries"), allowed("admin")),
 ]
 CASES = [
     pytest.param(operation, caller, expected[caller], id=f"{name}-{caller}")

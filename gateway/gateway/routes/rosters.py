@@ -122,6 +122,9 @@ async def import_roster(
         VALIDATION,
         AUTH_ERRORS,
         UPSTREAM_ERRORS,
+        # A kind with a colon in it is no path this route has (a colon starts
+        # a custom method).
+        {404: problem_doc("No such path: the kind is not one segment.")},
     ),
     summary="Download a roster",
     operation_id="export_roster",

@@ -1,11 +1,13 @@
 """`make up`: the whole platform on one machine, with demo data.
 
 Migrates the database of every service in kit/services.toml (SQLite files
-under ./var by default), loads each service's demo data when its database is
-still empty (`<svc>.cli load-demo --if-empty`, so a later start leaves what
-people changed alone), then runs every service's api and worker and the
-gateway as child processes, their logs prefixed with their names. Ctrl-C (or
-SIGTERM) stops them all.
+under ./var by default), then starts the services in the list's order: each
+one's demo data is loaded when its database is still empty
+(`<svc>.cli load-demo --if-empty`, so a later start leaves what people
+changed alone) once the services before it are ready, since a service's
+demo may need theirs (reception's calendar needs the registry's stations);
+then its api and worker run. Last the gateway. Every process is a child,
+its log prefixed with its name. Ctrl-C (or SIGTERM) stops them all.
 """
 
 from __future__ import annotations
@@ -72,14 +74,8 @@ def main() -> int:
     var_dir().mkdir(parents=True, exist_ok=True)
     for service in SERVICES:
         _run_step([python, "-m", service.module("migrate")], env)
-        _run_step([python, "-m", service.module("cli"), "load-demo", "--if-empty"], env)
 
-    children = [
-        Child(f"{service.name}-{process}", [python, "-m", service.module(process)])
-        for service in SERVICES
-        for process in ("api", "worker")
-    ]
-    children.append(Child("gateway", [python, "-m", "gateway"]))
+    children: list[Child] = []
     stopping = threading.Event()
 
     def stop(_signum: int, _frame: object) -> None:
@@ -87,18 +83,40 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    for child in children:
+
+    def start(child: Child) -> None:
         child.process = subprocess.Popen(
             child.argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         threading.Thread(target=_pump, args=(child,), daemon=True).start()
+        children.append(child)
+
+    def alive() -> bool:
+        return not stopping.is_set() and all(
+            c.process is not None and c.process.poll() is None for c in children
+        )
+
+    for service in SERVICES:
+        _run_step([python, "-m", service.module("cli"), "load-demo", "--if-empty"], env)
+        for process in ("api", "worker"):
+            start(Child(f"{service.name}-{process}", [python, "-m", service.module(process)]))
+        for port in (service.api_metrics_port, service.worker_metrics_port):
+            if not wait_http(f"http://127.0.0.1:{port}/readyz", 60, alive=alive):
+                print(f"{service.name} did not become ready; see the logs above", flush=True)
+                stopping.set()
+                break
+        if stopping.is_set():
+            break
+    if not stopping.is_set():
+        start(Child("gateway", [python, "-m", "gateway"]))
 
     base = f"http://127.0.0.1:{gateway_port()}"
     metrics = ", ".join(
         f"{s.name} api :{s.api_metrics_port}/metrics, worker :{s.worker_metrics_port}/metrics"
         for s in SERVICES
     )
-    if wait_http(f"{base}/readyz", 60):
+    failed = stopping.is_set()  # a service did not become ready
+    if not failed and wait_http(f"{base}/readyz", 60, alive=alive):
         print(
             "\nThe platform is up with the demo district.\n"
             f"  Portal:        {base}/  (find your liaison station and deputies)\n"
@@ -109,10 +127,10 @@ def main() -> int:
             "Ctrl-C stops everything.\n",
             flush=True,
         )
-    else:
+    elif not failed:
         print("the gateway did not become ready in 60 s; see the logs above", flush=True)
 
-    exit_code = 0
+    exit_code = 1 if failed else 0
     while not stopping.is_set():
         for child in children:
             assert child.process is not None

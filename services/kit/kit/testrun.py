@@ -69,6 +69,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# ------------------------------------------------------------------ tokens
+
+
+class DevTokens:
+    """The development issuer with a secret of this test run, for tests that
+    serve a service in process: `auth` for its settings, `token(...)` for a
+    demo account by name (kit.auth.DEMO_ACCOUNTS) or for any claims."""
+
+    def __init__(self) -> None:
+        from kit.auth import AuthSettings, DevIssuer
+
+        self.auth = AuthSettings(env="test", dev_issuer=True).with_secret()
+        self._issuer = DevIssuer(self.auth)
+
+    def token(self, who: str | dict[str, Any]) -> str:
+        from kit.auth import DEMO_ACCOUNTS
+
+        if isinstance(who, dict):
+            return self._issuer.sign(who)
+        (account,) = [a for a in DEMO_ACCOUNTS if a.account == who]
+        return self._issuer.issue(account)
+
+
 # ------------------------------------------------------------------ PostgreSQL
 
 
@@ -166,6 +189,35 @@ def rabbitmq_stopped(uri: str) -> Iterator[None]:
     finally:
         rabbitmqctl("start_app")
         wait_for_rabbitmq(uri)
+
+
+@contextlib.contextmanager
+def own_vhost(uri: str) -> Iterator[str]:
+    """A RabbitMQ virtual host of the block's own, on the broker of `uri`:
+    the URI that reaches it. Deleted after, with its queues.
+
+    On a broker shared by several test runs, a service's durable queues
+    (nameko's, named by service and handler) would also collect the events
+    of other runs' services; a platform on its own vhost hears only its own.
+    Needs rabbitmqctl on the PATH (as `rabbitmq_stopped` does).
+    """
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    if shutil.which("rabbitmqctl") is None:
+        raise ServerUnavailable("a virtual host of a test's own needs rabbitmqctl on the PATH")
+    name = f"liaison-test-{unique_suffix()}"
+    user = urlsplit(uri).username or "guest"
+
+    def rabbitmqctl(*args: str) -> None:
+        subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+    rabbitmqctl("add_vhost", name)
+    try:
+        rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*")
+        parts = urlsplit(uri)
+        yield urlunsplit(parts._replace(path="/" + quote(name, safe="")))
+    finally:
+        rabbitmqctl("delete_vhost", name)
 
 
 @dataclass
@@ -534,7 +586,8 @@ def running_platform(
 ) -> Iterator[Platform]:
     """Services (every listed one by default) migrated on throwaway PostgreSQL
     databases, their demo data loaded, their api and worker running, and the
-    gateway in front; all ready when this yields, all stopped after."""
+    gateway in front; all ready when this yields, all stopped after. With the
+    demo, each service starts once those before it in the list are ready."""
     names = list(services) if services is not None else [s.name for s in SERVICES]
     with contextlib.ExitStack() as stack:
         databases = {
@@ -546,10 +599,14 @@ def running_platform(
             platform.add_service(name, database_url)
         for name in names:
             platform.run(service(name).module("migrate"))
+        # In the list's order: a service's demo may need the services before
+        # it running (reception's calendar needs the registry's stations).
+        for name in names:
             if load_demo:
                 platform.run(service(name).module("cli"), "load-demo", "--if-empty")
-        for name in names:
             platform.start_service(name)
+            if load_demo:
+                platform.wait_ready()
         if gateway:
             platform.start_gateway()
         platform.wait_ready()

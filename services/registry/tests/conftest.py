@@ -19,7 +19,6 @@ from google.protobuf.message import Message
 from grpc_status import rpc_status
 from sqlalchemy import func, select
 
-from kit.auth import DEMO_ACCOUNTS, AuthSettings, DevIssuer
 from kit.db import Database
 from kit.errors import FieldViolation, violations_from_status
 from kit.grpc_client import with_bearer
@@ -27,7 +26,7 @@ from kit.grpc_server import build_server
 from kit.migrations import is_current, upgrade
 from kit.settings import Settings
 from kit.tables import outbox_events
-from kit.testrun import throwaway_database
+from kit.testrun import DevTokens, throwaway_database
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry.api import RegistryServicer
@@ -40,16 +39,9 @@ from registry.testing import HostileRosters
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RegistryService"].full_name
 
 # Tokens of the development issuer, with a secret of this test run.
-TEST_AUTH = AuthSettings(env="test", dev_issuer=True).with_secret()
-ISSUER = DevIssuer(TEST_AUTH)
-
-
-def token(who: str | dict[str, Any]) -> str:
-    """A token for a demo account by name, or for any claims."""
-    if isinstance(who, dict):
-        return ISSUER.sign(who)
-    (account,) = [a for a in DEMO_ACCOUNTS if a.account == who]
-    return ISSUER.issue(account)
+TOKENS = DevTokens()
+TEST_AUTH = TOKENS.auth
+token = TOKENS.token
 
 
 # ---------------------------------------------------------------- databases

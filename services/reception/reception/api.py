@@ -1,0 +1,130 @@
+"""`python -m reception.api`: the reception service's gRPC server.
+
+Each RPC is a thin translation onto `reception.service.Reception`, passing
+the verified caller (`kit.auth.current_principal()`); the use cases check
+role and street scope. A background thread loads the registry's snapshot
+into the read model when it is empty (retrying until the registry answers)
+and again every few hours; the registry's events keep it current between.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TypeAlias
+
+import grpc
+
+from kit.auth import current_principal
+from kit.grpc_server import serve
+from liaison.common.v1 import auth_pb2
+from liaison.reception.v1 import reception_pb2 as pb
+from liaison.reception.v1 import reception_pb2_grpc as pb_grpc
+from reception.bootstrap import ReceptionBootstrap
+from reception.readmodel import is_empty
+from reception.service import Reception
+
+Ctx: TypeAlias = grpc.ServicerContext
+log = logging.getLogger(__name__)
+
+
+class ReceptionServicer(pb_grpc.ReceptionServiceServicer):
+    def __init__(self, reception: Reception) -> None:
+        self.reception = reception
+
+    def ListSessions(
+        self, request: pb.ListSessionsRequest, context: Ctx
+    ) -> pb.ListSessionsResponse:
+        sessions = self.reception.list_sessions(
+            request.station_id, getattr(request, "from"), request.to
+        )
+        return pb.ListSessionsResponse(sessions=sessions)
+
+    def GetSession(self, request: pb.GetSessionRequest, context: Ctx) -> pb.Session:
+        return self.reception.get_session(request.id)
+
+    def GetStationCalendar(
+        self, request: pb.GetStationCalendarRequest, context: Ctx
+    ) -> pb.CalendarFeed:
+        return self.reception.station_calendar(request.station_id)
+
+    def GetDeputyCalendar(
+        self, request: pb.GetDeputyCalendarRequest, context: Ctx
+    ) -> pb.CalendarFeed:
+        return self.reception.deputy_calendar(request.deputy_id)
+
+    def GetStationRule(self, request: pb.GetStationRuleRequest, context: Ctx) -> pb.StationRule:
+        return self.reception.get_rule(request.station_id, current_principal())
+
+    def SetStationRule(self, request: pb.SetStationRuleRequest, context: Ctx) -> pb.StationRule:
+        return self.reception.set_rule(request.rule, current_principal())
+
+    def ScheduleSessions(
+        self, request: pb.ScheduleSessionsRequest, context: Ctx
+    ) -> pb.ScheduleSessionsResponse:
+        done = self.reception.schedule(
+            request.station_id, request.from_month, request.months, current_principal()
+        )
+        return pb.ScheduleSessionsResponse(
+            created=len(done.created), existing=done.existing, sessions=done.created
+        )
+
+    def AddSession(self, request: pb.AddSessionRequest, context: Ctx) -> pb.Session:
+        return self.reception.add_session(
+            request.station_id, request.date, request.reason, request.slots, current_principal()
+        )
+
+    def CancelSession(self, request: pb.CancelSessionRequest, context: Ctx) -> pb.Session:
+        return self.reception.cancel_session(request.id, request.reason, current_principal())
+
+    def ListAuditEntries(
+        self, request: auth_pb2.ListAuditEntriesRequest, context: Ctx
+    ) -> auth_pb2.ListAuditEntriesResponse:
+        entries, info = self.reception.audit(request, current_principal())
+        return auth_pb2.ListAuditEntriesResponse(entries=entries, page=info)
+
+
+def keep_registry_loaded(boot: ReceptionBootstrap, stop: threading.Event) -> None:
+    """Load the registry's snapshot while the read model is empty (retrying
+    until the registry answers), then again every
+    LIAISON_RECEPTION_REGISTRY_RELOAD_SECONDS: a snapshot repairs what
+    events could not tell (those published before the worker's queues
+    existed, or dead-lettered), and changes nothing that events brought."""
+    delay = 1.0
+    wait = 0.0
+    while not stop.wait(wait):
+        try:
+            if is_empty(boot.db) or wait:
+                boot.load_registry()
+            delay, wait = 1.0, float(boot.settings.registry_reload_seconds)
+        except Exception as exc:
+            log.warning(
+                "the registry's snapshot could not be loaded (%s); next try in %.0fs", exc, delay
+            )
+            wait, delay = delay, min(30.0, delay * 2)
+
+
+def main() -> None:
+    boot = ReceptionBootstrap.for_process("api")
+    stop = threading.Event()
+    threading.Thread(
+        target=keep_registry_loaded, args=(boot, stop), name="registry-snapshot", daemon=True
+    ).start()
+
+    def on_stop() -> None:
+        stop.set()
+        boot.close()
+
+    serve(
+        boot.settings,
+        register=lambda server: pb_grpc.add_ReceptionServiceServicer_to_server(
+            ReceptionServicer(boot.reception), server
+        ),
+        service_names=[pb.DESCRIPTOR.services_by_name["ReceptionService"].full_name],
+        readiness=boot.ready,
+        on_stop=on_stop,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The reception service's tables (SQLAlchemy 2). No other service reads them.
+
+Two groups:
+- the read model of the registry (`registry_*`): what the service knows of
+  stations, venues, communities, deputies and station heads, fed by the
+  registry's events and snapshot (`reception.readmodel`). Each row keeps
+  the registry event sequence it reflects (`sequence`), so an older event
+  delivered late changes nothing. Ids are the registry's.
+- the calendar: each station's rule, its sessions and their slots.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# ---------------------------------------------------------------- the registry's, as known here
+
+
+class RegistryFeed(Base):
+    """One row: how far the read model is (the snapshot loaded, the newest
+    event applied). Every change of the read model locks it first, so a
+    snapshot and events never interleave."""
+
+    __tablename__ = "registry_feed"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    snapshot_version: Mapped[int | None] = mapped_column(BigInteger)
+    snapshot_loaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    newest_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Reflected:
+    """Columns of every record the read model keeps of the registry."""
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    # The registry event (or snapshot version) this row reflects.
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+
+
+class RegistryStation(Reflected, Base):
+    __tablename__ = "registry_stations"
+    code: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    street_id: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    area_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    venue_id: Mapped[int | None] = mapped_column(BigInteger)
+    served: Mapped[list[RegistryStationCommunity]] = relationship(
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="RegistryStationCommunity.community_id",
+    )
+
+
+class RegistryStationCommunity(Base):
+    """A community a station serves, as the station's newest event said."""
+
+    __tablename__ = "registry_station_communities"
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("registry_stations.id"), primary_key=True, autoincrement=False
+    )
+    community_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+
+
+class RegistryVenue(Reflected, Base):
+    __tablename__ = "registry_venues"
+    name: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    street_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    opening_hours: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RegistryCommunity(Reflected, Base):
+    __tablename__ = "registry_communities"
+    name: Mapped[str] = mapped_column(String(200), default="")
+    street_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RegistryDeputy(Reflected, Base):
+    __tablename__ = "registry_deputies"
+    name: Mapped[str] = mapped_column(String(200), default="")
+    street_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    station_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    level: Mapped[str] = mapped_column(String(20), default="")
+    expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class RegistryPosition(Base):
+    """A station head's or deputy head's position; the heads of a station are
+    the positions not ended. Others' positions are not kept."""
+
+    __tablename__ = "registry_positions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(40))
+    station_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    deputy_id: Mapped[int | None] = mapped_column(BigInteger)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+
+
+# ---------------------------------------------------------------- the calendar
+
+
+class StationRule(Base):
+    """A station's own rule; a station without one follows the defaults."""
+
+    __tablename__ = "station_rules"
+    station_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    day_of_month: Mapped[int] = mapped_column(Integer, default=15)
+    day_off_policy: Mapped[str] = mapped_column(String(10), default="keep")
+    # [[label, "09:00", "12:00"], ...]; empty: the venue's hours or the defaults.
+    slots: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ReceptionSession(Base):
+    """A reception day of a station: regular (the month's reception day) or
+    extra. One of each kind per station and key day: for a regular session
+    the nominal day it stands for (so a rule that moves it cannot schedule
+    the month twice), for an extra one its day."""
+
+    __tablename__ = "reception_sessions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    station_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    key_date: Mapped[date] = mapped_column(Date)
+    session_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    cancellation_reason: Mapped[str] = mapped_column(Text, default="")
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    slots: Mapped[list[SessionSlot]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="SessionSlot.starts_at"
+    )
+    __table_args__ = (
+        UniqueConstraint("station_id", "key_date", "kind", name="uq_reception_sessions_key"),
+        Index("ix_reception_sessions_station_date", "station_id", "session_date"),
+    )
+
+
+class SessionSlot(Base):
+    __tablename__ = "session_slots"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_sessions.id"), index=True)
+    label: Mapped[str] = mapped_column(String(40))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    local_start: Mapped[str] = mapped_column(String(5))
+    local_end: Mapped[str] = mapped_column(String(5))
+    capacity: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,37 @@
+"""The reception service's settings: the platform's (kit.settings) and its own.
+
+| variable                                  | default                                   |
+|-------------------------------------------|-------------------------------------------|
+| LIAISON_RECEPTION_MONTHS_AHEAD            | 3: the worker keeps this month's sessions and this many months ahead scheduled (every hour) |
+| LIAISON_RECEPTION_REGISTRY_RELOAD_SECONDS | 21600: how often the api loads the registry's snapshot again, repairing what events missed |
+| LIAISON_REGISTRY_GRPC_TARGET              | where the registry's snapshot is asked (kit.settings) |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kit.settings import Settings, grpc_target, read_int
+
+MONTHS_AHEAD = 3
+# How often the worker's timer schedules (cheap when nothing is missing).
+SCHEDULE_EVERY_SECONDS = 3600
+REGISTRY_RELOAD_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class ReceptionSettings(Settings):
+    months_ahead: int = MONTHS_AHEAD
+    registry_reload_seconds: int = REGISTRY_RELOAD_SECONDS
+    registry_target: str = ""
+
+    @classmethod
+    def from_environment(cls, service: str, process: str) -> dict[str, Any]:
+        return super().from_environment(service, process) | {
+            "months_ahead": read_int("LIAISON_RECEPTION_MONTHS_AHEAD", MONTHS_AHEAD, minimum=0),
+            "registry_reload_seconds": read_int(
+                "LIAISON_RECEPTION_REGISTRY_RELOAD_SECONDS", REGISTRY_RELOAD_SECONDS, minimum=60
+            ),
+            "registry_target": grpc_target("registry"),
+        }

@@ -1,0 +1,105 @@
+"""Helpers for the reception service's tests: a small district as the
+registry's snapshot would give it, to seed the read model without a
+registry running."""
+
+from __future__ import annotations
+
+from liaison.registry.v1 import registry_pb2 as rpb
+
+# Two streets; street 1 has two stations, street 2 one.
+STREET_A, STREET_B = 1, 2
+STATION_A1, STATION_A2, STATION_B1 = 11, 12, 21
+VENUE_A1, VENUE_B1 = 101, 201
+DEPUTY_A1, DEPUTY_A2, DEPUTY_B1 = 1001, 1002, 2001
+HOURS = "每月15日 9:00-12:00、14:30-17:30"
+
+
+def small_district(version: int = 1) -> list[rpb.DirectoryChunk]:
+    """The snapshot of a small district, as of `version`."""
+    chunk = rpb.DirectoryChunk(version=version, last=True)
+    chunk.venues.extend(
+        [
+            rpb.Venue(
+                id=VENUE_A1,
+                name="林和街人大代表活动室",
+                address="广州市天河区林和中路1号",
+                street_id=STREET_A,
+                capacity=30,
+                opening_hours=HOURS,
+                active=True,
+            ),
+            rpb.Venue(
+                id=VENUE_B1,
+                name="石牌街人大代表活动室",
+                address="广州市天河区石牌东路2号",
+                street_id=STREET_B,
+                capacity=20,
+                opening_hours="每月15日",
+                active=True,
+            ),
+        ]
+    )
+    chunk.communities.extend(
+        rpb.Community(id=c, name=f"社区{c}", street_id=s, active=True)
+        for c, s in ((501, STREET_A), (502, STREET_A), (503, STREET_B))
+    )
+    chunk.stations.extend(
+        [
+            rpb.Station(
+                id=STATION_A1,
+                code="linhe-1",
+                name="林和街第一联络站",
+                street_id=STREET_A,
+                venue_id=VENUE_A1,
+                community_ids=[501],
+                active=True,
+            ),
+            rpb.Station(
+                id=STATION_A2,
+                code="linhe-2",
+                name="林和街第二联络站",
+                street_id=STREET_A,
+                community_ids=[502],
+                active=True,
+            ),
+            rpb.Station(
+                id=STATION_B1,
+                code="shipai-1",
+                name="石牌街第一联络站",
+                street_id=STREET_B,
+                venue_id=VENUE_B1,
+                community_ids=[503],
+                active=True,
+            ),
+        ]
+    )
+    chunk.deputies.extend(
+        rpb.DeputyProfile(
+            id=d,
+            name=f"代表{d}",
+            street_id=street,
+            station_id=station,
+            level=rpb.DEPUTY_LEVEL_DISTRICT,
+            expertise=["法律"],
+            active=True,
+        )
+        for d, street, station in (
+            (DEPUTY_A1, STREET_A, STATION_A1),
+            (DEPUTY_A2, STREET_A, STATION_A2),
+            (DEPUTY_B1, STREET_B, STATION_B1),
+        )
+    )
+    chunk.station_heads.append(
+        rpb.StationHead(
+            station_id=STATION_A1,
+            deputy_id=DEPUTY_A1,
+            position_id=9001,
+            role=rpb.POSITION_ROLE_STATION_HEAD,
+        )
+    )
+    chunk.deputy_heads.append(
+        rpb.StationHead(
+            station_id=STATION_A1, position_id=9002, role=rpb.POSITION_ROLE_STATION_DEPUTY_HEAD
+        )
+    )
+    return [chunk]
