@@ -134,7 +134,7 @@ class OutboxRelayLoop(DependencyProvider):
                 log.warning("outbox relay pass failed (%s); next try in %.1fs", exc, delay)
                 eventlet.sleep(delay)
                 continue
-            if sent < self.relay.batch_size:
+            if sent < self.relay.batch_size and not self.relay.in_flight:
                 self.wakeup.wait(self.settings.outbox_poll_seconds)
             else:
                 eventlet.sleep(0)
