@@ -60,13 +60,14 @@ chart: ## Lint, render and validate the Helm charts; check the alert rules
 	$(PY) pytest tests/chart -q
 
 .PHONY: bench
-bench: install ## Benchmarks that print figures (gateway reads, event latency, roster import memory)
+bench: install ## Benchmarks that print figures (gateway reads, event latency, roster import memory, event writes and relay)
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)) || \
 		echo "wrk is not installed: the read benchmark uses a Python client"
 	bash scripts/services.sh postgres rabbitmq
 	$(PY) python bench/run.py
 	$(PY) python bench/roster_memory.py
+	$(PY) python bench/writes.py
 
 .PHONY: clean
 clean: ## Remove local state (SQLite files, logs) under var/
