@@ -320,7 +320,7 @@ def relay_process(url: str, service: str, uri: str, stop: Any) -> None:
         while not stop.is_set():
             sent = relay.relay_once()
             if sent < relay.batch_size and not relay.in_flight:
-                wakeup.wait(0.2)
+                wakeup.wait(0.2, after=relay.position)
     finally:
         relay.close()
         wakeup.close()

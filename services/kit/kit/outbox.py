@@ -318,16 +318,17 @@ class OutboxWakeup:
             self._conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
         return self._conn
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float, after: int = 0) -> bool:
         """Block up to `timeout` seconds; True when woken by a notification,
-        or at once when unsent events (that no relay holds) are waiting."""
+        or at once when unsent events numbered after `after` (that no relay
+        holds) are waiting."""
         if not self.db.is_postgres:
             time.sleep(timeout)
             return False
         try:
             conn = self._listener()
             conn.execute(_ASK_TO_BE_WOKEN)
-            if conn.execute(_ANY_TO_RELAY).fetchone() is not None:
+            if conn.execute(_ANY_TO_RELAY, (after,)).fetchone() is not None:
                 return True
             for _ in conn.notifies(timeout=timeout, stop_after=1):
                 return True
@@ -346,7 +347,10 @@ class OutboxWakeup:
 
 
 _ASK_TO_BE_WOKEN = "UPDATE outbox_sequence SET wake_after = value WHERE id = 1"
-_ANY_TO_RELAY = "SELECT 1 FROM outbox_events WHERE sent_at IS NULL LIMIT 1 FOR UPDATE SKIP LOCKED"
+_ANY_TO_RELAY = (
+    "SELECT 1 FROM outbox_events WHERE sent_at IS NULL AND sequence > %s"
+    " ORDER BY sequence LIMIT 1 FOR UPDATE SKIP LOCKED"
+)
 
 
 @dataclass
@@ -364,8 +368,8 @@ class OutboxRelay:
 
     Each pass takes a batch (`FOR UPDATE SKIP LOCKED`, in sequence order),
     sends it, and marks sent what the broker confirmed, in the batch's own
-    transaction. On PostgreSQL, when a batch was full, the next one is taken
-    and sent before waiting for the confirms of the first: the database work of one
+    transaction. On PostgreSQL the next batch (whatever is unsent by then)
+    is taken and sent before waiting for the confirms of the first: the database work of one
     batch overlaps the broker's work on the other, at most two batches are
     in flight, and order on the channel is kept. Whatever goes wrong rolls
     back every batch in flight: their rows stay unsent and go out again.
@@ -398,9 +402,19 @@ class OutboxRelay:
                 connect_args={"options": "-c synchronous_commit=off"},
             )
             self._sessions = sessionmaker(self._engine)
+        # Where the next claim starts: past the last event claimed, so that it
+        # does not walk the index entries of the events sent just before
+        # (dead, but not removable while a batch's transaction is open).
+        # Back to 0 after a failure or a refusal, and every REWIND_SECONDS,
+        # for events another relay gave back.
+        self._after = 0
+        self._rewind_at = 0.0
         unsent = (
             select(outbox_events.c.sequence)
-            .where(outbox_events.c.sent_at.is_(None))
+            .where(
+                outbox_events.c.sent_at.is_(None),
+                outbox_events.c.sequence > bindparam("after"),
+            )
             .order_by(outbox_events.c.sequence)
             .limit(batch_size)
             .with_for_update(skip_locked=True)
@@ -420,6 +434,13 @@ class OutboxRelay:
             )
         )
 
+    REWIND_SECONDS = 5.0
+
+    @property
+    def position(self) -> int:
+        """The sequence after which the next batch is looked for."""
+        return self._after
+
     @property
     def in_flight(self) -> bool:
         """A batch is sent and awaits its confirms: call `relay_once` again."""
@@ -436,7 +457,9 @@ class OutboxRelay:
         try:
             session.begin()
             session.connection(execution_options={WRITE_OPTION: True})
-            rows = list(session.execute(self._claim, {"taken_at": datetime.now(UTC)}))
+            rows = list(
+                session.execute(self._claim, {"taken_at": datetime.now(UTC), "after": self._after})
+            )
         except Exception:
             _end(session)
             raise
@@ -444,6 +467,7 @@ class OutboxRelay:
             _end(session)
             return None
         rows.sort(key=lambda row: row[0])  # RETURNING keeps no order
+        self._after = max(self._after, rows[-1][0])
         batch = _Batch(session, [PendingEvent._make(row) for row in rows])
         try:
             batch.sent = self.publisher.send(batch.events)
@@ -458,6 +482,7 @@ class OutboxRelay:
         acked, nacked = self.publisher.confirm(batch.sent)
         session = batch.session
         if nacked:
+            self._after = 0
             session.execute(
                 update(outbox_events)
                 .where(outbox_events.c.sequence.in_(nacked))
@@ -477,15 +502,19 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """Publish one batch of unsent events; how many the broker confirmed.
 
-        When the batch was full, the next one is already sent when this
-        returns (`in_flight`)."""
+        On PostgreSQL the next batch, when there are more unsent events, is
+        already sent when this returns (`in_flight`): call again soon."""
+        if time.monotonic() >= self._rewind_at:
+            self._after, self._rewind_at = 0, time.monotonic() + self.REWIND_SECONDS
         batch = None
         try:
             batch, self._in_flight = self._in_flight or self._take(), None
             if batch is None:
                 return 0
-            # SQLite has one writer: a second batch would wait for the first.
-            if len(batch.events) == self.batch_size and self.db.is_postgres:
+            # Events committed meanwhile go out before this batch's confirms
+            # are awaited. (SQLite has one writer: a second batch would wait
+            # for the first.)
+            if self.db.is_postgres:
                 self._in_flight = self._take()
             return self._finish(batch)
         except Exception as exc:
@@ -497,6 +526,7 @@ class OutboxRelay:
 
     def _abandon(self) -> None:
         """Roll back what is in flight: its rows go out again."""
+        self._after = 0
         if self._in_flight is not None:
             _end(self._in_flight.session)
             self._in_flight = None

@@ -135,7 +135,7 @@ class OutboxRelayLoop(DependencyProvider):
                 eventlet.sleep(delay)
                 continue
             if sent < self.relay.batch_size and not self.relay.in_flight:
-                self.wakeup.wait(self.settings.outbox_poll_seconds)
+                self.wakeup.wait(self.settings.outbox_poll_seconds, after=self.relay.position)
             else:
                 eventlet.sleep(0)
 

@@ -493,3 +493,39 @@ def test_writers_notify_only_a_sleeping_relay_and_once(db):
             assert wakeup.wait(0.05) is True
         finally:
             wakeup.close()
+
+
+@pytest.mark.rabbitmq
+def test_events_another_relay_gave_back_go_out_within_the_rewind(
+    db, database_url, broker, amqp_uri
+):
+    """A relay looks for events past the last it claimed; events another
+    relay claimed and gave back (before them) it finds again once it rewinds."""
+    queue = broker.bind_events(db.service)
+    ids = emit_events(db, [f"g{i}" for i in range(6)])
+    a = OutboxRelay(db, amqp_uri, batch_size=3)
+    b = OutboxRelay(Database(database_url, db.service), amqp_uri, batch_size=3)
+    a.REWIND_SECONDS = 0.5
+    real_send = b.publisher.send
+
+    def send_then_fail(events):
+        real_send(events)
+        assert a.relay_once() == 3  # a skips b's rows: it takes 4..6
+        raise ConnectionError("b lost its broker")
+
+    b.publisher.send = send_then_fail  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ConnectionError):
+            b.relay_once()
+        assert unsent(db) == ids[:3]
+        assert a.position == 6
+        assert a.relay_once() == 0, "nothing past 6"
+        time.sleep(0.6)
+        assert a.relay_once() == 3
+        assert unsent(db) == []
+    finally:
+        a.close()
+        b.close()
+        b.db.dispose()
+    received = [json.loads(m.body)["event_id"] for m in broker.drain(queue)]
+    assert set(received) == set(ids)
