@@ -369,10 +369,11 @@ class OutboxRelay:
     Each pass takes a batch (`FOR UPDATE SKIP LOCKED`, in sequence order),
     sends it, and marks sent what the broker confirmed, in the batch's own
     transaction. On PostgreSQL the next batch (whatever is unsent by then)
-    is taken and sent before waiting for the confirms of the first: the database work of one
-    batch overlaps the broker's work on the other, at most two batches are
-    in flight, and order on the channel is kept. Whatever goes wrong rolls
-    back every batch in flight: their rows stay unsent and go out again.
+    is taken and sent before waiting for the confirms of the first: the
+    database work of one batch overlaps the broker's work on the other, at
+    most two batches are in flight, and order on the channel is kept.
+    Whatever goes wrong rolls back every batch in flight: their rows stay
+    unsent and go out again.
     """
 
     def __init__(
