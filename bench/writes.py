@@ -311,12 +311,16 @@ def relay_rates(db: Database, uri: str, queue: Queue) -> dict[str, Any]:
 # ---------------------------------------------------------------- oldest age
 
 
-def relay_process(url: str, service: str, uri: str, stop: Any) -> None:
+def relay_process(url: str, service: str, uri: str, ready: Any, stop: Any) -> None:
     """The worker's relay loop, alone in a process."""
     db = Database(url, service)
     relay = OutboxRelay(db, uri, batch_size=BATCH)
     wakeup = OutboxWakeup(db)
     try:
+        relay.publisher.publish([])  # connected to the broker
+        relay.relay_once()
+        wakeup.wait(0.01)  # listening
+        ready.set()
         while not stop.is_set():
             sent = relay.relay_once()
             if sent < relay.batch_size and not relay.in_flight:
@@ -330,12 +334,14 @@ def relay_process(url: str, service: str, uri: str, stop: Any) -> None:
 @contextmanager
 def relay_running(db: Database, uri: str) -> Iterator[None]:
     context = multiprocessing.get_context("spawn")
-    stop = context.Event()
+    ready, stop = context.Event(), context.Event()
     process = context.Process(
-        target=relay_process, args=(db.url, db.service, uri, stop), daemon=True
+        target=relay_process, args=(db.url, db.service, uri, ready, stop), daemon=True
     )
     process.start()
     try:
+        if not ready.wait(60):
+            raise TimeoutError("the relay process did not start")
         yield
     finally:
         stop.set()
@@ -362,7 +368,11 @@ def oldest_age(db: Database, uri: str, queue: Queue) -> dict[str, Any]:
             stop.wait(0.01)
 
     with relay_running(db, uri):
-        time.sleep(2.0)  # the relay process is up and listening
+        for i in range(200):  # warm: both processes' connections, caches
+            with db.unit_of_work() as uow:
+                uow.emit(street_changed(i))
+            time.sleep(1 / AGE_RATE)
+        time.sleep(0.5)
         mark = datetime.now(UTC)
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

@@ -406,8 +406,9 @@ class OutboxRelay:
         # Where the next claim starts: past the last event claimed, so that it
         # does not walk the index entries of the events sent just before
         # (dead, but not removable while a batch's transaction is open).
-        # Back to 0 after a failure or a refusal, and every REWIND_SECONDS,
-        # for events another relay gave back.
+        # Back to 0 after a failure or a refusal, and at most every
+        # REWIND_SECONDS when nothing is in flight, for events another relay
+        # gave back.
         self._after = 0
         self._rewind_at = 0.0
         unsent = (
@@ -505,7 +506,10 @@ class OutboxRelay:
 
         On PostgreSQL the next batch, when there are more unsent events, is
         already sent when this returns (`in_flight`): call again soon."""
-        if time.monotonic() >= self._rewind_at:
+        if self._in_flight is None and time.monotonic() >= self._rewind_at:
+            # Not while a batch's transaction is open: then the dead entries
+            # this walks cannot be marked as such, and every rewind would
+            # walk them all again.
             self._after, self._rewind_at = 0, time.monotonic() + self.REWIND_SECONDS
         batch = None
         try:
