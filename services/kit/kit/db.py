@@ -9,27 +9,29 @@ statement before COMMIT: numbering them locks the service's event counter
 (`outbox_sequence`) until the commit, so the lock is held for that one
 statement and the commit only, and a transaction holding it never waits
 for another's lock (no deadlock). See kit.outbox on the sequence.
+
+On PostgreSQL the events' INSERT and the COMMIT go to the server as one
+message (psycopg binding the values on the client, a simple query), so a
+unit of work with events makes as many round trips as one without: the
+pool's ping, BEGIN, the change's statements, and INSERT + COMMIT.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kit.events import Envelope, new_envelope
 from kit.tables import outbox_events, outbox_sequence
 
 WRITE_OPTION = "liaison_write"
-
-
-def wakeup_channel(service: str) -> str:
-    """The PostgreSQL NOTIFY channel a unit of work signals after writing events."""
-    return f"liaison_outbox_{service}"
 
 
 def normalise_url(url: str) -> str:
@@ -158,41 +160,85 @@ class UnitOfWork:
         self._events.append(envelope)
         return envelope.event_id
 
-    def _write_events(self) -> None:
-        """Insert the emitted events, numbered, in one statement."""
-        rows = [
-            {
-                "event_id": e.event_id,
-                "type": e.type,
-                "source": e.source,
-                "correlation_id": e.correlation_id,
-                "body": e.to_json(),
-                "occurred_at": e.occurred_at,
-                "attempts": 0,
-            }
+    def _event_rows(self) -> list[tuple[Any, ...]]:
+        return [
+            (e.event_id, e.type, e.source, e.correlation_id, e.to_json(), e.occurred_at)
             for e in self._events
         ]
-        if not self.db.is_postgres:
-            # One writer at a time (BEGIN IMMEDIATE): number them here. On
-            # PostgreSQL the insert trigger does it.
-            last = self.session.execute(
-                update(outbox_sequence)
-                .values(value=outbox_sequence.c.value + len(rows))
-                .returning(outbox_sequence.c.value)
-            ).scalar_one()
-            for number, row in enumerate(rows, start=last - len(rows) + 1):
-                row["sequence"] = number
-        self.session.execute(outbox_events.insert().values(rows))
+
+    def _write_events_sqlite(self) -> None:
+        # One writer at a time (BEGIN IMMEDIATE): number the events here.
+        rows = self._event_rows()
+        last = self.session.execute(
+            update(outbox_sequence)
+            .values(value=outbox_sequence.c.value + len(rows))
+            .returning(outbox_sequence.c.value)
+        ).scalar_one()
+        first = last - len(rows) + 1
+        self.session.execute(
+            outbox_events.insert(),
+            [
+                dict(zip(_EVENT_COLUMNS, row, strict=True), sequence=first + n, attempts=0)
+                for n, row in enumerate(rows)
+            ],
+        )
+
+    def _write_events_postgres(self, *, commit: bool) -> None:
+        # With `commit`, the events' insert and COMMIT go to the server as one
+        # message (a simple query, the values bound by psycopg on the client):
+        # a unit of work with events makes no more round trips than one
+        # without, and the counter, locked by the insert trigger, is held no
+        # longer than the server takes to insert and commit.
+        import psycopg  # here, not at import: kit.green patches before psycopg loads
+
+        rows = self._event_rows()
+        driver = self.session.connection().connection.driver_connection
+        assert driver is not None, "the session's connection is open"
+        statement = _insert_events(len(rows)) + ("; COMMIT" if commit else "")
+        try:
+            with psycopg.ClientCursor(driver) as cursor:
+                cursor.execute(statement, [value for row in rows for value in row])
+        except psycopg.Error as exc:
+            # As SQLAlchemy would raise it (IntegrityError, ...), values hidden.
+            raise DBAPIError.instance(
+                statement,
+                None,
+                exc,
+                psycopg.Error,
+                hide_parameters=True,
+                dialect=self.db.engine.dialect,
+            ) from exc
+
+    def write_events(self) -> None:
+        """Write the events emitted so far now, numbered, instead of at
+        commit. The service's event counter stays locked until this unit of
+        work ends: writers of events wait for it."""
+        if self._events:
+            self.session.flush()
+            if self.db.is_postgres:
+                self._write_events_postgres(commit=False)
+            else:
+                self._write_events_sqlite()
+            self._events = []
 
     def commit(self) -> None:
         if self._events:
             self.session.flush()  # the domain change first, the events last
-            self._write_events()
             if self.db.is_postgres:
-                # Delivered only if and when the transaction commits: wakes the relay.
-                self.session.execute(
-                    text("SELECT pg_notify(:channel, '')"),
-                    {"channel": wakeup_channel(self.db.service)},
-                )
-        self.session.commit()
+                self._write_events_postgres(commit=True)
+            else:
+                self._write_events_sqlite()
+            self._events = []
+        self.session.commit()  # on PostgreSQL after events, ends what COMMIT ended
         self._committed = True
+
+
+_EVENT_COLUMNS = ("event_id", "type", "source", "correlation_id", "body", "occurred_at")
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_events(count: int) -> str:
+    """INSERT of `count` events, with %s for their values (numbered by the
+    table's trigger)."""
+    values = ", ".join(["(" + ", ".join(["%s"] * len(_EVENT_COLUMNS)) + ", 0)"] * count)
+    return f"INSERT INTO outbox_events ({', '.join(_EVENT_COLUMNS)}, attempts) VALUES {values}"

@@ -18,6 +18,7 @@ sequence existed parses with `sequence` 0.
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import re
 import uuid
@@ -41,7 +42,11 @@ class UnprocessableEvent(ValueError):
 
 
 def event_type_of(message: Message | type[Message]) -> str:
-    name = message.DESCRIPTOR.name
+    return _snake_case(message.DESCRIPTOR.name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 

@@ -13,17 +13,30 @@ import functools
 import logging
 import zlib
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import BigInteger, Column, MetaData, inspect, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
 
 from kit import audit
 from kit.db import Database
-from kit.tables import outbox_events, outbox_sequence, platform_metadata
+from kit.tables import SEQUENCE_TRIGGER_SQL, outbox_events, outbox_sequence, platform_metadata
 
 
 def alembic_config(migrations_dir: Path, url: str) -> Config:
@@ -116,6 +129,10 @@ def drop_platform_tables(op: Operations, only: tuple[str, ...] | None = None) ->
             table.drop(bind)
 
 
+def _index_names(bind: Connection, table: str) -> set[str]:
+    return {str(i["name"]) for i in inspect(bind).get_indexes(table)}
+
+
 def add_event_sequence(op: Operations) -> None:
     """Number the events of an outbox created before the event sequence.
 
@@ -123,11 +140,12 @@ def add_event_sequence(op: Operations) -> None:
     `outbox_sequence`. Events already there are numbered in the order of
     their ids, and the counter starts after them. What is already in place
     is left as it is: a first revision run with a newer kit creates the
-    outbox with its sequence, and then only the counter is missing.
+    outbox with its sequence, and then only the counter is missing. (The
+    outbox this gives, keyed by `id`, is brought to kit's present shape by
+    `key_outbox_by_sequence`.)
     """
     bind = op.get_bind()
-    inspector = inspect(bind)
-    columns = {c["name"] for c in inspector.get_columns("outbox_events")}
+    columns = {c["name"] for c in inspect(bind).get_columns("outbox_events")}
     if "sequence" not in columns:
         with op.batch_alter_table("outbox_events") as batch:
             batch.add_column(Column("sequence", BigInteger, nullable=True))
@@ -140,13 +158,10 @@ def add_event_sequence(op: Operations) -> None:
         )
         with op.batch_alter_table("outbox_events") as batch:
             batch.alter_column("sequence", existing_type=BigInteger, nullable=False)
-            if "ix_outbox_events_unsent" in {
-                i["name"] for i in inspector.get_indexes("outbox_events")
-            }:
+            if "ix_outbox_events_unsent" in _index_names(bind, "outbox_events"):
                 batch.drop_index("ix_outbox_events_unsent")
-        for index in outbox_events.indexes:
-            if index.name in ("ux_outbox_events_sequence", "ix_outbox_events_pending"):
-                index.create(bind)
+        for index in outbox_keyed_by_id(MetaData(), numbered=True).indexes:
+            index.create(bind)
     if not inspect(bind).has_table("outbox_sequence"):
         outbox_sequence.create(bind)  # with its row (value 0) and the trigger
         bind.execute(
@@ -160,15 +175,109 @@ def add_event_sequence(op: Operations) -> None:
 def drop_event_sequence(op: Operations) -> None:
     """Undo `add_event_sequence`: the outbox as it was before the sequence."""
     bind = op.get_bind()
-    outbox_sequence.drop(bind, checkfirst=True)  # and the trigger
+    outbox_sequence.drop(bind)  # and the trigger
     with op.batch_alter_table("outbox_events") as batch:
         batch.drop_index("ix_outbox_events_pending")
         batch.drop_index("ux_outbox_events_sequence")
         batch.drop_column("sequence")
-    op.create_index(
-        "ix_outbox_events_unsent",
+    outbox_keyed_by_id(MetaData(), numbered=False).indexes.pop().create(bind)
+
+
+# The columns every shape of the outbox since the sequence has.
+_OUTBOX_COLUMNS = (
+    "sequence, event_id, type, source, correlation_id, body, occurred_at, sent_at,"
+    " attempts, last_error"
+)
+
+
+def outbox_keyed_by_id(metadata: MetaData, *, numbered: bool) -> Table:
+    """The outbox as kit made it while it was keyed by `id`, with `event_id`
+    unique: without `sequence` before the event sequence, or with it (unique)
+    as `add_event_sequence` left it."""
+    unchanged = ("type", "source", "correlation_id", "body", "occurred_at", "sent_at")
+    table = Table(
         "outbox_events",
-        ["id"],
+        metadata,
+        Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        *(
+            Column(name, outbox_events.c[name].type, nullable=name == "sent_at")
+            for name in unchanged
+        ),
+        Column("attempts", Integer, nullable=False),
+        Column("last_error", Text, nullable=True),
+    )
+    if numbered:
+        table.append_column(Column("sequence", BigInteger, nullable=False))
+        Index("ux_outbox_events_sequence", table.c.sequence, unique=True)
+        _unsent_index("ix_outbox_events_pending", table.c.sequence)
+    else:
+        _unsent_index("ix_outbox_events_unsent", table.c.id)
+    return table
+
+
+def _unsent_index(name: str, column: Column[Any]) -> Index:
+    return Index(
+        name,
+        column,
         postgresql_where=text("sent_at IS NULL"),
         sqlite_where=text("sent_at IS NULL"),
     )
+
+
+def _rebuild_outbox(bind: Connection, shape: Table, columns: str, selected: str) -> None:
+    """Copy the outbox into a table of another shape and put it in its place,
+    with the numbering trigger (which goes with the old table)."""
+    staging = shape.to_metadata(MetaData(), name="outbox_events_rebuilt")
+    staging.indexes.clear()  # made under their own names once renamed
+    staging.create(bind)
+    bind.execute(
+        text(f"INSERT INTO outbox_events_rebuilt ({columns}) SELECT {selected} FROM outbox_events")
+    )
+    bind.execute(text("DROP TABLE outbox_events"))
+    bind.execute(text("ALTER TABLE outbox_events_rebuilt RENAME TO outbox_events"))
+    if bind.dialect.name == "postgresql":
+        for constraint in ("pkey", "event_id_key"):
+            bind.exec_driver_sql(
+                "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname ="
+                f" 'outbox_events_rebuilt_{constraint}') THEN ALTER TABLE outbox_events"
+                f" RENAME CONSTRAINT outbox_events_rebuilt_{constraint}"
+                f" TO outbox_events_{constraint}; END IF; END $$"
+            )
+        if inspect(bind).has_table("outbox_sequence"):
+            for statement in SEQUENCE_TRIGGER_SQL:  # the trigger went with the old table
+                bind.exec_driver_sql(statement)
+    for index in shape.indexes:
+        index.create(bind)
+
+
+def key_outbox_by_sequence(op: Operations) -> None:
+    """Bring an outbox keyed by `id` (`add_event_sequence`) to kit's present
+    shape: keyed by `sequence`, no index on `event_id`, the counter's
+    `wake_after`, and on PostgreSQL the trigger that also wakes a sleeping
+    relay. Already in that shape, only the trigger's function is replaced."""
+    bind = op.get_bind()
+    counter = {c["name"] for c in inspect(bind).get_columns("outbox_sequence")}
+    if "wake_after" not in counter:
+        with op.batch_alter_table("outbox_sequence") as batch:
+            batch.add_column(
+                Column("wake_after", BigInteger, nullable=False, server_default=text("0"))
+            )
+    columns = {c["name"] for c in inspect(bind).get_columns("outbox_events")}
+    if "id" in columns:
+        _rebuild_outbox(bind, outbox_events, _OUTBOX_COLUMNS, _OUTBOX_COLUMNS)
+    elif bind.dialect.name == "postgresql":
+        bind.exec_driver_sql(SEQUENCE_TRIGGER_SQL[0])
+
+
+def key_outbox_by_id(op: Operations) -> None:
+    """Undo `key_outbox_by_sequence`; ids are the sequence numbers. (The
+    trigger keeps waking the relay as kit does now.)"""
+    bind = op.get_bind()
+    shape = outbox_keyed_by_id(MetaData(), numbered=True)
+    _rebuild_outbox(bind, shape, f"id, {_OUTBOX_COLUMNS}", f"sequence, {_OUTBOX_COLUMNS}")
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('outbox_events', 'id'),"
+            " (SELECT coalesce(max(id), 0) + 1 FROM outbox_events), false)"
+        )

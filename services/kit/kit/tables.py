@@ -3,8 +3,8 @@
 A service's first migration creates them (`kit.migrations.create_platform_tables`);
 the service's own models never declare them. DDL events attached here make
 every way of creating them (a migration, `create_all` in tests) give the same
-schema: on PostgreSQL the trigger that numbers events, and the one row of
-`outbox_sequence`. Everything in kit that reads or
+schema: the one row of `outbox_sequence` and, on PostgreSQL, the trigger that
+numbers events. Everything in kit that reads or
 writes them imports them from here: the unit of work (`kit.db`), the relay
 (`kit.outbox`), the idempotent consumer (`kit.inbox`) and the migrations.
 """
@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    FetchedValue,
     Index,
     Integer,
     MetaData,
@@ -32,16 +33,25 @@ platform_metadata = MetaData()
 
 _id_type = BigInteger().with_variant(Integer(), "sqlite")
 
+# The PostgreSQL channel the outbox trigger notifies to wake a sleeping relay
+# (LISTEN/NOTIFY are per database, and a service's database is its own).
+WAKEUP_CHANNEL = "liaison_outbox"
+
 # Events written with the change they describe; the relay publishes them.
 # `sequence` numbers a service's events 1, 2, 3, ... in commit order, with no
-# hole (kit.outbox explains how); `body` is the envelope without it, since
-# the number is known only once the row is inserted (the relay adds it).
+# hole (kit.outbox explains how), and is the key; `body` is the envelope
+# without it, since the number is known only once the row is inserted (the
+# relay adds it). Two indexes only, since every event is written once and
+# marked sent once: the key, and the unsent events in order for the relay.
+# `event_id` (a random UUID) has no index: nothing looks an event up by it.
 outbox_events = Table(
     "outbox_events",
     platform_metadata,
-    Column("id", _id_type, primary_key=True, autoincrement=True),
-    Column("sequence", BigInteger, nullable=False),
-    Column("event_id", String(36), nullable=False, unique=True),
+    # Given by the insert trigger on PostgreSQL, by the unit of work on SQLite.
+    Column(
+        "sequence", _id_type, primary_key=True, autoincrement=False, server_default=FetchedValue()
+    ),
+    Column("event_id", String(36), nullable=False),
     Column("type", String(100), nullable=False),
     Column("source", String(50), nullable=False),
     Column("correlation_id", String(64), nullable=False, default=""),
@@ -50,7 +60,6 @@ outbox_events = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
-    Index("ux_outbox_events_sequence", "sequence", unique=True),
     Index(
         "ix_outbox_events_pending",
         "sequence",
@@ -61,24 +70,36 @@ outbox_events = Table(
 
 # The last sequence given to an event of this service: one row, whose lock a
 # writing transaction holds from its first event until it commits.
+# `wake_after`: the relay, going to sleep, asks to be notified of the first
+# event numbered after this (kit.outbox.OutboxWakeup).
 outbox_sequence = Table(
     "outbox_sequence",
     platform_metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("value", BigInteger, nullable=False),
+    Column("wake_after", BigInteger, nullable=False, server_default=text("0")),
     CheckConstraint("id = 1", name="ck_outbox_sequence_one_row"),
 )
 
-# PostgreSQL numbers each inserted event itself: the counter's row lock is
-# held until commit, so a later number always belongs to a later commit.
+
+# PostgreSQL numbers each inserted event itself, in a BEFORE INSERT trigger:
+# the counter's row lock, taken there, is held until the transaction ends,
+# so a later number always belongs to a later commit, and a rollback gives
+# its numbers back. The same trigger wakes a sleeping relay: NOTIFY, sent at
+# commit, for the first event after the relay's `wake_after` only.
 SEQUENCE_TRIGGER_SQL = (
-    """
+    f"""
     CREATE OR REPLACE FUNCTION liaison_outbox_sequence() RETURNS trigger AS $$
+    DECLARE
+      wake bigint;
     BEGIN
       UPDATE outbox_sequence SET value = value + 1 WHERE id = 1
-        RETURNING value INTO NEW.sequence;
+        RETURNING value, wake_after INTO NEW.sequence, wake;
       IF NOT FOUND THEN
         RAISE EXCEPTION 'outbox_sequence has no row';
+      END IF;
+      IF NEW.sequence = wake + 1 THEN
+        PERFORM pg_notify('{WAKEUP_CHANNEL}', '');
       END IF;
       RETURN NEW;
     END;

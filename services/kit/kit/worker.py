@@ -134,8 +134,8 @@ class OutboxRelayLoop(DependencyProvider):
                 log.warning("outbox relay pass failed (%s); next try in %.1fs", exc, delay)
                 eventlet.sleep(delay)
                 continue
-            if sent < self.relay.batch_size:
-                self.wakeup.wait(self.settings.outbox_poll_seconds)
+            if sent < self.relay.batch_size and not self.relay.in_flight:
+                self.wakeup.wait(self.settings.outbox_poll_seconds, after=self.relay.position)
             else:
                 eventlet.sleep(0)
 

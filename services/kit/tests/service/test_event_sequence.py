@@ -8,15 +8,13 @@ import json
 import random
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
 from kit.db import Database
-from kit.events import Envelope, new_envelope, with_sequence
+from kit.events import Envelope, with_sequence
 from kit.outbox import OutboxRelay, current_sequence
 from kit.tables import outbox_events, platform_metadata
 from liaison.registry.v1 import events_pb2, registry_pb2
@@ -40,22 +38,6 @@ def numbered(db: Database) -> list[tuple[int, str]]:
     return [(r.sequence, r.event_id) for r in rows]
 
 
-def insert_event(session: Session, code: str) -> None:
-    """An event row inserted as is (PostgreSQL's trigger numbers any insert)."""
-    envelope = new_envelope("kt", street_changed(code))
-    session.execute(
-        outbox_events.insert().values(
-            event_id=envelope.event_id,
-            type=envelope.type,
-            source=envelope.source,
-            correlation_id="",
-            body=envelope.to_json(),
-            occurred_at=datetime.now(UTC),
-            attempts=0,
-        )
-    )
-
-
 def write(db: Database, codes: list[str], *, fail: bool = False) -> list[str]:
     """One unit of work emitting an event per code (rolled back when `fail`)."""
     with db.unit_of_work() as uow:
@@ -74,7 +56,8 @@ def test_events_are_numbered_in_emit_order_and_a_rollback_leaves_no_hole(db, not
         uow.emit(street_changed("lost-3"))
         uow.session.execute(notes_table.insert().values(text=None))
     with pytest.raises(RuntimeError), db.unit_of_work() as uow:
-        insert_event(uow.session, "lost-4")  # numbered, then rolled back
+        uow.emit(street_changed("lost-4"))
+        uow.write_events()  # numbered now, then rolled back
         raise RuntimeError("rolled back after numbering")
     second = write(db, ["c"])
     assert numbered(db) == list(enumerate(first + second, start=1))
@@ -91,7 +74,7 @@ def test_the_events_are_the_last_statement_before_commit(db, notes_table):
         uow.session.execute(notes_table.insert().values(text="after the emit"))
         # Nothing numbered yet: this transaction does not hold the counter.
         assert current_sequence(uow.session) == 0
-        assert uow.session.scalar(select(outbox_events.c.id)) is None
+        assert uow.session.scalar(select(outbox_events.c.sequence)) is None
     assert [s for s, _ in numbered(db)] == [1]
 
 
@@ -182,7 +165,8 @@ def test_a_later_writer_waits_for_the_earlier_commit(db, database_url):
 
     def first() -> None:
         with db.unit_of_work() as uow:
-            insert_event(uow.session, "first")  # numbered; the commit waits for `release`
+            uow.emit(street_changed("first"))
+            uow.write_events()  # numbered; the commit waits for `release`
             first_numbered.set()
             release.wait(10)
             order.append("first")
@@ -256,4 +240,28 @@ def test_sqlite_numbers_events_in_the_unit_of_work(tmp_path: Path):
         with db.read() as session:
             assert current_sequence(session) == 3
     finally:
+        db.dispose()
+
+
+@pytest.mark.rabbitmq
+def test_the_relay_on_sqlite_publishes_in_order_one_batch_at_a_time(
+    tmp_path: Path, broker, amqp_uri, service_name
+):
+    """SQLite has one writer: the relay does not take a batch while another
+    is in flight (it would wait for its own lock)."""
+    db = Database(f"sqlite:///{tmp_path}/kit.db", service_name)
+    relay = OutboxRelay(db, amqp_uri, batch_size=2)
+    try:
+        platform_metadata.create_all(db.engine)
+        queue = broker.bind_events(service_name)
+        ids = write(db, ["a", "b", "c"]) + write(db, ["d", "e"])
+        sent = []
+        for _ in range(4):
+            sent.append(relay.relay_once())
+            assert not relay.in_flight
+        assert sent == [2, 2, 1, 0]
+        envelopes = [Envelope.from_body(m.body) for m in broker.take(queue, 5)]
+        assert [(e.sequence, e.event_id) for e in envelopes] == list(enumerate(ids, start=1))
+    finally:
+        relay.close()
         db.dispose()

@@ -40,7 +40,7 @@ def unsent(db: Database) -> list[str]:
             session.scalars(
                 select(outbox_events.c.event_id)
                 .where(outbox_events.c.sent_at.is_(None))
-                .order_by(outbox_events.c.id)
+                .order_by(outbox_events.c.sequence)
             )
         )
 
@@ -126,16 +126,16 @@ def test_relay_publishes_envelopes_in_order_and_marks_them_sent_after_confirm(
     before = published(db.service, "street_changed")
 
     seen: dict[str, int | None] = {}
-    real_publish = relay.publisher.publish
+    real_confirm = relay.publisher.confirm
 
-    def publish_and_look(events):
-        acked, nacked = real_publish(events)
+    def confirm_and_look(sent):
+        acked, nacked = real_confirm(sent)
         # The broker has confirmed; the rows must not be marked yet.
         seen["unsent"] = len(unsent(db))
         seen["queued"] = broker.depth(queue)
         return acked, nacked
 
-    relay.publisher.publish = publish_and_look  # type: ignore[method-assign]
+    relay.publisher.confirm = confirm_and_look  # type: ignore[method-assign]
     try:
         assert relay.relay_once() == 5
     finally:
@@ -173,7 +173,11 @@ def test_relay_keeps_order_across_batches(db, broker, amqp_uri):
         ids += emit_events(db, [f"b{i}"])
     relay = OutboxRelay(db, amqp_uri, batch_size=3)
     try:
-        assert [relay.relay_once() for _ in range(4)] == [3, 3, 1, 0]
+        assert relay.relay_once() == 3
+        # The next batch was sent before the first's confirms were awaited.
+        assert relay.in_flight
+        assert [relay.relay_once() for _ in range(3)] == [3, 1, 0]
+        assert not relay.in_flight
     finally:
         relay.close()
     received = [json.loads(m.body)["event_id"] for m in broker.take(queue, 7)]
@@ -181,27 +185,52 @@ def test_relay_keeps_order_across_batches(db, broker, amqp_uri):
 
 
 @pytest.mark.rabbitmq
+def test_an_event_larger_than_a_frame_arrives_whole(db, broker, amqp_uri):
+    """The publisher cuts a body into frames of the connection's frame_max."""
+    queue = broker.bind_events(db.service)
+    long_name = "林和" * 150_000  # 900 KB of UTF-8, several frames
+    with db.unit_of_work() as uow:
+        event_id = uow.emit(
+            events_pb2.StreetChanged(
+                street=registry_pb2.Street(id=7, code="long", name=long_name), change="updated"
+            )
+        )
+        uow.emit(street_changed("after-the-long-one"))
+    relay = OutboxRelay(db, amqp_uri)
+    try:
+        assert relay.relay_once() == 2
+    finally:
+        relay.close()
+    first, second = broker.take(queue, 2)
+    body = json.loads(first.body)
+    assert body["event_id"] == event_id
+    assert body["payload"]["street"]["name"] == long_name
+    assert first.properties["message_id"] == event_id
+    assert json.loads(second.body)["payload"]["street"]["code"] == "after-the-long-one"
+
+
+@pytest.mark.rabbitmq
 def test_refused_and_unconfirmed_events_stay_unsent_and_go_out_again(db, broker, amqp_uri):
     queue = broker.bind_events(db.service)
     ids = emit_events(db, ["a", "b", "c"])
     relay = OutboxRelay(db, amqp_uri)
-    real_publish = relay.publisher.publish
+    real_confirm = relay.publisher.confirm
 
-    def lose_confirms(events):
-        real_publish(events)
+    def lose_confirms(sent):
+        real_confirm(sent)
         raise TimeoutError("broker confirmed 0 of 3 events in time")
 
-    def refuse_last(events):
-        acked, nacked = real_publish(events)
+    def refuse_last(sent):
+        acked, nacked = real_confirm(sent)
         return acked[:-1], nacked + acked[-1:]
 
     try:
-        relay.publisher.publish = lose_confirms  # type: ignore[method-assign]
+        relay.publisher.confirm = lose_confirms  # type: ignore[method-assign]
         with pytest.raises(TimeoutError):
             relay.relay_once()
         assert unsent(db) == ids
 
-        relay.publisher.publish = refuse_last  # type: ignore[method-assign]
+        relay.publisher.confirm = refuse_last  # type: ignore[method-assign]
         assert relay.relay_once() == 2
         assert unsent(db) == ids[2:]
         with db.read() as session:
@@ -211,7 +240,7 @@ def test_refused_and_unconfirmed_events_stay_unsent_and_go_out_again(db, broker,
         assert row.attempts == 1
         assert "nack" in row.last_error
 
-        relay.publisher.publish = real_publish  # type: ignore[method-assign]
+        relay.publisher.confirm = real_confirm  # type: ignore[method-assign]
         assert relay.relay_once() == 1
         assert unsent(db) == []
     finally:
@@ -234,25 +263,25 @@ def test_two_relays_share_the_outbox_and_publish_each_event_once(
     first, second = relays
     a_holds_rows = threading.Event()
     b_went_past = threading.Event()
-    real_publish = first.publisher.publish
+    real_send = first.publisher.send
     first_batches: dict[str, list[str]] = {}
     b_skipped: list[bool] = []
 
-    def publish_holding_rows(events):
+    def send_holding_rows(events):
         # The first batch of relay A waits, its rows locked, until B has relayed.
         if "a" not in first_batches:
             first_batches["a"] = [e.event_id for e in events]
             a_holds_rows.set()
             # False when B was blocked on A's rows instead of skipping them.
             b_skipped.append(b_went_past.wait(10))
-        return real_publish(events)
+        return real_send(events)
 
-    def publish_b(events, real=second.publisher.publish):
+    def send_b(events, real=second.publisher.send):
         first_batches.setdefault("b", [e.event_id for e in events])
         return real(events)
 
-    first.publisher.publish = publish_holding_rows  # type: ignore[method-assign]
-    second.publisher.publish = publish_b  # type: ignore[method-assign]
+    first.publisher.send = send_holding_rows  # type: ignore[method-assign]
+    second.publisher.send = send_b  # type: ignore[method-assign]
     counts = [0, 0]
     errors: list[BaseException] = []
 
@@ -417,10 +446,86 @@ def test_committed_events_wake_the_relay_and_rolled_back_ones_do_not(db):
         assert wakeup.wait(10) is True
         assert time.monotonic() - started < 5, "woken by the commit, not by the timeout"
         writer.join()
+        assert wakeup.wait(0.05) is True, "an unsent event is waiting: no sleep"
+        with db.unit_of_work() as uow:  # as the relay would
+            uow.session.execute(update(outbox_events).values(sent_at=datetime.now(UTC)))
 
         with pytest.raises(RuntimeError), db.unit_of_work() as uow:
             uow.emit(street_changed("never"))
+            uow.write_events()  # numbered (and a notification queued), then rolled back
             raise RuntimeError("rolled back")
         assert wakeup.wait(0.5) is False, "a rolled-back event sends no notification"
     finally:
         wakeup.close()
+
+
+def test_writers_notify_only_a_sleeping_relay_and_once(db):
+    """NOTIFY serialises the commits that send it: a writer sends it only for
+    the first event after the relay went to sleep."""
+    import psycopg
+
+    from kit.outbox import OutboxWakeup
+    from kit.tables import WAKEUP_CHANNEL
+
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {WAKEUP_CHANNEL}")
+
+        def notifications() -> int:
+            return sum(1 for _ in listener.notifies(timeout=0.3))
+
+        emit_events(db, ["before-any-relay"])  # a relay never slept: wake_after is 0
+        assert notifications() == 1
+        emit_events(db, ["busy-1"])
+        emit_events(db, ["busy-2"])
+        assert notifications() == 0, "no relay is asleep"
+
+        wakeup = OutboxWakeup(db)
+        try:
+            assert wakeup.wait(0.05) is True, "three events are waiting"
+            with db.unit_of_work() as uow:
+                uow.session.execute(update(outbox_events).values(sent_at=datetime.now(UTC)))
+            assert wakeup.wait(0.05) is False  # asleep now, nothing waiting
+            assert notifications() == 0
+            emit_events(db, ["wakes-it", "same-transaction"])
+            emit_events(db, ["after-it"])
+            assert notifications() == 1
+            assert wakeup.wait(0.05) is True
+        finally:
+            wakeup.close()
+
+
+@pytest.mark.rabbitmq
+def test_events_another_relay_gave_back_go_out_within_the_rewind(
+    db, database_url, broker, amqp_uri
+):
+    """A relay looks for events past the last it claimed; events another
+    relay claimed and gave back (before them) it finds again once it rewinds."""
+    queue = broker.bind_events(db.service)
+    ids = emit_events(db, [f"g{i}" for i in range(6)])
+    a = OutboxRelay(db, amqp_uri, batch_size=3)
+    b = OutboxRelay(Database(database_url, db.service), amqp_uri, batch_size=3)
+    a.REWIND_SECONDS = 0.5
+    real_send = b.publisher.send
+
+    def send_then_fail(events):
+        real_send(events)
+        assert a.relay_once() == 3  # a skips b's rows: it takes 4..6
+        raise ConnectionError("b lost its broker")
+
+    b.publisher.send = send_then_fail  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ConnectionError):
+            b.relay_once()
+        assert unsent(db) == ids[:3]
+        assert a.position == 6
+        assert a.relay_once() == 0, "nothing past 6"
+        time.sleep(0.6)
+        assert a.relay_once() == 3
+        assert unsent(db) == []
+    finally:
+        a.close()
+        b.close()
+        b.db.dispose()
+    received = [json.loads(m.body)["event_id"] for m in broker.drain(queue)]
+    assert set(received) == set(ids)
