@@ -179,19 +179,41 @@ def writes(db: Database) -> dict[str, Any]:
 
 
 class Queue:
-    """A durable queue bound to the bench exchange, for every event type."""
+    """A durable queue bound to the bench exchange, for every event type.
+
+    Reconnects when the broker dropped the connection (other work on this
+    machine may restart it between two figures)."""
 
     def __init__(self, uri: str, exchange: str) -> None:
         self.uri, self.exchange = uri, exchange
         self.name = f"{exchange}.all"
-        self.conn = kombu.Connection(uri)
-        self.channel = self.conn.channel()
-        self.channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
-        self.channel.queue_declare(self.name, durable=True, auto_delete=False)
-        self.channel.queue_bind(self.name, exchange, "#")
+        self.conn: kombu.Connection | None = None
+        self._call(lambda channel: None)
+
+    def _call(self, operation: Callable[[Any], Any]) -> Any:
+        for attempt in (1, 2):
+            try:
+                if self.conn is None:
+                    self.conn = kombu.Connection(self.uri)
+                    channel = self.conn.channel()
+                    channel.exchange_declare(
+                        self.exchange, "topic", durable=True, auto_delete=False
+                    )
+                    channel.queue_declare(self.name, durable=True, auto_delete=False)
+                    channel.queue_bind(self.name, self.exchange, "#")
+                    self.channel = channel
+                return operation(self.channel)
+            except OSError:
+                if self.conn is not None:
+                    self.conn.release()
+                self.conn = None
+                if attempt == 2:
+                    raise
+        return None
 
     def depth(self) -> int:
-        return int(self.channel.queue_declare(self.name, passive=True).message_count)
+        declared = self._call(lambda c: c.queue_declare(self.name, passive=True))
+        return int(declared.message_count)
 
     def wait_for(self, count: int, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -201,16 +223,16 @@ class Queue:
             time.sleep(0.01)
 
     def first(self) -> dict[str, Any]:
-        message = self.channel.basic_get(self.name, no_ack=True)
+        message = self._call(lambda c: c.basic_get(self.name, no_ack=True))
         return dict(json.loads(message.body))
 
     def purge(self) -> None:
-        self.channel.queue_purge(self.name)
+        self._call(lambda c: c.queue_purge(self.name))
 
     def delete(self) -> None:
-        self.channel.queue_delete(self.name)
-        self.channel.exchange_delete(self.exchange)
-        self.conn.release()
+        self._call(lambda c: (c.queue_delete(self.name), c.exchange_delete(self.exchange)))
+        if self.conn is not None:
+            self.conn.release()
 
 
 def fill_outbox(db: Database, count: int) -> None:

@@ -18,8 +18,8 @@ BEFORE INSERT trigger on `outbox_events` takes the next number with
 that update takes is held until the transaction ends, so a second writer
 waits for the first to commit (or roll back, giving its numbers back) before
 it numbers its own events. The unit of work (kit.db) inserts its events as
-its last statement, sent with COMMIT in one message, so writers of events
-queue only for that statement and the commit. On SQLite (one writer at a
+its last statement before COMMIT, so writers of events queue only for
+that statement and the commit. On SQLite (one writer at a
 time) the unit of work numbers them itself. A snapshot's `current_sequence`
 is therefore exactly the number of the last event whose transaction it sees.
 
