@@ -418,6 +418,7 @@ class EdgePoller(threading.Thread):
         super().__init__(daemon=True)
         self.base_url, self.address = base_url, address
         self.polls: list[Poll] = []
+        self.dropped = 0  # connections refused or reset, asked again
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -425,9 +426,13 @@ class EdgePoller(threading.Thread):
         etag = ""
         with httpx.Client(base_url=self.base_url, timeout=10, limits=no_keepalive) as client:
             while not self.stopped.is_set():
-                response = client.get(
-                    EDGE_PATH, params={"address": self.address}, headers={"If-None-Match": etag}
-                )
+                try:
+                    response = client.get(
+                        EDGE_PATH, params={"address": self.address}, headers={"If-None-Match": etag}
+                    )
+                except httpx.TransportError:  # a connection the machine dropped: ask again
+                    self.dropped += 1
+                    continue
                 version = int(response.headers["x-directory-version"])
                 body = None
                 if response.status_code == 200:
@@ -486,7 +491,8 @@ def freshness(platform: Platform, address: str) -> dict[str, float]:
                     timeout=10,
                 )
             returned = time.perf_counter()
-            (version,) = db.execute("SELECT max(id) FROM outbox_events").fetchone() or (0,)
+            # The registry's data version: the sequence of its newest event (kit.outbox).
+            (version,) = db.execute("SELECT value FROM outbox_sequence").fetchone() or (0,)
             writes.append(Write(returned, int(version), marker.encode(), i % 2))
         deadline = time.perf_counter() + FRESH_TIMEOUT
         while not poller.caught_up(writes[-1].version) and time.perf_counter() < deadline:
