@@ -11,6 +11,8 @@ writes them imports them from here: the unit of work (`kit.db`), the relay
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     DDL,
     BigInteger,
@@ -31,7 +33,15 @@ from sqlalchemy import (
 
 platform_metadata = MetaData()
 
-_id_type = BigInteger().with_variant(Integer(), "sqlite")
+# Every service's surrogate keys: BIGINT, INTEGER on SQLite (its rowid).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+_id_type = Id
+
+
+def utcnow() -> datetime:
+    """Now, in UTC: the default of every timestamp column."""
+    return datetime.now(UTC)
+
 
 # The PostgreSQL channel the outbox trigger notifies to wake a sleeping relay
 # (LISTEN/NOTIFY are per database, and a service's database is its own).
