@@ -596,6 +596,7 @@ class DemoAccountOut(BaseModel):
     role: str
     name: str
     street_id: int | None = None
+    deputy_id: int | None = None
 
 
 class DevTokenRequest(_In):
@@ -607,6 +608,11 @@ class DevTokenRequest(_In):
         description="For a street-scoped account (street committee, station staff): "
         "act for this street instead of the account's own.",
     )
+    deputy_id: Id | None = Field(
+        default=None,
+        description="For the deputy account: act as this deputy (registry id) "
+        "instead of the account's own.",
+    )
 
 
 class TokenOut(BaseModel):
@@ -615,6 +621,7 @@ class TokenOut(BaseModel):
     expires_in: int
     role: str
     street_id: int | None = None
+    deputy_id: int | None = None
 
 
 class Health(BaseModel):

@@ -86,6 +86,8 @@ def test_expired_token_is_401(client: TestClient, settings: GatewaySettings, pro
         {"sub": "a", "role": "system"},  # only the platform's own processes act as the system
         {"sub": "a", "role": "street_committee"},  # a street role without its street
         {"sub": "a", "role": "admin", "street_id": 2**63},
+        {"sub": "a", "role": "constituent", "deputy_id": 1},  # only a deputy is one
+        {"sub": "a", "role": "deputy", "deputy_id": 0},
     ],
 )
 def test_tokens_with_bad_claims_are_401(
@@ -225,7 +227,16 @@ def test_demo_accounts_cover_every_role(client: TestClient) -> None:
     assert {a["role"] for a in accounts} == {r.value for r in Role} - {"system"}
     scoped = {a["role"]: a["street_id"] for a in accounts if a["street_id"] is not None}
     assert scoped == {"street_committee": 1, "station_staff": 1}
+    assert {a["role"]: a["deputy_id"] for a in accounts if a["deputy_id"]} == {"deputy": 1}
     assert len(accounts) == len(DEMO_ACCOUNTS)
+
+
+def test_a_deputy_token_names_the_deputy(client: TestClient, problem: Any) -> None:
+    token = client.post("/api/v1/dev/tokens", json={"account": "deputy", "deputy_id": 7}).json()
+    assert token["deputy_id"] == 7
+    claims = jwt.decode(token["access_token"], options={"verify_signature": False})
+    assert claims["deputy_id"] == 7
+    problem(client.post("/api/v1/dev/tokens", json={"account": "admin", "deputy_id": 7}), 422)
 
 
 def test_unknown_demo_account_is_404(client: TestClient, problem: Any) -> None:

@@ -21,7 +21,13 @@ router = APIRouter(prefix="/api/v1/dev", tags=["development"])
 )
 async def list_accounts() -> Any:
     return [
-        s.DemoAccountOut(account=a.account, role=a.role.value, name=a.name, street_id=a.street_id)
+        s.DemoAccountOut(
+            account=a.account,
+            role=a.role.value,
+            name=a.name,
+            street_id=a.street_id,
+            deputy_id=a.deputy_id,
+        )
         for a in DEMO_ACCOUNTS
     ]
 
@@ -41,6 +47,10 @@ async def issue_token(request: Request, body: s.DevTokenRequest) -> Any:
         if account.street_id is None:
             raise invalid_field("street_id", f"the {account.account} account has no street")
         account = dataclasses.replace(account, street_id=body.street_id)
+    if body.deputy_id is not None:
+        if account.deputy_id is None:
+            raise invalid_field("deputy_id", f"the {account.account} account is not a deputy")
+        account = dataclasses.replace(account, deputy_id=body.deputy_id)
     issuer: DevIssuer = request.app.state.dev_issuer
     token = issuer.issue(account)
     return s.TokenOut(
@@ -48,4 +58,5 @@ async def issue_token(request: Request, body: s.DevTokenRequest) -> Any:
         expires_in=DEV_TOKEN_TTL_SECONDS,
         role=account.role.value,
         street_id=account.street_id,
+        deputy_id=account.deputy_id,
     )

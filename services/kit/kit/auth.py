@@ -73,6 +73,9 @@ class Principal:
     street_id: int | None = None
     unit_id: int | None = None
     name: str = ""
+    # A deputy's own id in the registry (the `deputy_id` claim of a deputy's
+    # token): what a deputy may see of a session they receive at.
+    deputy_id: int | None = None
     # "user" for a person's token, "client" for a system's client-credentials
     # token, "system" for the platform's own processes.
     kind: str = "user"
@@ -276,6 +279,9 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     street_id = _optional_id(claims, "street_id")
     if role in STREET_SCOPED_ROLES and street_id is None:
         raise Unauthenticated(f"a {role.value} token needs a street_id")
+    deputy_id = _optional_id(claims, "deputy_id")
+    if deputy_id is not None and role is not Role.DEPUTY:
+        raise Unauthenticated("only a deputy's token names a deputy_id")
     # Client-credentials tokens (RFC 9068) name the client and have no person.
     kind = (
         "client" if claims.get("client_id") and claims.get("client_id") == claims["sub"] else "user"
@@ -286,6 +292,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         street_id=street_id,
         unit_id=_optional_id(claims, "unit_id"),
         name=str(claims.get("name", "")),
+        deputy_id=deputy_id,
         kind=kind,
     )
 
@@ -310,6 +317,7 @@ class DemoAccount:
     name: str
     street_id: int | None = None
     unit_id: int | None = None
+    deputy_id: int | None = None
     client: bool = False  # a department system's client credentials
 
     @property
@@ -321,7 +329,8 @@ class DemoAccount:
 # department's own system calling with client credentials.
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("constituent", Role.CONSTITUENT, "演示选民"),
-    DemoAccount("deputy", Role.DEPUTY, "演示代表"),
+    # The demo district's first deputy (registry id 1).
+    DemoAccount("deputy", Role.DEPUTY, "演示代表", deputy_id=1),
     DemoAccount("station-staff", Role.STATION_STAFF, "演示联络站工作人员", street_id=1),
     DemoAccount("street-committee", Role.STREET_COMMITTEE, "演示街道工委", street_id=1),
     DemoAccount("standing-committee-office", Role.STANDING_COMMITTEE_OFFICE, "演示常委会办公室"),
@@ -349,6 +358,8 @@ class DevIssuer:
             claims["street_id"] = account.street_id
         if account.unit_id is not None:
             claims["unit_id"] = account.unit_id
+        if account.deputy_id is not None:
+            claims["deputy_id"] = account.deputy_id
         if account.client:
             claims["client_id"] = account.sub
         return self.sign(claims, ttl)

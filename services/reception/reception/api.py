@@ -77,6 +77,14 @@ class ReceptionServicer(pb_grpc.ReceptionServiceServicer):
     def CancelSession(self, request: pb.CancelSessionRequest, context: Ctx) -> pb.Session:
         return self.reception.cancel_session(request.id, request.reason, current_principal())
 
+    # -- the rota (reception.rota)
+
+    # -- bookings (reception.bookings)
+
+    # -- opinions and reception records (reception.opinions)
+
+    # -- the audit
+
     def ListAuditEntries(
         self, request: auth_pb2.ListAuditEntriesRequest, context: Ctx
     ) -> auth_pb2.ListAuditEntriesResponse:

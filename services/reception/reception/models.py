@@ -177,3 +177,21 @@ class SessionSlot(Base):
     local_start: Mapped[str] = mapped_column(String(5))
     local_end: Mapped[str] = mapped_column(String(5))
     capacity: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------- the rota
+
+
+class RotaAssignment(Base):
+    """A deputy on a session's rota: who receives constituents that day.
+    `lead` marks the station head or deputy head who leads the session."""
+
+    __tablename__ = "rota_assignments"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_sessions.id"), index=True)
+    deputy_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    lead: Mapped[bool] = mapped_column(default=False, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("session_id", "deputy_id", name="uq_rota_assignments_session_deputy"),
+    )

@@ -22,20 +22,23 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from liaison.reception.v1 import bookings_pb2 as liaison_dot_reception_dot_v1_dot_bookings__pb2
+from liaison.reception.v1 import opinions_pb2 as liaison_dot_reception_dot_v1_dot_opinions__pb2
 from liaison.reception.v1 import reception_pb2 as liaison_dot_reception_dot_v1_dot_reception__pb2
+from liaison.reception.v1 import rota_pb2 as liaison_dot_reception_dot_v1_dot_rota__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a$liaison/reception/v1/reception.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Sessionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a$liaison/reception/v1/reception.proto\x1a\x1fliaison/reception/v1/rota.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Sessionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.reception.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SESSIONSCHEDULED']._serialized_start=97
-  _globals['_SESSIONSCHEDULED']._serialized_end=163
-  _globals['_SESSIONADDED']._serialized_start=165
-  _globals['_SESSIONADDED']._serialized_end=227
-  _globals['_SESSIONCANCELLED']._serialized_start=229
-  _globals['_SESSIONCANCELLED']._serialized_end=295
+  _globals['_SESSIONSCHEDULED']._serialized_start=204
+  _globals['_SESSIONSCHEDULED']._serialized_end=270
+  _globals['_SESSIONADDED']._serialized_start=272
+  _globals['_SESSIONADDED']._serialized_end=334
+  _globals['_SESSIONCANCELLED']._serialized_start=336
+  _globals['_SESSIONCANCELLED']._serialized_end=402
 # @@protoc_insertion_point(module_scope)

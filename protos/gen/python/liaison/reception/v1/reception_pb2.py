@@ -24,9 +24,12 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from liaison.common.v1 import auth_pb2 as liaison_dot_common_dot_v1_dot_auth__pb2
+from liaison.reception.v1 import bookings_pb2 as liaison_dot_reception_dot_v1_dot_bookings__pb2
+from liaison.reception.v1 import opinions_pb2 as liaison_dot_reception_dot_v1_dot_opinions__pb2
+from liaison.reception.v1 import rota_pb2 as liaison_dot_reception_dot_v1_dot_rota__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$liaison/reception/v1/reception.proto\x12\x14liaison.reception.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cliaison/common/v1/auth.proto\"6\n\tSlotHours\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\t\x12\x0b\n\x03\x65nd\x18\x03 \x01(\t\"\xab\x01\n\x04Slot\x12\r\n\x05label\x18\x01 \x01(\t\x12-\n\tstarts_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blocal_start\x18\x04 \x01(\t\x12\x11\n\tlocal_end\x18\x05 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x06 \x01(\x05\"\x80\x04\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nstation_id\x18\x02 \x01(\x03\x12\x14\n\x0cstation_name\x18\x03 \x01(\t\x12\x11\n\tstreet_id\x18\x04 \x01(\x03\x12\x0c\n\x04\x64\x61te\x18\x05 \x01(\t\x12/\n\x04kind\x18\x06 \x01(\x0e\x32!.liaison.reception.v1.SessionKind\x12\x33\n\x06status\x18\x07 \x01(\x0e\x32#.liaison.reception.v1.SessionStatus\x12)\n\x05slots\x18\x08 \x03(\x0b\x32\x1a.liaison.reception.v1.Slot\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x1b\n\x13\x63\x61ncellation_reason\x18\n \x01(\t\x12\x14\n\x0cnominal_date\x18\x0b \x01(\t\x12\r\n\x05\x66lags\x18\x0c \x03(\t\x12\x12\n\nvenue_name\x18\r \x01(\t\x12\x15\n\rvenue_address\x18\x0e \x01(\t\x12.\n\ncreated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63\x61ncelled_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x02\n\x0bStationRule\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x14\n\x0c\x64\x61y_of_month\x18\x02 \x01(\x05\x12:\n\x0e\x64\x61y_off_policy\x18\x03 \x01(\x0e\x32\".liaison.reception.v1.DayOffPolicy\x12.\n\x05slots\x18\x04 \x03(\x0b\x32\x1f.liaison.reception.v1.SlotHours\x12\x38\n\x0f\x65\x66\x66\x65\x63tive_slots\x18\x05 \x03(\x0b\x32\x1f.liaison.reception.v1.SlotHours\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"C\n\x13ListSessionsRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\n\n\x02to\x18\x03 \x01(\t\"G\n\x14ListSessionsResponse\x12/\n\x08sessions\x18\x01 \x03(\x0b\x32\x1d.liaison.reception.v1.Session\"\x1f\n\x11GetSessionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"/\n\x19GetStationCalendarRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\"-\n\x18GetDeputyCalendarRequest\x12\x11\n\tdeputy_id\x18\x01 \x01(\x03\"1\n\x0c\x43\x61lendarFeed\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\"+\n\x15GetStationRuleRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\"H\n\x15SetStationRuleRequest\x12/\n\x04rule\x18\x01 \x01(\x0b\x32!.liaison.reception.v1.StationRule\"Q\n\x17ScheduleSessionsRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x12\n\nfrom_month\x18\x02 \x01(\t\x12\x0e\n\x06months\x18\x03 \x01(\x05\"n\n\x18ScheduleSessionsResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x05\x12\x10\n\x08\x65xisting\x18\x02 \x01(\x05\x12/\n\x08sessions\x18\x03 \x03(\x0b\x32\x1d.liaison.reception.v1.Session\"u\n\x11\x41\x64\x64SessionRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\x05slots\x18\x04 \x03(\x0b\x32\x1f.liaison.reception.v1.SlotHours\"2\n\x14\x43\x61ncelSessionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t*]\n\x0bSessionKind\x12\x1c\n\x18SESSION_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14SESSION_KIND_REGULAR\x10\x01\x12\x16\n\x12SESSION_KIND_EXTRA\x10\x02*k\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18SESSION_STATUS_SCHEDULED\x10\x01\x12\x1c\n\x18SESSION_STATUS_CANCELLED\x10\x02*`\n\x0c\x44\x61yOffPolicy\x12\x1e\n\x1a\x44\x41Y_OFF_POLICY_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44\x41Y_OFF_POLICY_KEEP\x10\x01\x12\x17\n\x13\x44\x41Y_OFF_POLICY_MOVE\x10\x02\x32\x91\x08\n\x10ReceptionService\x12k\n\x0cListSessions\x12).liaison.reception.v1.ListSessionsRequest\x1a*.liaison.reception.v1.ListSessionsResponse\"\x04\xe8\xe0\x18\x01\x12Z\n\nGetSession\x12\'.liaison.reception.v1.GetSessionRequest\x1a\x1d.liaison.reception.v1.Session\"\x04\xe8\xe0\x18\x01\x12o\n\x12GetStationCalendar\x12/.liaison.reception.v1.GetStationCalendarRequest\x1a\".liaison.reception.v1.CalendarFeed\"\x04\xe8\xe0\x18\x01\x12m\n\x11GetDeputyCalendar\x12..liaison.reception.v1.GetDeputyCalendarRequest\x1a\".liaison.reception.v1.CalendarFeed\"\x04\xe8\xe0\x18\x01\x12`\n\x0eGetStationRule\x12+.liaison.reception.v1.GetStationRuleRequest\x1a!.liaison.reception.v1.StationRule\x12`\n\x0eSetStationRule\x12+.liaison.reception.v1.SetStationRuleRequest\x1a!.liaison.reception.v1.StationRule\x12q\n\x10ScheduleSessions\x12-.liaison.reception.v1.ScheduleSessionsRequest\x1a..liaison.reception.v1.ScheduleSessionsResponse\x12T\n\nAddSession\x12\'.liaison.reception.v1.AddSessionRequest\x1a\x1d.liaison.reception.v1.Session\x12Z\n\rCancelSession\x12*.liaison.reception.v1.CancelSessionRequest\x1a\x1d.liaison.reception.v1.Session\x12k\n\x10ListAuditEntries\x12*.liaison.common.v1.ListAuditEntriesRequest\x1a+.liaison.common.v1.ListAuditEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$liaison/reception/v1/reception.proto\x12\x14liaison.reception.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cliaison/common/v1/auth.proto\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a\x1fliaison/reception/v1/rota.proto\"6\n\tSlotHours\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\t\x12\x0b\n\x03\x65nd\x18\x03 \x01(\t\"\xab\x01\n\x04Slot\x12\r\n\x05label\x18\x01 \x01(\t\x12-\n\tstarts_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blocal_start\x18\x04 \x01(\t\x12\x11\n\tlocal_end\x18\x05 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x06 \x01(\x05\"\x80\x04\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nstation_id\x18\x02 \x01(\x03\x12\x14\n\x0cstation_name\x18\x03 \x01(\t\x12\x11\n\tstreet_id\x18\x04 \x01(\x03\x12\x0c\n\x04\x64\x61te\x18\x05 \x01(\t\x12/\n\x04kind\x18\x06 \x01(\x0e\x32!.liaison.reception.v1.SessionKind\x12\x33\n\x06status\x18\x07 \x01(\x0e\x32#.liaison.reception.v1.SessionStatus\x12)\n\x05slots\x18\x08 \x03(\x0b\x32\x1a.liaison.reception.v1.Slot\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x1b\n\x13\x63\x61ncellation_reason\x18\n \x01(\t\x12\x14\n\x0cnominal_date\x18\x0b \x01(\t\x12\r\n\x05\x66lags\x18\x0c \x03(\t\x12\x12\n\nvenue_name\x18\r \x01(\t\x12\x15\n\rvenue_address\x18\x0e \x01(\t\x12.\n\ncreated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63\x61ncelled_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x02\n\x0bStationRule\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x14\n\x0c\x64\x61y_of_month\x18\x02 \x01(\x05\x12:\n\x0e\x64\x61y_off_policy\x18\x03 \x01(\x0e\x32\".liaison.reception.v1.DayOffPolicy\x12.\n\x05slots\x18\x04 \x03(\x0b\x32\x1f.liaison.reception.v1.SlotHours\x12\x38\n\x0f\x65\x66\x66\x65\x63tive_slots\x18\x05 \x03(\x0b\x32\x1f.liaison.reception.v1.SlotHours\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"C\n\x13ListSessionsRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\n\n\x02to\x18\x03 \x01(\t\"G\n\x14ListSessionsResponse\x12/\n\x08sessions\x18\x01 \x03(\x0b\x32\x1d.liaison.reception.v1.Session\"\x1f\n\x11GetSessionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"/\n\x19GetStationCalendarRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\"-\n\x18GetDeputyCalendarRequest\x12\x11\n\tdeputy_id\x18\x01 \x01(\x03\"1\n\x0c\x43\x61lendarFeed\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\"+\n\x15GetStationRuleRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\"H\n\x15SetStationRuleRequest\x12/\n\x04rule\x18\x01 \x01(\x0b\x32!.liaison.reception.v1.StationRule\"Q\n\x17ScheduleSessionsRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x12\n\nfrom_month\x18\x02 \x01(\t\x12\x0e\n\x06months\x18\x03 \x01(\x05\"n\n\x18ScheduleSessionsResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x05\x12\x10\n\x08\x65xisting\x18\x02 \x01(\x05\x12/\n\x08sessions\x18\x03 \x03(\x0b\x32\x1d.liaison.reception.v1.Session\"u\n\x11\x41\x64\x64SessionRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\x05slots\x18\x04 \x03(\x0b\x32\x1f.liaison.reception.v1.SlotHours\"2\n\x14\x43\x61ncelSessionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t*]\n\x0bSessionKind\x12\x1c\n\x18SESSION_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14SESSION_KIND_REGULAR\x10\x01\x12\x16\n\x12SESSION_KIND_EXTRA\x10\x02*k\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18SESSION_STATUS_SCHEDULED\x10\x01\x12\x1c\n\x18SESSION_STATUS_CANCELLED\x10\x02*`\n\x0c\x44\x61yOffPolicy\x12\x1e\n\x1a\x44\x41Y_OFF_POLICY_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44\x41Y_OFF_POLICY_KEEP\x10\x01\x12\x17\n\x13\x44\x41Y_OFF_POLICY_MOVE\x10\x02\x32\x91\x08\n\x10ReceptionService\x12k\n\x0cListSessions\x12).liaison.reception.v1.ListSessionsRequest\x1a*.liaison.reception.v1.ListSessionsResponse\"\x04\xe8\xe0\x18\x01\x12Z\n\nGetSession\x12\'.liaison.reception.v1.GetSessionRequest\x1a\x1d.liaison.reception.v1.Session\"\x04\xe8\xe0\x18\x01\x12o\n\x12GetStationCalendar\x12/.liaison.reception.v1.GetStationCalendarRequest\x1a\".liaison.reception.v1.CalendarFeed\"\x04\xe8\xe0\x18\x01\x12m\n\x11GetDeputyCalendar\x12..liaison.reception.v1.GetDeputyCalendarRequest\x1a\".liaison.reception.v1.CalendarFeed\"\x04\xe8\xe0\x18\x01\x12`\n\x0eGetStationRule\x12+.liaison.reception.v1.GetStationRuleRequest\x1a!.liaison.reception.v1.StationRule\x12`\n\x0eSetStationRule\x12+.liaison.reception.v1.SetStationRuleRequest\x1a!.liaison.reception.v1.StationRule\x12q\n\x10ScheduleSessions\x12-.liaison.reception.v1.ScheduleSessionsRequest\x1a..liaison.reception.v1.ScheduleSessionsResponse\x12T\n\nAddSession\x12\'.liaison.reception.v1.AddSessionRequest\x1a\x1d.liaison.reception.v1.Session\x12Z\n\rCancelSession\x12*.liaison.reception.v1.CancelSessionRequest\x1a\x1d.liaison.reception.v1.Session\x12k\n\x10ListAuditEntries\x12*.liaison.common.v1.ListAuditEntriesRequest\x1a+.liaison.common.v1.ListAuditEntriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,44 +44,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECEPTIONSERVICE'].methods_by_name['GetStationCalendar']._serialized_options = b'\350\340\030\001'
   _globals['_RECEPTIONSERVICE'].methods_by_name['GetDeputyCalendar']._loaded_options = None
   _globals['_RECEPTIONSERVICE'].methods_by_name['GetDeputyCalendar']._serialized_options = b'\350\340\030\001'
-  _globals['_SESSIONKIND']._serialized_start=1949
-  _globals['_SESSIONKIND']._serialized_end=2042
-  _globals['_SESSIONSTATUS']._serialized_start=2044
-  _globals['_SESSIONSTATUS']._serialized_end=2151
-  _globals['_DAYOFFPOLICY']._serialized_start=2153
-  _globals['_DAYOFFPOLICY']._serialized_end=2249
-  _globals['_SLOTHOURS']._serialized_start=125
-  _globals['_SLOTHOURS']._serialized_end=179
-  _globals['_SLOT']._serialized_start=182
-  _globals['_SLOT']._serialized_end=353
-  _globals['_SESSION']._serialized_start=356
-  _globals['_SESSION']._serialized_end=868
-  _globals['_STATIONRULE']._serialized_start=871
-  _globals['_STATIONRULE']._serialized_end=1140
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=1142
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=1209
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1211
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1282
-  _globals['_GETSESSIONREQUEST']._serialized_start=1284
-  _globals['_GETSESSIONREQUEST']._serialized_end=1315
-  _globals['_GETSTATIONCALENDARREQUEST']._serialized_start=1317
-  _globals['_GETSTATIONCALENDARREQUEST']._serialized_end=1364
-  _globals['_GETDEPUTYCALENDARREQUEST']._serialized_start=1366
-  _globals['_GETDEPUTYCALENDARREQUEST']._serialized_end=1411
-  _globals['_CALENDARFEED']._serialized_start=1413
-  _globals['_CALENDARFEED']._serialized_end=1462
-  _globals['_GETSTATIONRULEREQUEST']._serialized_start=1464
-  _globals['_GETSTATIONRULEREQUEST']._serialized_end=1507
-  _globals['_SETSTATIONRULEREQUEST']._serialized_start=1509
-  _globals['_SETSTATIONRULEREQUEST']._serialized_end=1581
-  _globals['_SCHEDULESESSIONSREQUEST']._serialized_start=1583
-  _globals['_SCHEDULESESSIONSREQUEST']._serialized_end=1664
-  _globals['_SCHEDULESESSIONSRESPONSE']._serialized_start=1666
-  _globals['_SCHEDULESESSIONSRESPONSE']._serialized_end=1776
-  _globals['_ADDSESSIONREQUEST']._serialized_start=1778
-  _globals['_ADDSESSIONREQUEST']._serialized_end=1895
-  _globals['_CANCELSESSIONREQUEST']._serialized_start=1897
-  _globals['_CANCELSESSIONREQUEST']._serialized_end=1947
-  _globals['_RECEPTIONSERVICE']._serialized_start=2252
-  _globals['_RECEPTIONSERVICE']._serialized_end=3293
+  _globals['_SESSIONKIND']._serialized_start=2056
+  _globals['_SESSIONKIND']._serialized_end=2149
+  _globals['_SESSIONSTATUS']._serialized_start=2151
+  _globals['_SESSIONSTATUS']._serialized_end=2258
+  _globals['_DAYOFFPOLICY']._serialized_start=2260
+  _globals['_DAYOFFPOLICY']._serialized_end=2356
+  _globals['_SLOTHOURS']._serialized_start=232
+  _globals['_SLOTHOURS']._serialized_end=286
+  _globals['_SLOT']._serialized_start=289
+  _globals['_SLOT']._serialized_end=460
+  _globals['_SESSION']._serialized_start=463
+  _globals['_SESSION']._serialized_end=975
+  _globals['_STATIONRULE']._serialized_start=978
+  _globals['_STATIONRULE']._serialized_end=1247
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1249
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1316
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1318
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1389
+  _globals['_GETSESSIONREQUEST']._serialized_start=1391
+  _globals['_GETSESSIONREQUEST']._serialized_end=1422
+  _globals['_GETSTATIONCALENDARREQUEST']._serialized_start=1424
+  _globals['_GETSTATIONCALENDARREQUEST']._serialized_end=1471
+  _globals['_GETDEPUTYCALENDARREQUEST']._serialized_start=1473
+  _globals['_GETDEPUTYCALENDARREQUEST']._serialized_end=1518
+  _globals['_CALENDARFEED']._serialized_start=1520
+  _globals['_CALENDARFEED']._serialized_end=1569
+  _globals['_GETSTATIONRULEREQUEST']._serialized_start=1571
+  _globals['_GETSTATIONRULEREQUEST']._serialized_end=1614
+  _globals['_SETSTATIONRULEREQUEST']._serialized_start=1616
+  _globals['_SETSTATIONRULEREQUEST']._serialized_end=1688
+  _globals['_SCHEDULESESSIONSREQUEST']._serialized_start=1690
+  _globals['_SCHEDULESESSIONSREQUEST']._serialized_end=1771
+  _globals['_SCHEDULESESSIONSRESPONSE']._serialized_start=1773
+  _globals['_SCHEDULESESSIONSRESPONSE']._serialized_end=1883
+  _globals['_ADDSESSIONREQUEST']._serialized_start=1885
+  _globals['_ADDSESSIONREQUEST']._serialized_end=2002
+  _globals['_CANCELSESSIONREQUEST']._serialized_start=2004
+  _globals['_CANCELSESSIONREQUEST']._serialized_end=2054
+  _globals['_RECEPTIONSERVICE']._serialized_start=2359
+  _globals['_RECEPTIONSERVICE']._serialized_end=3400
 # @@protoc_insertion_point(module_scope)

@@ -216,7 +216,18 @@ class ReceptionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAuditEntries(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """---------------------------------------------------------- the rota
+        (messages in rota.proto)
+
+        ---------------------------------------------------------- bookings
+        (messages in bookings.proto)
+
+        ---------------------------------------------------------- opinions and reception records
+        (messages in opinions.proto)
+
+        ---------------------------------------------------------- the audit
+
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
