@@ -64,7 +64,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy.engine import make_url
 
 from kit.grpc_client import with_bearer
-from kit.testrun import ROOT, Platform, amqp_uri, free_port, running_platform
+from kit.testrun import ROOT, Platform, free_port, running_platform
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc as pb_grpc
 from registry.demo_data import build_district
@@ -587,7 +587,7 @@ def event_latency(platform: Platform) -> dict[str, float]:
     ready = threading.Event()
 
     def consume() -> None:
-        with kombu.Connection(amqp_uri()) as conn:
+        with kombu.Connection(platform.amqp_uri) as conn:
 
             def on_message(body: dict, message: kombu.Message) -> None:  # type: ignore[type-arg]
                 arrived = datetime.now(UTC)

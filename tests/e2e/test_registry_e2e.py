@@ -15,7 +15,7 @@ import httpx
 import kombu
 import pytest
 
-from kit.testrun import Platform, amqp_uri
+from kit.testrun import Platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -35,8 +35,8 @@ def token(http: httpx.Client, account: str) -> dict[str, str]:
 class EventTap:
     """A queue bound to registry.events, read by the test."""
 
-    def __init__(self, routing_key: str) -> None:
-        self.conn = kombu.Connection(amqp_uri())
+    def __init__(self, uri: str, routing_key: str) -> None:
+        self.conn = kombu.Connection(uri)
         exchange = kombu.Exchange("registry.events", type="topic", durable=True)
         self.queue = kombu.Queue(
             f"e2e-{uuid.uuid4().hex[:8]}",
@@ -103,9 +103,9 @@ def test_demo_district_has_the_real_figures(http: httpx.Client) -> None:
 
 
 def test_a_write_reaches_other_services_as_an_event_with_its_request_id(
-    http: httpx.Client,
+    platform: Platform, http: httpx.Client
 ) -> None:
-    tap = EventTap("street_changed")
+    tap = EventTap(platform.amqp_uri, "street_changed")
     try:
         request_id = f"e2e-{uuid.uuid4()}"
         code = f"street-{uuid.uuid4().hex[:6]}"
@@ -205,7 +205,7 @@ def test_a_roster_with_a_bad_row_is_refused_whole(http: httpx.Client) -> None:
 def test_events_written_while_the_worker_is_down_go_out_when_it_returns(
     platform: Platform, http: httpx.Client
 ) -> None:
-    tap = EventTap("street_changed")
+    tap = EventTap(platform.amqp_uri, "street_changed")
     try:
         assert platform.stop("registry-worker") == 0, "the worker stops cleanly on SIGTERM"
         admin = token(http, "admin")

@@ -417,6 +417,11 @@ class Platform:
         self.env["LIAISON_GATEWAY_PORT"] = str(self.gateway_port)
 
     @property
+    def amqp_uri(self) -> str:
+        """The broker (and virtual host) the run's processes speak to."""
+        return self.env["LIAISON_AMQP_URI"]
+
+    @property
     def base_url(self) -> str:
         """The gateway's HTTP address."""
         return f"http://127.0.0.1:{self.gateway_port}"
@@ -587,9 +592,16 @@ def running_platform(
     """Services (every listed one by default) migrated on throwaway PostgreSQL
     databases, their demo data loaded, their api and worker running, and the
     gateway in front; all ready when this yields, all stopped after. With the
-    demo, each service starts once those before it in the list are ready."""
+    demo, each service starts once those before it in the list are ready.
+
+    The run speaks to a RabbitMQ virtual host of its own (`own_vhost`), unless
+    `extra_env` names LIAISON_AMQP_URI or rabbitmqctl is not on the PATH:
+    the services' durable queues then hear no other run's events."""
     names = list(services) if services is not None else [s.name for s in SERVICES]
     with contextlib.ExitStack() as stack:
+        extra_env = dict(extra_env or {})
+        if "LIAISON_AMQP_URI" not in extra_env and shutil.which("rabbitmqctl"):
+            extra_env["LIAISON_AMQP_URI"] = stack.enter_context(own_vhost(amqp_uri()))
         databases = {
             name: stack.enter_context(throwaway_database(f"liaison_{name}")) for name in names
         }
