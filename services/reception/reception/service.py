@@ -28,6 +28,7 @@ from kit.records import MAX_ID, RecordStore
 from liaison.reception.v1 import events_pb2 as ev
 from liaison.reception.v1 import reception_pb2 as pb
 from reception import domain, ical, models
+from reception.bookings import DEFAULT_SLOT_CAPACITY, Bookings
 from reception.convert import POLICY, session_pb, slot_hours_pb
 
 CALENDAR_WRITERS = (
@@ -80,11 +81,13 @@ class Reception:
         *,
         months_ahead: int = 3,
         days: domain.WorkCalendar | None = None,
+        default_capacity: int = DEFAULT_SLOT_CAPACITY,
     ) -> None:
         self.db = db
         self.months_ahead = months_ahead
         self.days = days or domain.WorkCalendar()
         self.records = RecordStore(db)
+        self.bookings = Bookings(db, default_capacity=default_capacity)
 
     # -- who may change a station's calendar
 
