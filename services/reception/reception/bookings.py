@@ -198,21 +198,20 @@ class Bookings:
 
     # -- what every use case needs
 
-    def _session(self, session: Session, session_id: int) -> models.ReceptionSession:
-        if not 0 < session_id <= MAX_ID:
-            raise invalid("session_id", "must be a positive number")
-        row = session.get(models.ReceptionSession, session_id)
+    @staticmethod
+    def _load(session: Session, model: type[Any], record_id: int, noun: str, field: str) -> Any:
+        if not 0 < record_id <= MAX_ID:
+            raise invalid(field, "must be a positive number")
+        row = session.get(model, record_id)
         if row is None:
-            raise NotFound(f"no session has id {session_id}")
+            raise NotFound(f"no {noun} has id {record_id}")
         return row
 
+    def _session(self, session: Session, session_id: int) -> models.ReceptionSession:
+        return self._load(session, models.ReceptionSession, session_id, "session", "session_id")  # type: ignore[no-any-return]
+
     def _booking(self, session: Session, booking_id: int) -> models.Booking:
-        if not 0 < booking_id <= MAX_ID:
-            raise invalid("booking_id", "must be a positive number")
-        row = session.get(models.Booking, booking_id)
-        if row is None:
-            raise NotFound(f"no booking has id {booking_id}")
-        return row
+        return self._load(session, models.Booking, booking_id, "booking", "booking_id")  # type: ignore[no-any-return]
 
     @staticmethod
     def _station(session: Session, row: models.ReceptionSession) -> models.RegistryStation:
