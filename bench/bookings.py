@@ -41,7 +41,7 @@ from typing import Any
 
 import grpc
 import kombu
-from writes import load, machine, percentile, relay_process
+from writes import backend_cpu_seconds, load, machine, percentile, relay_process
 
 from kit.db import Database
 from kit.migrations import upgrade
@@ -106,8 +106,8 @@ def serve_api(url: str, service: str, ready: Any, port: Any, stop: Any) -> None:
 
 
 @contextmanager
-def process(target: Callable[..., None], *args: Any) -> Iterator[Any]:
-    """`target(*args, ready, port, stop)` in a spawned process; its port."""
+def process(target: Callable[..., None], *args: Any) -> Iterator[tuple[int, int]]:
+    """`target(*args, ready, port, stop)` in a spawned process; its port and pid."""
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Event(), context.Event()
     port = context.Value("i", 0)
@@ -116,7 +116,7 @@ def process(target: Callable[..., None], *args: Any) -> Iterator[Any]:
     try:
         if not ready.wait(90):
             raise TimeoutError(f"{target.__name__} did not start")
-        yield port.value
+        yield port.value, int(child.pid or 0)
     finally:
         stop.set()
         child.join(15)
@@ -203,17 +203,22 @@ def run_threads(work: Callable[[int, float], list[Any]], seconds: float) -> list
     return [x for part in results for x in part]
 
 
+Targets = list[list[tuple[int, int]]]  # per client thread: the (session, slot)s it books
+
+
 def booking_round(
-    stubs: list[Any], session_id: int, slots: list[int], consumer: Consumer, seconds: float
+    stubs: list[Any], targets: Targets, consumer: Consumer, seconds: float
 ) -> dict[str, Any]:
     def work(k: int, stop_at: float) -> list[tuple[int, float, float]]:
         done = []
         stub = stubs[k]
+        mine = targets[k]
         while (started := time.perf_counter()) < stop_at:
+            session_id, slot_id = mine[len(done) % len(mine)]
             reply = stub.BookSlot(
                 bpb.BookSlotRequest(
                     session_id=session_id,
-                    slot_id=slots[len(done) % len(slots)],
+                    slot_id=slot_id,
                     name=NAME,
                     phone=a_phone(),
                     community_id=COMMUNITY,
@@ -276,8 +281,27 @@ def baseline_round(db: Database, session_id: int, slot_id: int, seconds: float) 
     }
 
 
+def process_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(db: Database, api_pid: int, relay_pid: int) -> dict[str, float]:
+    """CPU time so far of each part: the api, the relay, this process (the
+    clients, the consumer, the baseline's inserts) and PostgreSQL's backends
+    of the database."""
+    return {
+        "api": process_cpu(api_pid),
+        "relay": process_cpu(relay_pid),
+        "bench": time.process_time(),
+        "postgres": backend_cpu_seconds(db) or 0.0,
+    }
+
+
 def summary(runs: list[dict[str, Any]], *keys: str) -> dict[str, Any]:
     out: dict[str, Any] = {
+        "cpu_us": {k: statistics.median(r["cpu_us"][k] for r in runs) for k in runs[0]["cpu_us"]},
         "per_s": statistics.median(r["rate"] for r in runs),
         "rounds": [round(r["rate"]) for r in runs],
         "count": sum(r["count"] for r in runs),
@@ -302,56 +326,78 @@ def main() -> None:
         with db.unit_of_work() as uow:
             apply_snapshot(uow.session, small_district())
         big = 10_000_000
-        session_id, slots = seed_session(db, days_ahead=1, capacity=big)
+        # One popular session: every client books its two slots.
+        hot_session, hot_slots = seed_session(db, days_ahead=1, capacity=big)
+        hot: Targets = [[(hot_session, slot) for slot in hot_slots]] * CONCURRENCY
+        # The district booking at once: each client at a session of its own.
+        spread: Targets = []
+        for _ in range(CONCURRENCY):
+            session_id, slots = seed_session(db, days_ahead=1, capacity=big)
+            spread.append([(session_id, slot) for slot in slots])
         baseline_session, baseline_slots = seed_session(db, days_ahead=2, capacity=big)
         consumer = Consumer(uri, event_exchange_name(service), f"{service}.bench")
+        runs: dict[str, list[dict[str, Any]]] = {"hot": [], "spread": [], "baseline": []}
         try:
-            with process(run_relay, url, service, uri), process(serve_api, url, service) as port:
+            with (
+                process(run_relay, url, service, uri) as (_, relay_pid),
+                process(serve_api, url, service) as (port, api_pid),
+            ):
                 channels = [grpc.insecure_channel(f"127.0.0.1:{port}") for _ in range(4)]
                 stubs = [
                     pb_grpc.ReceptionServiceStub(channels[k % len(channels)])
                     for k in range(CONCURRENCY)
                 ]
-                # Warm: connections, prepared statements, caches on both paths.
-                booking_round(stubs, session_id, slots, consumer, 1.0)
-                baseline_round(db, baseline_session, baseline_slots[0], 1.0)
-                bookings: list[dict[str, Any]] = []
-                baseline: list[dict[str, Any]] = []
+                kinds: dict[str, Callable[[float], dict[str, Any]]] = {
+                    "hot": lambda t: booking_round(stubs, hot, consumer, t),
+                    "spread": lambda t: booking_round(stubs, spread, consumer, t),
+                    "baseline": lambda t: baseline_round(
+                        db, baseline_session, baseline_slots[0], t
+                    ),
+                }
+                for kind in kinds.values():  # warm: connections, prepared statements, caches
+                    kind(1.0)
+                order = list(kinds)
                 for r in range(ROUNDS):
-                    if r % 2 == 0:
-                        baseline.append(
-                            baseline_round(db, baseline_session, baseline_slots[0], SECONDS)
-                        )
-                        bookings.append(booking_round(stubs, session_id, slots, consumer, SECONDS))
-                    else:
-                        bookings.append(booking_round(stubs, session_id, slots, consumer, SECONDS))
-                        baseline.append(
-                            baseline_round(db, baseline_session, baseline_slots[0], SECONDS)
-                        )
+                    for name in order[r % 3 :] + order[: r % 3]:
+                        before = cpu_seconds(db, api_pid, relay_pid)
+                        run = kinds[name](SECONDS)
+                        after = cpu_seconds(db, api_pid, relay_pid)
+                        run["cpu_us"] = {
+                            k: (after[k] - before[k]) / run["count"] * 1e6 for k in before
+                        }
+                        runs[name].append(run)
                 for channel in channels:
                     channel.close()
         finally:
             consumer.close()
             db.dispose()
-    b = summary(bookings, "call", "to_consumed")
-    p = summary(baseline, "call")
+    p = summary(runs["baseline"], "call")
     print(
         f"\nbookings at concurrency {CONCURRENCY}, {ROUNDS} rounds of {SECONDS:.0f} s each kind, "
-        "alternating (median of rounds)"
+        "in turn (median of rounds); writes/s counted until the round's last event was consumed"
     )
+    figures: dict[str, Any] = {"baseline": p}
+    for name, label in (
+        ("spread", "BookSlot, each client its own session"),
+        ("hot", "BookSlot, all clients one session (2 slots)"),
+    ):
+        b = figures[name] = summary(runs[name], "call", "to_consumed")
+        print(
+            f"  {label:45} {b['per_s']:>6.0f} writes/s  call p50 {b['call_p50_ms']:.1f} ms, "
+            f"p99 {b['call_p99_ms']:.1f} ms; to its event consumed p50 "
+            f"{b['to_consumed_p50_ms']:.1f} ms, p99 {b['to_consumed_p99_ms']:.1f} ms  "
+            f"{b['rounds']}; / baseline {b['per_s'] / p['per_s']:.2f}"
+        )
     print(
-        f"  BookSlot over gRPC, event relayed and consumed: {b['per_s']:>7.0f} writes/s  "
-        f"call p50 {b['call_p50_ms']:.1f} ms, p99 {b['call_p99_ms']:.1f} ms; "
-        f"to the event consumed p50 {b['to_consumed_p50_ms']:.1f} ms, "
-        f"p99 {b['to_consumed_p99_ms']:.1f} ms  {b['rounds']} ({b['count']} bookings)"
-    )
-    print(
-        f"  baseline: plain INSERT of the same row:         {p['per_s']:>7.0f} inserts/s "
+        f"  {'baseline: a plain INSERT of the same row':45} {p['per_s']:>6.0f} inserts/s "
         f"commit p50 {p['call_p50_ms']:.1f} ms, p99 {p['call_p99_ms']:.1f} ms  {p['rounds']}"
     )
-    print(f"  bookings / baseline: {b['per_s'] / p['per_s']:.2f}")
+    print("  CPU per write, microseconds (median of rounds):")
+    for name in ("spread", "hot", "baseline"):
+        cpu = figures[name]["cpu_us"]
+        print(f"    {name:9} " + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items()))
     print(load())
-    print(json.dumps({"bookings": b, "baseline": p}, default=float))
+    print(json.dumps(figures, default=float))
 
 
 if __name__ == "__main__":

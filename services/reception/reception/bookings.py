@@ -34,10 +34,10 @@ import hmac
 import secrets
 import unicodedata
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
-from sqlalchemy import func, select
+from sqlalchemy import Table, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,6 +73,7 @@ MAX_TOPIC = 500
 MAX_CODE = 100
 PHONE_INDEX = "uq_bookings_session_phone_live"
 # Who books without a token, as the audit names them.
+BOOKINGS = cast(Table, models.Booking.__table__)
 ANONYMOUS = Principal(sub="anonymous", role=Role.CONSTITUENT, kind="anonymous")
 
 
@@ -221,15 +222,18 @@ class Bookings:
         return station
 
     @staticmethod
-    def _served(session: Session, station: models.RegistryStation, community_id: int) -> None:
-        served = [c.community_id for c in station.served]
-        if community_id not in served:
-            listed = ", ".join(str(c) for c in served) or "none"
-            raise invalid(
-                "community_id",
-                f"community {community_id} is not served by station {station.id} "
-                f"(it serves: {listed})",
-            )
+    def _check_served(session: Session, station_id: int, community_id: int) -> None:
+        """INVALID_ARGUMENT unless the station serves the community (the read model's)."""
+        served_by = models.RegistryStationCommunity
+        query = select(served_by.community_id).where(served_by.station_id == station_id)
+        if session.scalar(query.where(served_by.community_id == community_id)) is not None:
+            return
+        listed = ", ".join(str(c) for c in session.scalars(query.order_by(served_by.community_id)))
+        raise invalid(
+            "community_id",
+            f"community {community_id} is not served by station {station_id} "
+            f"(it serves: {listed or 'none'})",
+        )
 
     def capacity(self, slot: models.SessionSlot) -> int:
         """The places of a slot: the venue's, or the default when unknown (0)."""
@@ -300,45 +304,75 @@ class Bookings:
         v.raise_if_any("the booking is not valid")
         who = actor or ANONYMOUS
         code = secrets.token_urlsafe(18)
+        session_id, slot_id = request.session_id, request.slot_id
+        if not 0 < session_id <= MAX_ID:
+            raise invalid("session_id", "must be a positive number")
+        sessions, slots, bookings = models.ReceptionSession, models.SessionSlot, BOOKINGS
         with self.db.unit_of_work() as uow:
             s = uow.session
-            row = self._session(s, request.session_id)
-            slot_ids = [slot.id for slot in row.slots]
-            if request.slot_id not in slot_ids:
+            # The hot path of the service: columns, not records, and as few
+            # round trips as the rules allow.
+            found = s.execute(
+                select(sessions.station_id, sessions.status).where(sessions.id == session_id)
+            ).first()
+            if found is None:
+                raise NotFound(f"no session has id {session_id}")
+            self._check_served(s, found.station_id, request.community_id)
+            if found.status == domain.CANCELLED:
+                raise FailedPrecondition(
+                    f"session {session_id} was cancelled: it takes no bookings"
+                )
+            # The slot's row lock (as `_locked_slot`), held until the commit.
+            slot = s.execute(
+                select(
+                    slots.id, slots.starts_at, slots.capacity, slots.local_start, slots.local_end
+                )
+                .where(slots.id == slot_id, slots.session_id == session_id)
+                .with_for_update()
+            ).first()
+            if slot is None:
+                listed = s.scalars(select(slots.id).where(slots.session_id == session_id))
                 raise invalid(
                     "slot_id",
-                    f"is not a slot of session {row.id} (its slots: "
-                    f"{', '.join(str(i) for i in slot_ids) or 'none'})",
+                    f"is not a slot of session {session_id} (its slots: "
+                    f"{', '.join(str(i) for i in listed) or 'none'})",
                 )
-            self._served(s, self._station(s, row), request.community_id)
-            if row.status == domain.CANCELLED:
-                raise FailedPrecondition(f"session {row.id} was cancelled: it takes no bookings")
-            slot = self._locked_slot(s, request.slot_id)
             if _aware(slot.starts_at) <= datetime.now(UTC):
                 raise FailedPrecondition(
-                    f"slot {slot.id} of session {row.id} has begun or is past: it takes no "
+                    f"slot {slot_id} of session {session_id} has begun or is past: it takes no "
                     "bookings (come and be received as a walk-in)"
                 )
-            already = select(models.Booking.id).where(
-                models.Booking.session_id == row.id,
-                models.Booking.phone == phone,
-                models.Booking.status.in_(LIVE),
+            of_slot = bookings.c.slot_id == slot_id
+            phone_live = and_(
+                bookings.c.session_id == session_id,
+                bookings.c.phone == phone,
+                bookings.c.status.in_(LIVE),
             )
-            if s.scalars(already).first() is not None:
-                raise AlreadyExists(f"this phone number has a booking at session {row.id} already")
-            held, queued = self._taken(s, slot.id)
-            if held < self.capacity(slot):
+            held, queued, same_phone = s.execute(
+                select(
+                    func.count().filter(and_(of_slot, bookings.c.status.in_(HOLDS_A_PLACE))),
+                    func.count().filter(and_(of_slot, bookings.c.status == WAITLISTED)),
+                    func.count().filter(phone_live),
+                ).where(or_(of_slot, phone_live))
+            ).one()
+            if same_phone:
+                raise AlreadyExists(
+                    f"this phone number has a booking at session {session_id} already"
+                )
+            capacity = slot.capacity if slot.capacity > 0 else self.default_capacity
+            if held < capacity:
                 status, position = BOOKED, 0
             elif request.waitlist:
                 status, position = WAITLISTED, queued + 1
             else:
                 raise FailedPrecondition(
-                    f"slot {slot.id} ({slot.local_start}-{slot.local_end}) is full; "
+                    f"slot {slot_id} ({slot.local_start}-{slot.local_end}) is full; "
                     "join the waitlist"
                 )
+            now = datetime.now(UTC)
             booking = models.Booking(
-                session_id=row.id,
-                slot_id=slot.id,
+                session_id=session_id,
+                slot_id=slot_id,
                 status=status,
                 waitlist_position=position,
                 name=name,
@@ -347,14 +381,18 @@ class Bookings:
                 topic=topic,
                 owner_sub=who.sub if actor is not None and actor.role is Role.CONSTITUENT else None,
                 cancel_code_hash=code_hash(code),
+                created_at=now,
+                updated_at=now,
             )
-            s.add(booking)
+            values = {c.key: getattr(booking, c.key) for c in bookings.columns if c.key != "id"}
             try:
-                s.flush()
+                booking.id = s.execute(
+                    insert(bookings).values(values).returning(bookings.c.id)
+                ).scalar_one()
             except IntegrityError as exc:  # the same phone, at another slot, at the same time
                 if PHONE_INDEX in str(exc.orig):
                     raise AlreadyExists(
-                        f"this phone number has a booking at session {row.id} already"
+                        f"this phone number has a booking at session {session_id} already"
                     ) from None
                 raise
             if status == BOOKED:
@@ -542,7 +580,7 @@ class Bookings:
             s = uow.session
             row = self._session(s, request.session_id)
             who = self._personal(s, actor, row, "record walk-ins at this session")
-            self._served(s, self._station(s, row), request.community_id)
+            self._check_served(s, row.station_id, request.community_id)
             self._from_the_day(row, "walk-ins are recorded")
             walk_in = models.WalkIn(
                 session_id=row.id,
