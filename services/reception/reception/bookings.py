@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import phonenumbers
-from sqlalchemy import Table, and_, func, insert, or_, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,7 +62,8 @@ from reception import access, domain, models
 BOOKED, WAITLISTED, CANCELLED = "booked", "waitlisted", "cancelled"
 ATTENDED, NO_SHOW = "attended", "no_show"
 LIVE = (BOOKED, WAITLISTED)
-# What holds a place in a slot: a booking, and one the day has come for.
+# What holds a place in a slot: a booking, and one the day has come for
+# (PLACES_AND_PHONE spells both out again).
 HOLDS_A_PLACE = (BOOKED, ATTENDED, NO_SHOW)
 STATUS = EnumNames(bpb.BookingStatus, "BOOKING_STATUS")
 ATTENDANCE = EnumNames(bpb.Attendance, "ATTENDANCE")
@@ -74,6 +75,22 @@ MAX_CODE = 100
 PHONE_INDEX = "uq_bookings_session_phone_live"
 # Who books without a token, as the audit names them.
 BOOKINGS = cast(Table, models.Booking.__table__)
+# A slot's places held and waiting, and whether the phone has a live booking
+# at the session, in one statement under the slot's lock. The statuses are
+# written out (not parameters) so that the planner may use the partial
+# unique index of live bookings by phone.
+PLACES_AND_PHONE = text(
+    """
+    SELECT
+      count(*) FILTER (WHERE slot_id = :slot AND status IN ('booked', 'attended', 'no_show')),
+      count(*) FILTER (WHERE slot_id = :slot AND status = 'waitlisted'),
+      count(*) FILTER (
+        WHERE session_id = :session AND phone = :phone AND status IN ('booked', 'waitlisted'))
+    FROM bookings
+    WHERE slot_id = :slot
+       OR (session_id = :session AND phone = :phone AND status IN ('booked', 'waitlisted'))
+    """
+)
 ANONYMOUS = Principal(sub="anonymous", role=Role.CONSTITUENT, kind="anonymous")
 
 
@@ -342,18 +359,8 @@ class Bookings:
                     f"slot {slot_id} of session {session_id} has begun or is past: it takes no "
                     "bookings (come and be received as a walk-in)"
                 )
-            of_slot = bookings.c.slot_id == slot_id
-            phone_live = and_(
-                bookings.c.session_id == session_id,
-                bookings.c.phone == phone,
-                bookings.c.status.in_(LIVE),
-            )
             held, queued, same_phone = s.execute(
-                select(
-                    func.count().filter(and_(of_slot, bookings.c.status.in_(HOLDS_A_PLACE))),
-                    func.count().filter(and_(of_slot, bookings.c.status == WAITLISTED)),
-                    func.count().filter(phone_live),
-                ).where(or_(of_slot, phone_live))
+                PLACES_AND_PHONE, {"slot": slot_id, "session": session_id, "phone": phone}
             ).one()
             if same_phone:
                 raise AlreadyExists(
