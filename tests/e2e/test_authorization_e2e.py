@@ -386,3 +386,43 @@ def test_private_contact_leaves_only_for_roles_that_need_it(world: World) -> Non
         for caller, h in world.headers.items()
     }
     assert {c for c, has in seen.items() if has} == DISTRICT | {"street-committee"}
+
+
+def test_a_refused_booking_names_its_problem_and_writes_nothing(world: World) -> None:
+    session_id = _ahead(world)
+    slot_id = _slots(world, session_id)[0]
+    url = f"/api/v1/sessions/{session_id}/bookings"
+    before = world.traces()
+    bad_phone = world.http.post(url, json=_booking_body(world, slot_id) | {"phone": "12345"})
+    assert bad_phone.status_code == 422, bad_phone.text
+    assert bad_phone.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in bad_phone.json()["errors"]] == ["phone"]
+    assert world.traces() == before
+    cancelled = world.http.post(
+        f"/api/v1/reception-sessions/{session_id}:cancel",
+        json={"reason": "场地维修"},
+        headers=world.admin(),
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    before = world.traces()
+    refused = world.http.post(url, json=_booking_body(world, slot_id))
+    assert refused.status_code == 409, refused.text
+    assert "cancelled" in refused.json()["detail"]
+    assert world.traces() == before
+
+
+def test_a_constituent_books_lists_and_cancels_through_the_gateway(world: World) -> None:
+    made = _booked(world, _ahead(world), "constituent")
+    assert made["booking"]["signed_in"] and made["booking"]["phone"].startswith("+86")
+    mine = world.http.get("/api/v1/me/bookings", headers=world.headers["constituent"]).json()
+    assert made["booking"]["id"] in [b["id"] for b in mine["items"]]
+    anonymous = _booked(world, _ahead(world))
+    wrong = world.http.post(
+        f"/api/v1/bookings/{anonymous['booking']['id']}:cancel", json={"cancel_code": "guess"}
+    )
+    assert wrong.status_code == 403, wrong.text
+    right = world.http.post(
+        f"/api/v1/bookings/{anonymous['booking']['id']}:cancel",
+        json={"cancel_code": anonymous["cancel_code"]},
+    )
+    assert right.status_code == 200 and right.json()["status"] == "cancelled", right.text
