@@ -58,6 +58,7 @@ from kit.records import MAX_ID
 from liaison.reception.v1 import bookings_pb2 as bpb
 from liaison.reception.v1 import events_pb2 as ev
 from reception import access, domain, models
+from reception.lookup import load
 
 BOOKED, WAITLISTED, CANCELLED = "booked", "waitlisted", "cancelled"
 ATTENDED, NO_SHOW = "attended", "no_show"
@@ -216,20 +217,11 @@ class Bookings:
 
     # -- what every use case needs
 
-    @staticmethod
-    def _load(session: Session, model: type[Any], record_id: int, noun: str, field: str) -> Any:
-        if not 0 < record_id <= MAX_ID:
-            raise invalid(field, "must be a positive number")
-        row = session.get(model, record_id)
-        if row is None:
-            raise NotFound(f"no {noun} has id {record_id}")
-        return row
-
     def _session(self, session: Session, session_id: int) -> models.ReceptionSession:
-        return self._load(session, models.ReceptionSession, session_id, "session", "session_id")  # type: ignore[no-any-return]
+        return load(session, models.ReceptionSession, session_id, "session", "session_id")  # type: ignore[no-any-return]
 
     def _booking(self, session: Session, booking_id: int) -> models.Booking:
-        return self._load(session, models.Booking, booking_id, "booking", "booking_id")  # type: ignore[no-any-return]
+        return load(session, models.Booking, booking_id, "booking", "booking_id")  # type: ignore[no-any-return]
 
     @staticmethod
     def _station(session: Session, row: models.ReceptionSession) -> models.RegistryStation:

@@ -24,12 +24,13 @@ from kit.auth import STAFF_ROLES, Principal, Role, require, require_streets
 from kit.convert import timestamp
 from kit.db import Database, UnitOfWork
 from kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations, invalid
-from kit.records import MAX_ID, RecordStore
+from kit.records import RecordStore
 from liaison.reception.v1 import events_pb2 as ev
 from liaison.reception.v1 import reception_pb2 as pb
 from reception import domain, ical, models
 from reception.bookings import DEFAULT_SLOT_CAPACITY, Bookings
 from reception.convert import POLICY, session_pb, slot_hours_pb
+from reception.lookup import load as _load
 
 CALENDAR_WRITERS = (
     Role.ADMIN,
@@ -48,15 +49,6 @@ FEED_PAST_DAYS = 90
 class Scheduled:
     created: list[pb.Session]
     existing: int
-
-
-def _load(session: Session, model: type[Any], record_id: int, noun: str, field: str) -> Any:
-    if not 0 < record_id <= MAX_ID:
-        raise invalid(field, "must be a positive number")
-    found = session.get(model, record_id)
-    if found is None:
-        raise NotFound(f"no {noun} has id {record_id}")
-    return found
 
 
 def _reason(field: str, text: str) -> str:
