@@ -12,8 +12,8 @@
   the booker asked for the waitlist. Every change of a slot's bookings takes
   the slot's row lock first (SELECT ... FOR UPDATE), so of two bookers of
   the last place exactly one gets it, and the waitlist's order stays whole.
-- Cancelling (the owner, the cancel code, or the station's staff) frees the
-  place; the first on the waitlist takes it in the same transaction
+- Cancelling (the owner, the cancel code, or the station's staff), until
+  the slot begins, frees the place; the first on the waitlist takes it in the same transaction
   (`booking_promoted`), and those behind move up.
 - Walk-ins (received without a booking) are recorded from the session's day
   on, and booked constituents marked attended or no-show, by the staff of
@@ -473,10 +473,11 @@ class Bookings:
             s.refresh(booking)  # as it is now that its slot is locked
             if booking.status not in LIVE:
                 raise FailedPrecondition(f"booking {booking.id} is {booking.status}: not cancelled")
-            if _aware(slot.ends_at) <= datetime.now(UTC):
+            if _aware(slot.starts_at) <= datetime.now(UTC):
+                # Nobody could take the place now: the day's staff mark it.
                 raise FailedPrecondition(
-                    f"slot {slot.id} is over: booking {booking.id} can only be marked "
-                    "attended or no-show"
+                    f"slot {slot.id} has begun: booking {booking.id} is marked attended or "
+                    "no-show, not cancelled"
                 )
             previous = booking.status
             booking.status = CANCELLED

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -435,3 +436,20 @@ def test_the_session_is_the_one_asked_for(api: Any) -> None:
     error = refusal(api.anonymous.BookSlot, request(other, slot_one))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
     assert f"is not a slot of session {other}" in error.details()  # type: ignore[attr-defined]
+
+
+def test_a_slot_that_has_begun_is_marked_not_cancelled(api: Any) -> None:
+    session_id, (slot, _) = seed_session(api.db)
+    made = api.anonymous.BookSlot(request(session_id, slot))
+    with api.db.unit_of_work() as uow:
+        row = uow.session.get(models.SessionSlot, slot)
+        assert row is not None
+        row.starts_at = datetime.now(UTC) - timedelta(minutes=5)
+    before = traces(api)
+    error = refusal(
+        api.anonymous.CancelBooking,
+        bpb.CancelBookingRequest(booking_id=made.booking.id, cancel_code=made.cancel_code),
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION  # type: ignore[attr-defined]
+    assert "has begun" in error.details()  # type: ignore[attr-defined]
+    assert traces(api) == before

@@ -282,9 +282,10 @@ class ReceptionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CancelBooking(self, request, context):
-        """Cancels a booking: its owner (the constituent who booked signed in),
-        anyone with its cancel code, or the staff of its station. A place it
-        frees goes to the first on the slot's waitlist in the same transaction.
+        """Cancels a booking until its slot begins (then it is marked attended or
+        no-show): its owner (the constituent who booked signed in), anyone with
+        its cancel code, or the staff of its station. A place it frees goes to
+        the first on the slot's waitlist in the same transaction.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
