@@ -14,14 +14,18 @@ PostgreSQL (no capacity check, no lock, no event, no audit, no gRPC).
 - the consumer: a queue bound to `booking_confirmed` on that exchange, read
   by a thread of this process, which notes when each booking's event came.
 
-Sixteen client threads book places (anonymous callers, a phone each,
-alternating the session's two slots, whose capacity is large enough that
-every booking gets a place, so every one takes the slot's row lock and the
-capacity check). A round lasts BENCH_BOOKINGS_SECONDS (5); rounds of the
-two kinds alternate, BENCH_BOOKINGS_ROUNDS (3) of each. Figures: writes/s
-counted until the last event of the round was consumed, p50 and p99 of the
-call, and of the time from a call's start to its event's consumption; for
-the baseline, inserts/s and p50, p99 of a commit.
+Sixteen client threads book places (anonymous callers, a phone each, in
+slots whose capacity is large enough that every booking gets a place, so
+every one takes its slot's row lock and the capacity check), two ways:
+`spread`, each client at a session of its own (the district's stations
+booking at once), and `hot`, every client at the same session's two slots
+(one popular session: the slots' locks are contended). A round lasts
+BENCH_BOOKINGS_SECONDS (5); the kinds take turns, BENCH_BOOKINGS_ROUNDS (3)
+rounds of each. Figures: writes/s counted until the last event of the round
+was consumed, p50 and p99 of the call and of the time from a call's start to
+its event's consumption; for the baseline, inserts/s and p50, p99 of a
+commit; and the CPU each write cost the api, the relay, this process and
+PostgreSQL's backends (steadier than rates on a shared machine).
 """
 
 from __future__ import annotations

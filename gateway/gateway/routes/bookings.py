@@ -107,8 +107,9 @@ async def session_bookings(request: Request, principal: SessionStaff, id: Sessio
     response_model=s.Booking,
     responses=_PUBLIC_WRITE,
     summary="Cancel a booking",
-    description="Its owner (the constituent who booked signed in), anyone with its cancel "
-    "code, or the staff of its station. A freed place goes to the first on the waitlist.",
+    description="Until its slot begins: its owner (the constituent who booked signed in), "
+    "anyone with its cancel code, or the staff of its station. A freed place goes to the first "
+    "on the waitlist.",
     operation_id="cancel_booking",
 )
 async def cancel(
