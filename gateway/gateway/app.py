@@ -29,6 +29,7 @@ from gateway.ratelimit import RateLimits, rate_limit
 from gateway.routes import (
     AllowedMethods,
     audit,
+    bookings,
     dev,
     lookups,
     ops,
@@ -156,7 +157,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # files are not.
     limited: dict[str, Any] = {"dependencies": [Depends(rate_limit)], "responses": RATE_LIMITED}
     # Specific paths before the generic `/{resource}/{id}` routes.
-    api = [lookups.router, reception.router, rosters.router, audit.router]
+    api = [lookups.router, reception.router, bookings.router, rosters.router, audit.router]
     if settings.auth.dev_issuer:
         # Signs with the verifier's secret: the one the local run hands every process.
         app.state.dev_issuer = DevIssuer(verifier.settings)

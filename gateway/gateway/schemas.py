@@ -806,3 +806,126 @@ class ExtraSession(_In):
 
 class CancelSession(_In):
     reason: Reason
+
+
+# ---------------------------------------------------------------- bookings
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class Attendance(StrEnum):
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+PersonName = Annotated[ProtoText, Field(max_length=50)]
+Topic = Annotated[ProtoText, Field(min_length=1, max_length=500)]
+
+
+class BookingCreate(_In):
+    slot_id: Id = Field(description="One of the session's slots (see its availability).")
+    name: Annotated[PersonName, Field(min_length=1)]
+    phone: Annotated[ProtoText, Field(min_length=1, max_length=40)] = Field(
+        description="A Chinese mobile (13800138000) or landline with its area code "
+        "(020-12345678); kept in E.164.",
+        examples=["13800138000"],
+    )
+    community_id: Id = Field(description="A community the session's station serves.")
+    topic: Topic = Field(description="What the constituent wants to raise.")
+    waitlist: bool = Field(
+        default=False,
+        description="When the slot is full: join its waitlist (else 409 'slot X is full; join "
+        "the waitlist').",
+    )
+
+
+class Booking(_Out):
+    id: int
+    session_id: int
+    slot_id: int
+    status: BookingStatus
+    waitlist_position: int = Field(
+        default=0, description="1 = next to get a place; 0 if not waiting."
+    )
+    name: str = ""
+    phone: str = Field(default="", description="E.164.")
+    community_id: RefId = None
+    topic: str = ""
+    signed_in: bool = Field(
+        default=False, description="Tied to a constituent's account (else only the cancel code)."
+    )
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+
+class BookingCreated(_Out):
+    booking: Booking
+    cancel_code: str = Field(
+        description="Cancels the booking without signing in. Shown once: only its hash is kept."
+    )
+
+
+class BookingCancel(_In):
+    cancel_code: Annotated[ProtoText, Field(max_length=100)] | None = Field(
+        default=None, description="The code given at booking, for a booker not signed in."
+    )
+
+
+class SlotAvailability(_Out):
+    slot_id: int
+    label: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    local_start: str = ""
+    local_end: str = ""
+    capacity: int = Field(
+        default=0, description="The venue's capacity, or the service's default when not known."
+    )
+    capacity_known: bool = False
+    booked: int = 0
+    waitlisted: int = 0
+    available: int = 0
+    open: bool = Field(default=False, description="Still bookable.")
+
+
+class Availability(_Out):
+    session_id: int
+    station_id: int
+    date: Day
+    cancelled: bool = False
+    slots: list[SlotAvailability] = []
+
+
+class WalkIn(_Out):
+    id: int
+    session_id: int
+    name: str = ""
+    community_id: RefId = None
+    topic: str = ""
+    recorded_at: datetime | None = None
+
+
+class WalkInCreate(_In):
+    name: PersonName = Field(default="", description="Optional.")
+    community_id: Id = Field(description="A community the session's station serves.")
+    topic: Topic
+
+
+class SessionBookings(_Out):
+    bookings: list[Booking] = []
+    walk_ins: list[WalkIn] = []
+
+
+class MyBookings(_Out):
+    items: list[Booking] = []
+
+
+class AttendanceMark(_In):
+    attendance: Attendance

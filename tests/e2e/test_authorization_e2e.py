@@ -11,8 +11,9 @@ import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -200,6 +201,118 @@ def cancel_session(w: World) -> Callable[[dict[str, str]], httpx.Response]:
 
 CALENDAR_OF_STREET_1 = (*DISTRICT, "station-staff", "street-committee")
 
+
+# ---------------------------------------------------------------- bookings
+# The demo deputy is on no session's rota (the rota is built apart): a
+# session's personal data is its station's staff's here.
+
+_phones = itertools.count(1)
+# Five one-minute slots late in the day: today's session takes bookings
+# until 23:50 in Asia/Shanghai.
+_LATE_SLOTS = [{"start": f"23:{m:02d}", "end": f"23:{m + 1:02d}"} for m in range(50, 60, 2)]
+_today_sessions: dict[str, int] = {}
+
+
+def _booking_body(w: World, slot_id: int) -> dict[str, Any]:
+    station = w.http.get(f"/api/v1/stations/{w.station_id}").json()
+    return {
+        "slot_id": slot_id,
+        "name": "测试选民",
+        "phone": f"1360000{next(_phones):04d}",
+        "community_id": station["community_ids"][0],
+        "topic": "小区停车难",
+    }
+
+
+def _slots(w: World, session_id: int) -> list[int]:
+    seen = w.http.get(f"/api/v1/sessions/{session_id}/availability")
+    assert seen.status_code == 200, seen.text
+    return [slot["slot_id"] for slot in seen.json()["slots"]]
+
+
+def _ahead(w: World) -> int:
+    """A new extra session of the station, days ahead."""
+    added = add_session(w)(w.admin())
+    assert added.status_code == 201, added.text
+    return int(added.json()["id"])
+
+
+def _today(w: World) -> int:
+    """The station's extra session today (Asia/Shanghai), made once."""
+    if w.http.base_url.host + str(w.station_id) not in _today_sessions:
+        day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        added = w.http.post(
+            f"/api/v1/stations/{w.station_id}/sessions",
+            json={"date": day, "reason": "集中接待", "slots": _LATE_SLOTS},
+            headers=w.admin(),
+        )
+        assert added.status_code == 201, added.text
+        _today_sessions[w.http.base_url.host + str(w.station_id)] = int(added.json()["id"])
+    return _today_sessions[w.http.base_url.host + str(w.station_id)]
+
+
+def _booked(w: World, session_id: int, by: str = "anonymous") -> dict[str, Any]:
+    slots = _slots(w, session_id)
+    body = _booking_body(w, slots[next(_phones) % len(slots)])
+    made = w.http.post(f"/api/v1/sessions/{session_id}/bookings", json=body, headers=w.headers[by])
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+def book_slot(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    session_id = _ahead(w)
+    body = _booking_body(w, _slots(w, session_id)[0])
+    return lambda h: w.http.post(
+        f"/api/v1/sessions/{session_id}/bookings",
+        json=body | {"phone": f"1350000{next(_phones):04d}"},
+        headers=h,
+    )
+
+
+def session_availability(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    session_id = _ahead(w)
+    return lambda h: w.http.get(f"/api/v1/sessions/{session_id}/availability", headers=h)
+
+
+def session_bookings(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    session_id = _ahead(w)
+    _booked(w, session_id)
+    return lambda h: w.http.get(f"/api/v1/sessions/{session_id}/bookings", headers=h)
+
+
+def cancel_with_code(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    made = _booked(w, _ahead(w))
+    return lambda h: w.http.post(
+        f"/api/v1/bookings/{made['booking']['id']}:cancel",
+        json={"cancel_code": made["cancel_code"]},
+        headers=h,
+    )
+
+
+def cancel_without_code(by: str) -> Operation:
+    def prepare(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+        made = _booked(w, _ahead(w), by)
+        return lambda h: w.http.post(f"/api/v1/bookings/{made['booking']['id']}:cancel", headers=h)
+
+    return prepare
+
+
+def record_walk_in(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    body = _booking_body(w, 0)
+    walk_in = {"community_id": body["community_id"], "topic": "噪音扰民"}
+    session_id = _today(w)
+    return lambda h: w.http.post(f"/api/v1/sessions/{session_id}/walk-ins", json=walk_in, headers=h)
+
+
+def mark_attended(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    made = _booked(w, _today(w))
+    return lambda h: w.http.post(
+        f"/api/v1/bookings/{made['booking']['id']}:attend",
+        json={"attendance": "attended"},
+        headers=h,
+    )
+
+
 MATRIX: list[tuple[str, Operation, dict[str, int]]] = [
     ("GET /streets", get("/api/v1/streets"), allowed(*CALLERS)),
     ("GET /find-station", get("/api/v1/find-station", community_id=1), allowed(*CALLERS)),
@@ -227,6 +340,23 @@ MATRIX: list[tuple[str, Operation, dict[str, int]]] = [
     ("add a session in street 1", add_session, allowed(*CALENDAR_OF_STREET_1, ok=201)),
     ("cancel a session in street 1", cancel_session, allowed(*CALENDAR_OF_STREET_1)),
     ("GET /reception/audit-entries", get("/api/v1/reception/audit-entries"), allowed("admin")),
+    ("book a slot", book_slot, allowed(*CALLERS, ok=201)),
+    ("GET a session's availability", session_availability, allowed(*CALLERS)),
+    ("GET a session's bookings in street 1", session_bookings, allowed(*CALENDAR_OF_STREET_1)),
+    ("cancel a booking with its code", cancel_with_code, allowed(*CALLERS)),
+    (
+        "cancel another's booking without a code",
+        cancel_without_code("anonymous"),
+        allowed(*CALENDAR_OF_STREET_1),
+    ),
+    (
+        "cancel the constituent's own booking",
+        cancel_without_code("constituent"),
+        allowed(*CALENDAR_OF_STREET_1, "constituent"),
+    ),
+    ("GET /me/bookings", get("/api/v1/me/bookings"), allowed("constituent")),
+    ("record a walk-in in street 1", record_walk_in, allowed(*CALENDAR_OF_STREET_1, ok=201)),
+    ("mark a booking attended in street 1", mark_attended, allowed(*CALENDAR_OF_STREET_1)),
 ]
 CASES = [
     pytest.param(operation, caller, expected[caller], id=f"{name}-{caller}")
@@ -256,3 +386,43 @@ def test_private_contact_leaves_only_for_roles_that_need_it(world: World) -> Non
         for caller, h in world.headers.items()
     }
     assert {c for c, has in seen.items() if has} == DISTRICT | {"street-committee"}
+
+
+def test_a_refused_booking_names_its_problem_and_writes_nothing(world: World) -> None:
+    session_id = _ahead(world)
+    slot_id = _slots(world, session_id)[0]
+    url = f"/api/v1/sessions/{session_id}/bookings"
+    before = world.traces()
+    bad_phone = world.http.post(url, json=_booking_body(world, slot_id) | {"phone": "12345"})
+    assert bad_phone.status_code == 422, bad_phone.text
+    assert bad_phone.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in bad_phone.json()["errors"]] == ["phone"]
+    assert world.traces() == before
+    cancelled = world.http.post(
+        f"/api/v1/reception-sessions/{session_id}:cancel",
+        json={"reason": "场地维修"},
+        headers=world.admin(),
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    before = world.traces()
+    refused = world.http.post(url, json=_booking_body(world, slot_id))
+    assert refused.status_code == 409, refused.text
+    assert "cancelled" in refused.json()["detail"]
+    assert world.traces() == before
+
+
+def test_a_constituent_books_lists_and_cancels_through_the_gateway(world: World) -> None:
+    made = _booked(world, _ahead(world), "constituent")
+    assert made["booking"]["signed_in"] and made["booking"]["phone"].startswith("+86")
+    mine = world.http.get("/api/v1/me/bookings", headers=world.headers["constituent"]).json()
+    assert made["booking"]["id"] in [b["id"] for b in mine["items"]]
+    anonymous = _booked(world, _ahead(world))
+    wrong = world.http.post(
+        f"/api/v1/bookings/{anonymous['booking']['id']}:cancel", json={"cancel_code": "guess"}
+    )
+    assert wrong.status_code == 403, wrong.text
+    right = world.http.post(
+        f"/api/v1/bookings/{anonymous['booking']['id']}:cancel",
+        json={"cancel_code": anonymous["cancel_code"]},
+    )
+    assert right.status_code == 200 and right.json()["status"] == "cancelled", right.text

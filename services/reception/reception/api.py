@@ -18,6 +18,7 @@ import grpc
 from kit.auth import current_principal
 from kit.grpc_server import serve
 from liaison.common.v1 import auth_pb2
+from liaison.reception.v1 import bookings_pb2 as bpb
 from liaison.reception.v1 import reception_pb2 as pb
 from liaison.reception.v1 import reception_pb2_grpc as pb_grpc
 from reception.bootstrap import ReceptionBootstrap
@@ -80,6 +81,37 @@ class ReceptionServicer(pb_grpc.ReceptionServiceServicer):
     # -- the rota (reception.rota)
 
     # -- bookings (reception.bookings)
+
+    def BookSlot(self, request: bpb.BookSlotRequest, context: Ctx) -> bpb.BookSlotResponse:
+        return self.reception.bookings.book(request, current_principal())
+
+    def CancelBooking(self, request: bpb.CancelBookingRequest, context: Ctx) -> bpb.Booking:
+        return self.reception.bookings.cancel(
+            request.booking_id, request.cancel_code, current_principal()
+        )
+
+    def GetAvailability(
+        self, request: bpb.GetAvailabilityRequest, context: Ctx
+    ) -> bpb.Availability:
+        return self.reception.bookings.availability(request.session_id)
+
+    def ListSessionBookings(
+        self, request: bpb.ListSessionBookingsRequest, context: Ctx
+    ) -> bpb.ListSessionBookingsResponse:
+        return self.reception.bookings.session_bookings(request.session_id, current_principal())
+
+    def ListMyBookings(
+        self, request: bpb.ListMyBookingsRequest, context: Ctx
+    ) -> bpb.ListMyBookingsResponse:
+        return self.reception.bookings.my_bookings(current_principal())
+
+    def RecordWalkIn(self, request: bpb.RecordWalkInRequest, context: Ctx) -> bpb.WalkIn:
+        return self.reception.bookings.record_walk_in(request, current_principal())
+
+    def MarkAttendance(self, request: bpb.MarkAttendanceRequest, context: Ctx) -> bpb.Booking:
+        return self.reception.bookings.mark_attendance(
+            request.booking_id, request.attendance, current_principal()
+        )
 
     # -- opinions and reception records (reception.opinions)
 

@@ -1,7 +1,8 @@
 """The demo district's reception calendar: every active station's sessions
 from January of the current year to three months ahead, a few stations with
 rules of their own, extra sessions before the district congress meets, and
-one cancellation. Loaded by `reception load-demo` once the registry's
+one cancellation; bookings, a waitlist and walk-ins (`load_demo_bookings`).
+Loaded by `reception load-demo` once the registry's
 snapshot is in the read model."""
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from kit.auth import Principal
-from kit.errors import AlreadyExists
+from kit.auth import Principal, Role
+from kit.errors import AlreadyExists, FailedPrecondition
+from liaison.reception.v1 import bookings_pb2 as bpb
 from liaison.reception.v1 import reception_pb2 as pb
 from reception import models
 from reception.service import Reception
@@ -84,4 +86,107 @@ def load_demo(reception: Reception, today: date) -> DemoCalendar:
         if regular and regular[0].date > today.isoformat():
             reception.cancel_session(regular[0].id, CANCEL_REASON, DEMO)
             cancelled = 1
+    load_demo_bookings(reception, stations, today)
     return DemoCalendar(len(stations), len(done.created) + extra, extra, cancelled)
+
+
+# ---------------------------------------------------------------- bookings
+
+# Every demo name and phone is made up: 演示选民 ("demo constituent") and
+# numbers of the 139-0000 block, nobody's.
+DEMO_CONSTITUENT = Principal(sub="demo:constituent", role=Role.CONSTITUENT, name="演示选民")
+DEMO_TOPICS = (
+    "老旧小区加装电梯",
+    "菜市场周边停车难",
+    "夜间施工噪音扰民",
+    "社区养老服务",
+    "道路积水",
+)
+
+
+@dataclass(frozen=True)
+class DemoBookings:
+    booked: int
+    waitlisted: int
+    walk_ins: int
+
+
+def _demo_phone(station_id: int, n: int) -> str:
+    return f"139{station_id % 10000:04d}{n:04d}"
+
+
+def load_demo_bookings(reception: Reception, stations: list[int], today: date) -> DemoBookings:
+    """At the next open session of the first two stations: the first slot
+    filled to its capacity and two on its waitlist, a few in the second slot
+    (one of them the demo constituent's own), one cancellation that moves
+    the waitlist up; three walk-ins at the newest past session of each of
+    the first three stations. Idempotent: a booking whose phone is booked at
+    the session already, and walk-ins where some exist, are left alone."""
+    booked = waitlisted = walk_ins = 0
+    for station_id in stations[:2]:
+        upcoming = reception.list_sessions(
+            station_id, today.isoformat(), (today + timedelta(days=62)).isoformat()
+        )
+        with reception.db.read() as session:
+            station = session.get(models.RegistryStation, station_id)
+            communities = [c.community_id for c in station.served] if station else []
+        if not communities:
+            continue
+        for s in upcoming:
+            availability = reception.bookings.availability(s.id)
+            open_slots = [slot for slot in availability.slots if slot.open]
+            if not open_slots:
+                continue
+            first, *later = open_slots
+            wanted = [(first.slot_id, i, False) for i in range(first.capacity)]
+            wanted += [(first.slot_id, first.capacity + i, True) for i in range(2)]
+            wanted += [(later[0].slot_id, 900 + i, False) for i in range(3)] if later else []
+            made: list[bpb.BookSlotResponse] = []
+            for slot_id, n, waitlist in wanted:
+                who = DEMO_CONSTITUENT if n == 900 else DEMO
+                request = bpb.BookSlotRequest(
+                    session_id=s.id,
+                    slot_id=slot_id,
+                    name=f"演示选民{n + 1}",
+                    phone=_demo_phone(station_id, n),
+                    community_id=communities[n % len(communities)],
+                    topic=DEMO_TOPICS[n % len(DEMO_TOPICS)],
+                    waitlist=waitlist,
+                )
+                try:
+                    made.append(reception.bookings.book(request, who))
+                except (AlreadyExists, FailedPrecondition):
+                    continue  # loaded before, or the slot filled up meanwhile
+            for reply in made:
+                if reply.booking.status == bpb.BOOKING_STATUS_WAITLISTED:
+                    waitlisted += 1
+                else:
+                    booked += 1
+            if made and made[0].booking.status == bpb.BOOKING_STATUS_BOOKED:
+                reception.bookings.cancel(made[0].booking.id, made[0].cancel_code, None)
+            break
+    for station_id in stations[:3]:
+        past = reception.list_sessions(
+            station_id, (today - timedelta(days=62)).isoformat(), today.isoformat()
+        )
+        held = [s for s in past if s.status == pb.SESSION_STATUS_SCHEDULED]
+        if not held:
+            continue
+        newest = held[-1]
+        if reception.bookings.session_bookings(newest.id, DEMO).walk_ins:
+            continue
+        with reception.db.read() as session:
+            station = session.get(models.RegistryStation, station_id)
+            communities = [c.community_id for c in station.served] if station else []
+        for n, community_id in enumerate((communities * 3)[:3]):
+            reception.bookings.record_walk_in(
+                bpb.RecordWalkInRequest(
+                    session_id=newest.id,
+                    name="" if n == 2 else f"演示来访者{n + 1}",
+                    community_id=community_id,
+                    topic=DEMO_TOPICS[(n + 2) % len(DEMO_TOPICS)],
+                ),
+                DEMO,
+            )
+            walk_ins += 1
+    return DemoBookings(booked, waitlisted, walk_ins)

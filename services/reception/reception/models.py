@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -195,3 +196,59 @@ class RotaAssignment(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "deputy_id", name="uq_rota_assignments_session_deputy"),
     )
+
+
+# ---------------------------------------------------------------- bookings
+
+
+class Booking(Base):
+    """A constituent's place at a session's slot, or on its waitlist.
+
+    `name`, `phone` (E.164), `topic` are personal data (`reception.access`).
+    `owner_sub` ties the booking to a signed-in constituent; every booking
+    also has a cancel code, of which only the SHA-256 is kept. A waitlisted
+    booking's `waitlist_position` is its place in the slot's queue (1 =
+    next), kept current under the slot's row lock; 0 otherwise."""
+
+    __tablename__ = "bookings"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_sessions.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("session_slots.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    waitlist_position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    community_id: Mapped[int] = mapped_column(BigInteger)
+    topic: Mapped[str] = mapped_column(String(500))
+    owner_sub: Mapped[str | None] = mapped_column(String(200), index=True)
+    cancel_code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        # One live booking per phone and session, whoever asks and however fast.
+        Index(
+            "uq_bookings_session_phone_live",
+            "session_id",
+            "phone",
+            unique=True,
+            postgresql_where=text("status IN ('booked', 'waitlisted')"),
+            sqlite_where=text("status IN ('booked', 'waitlisted')"),
+        ),
+        Index("ix_bookings_slot_status", "slot_id", "status"),
+    )
+
+
+class WalkIn(Base):
+    """A constituent received at a session without a booking."""
+
+    __tablename__ = "walk_ins"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_sessions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50), default="")
+    community_id: Mapped[int] = mapped_column(BigInteger)
+    topic: Mapped[str] = mapped_column(String(500))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

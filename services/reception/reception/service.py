@@ -24,11 +24,13 @@ from kit.auth import STAFF_ROLES, Principal, Role, require, require_streets
 from kit.convert import timestamp
 from kit.db import Database, UnitOfWork
 from kit.errors import AlreadyExists, FailedPrecondition, NotFound, Violations, invalid
-from kit.records import MAX_ID, RecordStore
+from kit.records import RecordStore
 from liaison.reception.v1 import events_pb2 as ev
 from liaison.reception.v1 import reception_pb2 as pb
 from reception import domain, ical, models
+from reception.bookings import DEFAULT_SLOT_CAPACITY, Bookings
 from reception.convert import POLICY, session_pb, slot_hours_pb
+from reception.lookup import load as _load
 
 CALENDAR_WRITERS = (
     Role.ADMIN,
@@ -47,15 +49,6 @@ FEED_PAST_DAYS = 90
 class Scheduled:
     created: list[pb.Session]
     existing: int
-
-
-def _load(session: Session, model: type[Any], record_id: int, noun: str, field: str) -> Any:
-    if not 0 < record_id <= MAX_ID:
-        raise invalid(field, "must be a positive number")
-    found = session.get(model, record_id)
-    if found is None:
-        raise NotFound(f"no {noun} has id {record_id}")
-    return found
 
 
 def _reason(field: str, text: str) -> str:
@@ -80,11 +73,13 @@ class Reception:
         *,
         months_ahead: int = 3,
         days: domain.WorkCalendar | None = None,
+        default_capacity: int = DEFAULT_SLOT_CAPACITY,
     ) -> None:
         self.db = db
         self.months_ahead = months_ahead
         self.days = days or domain.WorkCalendar()
         self.records = RecordStore(db)
+        self.bookings = Bookings(db, default_capacity=default_capacity)
 
     # -- who may change a station's calendar
 

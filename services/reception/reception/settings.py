@@ -5,6 +5,7 @@
 | LIAISON_RECEPTION_MONTHS_AHEAD            | 3: the worker keeps this month's sessions and this many months ahead scheduled (every hour) |
 | LIAISON_RECEPTION_REGISTRY_RELOAD_SECONDS | 21600: how often the api loads the registry's snapshot again, repairing what events missed |
 | LIAISON_REGISTRY_GRPC_TARGET              | where the registry's snapshot is asked (kit.settings) |
+| LIAISON_RECEPTION_DEFAULT_SLOT_CAPACITY   | 20: the bookings a slot takes when its venue's capacity is not known |
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kit.settings import Settings, grpc_target, read_int
+from reception.bookings import DEFAULT_SLOT_CAPACITY
 
 MONTHS_AHEAD = 3
 # How often the worker's timer schedules (cheap when nothing is missing).
@@ -25,6 +27,7 @@ class ReceptionSettings(Settings):
     months_ahead: int = MONTHS_AHEAD
     registry_reload_seconds: int = REGISTRY_RELOAD_SECONDS
     registry_target: str = ""
+    default_slot_capacity: int = DEFAULT_SLOT_CAPACITY
 
     @classmethod
     def from_environment(cls, service: str, process: str) -> dict[str, Any]:
@@ -34,4 +37,7 @@ class ReceptionSettings(Settings):
                 "LIAISON_RECEPTION_REGISTRY_RELOAD_SECONDS", REGISTRY_RELOAD_SECONDS, minimum=60
             ),
             "registry_target": grpc_target("registry"),
+            "default_slot_capacity": read_int(
+                "LIAISON_RECEPTION_DEFAULT_SLOT_CAPACITY", DEFAULT_SLOT_CAPACITY, minimum=1
+            ),
         }

@@ -4,7 +4,12 @@ registry running."""
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+from kit.db import Database
 from liaison.registry.v1 import registry_pb2 as rpb
+from reception import domain, models
 
 # Two streets; street 1 has two stations, street 2 one.
 STREET_A, STREET_B = 1, 2
@@ -103,3 +108,55 @@ def small_district(version: int = 1) -> list[rpb.DirectoryChunk]:
         )
     )
     return [chunk]
+
+
+# Keys of sessions made by `seed_session`, far from any real day: a test may
+# add many sessions on one day.
+_seed_keys = itertools.count(1)
+
+
+def seed_session(
+    db: Database,
+    *,
+    station_id: int = STATION_A1,
+    days_ahead: int = 0,
+    capacity: int = 2,
+    slots: int = 2,
+    begun: bool = False,
+    cancelled: bool = False,
+) -> tuple[int, list[int]]:
+    """A session of `station_id`, written straight to the database: on the
+    day `days_ahead` from today, its slots beginning an hour from now on
+    that day (an hour ago when `begun`), three hours apart, each with
+    `capacity` places (0: the venue's is not known). Its id and its slots' ids."""
+    start = datetime.now(UTC) + timedelta(days=days_ahead, hours=-1 if begun else 1)
+    with db.unit_of_work() as uow:
+        row = models.ReceptionSession(
+            station_id=station_id,
+            kind=domain.EXTRA,
+            key_date=date(2200, 1, 1) + timedelta(days=next(_seed_keys)),
+            session_date=domain.today() + timedelta(days=days_ahead),
+            status=domain.CANCELLED if cancelled else domain.SCHEDULED,
+            reason="测试",
+            flags=[],
+            slots=[
+                models.SessionSlot(
+                    label=f"第{i + 1}段",
+                    starts_at=start + timedelta(hours=3 * i),
+                    ends_at=start + timedelta(hours=3 * i + 2),
+                    local_start=f"{9 + 3 * i:02d}:00",
+                    local_end=f"{11 + 3 * i:02d}:00",
+                    capacity=capacity,
+                )
+                for i in range(slots)
+            ],
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        return row.id, [slot.id for slot in row.slots]
+
+
+def put_on_rota(db: Database, session_id: int, deputy_id: int) -> None:
+    """A deputy on a session's rota (the rota's own use cases are not needed)."""
+    with db.unit_of_work() as uow:
+        uow.session.add(models.RotaAssignment(session_id=session_id, deputy_id=deputy_id))

@@ -226,3 +226,186 @@ def test_a_bad_token_is_refused_even_on_public_reads(api: Any) -> None:
     with pytest.raises(grpc.RpcError) as refused:
         forged.GetSession(pb.GetSessionRequest(id=1))
     assert refused.value.code() == NO_TOKEN  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- bookings
+# The demo deputy's token names deputy 1: on the rota of some sessions below
+# ("the deputy receives at it"), not of others.
+
+from liaison.reception.v1 import bookings_pb2 as bpb  # noqa: E402
+from reception.testing import put_on_rota, seed_session  # noqa: E402
+
+SESSION_STAFF_OF_A = (*DISTRICT, "station-staff-a", "street-committee-a")
+_booking_phones = itertools.count(1)
+
+
+def _booking_request(session_id: int, slot_id: int) -> Any:
+    return bpb.BookSlotRequest(
+        session_id=session_id,
+        slot_id=slot_id,
+        name="测试选民",
+        phone=f"1370000{next(_booking_phones):04d}",
+        community_id=501,
+        topic="道路维修",
+    )
+
+
+def _bookings_case(
+    operation: Callable[[Any, Any, Any], Any],
+    *,
+    on_rota: bool = False,
+    booked_by: str | None = "anonymous",
+) -> Prepare:
+    """`operation(stub, bpb, ids)` on a session of station A1 today (its
+    slots an hour ahead), with the demo deputy on its rota when `on_rota`,
+    and one booking made by `booked_by` beforehand (ids: session, slot,
+    booking, cancel code)."""
+
+    def prepare(api: Any) -> Callable[[Any], Any]:
+        session_id, slots = seed_session(api.db, capacity=50)
+        if on_rota:
+            put_on_rota(api.db, session_id, 1)
+        booking_id, code = 0, ""
+        if booked_by is not None:
+            made = stub(api, booked_by).BookSlot(_booking_request(session_id, slots[0]))
+            booking_id, code = made.booking.id, made.cancel_code
+        ids = {"session": session_id, "slot": slots[0], "booking": booking_id, "code": code}
+        return lambda s: operation(s, bpb, ids)
+
+    return prepare
+
+
+BOOKINGS_MATRIX: list[tuple[str, Prepare, dict[str, grpc.StatusCode]]] = [
+    (
+        "BookSlot",
+        _bookings_case(
+            lambda s, bpb, i: s.BookSlot(_booking_request(i["session"], i["slot"])),
+            booked_by=None,
+        ),
+        PUBLIC,
+    ),
+    (
+        "GetAvailability",
+        _bookings_case(
+            lambda s, bpb, i: s.GetAvailability(bpb.GetAvailabilityRequest(session_id=i["session"]))
+        ),
+        PUBLIC,
+    ),
+    (
+        "ListSessionBookings of a session the deputy receives at",
+        _bookings_case(
+            lambda s, bpb, i: s.ListSessionBookings(
+                bpb.ListSessionBookingsRequest(session_id=i["session"])
+            ),
+            on_rota=True,
+        ),
+        allowed(*SESSION_STAFF_OF_A, "deputy"),
+    ),
+    (
+        "ListSessionBookings of a session the deputy is not on",
+        _bookings_case(
+            lambda s, bpb, i: s.ListSessionBookings(
+                bpb.ListSessionBookingsRequest(session_id=i["session"])
+            )
+        ),
+        allowed(*SESSION_STAFF_OF_A),
+    ),
+    (
+        "ListMyBookings",
+        call(lambda s: s.ListMyBookings(bpb.ListMyBookingsRequest())),
+        allowed("constituent"),
+    ),
+    (
+        "CancelBooking of another's booking, without a code",
+        _bookings_case(
+            lambda s, bpb, i: s.CancelBooking(bpb.CancelBookingRequest(booking_id=i["booking"]))
+        ),
+        allowed(*SESSION_STAFF_OF_A),
+    ),
+    (
+        "CancelBooking of the constituent's own booking",
+        _bookings_case(
+            lambda s, bpb, i: s.CancelBooking(bpb.CancelBookingRequest(booking_id=i["booking"])),
+            booked_by="constituent",
+        ),
+        allowed(*SESSION_STAFF_OF_A, "constituent"),
+    ),
+    (
+        "CancelBooking with its cancel code",
+        _bookings_case(
+            lambda s, bpb, i: s.CancelBooking(
+                bpb.CancelBookingRequest(booking_id=i["booking"], cancel_code=i["code"])
+            )
+        ),
+        PUBLIC,
+    ),
+    (
+        "RecordWalkIn at a session the deputy receives at",
+        _bookings_case(
+            lambda s, bpb, i: s.RecordWalkIn(
+                bpb.RecordWalkInRequest(session_id=i["session"], community_id=501, topic="噪音")
+            ),
+            on_rota=True,
+        ),
+        allowed(*SESSION_STAFF_OF_A, "deputy"),
+    ),
+    (
+        "RecordWalkIn at a session the deputy is not on",
+        _bookings_case(
+            lambda s, bpb, i: s.RecordWalkIn(
+                bpb.RecordWalkInRequest(session_id=i["session"], community_id=501, topic="噪音")
+            )
+        ),
+        allowed(*SESSION_STAFF_OF_A),
+    ),
+    (
+        "MarkAttendance at a session the deputy receives at",
+        _bookings_case(
+            lambda s, bpb, i: s.MarkAttendance(
+                bpb.MarkAttendanceRequest(
+                    booking_id=i["booking"], attendance=bpb.ATTENDANCE_ATTENDED
+                )
+            ),
+            on_rota=True,
+        ),
+        allowed(*SESSION_STAFF_OF_A, "deputy"),
+    ),
+    (
+        "MarkAttendance at a session the deputy is not on",
+        _bookings_case(
+            lambda s, bpb, i: s.MarkAttendance(
+                bpb.MarkAttendanceRequest(
+                    booking_id=i["booking"], attendance=bpb.ATTENDANCE_NO_SHOW
+                )
+            )
+        ),
+        allowed(*SESSION_STAFF_OF_A),
+    ),
+]
+BOOKINGS_CASES = [
+    pytest.param(op, caller, expected[caller], id=f"{name}-{caller}")
+    for name, op, expected in BOOKINGS_MATRIX
+    for caller in CALLERS
+]
+
+
+def test_the_bookings_matrix_names_every_caller_of_every_operation() -> None:
+    assert all(set(expected) == set(CALLERS) for _, _, expected in BOOKINGS_MATRIX)
+    named = {name.split(" ")[0] for name, _, _ in BOOKINGS_MATRIX}
+    bookings_rpcs = {
+        "BookSlot",
+        "CancelBooking",
+        "GetAvailability",
+        "ListSessionBookings",
+        "ListMyBookings",
+        "RecordWalkIn",
+        "MarkAttendance",
+    }
+    assert named == bookings_rpcs
+
+
+@pytest.mark.parametrize(("operation", "caller", "expected"), BOOKINGS_CASES)
+def test_authorisation_matrix_of_bookings(
+    api: Any, operation: Prepare, caller: str, expected: Any
+) -> None:
+    test_authorisation_matrix(api, operation, caller, expected)

@@ -22,13 +22,46 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#liaison/reception/v1/bookings.proto\x12\x14liaison.reception.v1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#liaison/reception/v1/bookings.proto\x12\x14liaison.reception.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x02\n\x07\x42ooking\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12\x19\n\x11waitlist_position\x18\x05 \x01(\x05\x12\x0c\n\x04name\x18\x06 \x01(\t\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x08 \x01(\x03\x12\r\n\x05topic\x18\t \x01(\t\x12\x11\n\tsigned_in\x18\n \x01(\x08\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63\x61ncelled_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8c\x01\n\x06WalkIn\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x04 \x01(\x03\x12\r\n\x05topic\x18\x05 \x01(\t\x12/\n\x0brecorded_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa5\x02\n\x10SlotAvailability\x12\x0f\n\x07slot_id\x18\x01 \x01(\x03\x12\r\n\x05label\x18\x02 \x01(\t\x12-\n\tstarts_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blocal_start\x18\x05 \x01(\t\x12\x11\n\tlocal_end\x18\x06 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x07 \x01(\x05\x12\x16\n\x0e\x63\x61pacity_known\x18\x08 \x01(\x08\x12\x0e\n\x06\x62ooked\x18\t \x01(\x05\x12\x12\n\nwaitlisted\x18\n \x01(\x05\x12\x11\n\tavailable\x18\x0b \x01(\x05\x12\x0c\n\x04open\x18\x0c \x01(\x08\"\x8e\x01\n\x0c\x41vailability\x12\x12\n\nsession_id\x18\x01 \x01(\x03\x12\x12\n\nstation_id\x18\x02 \x01(\x03\x12\x0c\n\x04\x64\x61te\x18\x03 \x01(\t\x12\x11\n\tcancelled\x18\x04 \x01(\x08\x12\x35\n\x05slots\x18\x05 \x03(\x0b\x32&.liaison.reception.v1.SlotAvailability\"\x8a\x01\n\x0f\x42ookSlotRequest\x12\x12\n\nsession_id\x18\x01 \x01(\x03\x12\x0f\n\x07slot_id\x18\x02 \x01(\x03\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x05 \x01(\x03\x12\r\n\x05topic\x18\x06 \x01(\t\x12\x10\n\x08waitlist\x18\x07 \x01(\x08\"W\n\x10\x42ookSlotResponse\x12.\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Booking\x12\x13\n\x0b\x63\x61ncel_code\x18\x02 \x01(\t\"?\n\x14\x43\x61ncelBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x13\n\x0b\x63\x61ncel_code\x18\x02 \x01(\t\"0\n\x1aListSessionBookingsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\x03\"~\n\x1bListSessionBookingsResponse\x12/\n\x08\x62ookings\x18\x01 \x03(\x0b\x32\x1d.liaison.reception.v1.Booking\x12.\n\x08walk_ins\x18\x02 \x03(\x0b\x32\x1c.liaison.reception.v1.WalkIn\"\x17\n\x15ListMyBookingsRequest\"I\n\x16ListMyBookingsResponse\x12/\n\x08\x62ookings\x18\x01 \x03(\x0b\x32\x1d.liaison.reception.v1.Booking\",\n\x16GetAvailabilityRequest\x12\x12\n\nsession_id\x18\x01 \x01(\x03\"\\\n\x13RecordWalkInRequest\x12\x12\n\nsession_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x03 \x01(\x03\x12\r\n\x05topic\x18\x04 \x01(\t\"a\n\x15MarkAttendanceRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x34\n\nattendance\x18\x02 \x01(\x0e\x32 .liaison.reception.v1.Attendance*\xc0\x01\n\rBookingStatus\x12\x1e\n\x1a\x42OOKING_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42OOKING_STATUS_BOOKED\x10\x01\x12\x1d\n\x19\x42OOKING_STATUS_WAITLISTED\x10\x02\x12\x1c\n\x18\x42OOKING_STATUS_CANCELLED\x10\x03\x12\x1b\n\x17\x42OOKING_STATUS_ATTENDED\x10\x04\x12\x1a\n\x16\x42OOKING_STATUS_NO_SHOW\x10\x05*Y\n\nAttendance\x12\x1a\n\x16\x41TTENDANCE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41TTENDANCE_ATTENDED\x10\x01\x12\x16\n\x12\x41TTENDANCE_NO_SHOW\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.reception.v1.bookings_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_BOOKINGSTATUS']._serialized_start=1863
+  _globals['_BOOKINGSTATUS']._serialized_end=2055
+  _globals['_ATTENDANCE']._serialized_start=2057
+  _globals['_ATTENDANCE']._serialized_end=2146
+  _globals['_BOOKING']._serialized_start=95
+  _globals['_BOOKING']._serialized_end=464
+  _globals['_WALKIN']._serialized_start=467
+  _globals['_WALKIN']._serialized_end=607
+  _globals['_SLOTAVAILABILITY']._serialized_start=610
+  _globals['_SLOTAVAILABILITY']._serialized_end=903
+  _globals['_AVAILABILITY']._serialized_start=906
+  _globals['_AVAILABILITY']._serialized_end=1048
+  _globals['_BOOKSLOTREQUEST']._serialized_start=1051
+  _globals['_BOOKSLOTREQUEST']._serialized_end=1189
+  _globals['_BOOKSLOTRESPONSE']._serialized_start=1191
+  _globals['_BOOKSLOTRESPONSE']._serialized_end=1278
+  _globals['_CANCELBOOKINGREQUEST']._serialized_start=1280
+  _globals['_CANCELBOOKINGREQUEST']._serialized_end=1343
+  _globals['_LISTSESSIONBOOKINGSREQUEST']._serialized_start=1345
+  _globals['_LISTSESSIONBOOKINGSREQUEST']._serialized_end=1393
+  _globals['_LISTSESSIONBOOKINGSRESPONSE']._serialized_start=1395
+  _globals['_LISTSESSIONBOOKINGSRESPONSE']._serialized_end=1521
+  _globals['_LISTMYBOOKINGSREQUEST']._serialized_start=1523
+  _globals['_LISTMYBOOKINGSREQUEST']._serialized_end=1546
+  _globals['_LISTMYBOOKINGSRESPONSE']._serialized_start=1548
+  _globals['_LISTMYBOOKINGSRESPONSE']._serialized_end=1621
+  _globals['_GETAVAILABILITYREQUEST']._serialized_start=1623
+  _globals['_GETAVAILABILITYREQUEST']._serialized_end=1667
+  _globals['_RECORDWALKINREQUEST']._serialized_start=1669
+  _globals['_RECORDWALKINREQUEST']._serialized_end=1761
+  _globals['_MARKATTENDANCEREQUEST']._serialized_start=1763
+  _globals['_MARKATTENDANCEREQUEST']._serialized_end=1860
 # @@protoc_insertion_point(module_scope)

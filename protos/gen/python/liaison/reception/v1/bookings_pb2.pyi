@@ -3,6 +3,517 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+import builtins as _builtins
+import sys
+import typing as _typing
+
+if sys.version_info >= (3, 11):
+    from typing import TypeAlias as _TypeAlias, Never as _Never
+else:
+    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _BookingStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BookingStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BookingStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BOOKING_STATUS_UNSPECIFIED: _BookingStatus.ValueType  # 0
+    BOOKING_STATUS_BOOKED: _BookingStatus.ValueType  # 1
+    """holds a place in its slot"""
+    BOOKING_STATUS_WAITLISTED: _BookingStatus.ValueType  # 2
+    """waits for a place; moves up when one is freed"""
+    BOOKING_STATUS_CANCELLED: _BookingStatus.ValueType  # 3
+    BOOKING_STATUS_ATTENDED: _BookingStatus.ValueType  # 4
+    """came and was received"""
+    BOOKING_STATUS_NO_SHOW: _BookingStatus.ValueType  # 5
+    """did not come"""
+
+class BookingStatus(_BookingStatus, metaclass=_BookingStatusEnumTypeWrapper):
+    """Bookings: constituents' places at a session's slots, the waitlist, walk-ins.
+    Messages only; the RPCs are in reception.proto, the events in events.proto.
+
+    A booking's name, phone and topic are personal data: sent only to the
+    staff of the session's station (station staff and the street committee of
+    its street, the district's offices), to the deputies on that session's
+    rota, and to the constituent who booked. Events carry ids only.
+    """
+
+BOOKING_STATUS_UNSPECIFIED: BookingStatus.ValueType  # 0
+BOOKING_STATUS_BOOKED: BookingStatus.ValueType  # 1
+"""holds a place in its slot"""
+BOOKING_STATUS_WAITLISTED: BookingStatus.ValueType  # 2
+"""waits for a place; moves up when one is freed"""
+BOOKING_STATUS_CANCELLED: BookingStatus.ValueType  # 3
+BOOKING_STATUS_ATTENDED: BookingStatus.ValueType  # 4
+"""came and was received"""
+BOOKING_STATUS_NO_SHOW: BookingStatus.ValueType  # 5
+"""did not come"""
+Global___BookingStatus: _TypeAlias = BookingStatus  # noqa: Y015
+
+class _Attendance:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AttendanceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Attendance.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ATTENDANCE_UNSPECIFIED: _Attendance.ValueType  # 0
+    ATTENDANCE_ATTENDED: _Attendance.ValueType  # 1
+    ATTENDANCE_NO_SHOW: _Attendance.ValueType  # 2
+
+class Attendance(_Attendance, metaclass=_AttendanceEnumTypeWrapper): ...
+
+ATTENDANCE_UNSPECIFIED: Attendance.ValueType  # 0
+ATTENDANCE_ATTENDED: Attendance.ValueType  # 1
+ATTENDANCE_NO_SHOW: Attendance.ValueType  # 2
+Global___Attendance: _TypeAlias = Attendance  # noqa: Y015
+
+@_typing.final
+class Booking(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    WAITLIST_POSITION_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    TOPIC_FIELD_NUMBER: _builtins.int
+    SIGNED_IN_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    CANCELLED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    session_id: _builtins.int
+    slot_id: _builtins.int
+    status: Global___BookingStatus.ValueType
+    waitlist_position: _builtins.int
+    """1 = next to get a place; 0 when not waitlisted"""
+    name: _builtins.str
+    phone: _builtins.str
+    """E.164: +8613800138000"""
+    community_id: _builtins.int
+    topic: _builtins.str
+    signed_in: _builtins.bool
+    """tied to a constituent's account (else: a cancel code)"""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def cancelled_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        slot_id: _builtins.int = ...,
+        status: Global___BookingStatus.ValueType = ...,
+        waitlist_position: _builtins.int = ...,
+        name: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        community_id: _builtins.int = ...,
+        topic: _builtins.str = ...,
+        signed_in: _builtins.bool = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        cancelled_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cancelled_at", b"cancelled_at", "created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancelled_at", b"cancelled_at", "community_id", b"community_id", "created_at", b"created_at", "id", b"id", "name", b"name", "phone", b"phone", "session_id", b"session_id", "signed_in", b"signed_in", "slot_id", b"slot_id", "status", b"status", "topic", b"topic", "updated_at", b"updated_at", "waitlist_position", b"waitlist_position"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Booking: _TypeAlias = Booking  # noqa: Y015
+
+@_typing.final
+class WalkIn(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    TOPIC_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    session_id: _builtins.int
+    name: _builtins.str
+    """may be empty"""
+    community_id: _builtins.int
+    topic: _builtins.str
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        community_id: _builtins.int = ...,
+        topic: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "id", b"id", "name", b"name", "recorded_at", b"recorded_at", "session_id", b"session_id", "topic", b"topic"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WalkIn: _TypeAlias = WalkIn  # noqa: Y015
+
+@_typing.final
+class SlotAvailability(_message.Message):
+    """A slot's places, counts only (public)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    STARTS_AT_FIELD_NUMBER: _builtins.int
+    ENDS_AT_FIELD_NUMBER: _builtins.int
+    LOCAL_START_FIELD_NUMBER: _builtins.int
+    LOCAL_END_FIELD_NUMBER: _builtins.int
+    CAPACITY_FIELD_NUMBER: _builtins.int
+    CAPACITY_KNOWN_FIELD_NUMBER: _builtins.int
+    BOOKED_FIELD_NUMBER: _builtins.int
+    WAITLISTED_FIELD_NUMBER: _builtins.int
+    AVAILABLE_FIELD_NUMBER: _builtins.int
+    OPEN_FIELD_NUMBER: _builtins.int
+    slot_id: _builtins.int
+    label: _builtins.str
+    local_start: _builtins.str
+    local_end: _builtins.str
+    capacity: _builtins.int
+    """The places bookings may take: the venue's capacity, or the service's
+    default when the venue's is not known (capacity_known false).
+    """
+    capacity_known: _builtins.bool
+    booked: _builtins.int
+    """booked or already received"""
+    waitlisted: _builtins.int
+    available: _builtins.int
+    """capacity - booked, at least 0"""
+    open: _builtins.bool
+    """still bookable: the session is on and the slot not begun"""
+    @_builtins.property
+    def starts_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def ends_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        slot_id: _builtins.int = ...,
+        label: _builtins.str = ...,
+        starts_at: _timestamp_pb2.Timestamp | None = ...,
+        ends_at: _timestamp_pb2.Timestamp | None = ...,
+        local_start: _builtins.str = ...,
+        local_end: _builtins.str = ...,
+        capacity: _builtins.int = ...,
+        capacity_known: _builtins.bool = ...,
+        booked: _builtins.int = ...,
+        waitlisted: _builtins.int = ...,
+        available: _builtins.int = ...,
+        open: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ends_at", b"ends_at", "starts_at", b"starts_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["available", b"available", "booked", b"booked", "capacity", b"capacity", "capacity_known", b"capacity_known", "ends_at", b"ends_at", "label", b"label", "local_end", b"local_end", "local_start", b"local_start", "open", b"open", "slot_id", b"slot_id", "starts_at", b"starts_at", "waitlisted", b"waitlisted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SlotAvailability: _TypeAlias = SlotAvailability  # noqa: Y015
+
+@_typing.final
+class Availability(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    CANCELLED_FIELD_NUMBER: _builtins.int
+    SLOTS_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    station_id: _builtins.int
+    date: _builtins.str
+    cancelled: _builtins.bool
+    @_builtins.property
+    def slots(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlotAvailability]: ...
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+        station_id: _builtins.int = ...,
+        date: _builtins.str = ...,
+        cancelled: _builtins.bool = ...,
+        slots: _abc.Iterable[Global___SlotAvailability] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancelled", b"cancelled", "date", b"date", "session_id", b"session_id", "slots", b"slots", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Availability: _TypeAlias = Availability  # noqa: Y015
+
+@_typing.final
+class BookSlotRequest(_message.Message):
+    """---------------------------------------------------------------- requests"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    TOPIC_FIELD_NUMBER: _builtins.int
+    WAITLIST_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    slot_id: _builtins.int
+    """one of the session's slots (GetAvailability)"""
+    name: _builtins.str
+    """1..50 characters"""
+    phone: _builtins.str
+    """a Chinese mobile or landline number"""
+    community_id: _builtins.int
+    """a community the session's station serves"""
+    topic: _builtins.str
+    """1..500 characters: what the constituent wants to raise"""
+    waitlist: _builtins.bool
+    """When the slot is full: true joins the waitlist; false (the default)
+    answers FAILED_PRECONDITION "slot X is full; join the waitlist".
+    """
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+        slot_id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        community_id: _builtins.int = ...,
+        topic: _builtins.str = ...,
+        waitlist: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "name", b"name", "phone", b"phone", "session_id", b"session_id", "slot_id", b"slot_id", "topic", b"topic", "waitlist", b"waitlist"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BookSlotRequest: _TypeAlias = BookSlotRequest  # noqa: Y015
+
+@_typing.final
+class BookSlotResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_FIELD_NUMBER: _builtins.int
+    CANCEL_CODE_FIELD_NUMBER: _builtins.int
+    cancel_code: _builtins.str
+    """A secret that cancels this booking without signing in; given once,
+    only its hash is kept.
+    """
+    @_builtins.property
+    def booking(self) -> Global___Booking: ...
+    def __init__(
+        self,
+        *,
+        booking: Global___Booking | None = ...,
+        cancel_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "cancel_code", b"cancel_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BookSlotResponse: _TypeAlias = BookSlotResponse  # noqa: Y015
+
+@_typing.final
+class CancelBookingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    CANCEL_CODE_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.int
+    cancel_code: _builtins.str
+    """for a booker who is not signed in"""
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.int = ...,
+        cancel_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "cancel_code", b"cancel_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelBookingRequest: _TypeAlias = CancelBookingRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionBookingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionBookingsRequest: _TypeAlias = ListSessionBookingsRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionBookingsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKINGS_FIELD_NUMBER: _builtins.int
+    WALK_INS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def bookings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Booking]:
+        """by slot, then booked before waitlisted, then time"""
+
+    @_builtins.property
+    def walk_ins(self) -> _containers.RepeatedCompositeFieldContainer[Global___WalkIn]: ...
+    def __init__(
+        self,
+        *,
+        bookings: _abc.Iterable[Global___Booking] | None = ...,
+        walk_ins: _abc.Iterable[Global___WalkIn] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bookings", b"bookings", "walk_ins", b"walk_ins"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionBookingsResponse: _TypeAlias = ListSessionBookingsResponse  # noqa: Y015
+
+@_typing.final
+class ListMyBookingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMyBookingsRequest: _TypeAlias = ListMyBookingsRequest  # noqa: Y015
+
+@_typing.final
+class ListMyBookingsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKINGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def bookings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Booking]:
+        """newest first"""
+
+    def __init__(
+        self,
+        *,
+        bookings: _abc.Iterable[Global___Booking] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bookings", b"bookings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMyBookingsResponse: _TypeAlias = ListMyBookingsResponse  # noqa: Y015
+
+@_typing.final
+class GetAvailabilityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAvailabilityRequest: _TypeAlias = GetAvailabilityRequest  # noqa: Y015
+
+@_typing.final
+class RecordWalkInRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    TOPIC_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    name: _builtins.str
+    """optional, at most 50 characters"""
+    community_id: _builtins.int
+    """a community the session's station serves"""
+    topic: _builtins.str
+    """1..500 characters"""
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        community_id: _builtins.int = ...,
+        topic: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "name", b"name", "session_id", b"session_id", "topic", b"topic"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordWalkInRequest: _TypeAlias = RecordWalkInRequest  # noqa: Y015
+
+@_typing.final
+class MarkAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    ATTENDANCE_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.int
+    attendance: Global___Attendance.ValueType
+    """required"""
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.int = ...,
+        attendance: Global___Attendance.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attendance", b"attendance", "booking_id", b"booking_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkAttendanceRequest: _TypeAlias = MarkAttendanceRequest  # noqa: Y015

@@ -28,7 +28,7 @@ from liaison.reception.v1 import reception_pb2 as liaison_dot_reception_dot_v1_d
 from liaison.reception.v1 import rota_pb2 as liaison_dot_reception_dot_v1_dot_rota__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a$liaison/reception/v1/reception.proto\x1a\x1fliaison/reception/v1/rota.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Sessionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a$liaison/reception/v1/reception.proto\x1a\x1fliaison/reception/v1/rota.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"\x80\x01\n\x10\x42ookingConfirmed\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\"\x9c\x01\n\x11\x42ookingWaitlisted\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12\x19\n\x11waitlist_position\x18\x05 \x01(\x05\"\xbe\x01\n\x10\x42ookingCancelled\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12<\n\x0fprevious_status\x18\x05 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\"\x7f\n\x0f\x42ookingPromoted\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\"\x87\x01\n\x17\x42ookingAttendanceMarked\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\"8\n\x0eWalkInRecorded\x12\x12\n\nwalk_in_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,4 +41,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SESSIONADDED']._serialized_end=334
   _globals['_SESSIONCANCELLED']._serialized_start=336
   _globals['_SESSIONCANCELLED']._serialized_end=402
+  _globals['_BOOKINGCONFIRMED']._serialized_start=405
+  _globals['_BOOKINGCONFIRMED']._serialized_end=533
+  _globals['_BOOKINGWAITLISTED']._serialized_start=536
+  _globals['_BOOKINGWAITLISTED']._serialized_end=692
+  _globals['_BOOKINGCANCELLED']._serialized_start=695
+  _globals['_BOOKINGCANCELLED']._serialized_end=885
+  _globals['_BOOKINGPROMOTED']._serialized_start=887
+  _globals['_BOOKINGPROMOTED']._serialized_end=1014
+  _globals['_BOOKINGATTENDANCEMARKED']._serialized_start=1017
+  _globals['_BOOKINGATTENDANCEMARKED']._serialized_end=1152
+  _globals['_WALKINRECORDED']._serialized_start=1154
+  _globals['_WALKINRECORDED']._serialized_end=1210
 # @@protoc_insertion_point(module_scope)

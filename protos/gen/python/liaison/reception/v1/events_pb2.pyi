@@ -5,6 +5,7 @@ isort:skip_file
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from liaison.reception.v1 import bookings_pb2 as _bookings_pb2
 from liaison.reception.v1 import reception_pb2 as _reception_pb2
 import builtins as _builtins
 import sys
@@ -87,3 +88,188 @@ class SessionCancelled(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SessionCancelled: _TypeAlias = SessionCancelled  # noqa: Y015
+
+@_typing.final
+class BookingConfirmed(_message.Message):
+    """---------------------------------------------------------------- bookings
+    (a booking's events carry no personal data: ids, the session, the slot)
+
+    booking_confirmed: a place taken
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.int
+    session_id: _builtins.int
+    slot_id: _builtins.int
+    status: _bookings_pb2.BookingStatus.ValueType
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        slot_id: _builtins.int = ...,
+        status: _bookings_pb2.BookingStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BookingConfirmed: _TypeAlias = BookingConfirmed  # noqa: Y015
+
+@_typing.final
+class BookingWaitlisted(_message.Message):
+    """booking_waitlisted: the slot was full"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    WAITLIST_POSITION_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.int
+    session_id: _builtins.int
+    slot_id: _builtins.int
+    status: _bookings_pb2.BookingStatus.ValueType
+    waitlist_position: _builtins.int
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        slot_id: _builtins.int = ...,
+        status: _bookings_pb2.BookingStatus.ValueType = ...,
+        waitlist_position: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status", "waitlist_position", b"waitlist_position"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BookingWaitlisted: _TypeAlias = BookingWaitlisted  # noqa: Y015
+
+@_typing.final
+class BookingCancelled(_message.Message):
+    """booking_cancelled: by its booker or the staff"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PREVIOUS_STATUS_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.int
+    session_id: _builtins.int
+    slot_id: _builtins.int
+    status: _bookings_pb2.BookingStatus.ValueType
+    previous_status: _bookings_pb2.BookingStatus.ValueType
+    """booked or waitlisted"""
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        slot_id: _builtins.int = ...,
+        status: _bookings_pb2.BookingStatus.ValueType = ...,
+        previous_status: _bookings_pb2.BookingStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "previous_status", b"previous_status", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BookingCancelled: _TypeAlias = BookingCancelled  # noqa: Y015
+
+@_typing.final
+class BookingPromoted(_message.Message):
+    """booking_promoted: off the waitlist into a freed place"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.int
+    session_id: _builtins.int
+    slot_id: _builtins.int
+    status: _bookings_pb2.BookingStatus.ValueType
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        slot_id: _builtins.int = ...,
+        status: _bookings_pb2.BookingStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BookingPromoted: _TypeAlias = BookingPromoted  # noqa: Y015
+
+@_typing.final
+class BookingAttendanceMarked(_message.Message):
+    """booking_attendance_marked: attended or no-show"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.int
+    session_id: _builtins.int
+    slot_id: _builtins.int
+    status: _bookings_pb2.BookingStatus.ValueType
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        slot_id: _builtins.int = ...,
+        status: _bookings_pb2.BookingStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BookingAttendanceMarked: _TypeAlias = BookingAttendanceMarked  # noqa: Y015
+
+@_typing.final
+class WalkInRecorded(_message.Message):
+    """walk_in_recorded: someone received without a booking"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WALK_IN_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    walk_in_id: _builtins.int
+    session_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        walk_in_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id", "walk_in_id", b"walk_in_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WalkInRecorded: _TypeAlias = WalkInRecorded  # noqa: Y015

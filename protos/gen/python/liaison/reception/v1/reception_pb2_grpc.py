@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from liaison.common.v1 import auth_pb2 as liaison_dot_common_dot_v1_dot_auth__pb2
+from liaison.reception.v1 import bookings_pb2 as liaison_dot_reception_dot_v1_dot_bookings__pb2
 from liaison.reception.v1 import reception_pb2 as liaison_dot_reception_dot_v1_dot_reception__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -43,8 +44,13 @@ class ReceptionServiceStub:
     communities is its own read model of the registry, fed by the registry's
     events (never the registry's tables).
 
-    Not built yet: rotas (which deputies receive at a session), bookings,
-    reception records and opinions.
+    Bookings (BookSlot and the RPCs after it): constituents book a place at a
+    slot within the venue's capacity, or join its waitlist; walk-ins are
+    recorded on the day. Personal data leaves only for the session's staff
+    and the deputies on its rota.
+
+    Not built yet: rotas (which deputies receive at a session), reception
+    records and opinions.
 
     Who may do what (checked by the service itself):
     - RPCs marked allow_anonymous answer without a token: sessions and the
@@ -109,6 +115,41 @@ class ReceptionServiceStub:
                 request_serializer=liaison_dot_reception_dot_v1_dot_reception__pb2.CancelSessionRequest.SerializeToString,
                 response_deserializer=liaison_dot_reception_dot_v1_dot_reception__pb2.Session.FromString,
                 _registered_method=True)
+        self.BookSlot = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/BookSlot',
+                request_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.BookSlotRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.BookSlotResponse.FromString,
+                _registered_method=True)
+        self.CancelBooking = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/CancelBooking',
+                request_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.CancelBookingRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.Booking.FromString,
+                _registered_method=True)
+        self.GetAvailability = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/GetAvailability',
+                request_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.GetAvailabilityRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.Availability.FromString,
+                _registered_method=True)
+        self.ListSessionBookings = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/ListSessionBookings',
+                request_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.ListSessionBookingsRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.ListSessionBookingsResponse.FromString,
+                _registered_method=True)
+        self.ListMyBookings = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/ListMyBookings',
+                request_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.ListMyBookingsRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.ListMyBookingsResponse.FromString,
+                _registered_method=True)
+        self.RecordWalkIn = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/RecordWalkIn',
+                request_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.RecordWalkInRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.WalkIn.FromString,
+                _registered_method=True)
+        self.MarkAttendance = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/MarkAttendance',
+                request_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.MarkAttendanceRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.Booking.FromString,
+                _registered_method=True)
         self.ListAuditEntries = channel.unary_unary(
                 '/liaison.reception.v1.ReceptionService/ListAuditEntries',
                 request_serializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.SerializeToString,
@@ -133,8 +174,13 @@ class ReceptionServiceServicer:
     communities is its own read model of the registry, fed by the registry's
     events (never the registry's tables).
 
-    Not built yet: rotas (which deputies receive at a session), bookings,
-    reception records and opinions.
+    Bookings (BookSlot and the RPCs after it): constituents book a place at a
+    slot within the venue's capacity, or join its waitlist; walk-ins are
+    recorded on the day. Personal data leaves only for the session's staff
+    and the deputies on its rota.
+
+    Not built yet: rotas (which deputies receive at a session), reception
+    records and opinions.
 
     Who may do what (checked by the service itself):
     - RPCs marked allow_anonymous answer without a token: sessions and the
@@ -215,14 +261,77 @@ class ReceptionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ListAuditEntries(self, request, context):
+    def BookSlot(self, request, context):
         """---------------------------------------------------------- the rota
         (messages in rota.proto)
 
         ---------------------------------------------------------- bookings
         (messages in bookings.proto)
 
-        ---------------------------------------------------------- opinions and reception records
+        Books a place at one of a session's slots. Public: without a token the
+        booking is cancelled with the cancel code it returns; a constituent's
+        booking is also tied to the token's subject (ListMyBookings). Refused:
+        a cancelled session or a slot that has begun (FAILED_PRECONDITION), a
+        full slot unless `waitlist` (FAILED_PRECONDITION "slot X is full; join
+        the waitlist"), a phone with a booking at the session already
+        (ALREADY_EXISTS), a phone that is not a Chinese number, a community the
+        station does not serve (INVALID_ARGUMENT).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelBooking(self, request, context):
+        """Cancels a booking until its slot begins (then it is marked attended or
+        no-show): its owner (the constituent who booked signed in), anyone with
+        its cancel code, or the staff of its station. A place it frees goes to
+        the first on the slot's waitlist in the same transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAvailability(self, request, context):
+        """A slot's places, counts only. Public.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessionBookings(self, request, context):
+        """A session's bookings and walk-ins, with their personal data: the staff
+        of its station (station staff and street committee of its street, the
+        district's offices) and the deputies on its rota.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMyBookings(self, request, context):
+        """The caller's own bookings: constituents.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordWalkIn(self, request, context):
+        """A constituent received without a booking, recorded from the session's
+        day on: the staff of its station and the deputies on its rota.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkAttendance(self, request, context):
+        """Marks a booked constituent attended or not come, from the session's day
+        on: the staff of its station and the deputies on its rota.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEntries(self, request, context):
+        """---------------------------------------------------------- opinions and reception records
         (messages in opinions.proto)
 
         ---------------------------------------------------------- the audit
@@ -280,6 +389,41 @@ def add_ReceptionServiceServicer_to_server(servicer, server):
                     request_deserializer=liaison_dot_reception_dot_v1_dot_reception__pb2.CancelSessionRequest.FromString,
                     response_serializer=liaison_dot_reception_dot_v1_dot_reception__pb2.Session.SerializeToString,
             ),
+            'BookSlot': grpc.unary_unary_rpc_method_handler(
+                    servicer.BookSlot,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.BookSlotRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.BookSlotResponse.SerializeToString,
+            ),
+            'CancelBooking': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelBooking,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.CancelBookingRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.Booking.SerializeToString,
+            ),
+            'GetAvailability': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAvailability,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.GetAvailabilityRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.Availability.SerializeToString,
+            ),
+            'ListSessionBookings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessionBookings,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.ListSessionBookingsRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.ListSessionBookingsResponse.SerializeToString,
+            ),
+            'ListMyBookings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMyBookings,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.ListMyBookingsRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.ListMyBookingsResponse.SerializeToString,
+            ),
+            'RecordWalkIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordWalkIn,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.RecordWalkInRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.WalkIn.SerializeToString,
+            ),
+            'MarkAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkAttendance,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.MarkAttendanceRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.Booking.SerializeToString,
+            ),
             'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAuditEntries,
                     request_deserializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.FromString,
@@ -310,8 +454,13 @@ class ReceptionService:
     communities is its own read model of the registry, fed by the registry's
     events (never the registry's tables).
 
-    Not built yet: rotas (which deputies receive at a session), bookings,
-    reception records and opinions.
+    Bookings (BookSlot and the RPCs after it): constituents book a place at a
+    slot within the venue's capacity, or join its waitlist; walk-ins are
+    recorded on the day. Personal data leaves only for the session's staff
+    and the deputies on its rota.
+
+    Not built yet: rotas (which deputies receive at a session), reception
+    records and opinions.
 
     Who may do what (checked by the service itself):
     - RPCs marked allow_anonymous answer without a token: sessions and the
@@ -558,6 +707,195 @@ class ReceptionService:
             '/liaison.reception.v1.ReceptionService/CancelSession',
             liaison_dot_reception_dot_v1_dot_reception__pb2.CancelSessionRequest.SerializeToString,
             liaison_dot_reception_dot_v1_dot_reception__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BookSlot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/BookSlot',
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.BookSlotRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.BookSlotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelBooking(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/CancelBooking',
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.CancelBookingRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.Booking.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAvailability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/GetAvailability',
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.GetAvailabilityRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.Availability.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessionBookings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/ListSessionBookings',
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.ListSessionBookingsRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.ListSessionBookingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMyBookings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/ListMyBookings',
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.ListMyBookingsRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.ListMyBookingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordWalkIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/RecordWalkIn',
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.RecordWalkInRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.WalkIn.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/MarkAttendance',
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.MarkAttendanceRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_bookings__pb2.Booking.FromString,
             options,
             channel_credentials,
             insecure,
