@@ -29,6 +29,8 @@ from liaison.reception.v1 import events_pb2 as ev
 from liaison.reception.v1 import reception_pb2 as pb
 from reception import domain, ical, models
 from reception.convert import POLICY, session_pb, slot_hours_pb
+from reception.opinions import Opinions
+from reception.records import Records
 
 CALENDAR_WRITERS = (
     Role.ADMIN,
@@ -85,6 +87,9 @@ class Reception:
         self.months_ahead = months_ahead
         self.days = days or domain.WorkCalendar()
         self.records = RecordStore(db)
+        # Opinions and reception records (reception.opinions, reception.records).
+        self.opinions = Opinions(db)
+        self.reception_records = Records(db)
 
     # -- who may change a station's calendar
 

@@ -28,7 +28,7 @@ from liaison.reception.v1 import reception_pb2 as liaison_dot_reception_dot_v1_d
 from liaison.reception.v1 import rota_pb2 as liaison_dot_reception_dot_v1_dot_rota__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a$liaison/reception/v1/reception.proto\x1a\x1fliaison/reception/v1/rota.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Sessionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a$liaison/reception/v1/reception.proto\x1a\x1fliaison/reception/v1/rota.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"\xea\x02\n\x0cOpinionFacts\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rtracking_code\x18\x02 \x01(\t\x12\x33\n\x06source\x18\x03 \x01(\x0e\x32#.liaison.reception.v1.OpinionSource\x12\x37\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x0f\n\x07\x63ontent\x18\x05 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x06 \x01(\x03\x12\x16\n\x0e\x63ommunity_name\x18\x07 \x01(\t\x12\x12\n\nstation_id\x18\x08 \x01(\x03\x12\x11\n\tstreet_id\x18\t \x01(\x03\x12\x12\n\nsession_id\x18\n \x01(\x03\x12\x1a\n\x12taken_by_deputy_id\x18\x0b \x01(\x03\x12\x33\n\x06status\x18\x0c \x01(\x0e\x32#.liaison.reception.v1.OpinionStatus\"F\n\x0fOpinionRecorded\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\"V\n\x0fOpinionAnswered\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\"T\n\x0fOpinionHandedOn\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0c\n\x04note\x18\x02 \x01(\t\"v\n\rOpinionMerged\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x16\n\x0emerged_into_id\x18\x02 \x01(\x03\x12\x18\n\x10merged_into_code\x18\x03 \x01(\t\"V\n\x0fOpinionDeclined\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0e\n\x06reason\x18\x02 \x01(\t\"Y\n\x0fOpinionAssigned\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\"R\n\x0bOpinionDone\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,4 +41,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SESSIONADDED']._serialized_end=334
   _globals['_SESSIONCANCELLED']._serialized_start=336
   _globals['_SESSIONCANCELLED']._serialized_end=402
+  _globals['_OPINIONFACTS']._serialized_start=405
+  _globals['_OPINIONFACTS']._serialized_end=767
+  _globals['_OPINIONRECORDED']._serialized_start=769
+  _globals['_OPINIONRECORDED']._serialized_end=839
+  _globals['_OPINIONANSWERED']._serialized_start=841
+  _globals['_OPINIONANSWERED']._serialized_end=927
+  _globals['_OPINIONHANDEDON']._serialized_start=929
+  _globals['_OPINIONHANDEDON']._serialized_end=1013
+  _globals['_OPINIONMERGED']._serialized_start=1015
+  _globals['_OPINIONMERGED']._serialized_end=1133
+  _globals['_OPINIONDECLINED']._serialized_start=1135
+  _globals['_OPINIONDECLINED']._serialized_end=1221
+  _globals['_OPINIONASSIGNED']._serialized_start=1223
+  _globals['_OPINIONASSIGNED']._serialized_end=1312
+  _globals['_OPINIONDONE']._serialized_start=1314
+  _globals['_OPINIONDONE']._serialized_end=1396
 # @@protoc_insertion_point(module_scope)
