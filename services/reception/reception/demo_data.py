@@ -1,8 +1,10 @@
 """The demo district's reception calendar: every active station's sessions
 from January of the current year to three months ahead, a few stations with
 rules of their own, extra sessions before the district congress meets, and
-one cancellation. Loaded by `reception load-demo` once the registry's
-snapshot is in the read model."""
+one cancellation. Then a year of what happened (`reception.demo_opinions`):
+the sessions of the last twelve months recorded, and the opinions collected
+at them, online and as orders, with their outcomes. Loaded by `reception
+load-demo` once the registry's snapshot is in the read model."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from kit.auth import Principal
 from kit.errors import AlreadyExists
 from liaison.reception.v1 import reception_pb2 as pb
 from reception import models
+from reception.demo_opinions import load_demo_year
 from reception.service import Reception
 
 DEMO = Principal.system("demo-loader")
@@ -28,6 +31,10 @@ class DemoCalendar:
     sessions: int
     extra: int
     cancelled: int
+    records: int = 0
+    reception_person_times: int = 0
+    deputy_activity_person_times: int = 0
+    opinions: int = 0
 
 
 def active_station_ids(reception: Reception) -> list[int]:
@@ -84,4 +91,14 @@ def load_demo(reception: Reception, today: date) -> DemoCalendar:
         if regular and regular[0].date > today.isoformat():
             reception.cancel_session(regular[0].id, CANCEL_REASON, DEMO)
             cancelled = 1
-    return DemoCalendar(len(stations), len(done.created) + extra, extra, cancelled)
+    year = load_demo_year(reception, today)
+    return DemoCalendar(
+        len(stations),
+        len(done.created) + extra + year.sessions,
+        extra,
+        cancelled,
+        year.records,
+        year.reception_person_times,
+        year.deputy_activity_person_times,
+        year.opinions,
+    )
