@@ -23,6 +23,7 @@ from kit.tables import outbox_events
 from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.registry.v1 import registry_pb2 as rpb
 from reception import domain, models
+from reception.opinions import next_code
 from reception.readmodel import put_community, put_deputy, put_station
 from reception.testing import DEPUTY_A1, DEPUTY_A2, STATION_A1, STREET_A, STREET_B
 
@@ -186,6 +187,14 @@ def test_codes_are_unique_and_gapless_under_concurrent_recording(api: Any) -> No
 def test_a_refused_recording_gives_no_number_away(api: Any) -> None:
     first = number(online(api).tracking_code)
     refused(lambda: online(api, community_id=999))  # no such community: nothing allocated
+    assert number(online(api).tracking_code) == first + 1
+
+
+def test_a_number_taken_in_a_unit_of_work_that_rolls_back_is_given_back(api: Any) -> None:
+    first = number(online(api).tracking_code)
+    with pytest.raises(RuntimeError), api.db.unit_of_work() as uow:
+        assert number(next_code(uow.session, domain.today().year)) == first + 1
+        raise RuntimeError("the recording fails after its number was taken")
     assert number(online(api).tracking_code) == first + 1
 
 
