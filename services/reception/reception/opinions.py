@@ -238,7 +238,7 @@ class Opinions:
             status=STATUS.number(row.status),  # type: ignore[arg-type]
         )
 
-    def _note(self, session: Session, row: models.Opinion, kind: str, text: str) -> None:
+    def _note(self, row: models.Opinion, kind: str, text: str) -> None:
         row.timeline.append(models.OpinionTimelineEntry(at=self.clock(), kind=kind, text=text))
         row.updated_at = self.clock()
 
@@ -314,7 +314,7 @@ class Opinions:
             session.add(row)
             session.flush()
             words = f"{rules.SOURCE_LABELS[source]}，已登记，转{station.name}处理"
-            self._note(session, row, "recorded", words)
+            self._note(row, "recorded", words)
             uow.emit(ev.OpinionRecorded(opinion=self.facts(row, session)))
             if row.taken_by_deputy_id:
                 row.status = rules.next_status(source, row.status, rules.ASSIGN)
@@ -492,6 +492,8 @@ class Opinions:
         action: str,
         may: Callable[[Session, Principal, models.Opinion, models.RegistryStation], bool],
         apply: Callable[[UnitOfWork, Principal, models.Opinion], list[str]],
+        *,
+        other: int = 0,
     ) -> opb.Opinion:
         """One transition: load and lock the opinion, check the caller, the
         state, apply, note the timeline, emit, audit."""
@@ -500,6 +502,8 @@ class Opinions:
             session = uow.session
             if not 0 < opinion_id <= MAX_ID:
                 raise invalid("id", "must be a positive number")
+            if 0 < other < opinion_id:  # two opinions are locked in the order of their ids
+                session.get(models.Opinion, other, with_for_update=True)
             row = session.get(models.Opinion, opinion_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"no opinion has id {opinion_id}")
@@ -532,7 +536,7 @@ class Opinions:
 
         def apply(uow: UnitOfWork, who: Principal, row: models.Opinion) -> list[str]:
             row.answer = text
-            self._note(uow.session, row, rules.ANSWER, f"已当场答复：{text}")
+            self._note(row, rules.ANSWER, f"已当场答复：{text}")
             uow.emit(ev.OpinionAnswered(opinion=self.facts(row, uow.session), answer=text))
             return ["answer"]
 
@@ -545,7 +549,7 @@ class Opinions:
 
         def apply(uow: UnitOfWork, who: Principal, row: models.Opinion) -> list[str]:
             words = "已转交街道人大工委，按转办函程序转办" + (f"：{text}" if text else "")
-            self._note(uow.session, row, rules.HAND_ON, words)
+            self._note(row, rules.HAND_ON, words)
             uow.emit(ev.OpinionHandedOn(opinion=self.facts(row, uow.session), note=text))
             return []
 
@@ -572,7 +576,7 @@ class Opinions:
                     "into that one"
                 )
             row.merged_into_id = target.id
-            self._note(uow.session, row, rules.MERGE, f"与同类意见{target.tracking_code}合并办理")
+            self._note(row, rules.MERGE, f"与同类意见{target.tracking_code}合并办理")
             uow.emit(
                 ev.OpinionMerged(
                     opinion=self.facts(row, uow.session),
@@ -582,7 +586,7 @@ class Opinions:
             )
             return ["merged_into_id"]
 
-        return self._change(opinion_id, actor, rules.MERGE, self._never, apply)
+        return self._change(opinion_id, actor, rules.MERGE, self._never, apply, other=into_id)
 
     def decline(self, opinion_id: int, reason: str, actor: Principal | None) -> opb.Opinion:
         v = Violations()
@@ -591,7 +595,7 @@ class Opinions:
 
         def apply(uow: UnitOfWork, who: Principal, row: models.Opinion) -> list[str]:
             row.decline_reason = text
-            self._note(uow.session, row, rules.DECLINE, f"不予受理：{text}")
+            self._note(row, rules.DECLINE, f"不予受理：{text}")
             uow.emit(ev.OpinionDeclined(opinion=self.facts(row, uow.session), reason=text))
             return ["decline_reason"]
 
@@ -626,7 +630,7 @@ class Opinions:
     def _assigned(self, uow: UnitOfWork, row: models.Opinion) -> None:
         deputy = uow.session.get(models.RegistryDeputy, row.taken_by_deputy_id)
         name = deputy.name if deputy else f"{row.taken_by_deputy_id}"
-        self._note(uow.session, row, rules.ASSIGN, f"由{name}代表包干跟进")
+        self._note(row, rules.ASSIGN, f"由{name}代表包干跟进")
         uow.emit(
             ev.OpinionAssigned(
                 opinion=self.facts(row, uow.session), deputy_id=row.taken_by_deputy_id or 0
@@ -643,7 +647,7 @@ class Opinions:
 
         def apply(uow: UnitOfWork, who: Principal, row: models.Opinion) -> list[str]:
             row.answer = text
-            self._note(uow.session, row, rules.COMPLETE, f"已办结：{text}")
+            self._note(row, rules.COMPLETE, f"已办结：{text}")
             uow.emit(ev.OpinionDone(opinion=self.facts(row, uow.session), answer=text))
             return ["answer"]
 

@@ -97,6 +97,8 @@ class Records:
             sitting = load(
                 session, models.ReceptionSession, request.session_id, "session", "session_id"
             )
+            # One writer of a session's record at a time: the first creates it.
+            session.refresh(sitting, with_for_update=True)
             station = session.get(models.RegistryStation, sitting.station_id)
             if station is None or not access.is_station_staff(who, station):
                 raise PermissionDenied(

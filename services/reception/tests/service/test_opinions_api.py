@@ -521,3 +521,38 @@ def test_figures_of_a_seeded_street(api: Any) -> None:
     assert other.opinions_collected == 0 and other.reception_person_times == 0
     bad = refused(lambda: api.anonymous.GetReceptionFigures(opb.GetReceptionFiguresRequest(year=1)))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_concurrent_writers_of_a_new_record_make_one(api: Any) -> None:
+    session_id = held(api)
+    staff = street(api, "station_staff", STREET_A)
+
+    def put(people: int) -> int:
+        request = opb.PutReceptionRecordRequest(session_id=session_id, person_times=people)
+        return int(staff.PutReceptionRecord(request).person_times)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(put, range(1, 7)))
+    assert sorted(answers) == [1, 2, 3, 4, 5, 6]
+    with api.db.read() as session:
+        rows = session.scalars(
+            select(models.ReceptionRecord).where(models.ReceptionRecord.session_id == session_id)
+        ).all()
+        assert len(rows) == 1
+
+
+def test_opinions_merged_into_each_other_at_once_do_not_deadlock(api: Any) -> None:
+    staff = street(api, "station_staff", STREET_A)
+    for _ in range(3):
+        a, b = online(api).id, online(api).id
+
+        def merge(pair: tuple[int, int]) -> str:
+            try:
+                staff.MergeOpinion(opb.MergeOpinionRequest(id=pair[0], into_id=pair[1]))
+                return "merged"
+            except grpc.RpcError as error:
+                return error.code().name  # type: ignore[no-any-return]
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            outcomes = sorted(pool.map(merge, [(a, b), (b, a)]))
+        assert outcomes == ["FAILED_PRECONDITION", "merged"]
