@@ -15,7 +15,14 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Gt, Le
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+)
 from pydantic_core import PydanticCustomError
 
 
@@ -999,7 +1006,8 @@ class ReceptionRecordSet(_In):
     notes: Annotated[ProtoText, Field(max_length=2000)] = Field(
         default="", description="No personal data."
     )
-    lock: bool = Field(default=False, description="Lock the record: it changes no more.")
+    # JSON true or false only (lax mode would take 0 and "yes").
+    lock: StrictBool = Field(default=False, description="Lock the record: it changes no more.")
 
 
 class ReceptionRecord(_Out):

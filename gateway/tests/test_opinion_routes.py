@@ -243,3 +243,14 @@ def test_reception_records_and_figures(
     assert figures.json()["opinions_collected"] >= 1
     assert {c["key"] for c in figures.json()["by_category"]} >= {"education", "environment"}
     problem(http.get("/api/v1/reception-figures", params={"year": 1999}), 422)
+
+
+def test_a_record_is_locked_only_by_a_json_boolean(
+    http: TestClient, reception_db: Database, as_: Callable[..., dict[str, str]],
+    problem: Callable[[Any, int], dict[str, Any]],
+) -> None:  # fmt: skip
+    path = f"/api/v1/reception-sessions/{_held_session(reception_db, ())}/record"
+    for lax in (0, "true", 1):
+        problem(http.put(path, json={"lock": lax}, headers=as_("admin")), 422)
+    locked = http.put(path, json={"lock": True}, headers=as_("admin"))
+    assert locked.status_code == 200 and locked.json()["locked"] is True
