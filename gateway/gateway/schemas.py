@@ -15,7 +15,14 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Gt, Le
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+)
 from pydantic_core import PydanticCustomError
 
 
@@ -929,3 +936,254 @@ class MyBookings(_Out):
 
 class AttendanceMark(_In):
     attendance: Attendance
+
+
+# ---------------------------------------------------------------- opinions and reception records
+
+
+class OpinionSource(StrEnum):
+    RECEPTION = "reception"
+    ONLINE = "online"
+    ORDER = "order"
+
+
+class OpinionCategory(StrEnum):
+    """The platform's fixed list (reception.opinion_rules.CATEGORIES)."""
+
+    URBAN_PLANNING = "urban_planning"
+    TRANSPORT = "transport"
+    ENVIRONMENT = "environment"
+    EDUCATION = "education"
+    HEALTH = "health"
+    ELDERLY_CARE = "elderly_care"
+    EMPLOYMENT = "employment"
+    PROPERTY = "property"
+    PUBLIC_SAFETY = "public_safety"
+    LEGAL = "legal"
+    ECONOMY = "economy"
+    CULTURE_SPORTS = "culture_sports"
+    COMMUNITY = "community"
+    OTHER = "other"
+
+
+class OpinionStatus(StrEnum):
+    RECORDED = "recorded"
+    ANSWERED_ON_THE_SPOT = "answered_on_the_spot"
+    HANDED_ON = "handed_on"
+    MERGED = "merged"
+    DECLINED = "declined"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+OpinionText = Annotated[ProtoText, Field(min_length=1, max_length=2000)]
+TrackingCode = Annotated[
+    str, Field(pattern=r"^[Tt][Hh]-[0-9]{4}-[0-9]{6,10}$", examples=["TH-2026-000123"])
+]
+
+
+class OpinionNew(_In):
+    source: OpinionSource = Field(
+        default=OpinionSource.ONLINE,
+        description="online: anyone, without a token too. reception: the station's staff and "
+        "the deputies on the session's rota. order: the street committee.",
+    )
+    category: OpinionCategory
+    content: OpinionText
+    community_id: Id | None = Field(
+        default=None, description="Required online and for orders: the station serving it takes it."
+    )
+    session_id: Id | None = Field(default=None, description="The reception (source reception).")
+    raiser_name: Annotated[ProtoText, Field(max_length=100)] | None = Field(
+        default=None, description="Required online and at a reception; kept from everyone else."
+    )
+    raiser_phone: Annotated[ProtoText, Field(max_length=40)] | None = None
+    raiser_contact: Annotated[ProtoText, Field(max_length=300)] | None = None
+    taken_by_deputy_id: Id | None = Field(
+        default=None, description="A reception's or an order's deputy who took it."
+    )
+
+
+class OpinionRaiser(_Out):
+    name: str = ""
+    phone: str = ""
+    contact: str = ""
+    subject: str = ""
+
+
+class OpinionTimelineEntry(_Out):
+    at: datetime | None = None
+    kind: str
+    text: str = Field(default="", description="Public words; never who raised it.")
+
+
+class Opinion(_Out):
+    id: int
+    tracking_code: str
+    source: OpinionSource
+    category: OpinionCategory
+    content: str
+    community_id: RefId = None
+    community_name: str = ""
+    station_id: int
+    station_name: str = ""
+    street_id: int
+    session_id: RefId = None
+    status: OpinionStatus
+    taken_by_deputy_id: RefId = None
+    taken_by_deputy_name: str = ""
+    merged_into_id: RefId = None
+    merged_into_code: str = ""
+    decline_reason: str = ""
+    answer: str = ""
+    raiser: OpinionRaiser | None = Field(
+        default=None, description="Only for those who may see it; null otherwise."
+    )
+    raiser_hidden: bool = False
+    timeline: list[OpinionTimelineEntry] = []
+    recorded_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class OpinionTrack(_Out):
+    tracking_code: str
+    category: OpinionCategory
+    category_name: str = ""
+    status: OpinionStatus
+    station_id: int
+    station_name: str = ""
+    timeline: list[OpinionTimelineEntry] = []
+    merged_into_code: str = ""
+    recorded_at: datetime | None = None
+
+
+class OpinionQuery(BaseModel):
+    station_id: IdParam | None = None
+    street_id: IdParam | None = None
+    status: list[OpinionStatus] = Field(
+        default=[], description="Any of these; recorded and in_progress (the queue) when absent."
+    )
+    category: OpinionCategory | None = None
+    source: OpinionSource | None = None
+    taken_by_deputy_id: IdParam | None = None
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    page_size: Annotated[int, Field(ge=1, le=200)] | None = Field(
+        default=None, description="At most 200; 50 when absent."
+    )
+    page_token: Annotated[ProtoText, Field(max_length=40)] | None = Field(
+        default=None, description="`next_page_token` of the previous page."
+    )
+
+
+class OpinionPage(_Out):
+    items: list[Opinion]
+    next_page_token: str | None = None
+
+
+class OpinionAnswer(_In):
+    answer: OpinionText = Field(description="Public words.")
+
+
+class OpinionHandOn(_In):
+    note: Annotated[ProtoText, Field(max_length=500)] = Field(
+        default="", description="Public words, e.g. 转街道办事处办理."
+    )
+
+
+class OpinionMerge(_In):
+    into_id: Id = Field(description="Another opinion of the same street.")
+
+
+class OpinionDecline(_In):
+    reason: Reason = Field(description="Public words.")
+
+
+class OpinionAssign(_In):
+    deputy_id: Id | None = Field(
+        default=None, description="An active deputy of the street; a deputy taking it: absent."
+    )
+
+
+class SuggestedDeputy(_Out):
+    deputy_id: int
+    name: str = ""
+    station_id: RefId = None
+    matched_expertise: list[str] = []
+    score: int = 0
+    same_station: bool = False
+    open_opinions: int = 0
+    reason: str = ""
+
+
+class SuggestedDeputies(_Out):
+    items: list[SuggestedDeputy]
+
+
+class ReceptionRecordSet(_In):
+    deputy_ids: list[Id] = Field(
+        default=[], max_length=50, description="Deputies present: deputies of the station."
+    )
+    person_times: Annotated[int, Field(ge=0, le=100_000), BeforeValidator(_json_integer)] = Field(
+        default=0, description="People received."
+    )
+    notes: Annotated[ProtoText, Field(max_length=2000)] = Field(
+        default="", description="No personal data."
+    )
+    # JSON true or false only (lax mode would take 0 and "yes").
+    lock: StrictBool = Field(default=False, description="Lock the record: it changes no more.")
+
+
+class ReceptionRecord(_Out):
+    session_id: int
+    station_id: int
+    session_date: IsoDate = None
+    deputy_ids: list[int] = []
+    deputy_names: list[str] = []
+    person_times: int = 0
+    notes: str = ""
+    locked: bool = False
+    opinions_recorded: int = 0
+    updated_at: datetime | None = None
+    locked_at: datetime | None = None
+
+
+class FiguresQuery(BaseModel):
+    station_id: IdParam | None = Field(default=None, description="One station, or")
+    street_id: IdParam | None = Field(
+        default=None, description="one street; neither: the district."
+    )
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    month: Annotated[int, Field(ge=1, le=12)] | None = Field(
+        default=None, description="The whole year when absent."
+    )
+
+
+class FigureCount(_Out):
+    key: str
+    label: str = ""
+    count: int = 0
+
+
+class MonthFigures(_Out):
+    month: str
+    sessions_recorded: int = 0
+    deputy_activity_person_times: int = 0
+    reception_person_times: int = 0
+    opinions_collected: int = 0
+
+
+class ReceptionFigures(_Out):
+    station_id: RefId = None
+    street_id: RefId = None
+    year: int
+    month: RefId = None
+    sessions_recorded: int = 0
+    deputy_activity_person_times: int = Field(
+        default=0, description="Deputies present at recorded receptions (person-times)."
+    )
+    reception_person_times: int = 0
+    opinions_collected: int = 0
+    by_category: list[FigureCount] = []
+    by_outcome: list[FigureCount] = []
+    by_source: list[FigureCount] = []
+    months: list[MonthFigures] = []

@@ -358,6 +358,150 @@ MATRIX: list[tuple[str, Operation, dict[str, int]]] = [
     ("record a walk-in in street 1", record_walk_in, allowed(*CALENDAR_OF_STREET_1, ok=201)),
     ("mark a booking attended in street 1", mark_attended, allowed(*CALENDAR_OF_STREET_1)),
 ]
+
+# ---------------------------------------------------------------- opinions and reception records
+
+
+def _community(w: World) -> int:
+    station = w.http.get(f"/api/v1/stations/{w.station_id}").json()
+    return int(station["community_ids"][0])
+
+
+def _opinion_body(w: World, **fields: Any) -> dict[str, Any]:
+    return {
+        "category": "transport",
+        "content": "路口红绿灯时间太短",
+        "community_id": _community(w),
+        "raiser_name": "陈先生",
+        "raiser_phone": "13800000000",
+    } | fields
+
+
+def _opinion(w: World, **fields: Any) -> dict[str, Any]:
+    """An opinion of street 1, sent by the admin."""
+    reply = w.http.post("/api/v1/opinions", json=_opinion_body(w, **fields), headers=w.admin())
+    assert reply.status_code == 201, reply.text
+    return reply.json()  # type: ignore[no-any-return]
+
+
+def _held_session(w: World) -> int:
+    """The latest session of the street 1 station held before today (not cancelled)."""
+    params = {"from": (date.today() - timedelta(days=120)).isoformat(),
+              "to": (date.today() - timedelta(days=1)).isoformat()}  # fmt: skip
+    found = w.http.get(f"/api/v1/stations/{w.station_id}/sessions", params=params).json()
+    held = [x for x in found["items"] if x["status"] == "scheduled"]
+    return int(held[-1]["id"])
+
+
+def send_opinion(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    body = _opinion_body(w)
+    return lambda h: w.http.post("/api/v1/opinions", json=body, headers=h)
+
+
+def record_at_reception(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    body = _opinion_body(w, source="reception", session_id=_held_session(w))
+    return lambda h: w.http.post("/api/v1/opinions", json=body, headers=h)
+
+
+def enter_order(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    body = _opinion_body(w, source="order", raiser_name=None, raiser_phone=None)
+    body = {k: v for k, v in body.items() if v is not None}
+    return lambda h: w.http.post("/api/v1/opinions", json=body, headers=h)
+
+
+def track_opinion(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    code = _opinion(w)["tracking_code"]
+    return lambda h: w.http.get(f"/api/v1/opinions/track/{code}", headers=h)
+
+
+def get_opinion(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    opinion_id = _opinion(w)["id"]
+    return lambda h: w.http.get(f"/api/v1/opinions/{opinion_id}", headers=h)
+
+
+def opinion_action(action: str, **body: Any) -> Operation:
+    def prepare(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+        opinion_id = _opinion(w)["id"]
+        given = dict(body)
+        if action == "merge":
+            given["into_id"] = _opinion(w)["id"]
+        return lambda h: w.http.post(
+            f"/api/v1/opinions/{opinion_id}:{action}", json=given, headers=h
+        )
+
+    return prepare
+
+
+def assign_opinion(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    deputies = w.http.get("/api/v1/deputies", params={"street_id": 1}).json()["items"]
+    other = next(d["id"] for d in deputies if d["id"] != 1)  # not the demo deputy's own id
+    opinion_id = _opinion(w)["id"]
+    return lambda h: w.http.post(
+        f"/api/v1/opinions/{opinion_id}:assign", json={"deputy_id": other}, headers=h
+    )
+
+
+def complete_order(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    deputies = w.http.get("/api/v1/deputies", params={"street_id": 1}).json()["items"]
+    other = next(d["id"] for d in deputies if d["id"] != 1)
+    body = {k: v for k, v in _opinion_body(w, source="order", taken_by_deputy_id=other).items()
+            if k not in ("raiser_name", "raiser_phone")}  # fmt: skip
+    sent = w.http.post("/api/v1/opinions", json=body, headers=w.admin())
+    assert sent.status_code == 201, sent.text
+    return lambda h: w.http.post(
+        f"/api/v1/opinions/{sent.json()['id']}:done", json={"answer": "已办结"}, headers=h
+    )
+
+
+def suggested_deputies(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    opinion_id = _opinion(w)["id"]
+    return lambda h: w.http.get(f"/api/v1/opinions/{opinion_id}/suggested-deputies", headers=h)
+
+
+def put_record(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    session_id = _held_session(w)
+    body = {"deputy_ids": [], "person_times": 6, "notes": "接待顺利"}
+    return lambda h: w.http.put(
+        f"/api/v1/reception-sessions/{session_id}/record", json=body, headers=h
+    )
+
+
+def get_record(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    session_id = _held_session(w)
+    put_record(w)(w.admin()).raise_for_status()
+    return lambda h: w.http.get(f"/api/v1/reception-sessions/{session_id}/record", headers=h)
+
+
+TRIAGE_OF_STREET_1 = (*DISTRICT, "station-staff", "street-committee")
+# The rota's deputies may record at a reception and read its record: the demo
+# deputy is on no rota of this station's past sessions while the rota is not
+# built.
+MATRIX += [
+    ("POST /opinions online", send_opinion, allowed(*CALLERS, ok=201)),
+    ("POST /opinions at a reception in street 1", record_at_reception,
+     allowed(*TRIAGE_OF_STREET_1, ok=201)),
+    ("POST /opinions an order in street 1", enter_order,
+     allowed(*DISTRICT, "street-committee", ok=201)),
+    ("GET /opinions/track/{code}", track_opinion, allowed(*CALLERS)),
+    ("GET /opinions (the triage queue)", get("/api/v1/opinions"),
+     allowed(*TRIAGE_OF_STREET_1, "street-committee-2", "deputy")),
+    ("GET an opinion of street 1", get_opinion,
+     allowed(*TRIAGE_OF_STREET_1, "working-body", "deputy")),
+    ("answer an opinion of street 1", opinion_action("answer", answer="已答复"),
+     allowed(*TRIAGE_OF_STREET_1)),
+    ("hand on an opinion of street 1", opinion_action("hand-on"), allowed(*TRIAGE_OF_STREET_1)),
+    ("merge an opinion of street 1", opinion_action("merge"), allowed(*TRIAGE_OF_STREET_1)),
+    ("decline an opinion of street 1", opinion_action("decline", reason="重复反映"),
+     allowed(*TRIAGE_OF_STREET_1)),
+    ("assign an opinion of street 1", assign_opinion, allowed(*TRIAGE_OF_STREET_1)),
+    ("finish an order of street 1", complete_order, allowed(*TRIAGE_OF_STREET_1)),
+    ("GET suggested deputies in street 1", suggested_deputies, allowed(*TRIAGE_OF_STREET_1)),
+    ("PUT a reception record in street 1", put_record, allowed(*TRIAGE_OF_STREET_1)),
+    ("GET a reception record in street 1", get_record, allowed(*TRIAGE_OF_STREET_1)),
+    ("GET /reception-figures", get("/api/v1/reception-figures", street_id=1, year=2026),
+     allowed(*CALLERS)),
+]  # fmt: skip
+
 CASES = [
     pytest.param(operation, caller, expected[caller], id=f"{name}-{caller}")
     for name, operation, expected in MATRIX

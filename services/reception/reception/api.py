@@ -19,6 +19,7 @@ from kit.auth import current_principal
 from kit.grpc_server import serve
 from liaison.common.v1 import auth_pb2
 from liaison.reception.v1 import bookings_pb2 as bpb
+from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.reception.v1 import reception_pb2 as pb
 from liaison.reception.v1 import reception_pb2_grpc as pb_grpc
 from reception.bootstrap import ReceptionBootstrap
@@ -114,6 +115,60 @@ class ReceptionServicer(pb_grpc.ReceptionServiceServicer):
         )
 
     # -- opinions and reception records (reception.opinions)
+
+    def RecordOpinion(self, request: opb.RecordOpinionRequest, context: Ctx) -> opb.Opinion:
+        return self.reception.opinions.record(request, current_principal())
+
+    def TrackOpinion(self, request: opb.TrackOpinionRequest, context: Ctx) -> opb.OpinionTrack:
+        return self.reception.opinions.track(request.tracking_code)
+
+    def ListOpinions(
+        self, request: opb.ListOpinionsRequest, context: Ctx
+    ) -> opb.ListOpinionsResponse:
+        found, token = self.reception.opinions.triage_queue(request, current_principal())
+        return opb.ListOpinionsResponse(opinions=found, next_page_token=token)
+
+    def GetOpinion(self, request: opb.GetOpinionRequest, context: Ctx) -> opb.Opinion:
+        return self.reception.opinions.get(request.id, current_principal())
+
+    def AnswerOpinion(self, request: opb.AnswerOpinionRequest, context: Ctx) -> opb.Opinion:
+        return self.reception.opinions.answer(request.id, request.answer, current_principal())
+
+    def HandOnOpinion(self, request: opb.HandOnOpinionRequest, context: Ctx) -> opb.Opinion:
+        return self.reception.opinions.hand_on(request.id, request.note, current_principal())
+
+    def MergeOpinion(self, request: opb.MergeOpinionRequest, context: Ctx) -> opb.Opinion:
+        return self.reception.opinions.merge(request.id, request.into_id, current_principal())
+
+    def DeclineOpinion(self, request: opb.DeclineOpinionRequest, context: Ctx) -> opb.Opinion:
+        return self.reception.opinions.decline(request.id, request.reason, current_principal())
+
+    def AssignOpinion(self, request: opb.AssignOpinionRequest, context: Ctx) -> opb.Opinion:
+        return self.reception.opinions.assign(request.id, request.deputy_id, current_principal())
+
+    def CompleteOpinion(self, request: opb.CompleteOpinionRequest, context: Ctx) -> opb.Opinion:
+        return self.reception.opinions.complete(request.id, request.answer, current_principal())
+
+    def SuggestDeputies(
+        self, request: opb.SuggestDeputiesRequest, context: Ctx
+    ) -> opb.SuggestDeputiesResponse:
+        found = self.reception.opinions.suggest(request.id, request.limit, current_principal())
+        return opb.SuggestDeputiesResponse(deputies=found)
+
+    def PutReceptionRecord(
+        self, request: opb.PutReceptionRecordRequest, context: Ctx
+    ) -> opb.ReceptionRecord:
+        return self.reception.reception_records.put(request, current_principal())
+
+    def GetReceptionRecord(
+        self, request: opb.GetReceptionRecordRequest, context: Ctx
+    ) -> opb.ReceptionRecord:
+        return self.reception.reception_records.get(request.session_id, current_principal())
+
+    def GetReceptionFigures(
+        self, request: opb.GetReceptionFiguresRequest, context: Ctx
+    ) -> opb.ReceptionFigures:
+        return self.reception.reception_records.figures(request)
 
     # -- the audit
 

@@ -2,8 +2,10 @@
 from January of the current year to three months ahead, a few stations with
 rules of their own, extra sessions before the district congress meets, and
 one cancellation; bookings, a waitlist and walk-ins (`load_demo_bookings`).
-Loaded by `reception load-demo` once the registry's
-snapshot is in the read model."""
+Then a year of what happened (`reception.demo_opinions`):
+the sessions of the last twelve months recorded, and the opinions collected
+at them, online and as orders, with their outcomes. Loaded by `reception
+load-demo` once the registry's snapshot is in the read model."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from kit.errors import AlreadyExists, FailedPrecondition
 from liaison.reception.v1 import bookings_pb2 as bpb
 from liaison.reception.v1 import reception_pb2 as pb
 from reception import models
+from reception.demo_opinions import load_demo_year
 from reception.service import Reception
 
 DEMO = Principal.system("demo-loader")
@@ -30,6 +33,10 @@ class DemoCalendar:
     sessions: int
     extra: int
     cancelled: int
+    records: int = 0
+    reception_person_times: int = 0
+    deputy_activity_person_times: int = 0
+    opinions: int = 0
 
 
 def active_station_ids(reception: Reception) -> list[int]:
@@ -86,8 +93,18 @@ def load_demo(reception: Reception, today: date) -> DemoCalendar:
         if regular and regular[0].date > today.isoformat():
             reception.cancel_session(regular[0].id, CANCEL_REASON, DEMO)
             cancelled = 1
+    year = load_demo_year(reception, today)
     load_demo_bookings(reception, stations, today)
-    return DemoCalendar(len(stations), len(done.created) + extra, extra, cancelled)
+    return DemoCalendar(
+        len(stations),
+        len(done.created) + extra + year.sessions,
+        extra,
+        cancelled,
+        year.records,
+        year.reception_person_times,
+        year.deputy_activity_person_times,
+        year.opinions,
+    )
 
 
 # ---------------------------------------------------------------- bookings

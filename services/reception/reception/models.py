@@ -6,7 +6,9 @@ Two groups:
   registry's events and snapshot (`reception.readmodel`). Each row keeps
   the registry event sequence it reflects (`sequence`), so an older event
   delivered late changes nothing. Ids are the registry's.
-- the calendar: each station's rule, its sessions and their slots.
+- the calendar: each station's rule, its sessions and their slots;
+- opinions with their tracking codes and public timelines, and each
+  session's reception record.
 """
 
 from __future__ import annotations
@@ -252,3 +254,84 @@ class WalkIn(Base):
     topic: Mapped[str] = mapped_column(String(500))
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ---------------------------------------------------------------- opinions and reception records
+
+
+class OpinionCodeCounter(Base):
+    """The last tracking-code number given in a year. The row is taken with
+    an upsert in the unit of work that records the opinion and stays locked
+    until it commits: numbers follow each other without a gap (a rollback
+    gives its number back) and no two opinions share one."""
+
+    __tablename__ = "opinion_code_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+class Opinion(Base):
+    """An opinion (社情民意): raised at a reception, online, or an order (订单).
+    `raiser_*` is personal data (`reception.opinions` says who may see it)."""
+
+    __tablename__ = "opinions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
+    source: Mapped[str] = mapped_column(String(12))
+    category: Mapped[str] = mapped_column(String(30), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    community_id: Mapped[int] = mapped_column(BigInteger)
+    station_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    street_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("reception_sessions.id"), index=True)
+    raiser_name: Mapped[str] = mapped_column(String(100), default="")
+    raiser_phone: Mapped[str] = mapped_column(String(40), default="")
+    raiser_contact: Mapped[str] = mapped_column(String(300), default="")
+    raiser_sub: Mapped[str] = mapped_column(String(200), default="")
+    taken_by_deputy_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("opinions.id"))
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    # The day it was recorded, in Asia/Shanghai: what figures count by.
+    recorded_on: Mapped[date] = mapped_column(Date, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    timeline: Mapped[list[OpinionTimelineEntry]] = relationship(
+        lazy="selectin", order_by="OpinionTimelineEntry.id"
+    )
+
+
+class OpinionTimelineEntry(Base):
+    """An opinion's public timeline, append-only: what happened and when, in
+    public words (never who raised it)."""
+
+    __tablename__ = "opinion_timeline"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReceptionRecord(Base):
+    """What happened at a session: the deputies present, the people received
+    (person-times), notes. One per session; locked records change no more."""
+
+    __tablename__ = "reception_records"
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("reception_sessions.id"), primary_key=True, autoincrement=False
+    )
+    station_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    session_date: Mapped[date] = mapped_column(Date, index=True)
+    deputy_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    person_times: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    locked: Mapped[bool] = mapped_column(default=False, nullable=False)
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

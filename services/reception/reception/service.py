@@ -31,6 +31,8 @@ from reception import domain, ical, models
 from reception.bookings import DEFAULT_SLOT_CAPACITY, Bookings
 from reception.convert import POLICY, session_pb, slot_hours_pb
 from reception.lookup import load as _load
+from reception.opinions import Opinions
+from reception.records import Records
 
 CALENDAR_WRITERS = (
     Role.ADMIN,
@@ -80,6 +82,9 @@ class Reception:
         self.days = days or domain.WorkCalendar()
         self.records = RecordStore(db)
         self.bookings = Bookings(db, default_capacity=default_capacity)
+        # Opinions and reception records (reception.opinions, reception.records).
+        self.opinions = Opinions(db)
+        self.reception_records = Records(db)
 
     # -- who may change a station's calendar
 

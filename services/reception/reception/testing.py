@@ -160,3 +160,42 @@ def put_on_rota(db: Database, session_id: int, deputy_id: int) -> None:
     """A deputy on a session's rota (the rota's own use cases are not needed)."""
     with db.unit_of_work() as uow:
         uow.session.add(models.RotaAssignment(session_id=session_id, deputy_id=deputy_id))
+
+
+EXPERTISE = ("物业管理", "交通", "教育", "医疗卫生", "法律", "社区治理", "环保", "养老服务")
+
+
+def district_at_scale(version: int = 1) -> list[rpb.DirectoryChunk]:
+    """A district the size of the seed's: 21 streets, 40 stations each
+    serving two communities, seven deputies a station with expertise."""
+    chunk = rpb.DirectoryChunk(version=version, last=True)
+    for n in range(40):
+        station_id, street_id = 100 + n, 1 + n % 21
+        communities = [1000 + 2 * n, 1001 + 2 * n]
+        chunk.communities.extend(
+            rpb.Community(id=c, name=f"社区{c}", street_id=street_id, active=True)
+            for c in communities
+        )
+        chunk.stations.append(
+            rpb.Station(
+                id=station_id,
+                code=f"station-{n}",
+                name=f"第{n + 1}联络站",
+                street_id=street_id,
+                community_ids=communities,
+                active=True,
+            )
+        )
+        chunk.deputies.extend(
+            rpb.DeputyProfile(
+                id=10_000 + 10 * n + k,
+                name=f"代表{n}-{k}",
+                street_id=street_id,
+                station_id=station_id,
+                level=rpb.DEPUTY_LEVEL_DISTRICT,
+                expertise=[EXPERTISE[(n + k) % len(EXPERTISE)]],
+                active=True,
+            )
+            for k in range(7)
+        )
+    return [chunk]

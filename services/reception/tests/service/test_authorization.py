@@ -22,6 +22,7 @@ from kit import audit
 from kit.grpc_client import with_bearer
 from kit.tables import outbox_events
 from liaison.common.v1 import auth_pb2
+from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.reception.v1 import reception_pb2 as pb
 from liaison.reception.v1 import reception_pb2_grpc as pb_grpc
 from reception import domain, models
@@ -187,6 +188,186 @@ MATRIX: list[tuple[str, Prepare, dict[str, grpc.StatusCode]]] = [
         ADMIN_ONLY,
     ),
 ]
+
+# ---------------------------------------------------------------- opinions and reception records
+
+TRIAGE_OF_A = allowed(*DISTRICT, "station-staff-a", "street-committee-a")
+_past = itertools.count(1)
+
+
+def _held(api: Any) -> int:
+    """A session of station A1 held some days ago, with deputy A1 on its rota."""
+    day = domain.today() - timedelta(days=next(_past))
+    with api.db.unit_of_work() as uow:
+        row = models.ReceptionSession(
+            station_id=STATION_A1,
+            kind=domain.EXTRA,
+            key_date=day,
+            session_date=day,
+            status=domain.SCHEDULED,
+            reason="接待日",
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        uow.session.add(models.RotaAssignment(session_id=row.id, deputy_id=DEPUTY_A1))
+        return int(row.id)
+
+
+def _online(**fields: Any) -> opb.RecordOpinionRequest:
+    values: dict[str, Any] = {
+        "source": opb.OPINION_SOURCE_ONLINE,
+        "category": opb.OPINION_CATEGORY_TRANSPORT,
+        "content": "路口红绿灯时间太短",
+        "community_id": 501,
+        "raiser_name": "陈先生",
+        "raiser_phone": "13800000000",
+    } | fields
+    return opb.RecordOpinionRequest(**values)
+
+
+def _opinion(api: Any, **fields: Any) -> opb.Opinion:
+    """An opinion of street 1, recorded by the admin."""
+    return api.as_("admin").RecordOpinion(_online(**fields))  # type: ignore[no-any-return]
+
+
+def _on_opinion(operation: Callable[[Any, opb.Opinion], Any], **fields: Any) -> Prepare:
+    def prepare(api: Any) -> Callable[[Any], Any]:
+        opinion = _opinion(api, **fields)
+        return lambda s: operation(s, opinion)
+
+    return prepare
+
+
+def _on_held(operation: Callable[[Any, int], Any]) -> Prepare:
+    def prepare(api: Any) -> Callable[[Any], Any]:
+        session_id = _held(api)
+        return lambda s: operation(s, session_id)
+
+    return prepare
+
+
+def _on_recorded(operation: Callable[[Any, int], Any]) -> Prepare:
+    def prepare(api: Any) -> Callable[[Any], Any]:
+        session_id = _held(api)
+        api.as_("admin").PutReceptionRecord(
+            opb.PutReceptionRecordRequest(session_id=session_id, person_times=3)
+        )
+        return lambda s: operation(s, session_id)
+
+    return prepare
+
+
+ORDER = {"source": opb.OPINION_SOURCE_ORDER, "raiser_name": "", "raiser_phone": ""}
+
+MATRIX += [
+    ("RecordOpinion online", call(lambda s: s.RecordOpinion(_online())), PUBLIC),
+    (
+        "RecordOpinion at a reception of station A1",
+        _on_held(
+            lambda s, i: s.RecordOpinion(
+                _online(source=opb.OPINION_SOURCE_RECEPTION, community_id=0, session_id=i)
+            )
+        ),
+        TRIAGE_OF_A,
+    ),
+    (
+        "RecordOpinion an order of street 1",
+        call(lambda s: s.RecordOpinion(_online(**ORDER))),
+        allowed(*DISTRICT, "street-committee-a"),
+    ),
+    (
+        "TrackOpinion",
+        _on_opinion(
+            lambda s, o: s.TrackOpinion(opb.TrackOpinionRequest(tracking_code=o.tracking_code))
+        ),
+        PUBLIC,
+    ),
+    (
+        "ListOpinions",
+        call(lambda s: s.ListOpinions(opb.ListOpinionsRequest())),
+        allowed(*DISTRICT, *(c for c in CALLERS if c.endswith(("-a", "-b"))), "deputy"),
+    ),
+    (
+        "GetOpinion of street 1",
+        _on_opinion(lambda s, o: s.GetOpinion(opb.GetOpinionRequest(id=o.id))),
+        allowed(*DISTRICT, "station-staff-a", "street-committee-a", "working-body", "deputy"),
+    ),
+    (
+        "AnswerOpinion of street 1",
+        _on_opinion(
+            lambda s, o: s.AnswerOpinion(opb.AnswerOpinionRequest(id=o.id, answer="已答复"))
+        ),
+        TRIAGE_OF_A,
+    ),
+    (
+        "HandOnOpinion of street 1",
+        _on_opinion(lambda s, o: s.HandOnOpinion(opb.HandOnOpinionRequest(id=o.id))),
+        TRIAGE_OF_A,
+    ),
+    (
+        "MergeOpinion of street 1",
+        lambda api: (
+            lambda into: _on_opinion(
+                lambda s, o: s.MergeOpinion(opb.MergeOpinionRequest(id=o.id, into_id=into))
+            )(api)
+        )(_opinion(api).id),
+        TRIAGE_OF_A,
+    ),
+    (
+        "DeclineOpinion of street 1",
+        _on_opinion(
+            lambda s, o: s.DeclineOpinion(opb.DeclineOpinionRequest(id=o.id, reason="重复"))
+        ),
+        TRIAGE_OF_A,
+    ),
+    (
+        "AssignOpinion of street 1",
+        _on_opinion(
+            lambda s, o: s.AssignOpinion(opb.AssignOpinionRequest(id=o.id, deputy_id=DEPUTY_A1))
+        ),
+        TRIAGE_OF_A,
+    ),
+    (
+        "CompleteOpinion an order of street 1",
+        _on_opinion(
+            lambda s, o: s.CompleteOpinion(opb.CompleteOpinionRequest(id=o.id, answer="已办结")),
+            taken_by_deputy_id=DEPUTY_A1,
+            **ORDER,
+        ),
+        TRIAGE_OF_A,
+    ),
+    (
+        "SuggestDeputies of street 1",
+        _on_opinion(lambda s, o: s.SuggestDeputies(opb.SuggestDeputiesRequest(id=o.id))),
+        TRIAGE_OF_A,
+    ),
+    (
+        "PutReceptionRecord at station A1",
+        _on_held(
+            lambda s, i: s.PutReceptionRecord(
+                opb.PutReceptionRecordRequest(session_id=i, deputy_ids=[DEPUTY_A1], person_times=4)
+            )
+        ),
+        TRIAGE_OF_A,
+    ),
+    (
+        "GetReceptionRecord at station A1",
+        _on_recorded(
+            lambda s, i: s.GetReceptionRecord(opb.GetReceptionRecordRequest(session_id=i))
+        ),
+        TRIAGE_OF_A,
+    ),
+    (
+        "GetReceptionFigures",
+        call(
+            lambda s: s.GetReceptionFigures(
+                opb.GetReceptionFiguresRequest(street_id=STREET_A, year=2026)
+            )
+        ),
+        PUBLIC,
+    ),
+]
+
 CASES = [
     pytest.param(op, caller, expected[caller], id=f"{name}-{caller}")
     for name, op, expected in MATRIX

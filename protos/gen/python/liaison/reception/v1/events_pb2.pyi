@@ -6,6 +6,7 @@ isort:skip_file
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from liaison.reception.v1 import bookings_pb2 as _bookings_pb2
+from liaison.reception.v1 import opinions_pb2 as _opinions_pb2
 from liaison.reception.v1 import reception_pb2 as _reception_pb2
 import builtins as _builtins
 import sys
@@ -273,3 +274,241 @@ class WalkInRecorded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WalkInRecorded: _TypeAlias = WalkInRecorded  # noqa: Y015
+
+@_typing.final
+class OpinionFacts(_message.Message):
+    """---------------------------------------------------------------- opinions
+    (an opinion's events carry no personal data of who raised it)
+
+    Each carries what the referral service needs to open a letter
+    (OpinionFacts); who raised the opinion it asks by an authorised RPC (not
+    built yet), never from an event.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TRACKING_CODE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    COMMUNITY_NAME_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    TAKEN_BY_DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    tracking_code: _builtins.str
+    source: _opinions_pb2.OpinionSource.ValueType
+    category: _opinions_pb2.OpinionCategory.ValueType
+    content: _builtins.str
+    community_id: _builtins.int
+    community_name: _builtins.str
+    station_id: _builtins.int
+    street_id: _builtins.int
+    session_id: _builtins.int
+    """0 unless raised at a reception"""
+    taken_by_deputy_id: _builtins.int
+    """0 = no deputy yet"""
+    status: _opinions_pb2.OpinionStatus.ValueType
+    """after the change"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        tracking_code: _builtins.str = ...,
+        source: _opinions_pb2.OpinionSource.ValueType = ...,
+        category: _opinions_pb2.OpinionCategory.ValueType = ...,
+        content: _builtins.str = ...,
+        community_id: _builtins.int = ...,
+        community_name: _builtins.str = ...,
+        station_id: _builtins.int = ...,
+        street_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        taken_by_deputy_id: _builtins.int = ...,
+        status: _opinions_pb2.OpinionStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "community_id", b"community_id", "community_name", b"community_name", "content", b"content", "id", b"id", "session_id", b"session_id", "source", b"source", "station_id", b"station_id", "status", b"status", "street_id", b"street_id", "taken_by_deputy_id", b"taken_by_deputy_id", "tracking_code", b"tracking_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionFacts: _TypeAlias = OpinionFacts  # noqa: Y015
+
+@_typing.final
+class OpinionRecorded(_message.Message):
+    """opinion_recorded"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPINION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def opinion(self) -> Global___OpinionFacts: ...
+    def __init__(
+        self,
+        *,
+        opinion: Global___OpinionFacts | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionRecorded: _TypeAlias = OpinionRecorded  # noqa: Y015
+
+@_typing.final
+class OpinionAnswered(_message.Message):
+    """opinion_answered: answered on the spot"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPINION_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    answer: _builtins.str
+    @_builtins.property
+    def opinion(self) -> Global___OpinionFacts: ...
+    def __init__(
+        self,
+        *,
+        opinion: Global___OpinionFacts | None = ...,
+        answer: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "opinion", b"opinion"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionAnswered: _TypeAlias = OpinionAnswered  # noqa: Y015
+
+@_typing.final
+class OpinionHandedOn(_message.Message):
+    """opinion_handed_on: the referral service opens a letter"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPINION_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    @_builtins.property
+    def opinion(self) -> Global___OpinionFacts: ...
+    def __init__(
+        self,
+        *,
+        opinion: Global___OpinionFacts | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "opinion", b"opinion"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionHandedOn: _TypeAlias = OpinionHandedOn  # noqa: Y015
+
+@_typing.final
+class OpinionMerged(_message.Message):
+    """opinion_merged: into another opinion of the street"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPINION_FIELD_NUMBER: _builtins.int
+    MERGED_INTO_ID_FIELD_NUMBER: _builtins.int
+    MERGED_INTO_CODE_FIELD_NUMBER: _builtins.int
+    merged_into_id: _builtins.int
+    merged_into_code: _builtins.str
+    @_builtins.property
+    def opinion(self) -> Global___OpinionFacts: ...
+    def __init__(
+        self,
+        *,
+        opinion: Global___OpinionFacts | None = ...,
+        merged_into_id: _builtins.int = ...,
+        merged_into_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merged_into_code", b"merged_into_code", "merged_into_id", b"merged_into_id", "opinion", b"opinion"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionMerged: _TypeAlias = OpinionMerged  # noqa: Y015
+
+@_typing.final
+class OpinionDeclined(_message.Message):
+    """opinion_declined, with its reason"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPINION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    @_builtins.property
+    def opinion(self) -> Global___OpinionFacts: ...
+    def __init__(
+        self,
+        *,
+        opinion: Global___OpinionFacts | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionDeclined: _TypeAlias = OpinionDeclined  # noqa: Y015
+
+@_typing.final
+class OpinionAssigned(_message.Message):
+    """opinion_assigned: a deputy took it"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPINION_FIELD_NUMBER: _builtins.int
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    deputy_id: _builtins.int
+    @_builtins.property
+    def opinion(self) -> Global___OpinionFacts: ...
+    def __init__(
+        self,
+        *,
+        opinion: Global___OpinionFacts | None = ...,
+        deputy_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "opinion", b"opinion"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionAssigned: _TypeAlias = OpinionAssigned  # noqa: Y015
+
+@_typing.final
+class OpinionDone(_message.Message):
+    """opinion_done: an order its deputy finished"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPINION_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    answer: _builtins.str
+    @_builtins.property
+    def opinion(self) -> Global___OpinionFacts: ...
+    def __init__(
+        self,
+        *,
+        opinion: Global___OpinionFacts | None = ...,
+        answer: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "opinion", b"opinion"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionDone: _TypeAlias = OpinionDone  # noqa: Y015

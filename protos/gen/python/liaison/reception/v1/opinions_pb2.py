@@ -22,13 +22,70 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#liaison/reception/v1/opinions.proto\x12\x14liaison.reception.v1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#liaison/reception/v1/opinions.proto\x12\x14liaison.reception.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"N\n\rOpinionRaiser\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontact\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\"Z\n\x14OpinionTimelineEntry\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\"\xde\x05\n\x07Opinion\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rtracking_code\x18\x02 \x01(\t\x12\x33\n\x06source\x18\x03 \x01(\x0e\x32#.liaison.reception.v1.OpinionSource\x12\x37\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x0f\n\x07\x63ontent\x18\x05 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x06 \x01(\x03\x12\x16\n\x0e\x63ommunity_name\x18\x07 \x01(\t\x12\x12\n\nstation_id\x18\x08 \x01(\x03\x12\x14\n\x0cstation_name\x18\t \x01(\t\x12\x11\n\tstreet_id\x18\n \x01(\x03\x12\x12\n\nsession_id\x18\x0b \x01(\x03\x12\x33\n\x06status\x18\x0c \x01(\x0e\x32#.liaison.reception.v1.OpinionStatus\x12\x1a\n\x12taken_by_deputy_id\x18\r \x01(\x03\x12\x1c\n\x14taken_by_deputy_name\x18\x0e \x01(\t\x12\x16\n\x0emerged_into_id\x18\x0f \x01(\x03\x12\x18\n\x10merged_into_code\x18\x10 \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\x11 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x12 \x01(\t\x12\x33\n\x06raiser\x18\x13 \x01(\x0b\x32#.liaison.reception.v1.OpinionRaiser\x12\x15\n\rraiser_hidden\x18\x14 \x01(\x08\x12<\n\x08timeline\x18\x15 \x03(\x0b\x32*.liaison.reception.v1.OpinionTimelineEntry\x12/\n\x0brecorded_at\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdd\x02\n\x0cOpinionTrack\x12\x15\n\rtracking_code\x18\x01 \x01(\t\x12\x37\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x15\n\rcategory_name\x18\x03 \x01(\t\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.OpinionStatus\x12\x12\n\nstation_id\x18\x05 \x01(\x03\x12\x14\n\x0cstation_name\x18\x06 \x01(\t\x12<\n\x08timeline\x18\x07 \x03(\x0b\x32*.liaison.reception.v1.OpinionTimelineEntry\x12\x18\n\x10merged_into_code\x18\x08 \x01(\t\x12/\n\x0brecorded_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xad\x01\n\x0fSuggestedDeputy\x12\x11\n\tdeputy_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nstation_id\x18\x03 \x01(\x03\x12\x19\n\x11matched_expertise\x18\x04 \x03(\t\x12\r\n\x05score\x18\x05 \x01(\x05\x12\x14\n\x0csame_station\x18\x06 \x01(\x08\x12\x15\n\ropen_opinions\x18\x07 \x01(\x05\x12\x0e\n\x06reason\x18\x08 \x01(\t\"\xa8\x02\n\x0fReceptionRecord\x12\x12\n\nsession_id\x18\x01 \x01(\x03\x12\x12\n\nstation_id\x18\x02 \x01(\x03\x12\x14\n\x0csession_date\x18\x03 \x01(\t\x12\x12\n\ndeputy_ids\x18\x04 \x03(\x03\x12\x14\n\x0c\x64\x65puty_names\x18\x05 \x03(\t\x12\x14\n\x0cperson_times\x18\x06 \x01(\x05\x12\r\n\x05notes\x18\x07 \x01(\t\x12\x0e\n\x06locked\x18\x08 \x01(\x08\x12\x19\n\x11opinions_recorded\x18\t \x01(\x05\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tlocked_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x0b\x46igureCount\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\"\x9a\x01\n\x0cMonthFigures\x12\r\n\x05month\x18\x01 \x01(\t\x12\x19\n\x11sessions_recorded\x18\x02 \x01(\x05\x12$\n\x1c\x64\x65puty_activity_person_times\x18\x03 \x01(\x05\x12\x1e\n\x16reception_person_times\x18\x04 \x01(\x05\x12\x1a\n\x12opinions_collected\x18\x05 \x01(\x05\"\xac\x03\n\x10ReceptionFigures\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x11\n\tstreet_id\x18\x02 \x01(\x03\x12\x0c\n\x04year\x18\x03 \x01(\x05\x12\r\n\x05month\x18\x04 \x01(\x05\x12\x19\n\x11sessions_recorded\x18\x05 \x01(\x05\x12$\n\x1c\x64\x65puty_activity_person_times\x18\x06 \x01(\x05\x12\x1e\n\x16reception_person_times\x18\x07 \x01(\x05\x12\x1a\n\x12opinions_collected\x18\x08 \x01(\x05\x12\x36\n\x0b\x62y_category\x18\t \x03(\x0b\x32!.liaison.reception.v1.FigureCount\x12\x35\n\nby_outcome\x18\n \x03(\x0b\x32!.liaison.reception.v1.FigureCount\x12\x34\n\tby_source\x18\x0b \x03(\x0b\x32!.liaison.reception.v1.FigureCount\x12\x32\n\x06months\x18\x0c \x03(\x0b\x32\".liaison.reception.v1.MonthFigures\"\x9e\x02\n\x14RecordOpinionRequest\x12\x33\n\x06source\x18\x01 \x01(\x0e\x32#.liaison.reception.v1.OpinionSource\x12\x37\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x04 \x01(\x03\x12\x12\n\nsession_id\x18\x05 \x01(\x03\x12\x13\n\x0braiser_name\x18\x06 \x01(\t\x12\x14\n\x0craiser_phone\x18\x07 \x01(\t\x12\x16\n\x0eraiser_contact\x18\x08 \x01(\t\x12\x1a\n\x12taken_by_deputy_id\x18\t \x01(\x03\",\n\x13TrackOpinionRequest\x12\x15\n\rtracking_code\x18\x01 \x01(\t\"\xb2\x02\n\x13ListOpinionsRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x11\n\tstreet_id\x18\x02 \x01(\x03\x12\x35\n\x08statuses\x18\x03 \x03(\x0e\x32#.liaison.reception.v1.OpinionStatus\x12\x37\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x33\n\x06source\x18\x05 \x01(\x0e\x32#.liaison.reception.v1.OpinionSource\x12\x1a\n\x12taken_by_deputy_id\x18\x06 \x01(\x03\x12\x0c\n\x04year\x18\x07 \x01(\x05\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"`\n\x14ListOpinionsResponse\x12/\n\x08opinions\x18\x01 \x03(\x0b\x32\x1d.liaison.reception.v1.Opinion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x11GetOpinionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"2\n\x14\x41nswerOpinionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\"0\n\x14HandOnOpinionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04note\x18\x02 \x01(\t\"2\n\x13MergeOpinionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07into_id\x18\x02 \x01(\x03\"3\n\x15\x44\x65\x63lineOpinionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"5\n\x14\x41ssignOpinionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\"4\n\x16\x43ompleteOpinionRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\"3\n\x16SuggestDeputiesRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\"R\n\x17SuggestDeputiesResponse\x12\x37\n\x08\x64\x65puties\x18\x01 \x03(\x0b\x32%.liaison.reception.v1.SuggestedDeputy\"v\n\x19PutReceptionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\x03\x12\x12\n\ndeputy_ids\x18\x02 \x03(\x03\x12\x14\n\x0cperson_times\x18\x03 \x01(\x05\x12\r\n\x05notes\x18\x04 \x01(\t\x12\x0c\n\x04lock\x18\x05 \x01(\x08\"/\n\x19GetReceptionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\x03\"`\n\x1aGetReceptionFiguresRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x11\n\tstreet_id\x18\x02 \x01(\x03\x12\x0c\n\x04year\x18\x03 \x01(\x05\x12\r\n\x05month\x18\x04 \x01(\x05*\x82\x01\n\rOpinionSource\x12\x1e\n\x1aOPINION_SOURCE_UNSPECIFIED\x10\x00\x12\x1c\n\x18OPINION_SOURCE_RECEPTION\x10\x01\x12\x19\n\x15OPINION_SOURCE_ONLINE\x10\x02\x12\x18\n\x14OPINION_SOURCE_ORDER\x10\x03*\xf9\x03\n\x0fOpinionCategory\x12 \n\x1cOPINION_CATEGORY_UNSPECIFIED\x10\x00\x12#\n\x1fOPINION_CATEGORY_URBAN_PLANNING\x10\x01\x12\x1e\n\x1aOPINION_CATEGORY_TRANSPORT\x10\x02\x12 \n\x1cOPINION_CATEGORY_ENVIRONMENT\x10\x03\x12\x1e\n\x1aOPINION_CATEGORY_EDUCATION\x10\x04\x12\x1b\n\x17OPINION_CATEGORY_HEALTH\x10\x05\x12!\n\x1dOPINION_CATEGORY_ELDERLY_CARE\x10\x06\x12\x1f\n\x1bOPINION_CATEGORY_EMPLOYMENT\x10\x07\x12\x1d\n\x19OPINION_CATEGORY_PROPERTY\x10\x08\x12\"\n\x1eOPINION_CATEGORY_PUBLIC_SAFETY\x10\t\x12\x1a\n\x16OPINION_CATEGORY_LEGAL\x10\n\x12\x1c\n\x18OPINION_CATEGORY_ECONOMY\x10\x0b\x12#\n\x1fOPINION_CATEGORY_CULTURE_SPORTS\x10\x0c\x12\x1e\n\x1aOPINION_CATEGORY_COMMUNITY\x10\r\x12\x1a\n\x16OPINION_CATEGORY_OTHER\x10\x0e*\x84\x02\n\rOpinionStatus\x12\x1e\n\x1aOPINION_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17OPINION_STATUS_RECORDED\x10\x01\x12\'\n#OPINION_STATUS_ANSWERED_ON_THE_SPOT\x10\x02\x12\x1c\n\x18OPINION_STATUS_HANDED_ON\x10\x03\x12\x19\n\x15OPINION_STATUS_MERGED\x10\x04\x12\x1b\n\x17OPINION_STATUS_DECLINED\x10\x05\x12\x1e\n\x1aOPINION_STATUS_IN_PROGRESS\x10\x06\x12\x17\n\x13OPINION_STATUS_DONE\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.reception.v1.opinions_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_OPINIONSOURCE']._serialized_start=3972
+  _globals['_OPINIONSOURCE']._serialized_end=4102
+  _globals['_OPINIONCATEGORY']._serialized_start=4105
+  _globals['_OPINIONCATEGORY']._serialized_end=4610
+  _globals['_OPINIONSTATUS']._serialized_start=4613
+  _globals['_OPINIONSTATUS']._serialized_end=4873
+  _globals['_OPINIONRAISER']._serialized_start=94
+  _globals['_OPINIONRAISER']._serialized_end=172
+  _globals['_OPINIONTIMELINEENTRY']._serialized_start=174
+  _globals['_OPINIONTIMELINEENTRY']._serialized_end=264
+  _globals['_OPINION']._serialized_start=267
+  _globals['_OPINION']._serialized_end=1001
+  _globals['_OPINIONTRACK']._serialized_start=1004
+  _globals['_OPINIONTRACK']._serialized_end=1353
+  _globals['_SUGGESTEDDEPUTY']._serialized_start=1356
+  _globals['_SUGGESTEDDEPUTY']._serialized_end=1529
+  _globals['_RECEPTIONRECORD']._serialized_start=1532
+  _globals['_RECEPTIONRECORD']._serialized_end=1828
+  _globals['_FIGURECOUNT']._serialized_start=1830
+  _globals['_FIGURECOUNT']._serialized_end=1886
+  _globals['_MONTHFIGURES']._serialized_start=1889
+  _globals['_MONTHFIGURES']._serialized_end=2043
+  _globals['_RECEPTIONFIGURES']._serialized_start=2046
+  _globals['_RECEPTIONFIGURES']._serialized_end=2474
+  _globals['_RECORDOPINIONREQUEST']._serialized_start=2477
+  _globals['_RECORDOPINIONREQUEST']._serialized_end=2763
+  _globals['_TRACKOPINIONREQUEST']._serialized_start=2765
+  _globals['_TRACKOPINIONREQUEST']._serialized_end=2809
+  _globals['_LISTOPINIONSREQUEST']._serialized_start=2812
+  _globals['_LISTOPINIONSREQUEST']._serialized_end=3118
+  _globals['_LISTOPINIONSRESPONSE']._serialized_start=3120
+  _globals['_LISTOPINIONSRESPONSE']._serialized_end=3216
+  _globals['_GETOPINIONREQUEST']._serialized_start=3218
+  _globals['_GETOPINIONREQUEST']._serialized_end=3249
+  _globals['_ANSWEROPINIONREQUEST']._serialized_start=3251
+  _globals['_ANSWEROPINIONREQUEST']._serialized_end=3301
+  _globals['_HANDONOPINIONREQUEST']._serialized_start=3303
+  _globals['_HANDONOPINIONREQUEST']._serialized_end=3351
+  _globals['_MERGEOPINIONREQUEST']._serialized_start=3353
+  _globals['_MERGEOPINIONREQUEST']._serialized_end=3403
+  _globals['_DECLINEOPINIONREQUEST']._serialized_start=3405
+  _globals['_DECLINEOPINIONREQUEST']._serialized_end=3456
+  _globals['_ASSIGNOPINIONREQUEST']._serialized_start=3458
+  _globals['_ASSIGNOPINIONREQUEST']._serialized_end=3511
+  _globals['_COMPLETEOPINIONREQUEST']._serialized_start=3513
+  _globals['_COMPLETEOPINIONREQUEST']._serialized_end=3565
+  _globals['_SUGGESTDEPUTIESREQUEST']._serialized_start=3567
+  _globals['_SUGGESTDEPUTIESREQUEST']._serialized_end=3618
+  _globals['_SUGGESTDEPUTIESRESPONSE']._serialized_start=3620
+  _globals['_SUGGESTDEPUTIESRESPONSE']._serialized_end=3702
+  _globals['_PUTRECEPTIONRECORDREQUEST']._serialized_start=3704
+  _globals['_PUTRECEPTIONRECORDREQUEST']._serialized_end=3822
+  _globals['_GETRECEPTIONRECORDREQUEST']._serialized_start=3824
+  _globals['_GETRECEPTIONRECORDREQUEST']._serialized_end=3871
+  _globals['_GETRECEPTIONFIGURESREQUEST']._serialized_start=3873
+  _globals['_GETRECEPTIONFIGURESREQUEST']._serialized_end=3969
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,1048 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+import builtins as _builtins
+import sys
+import typing as _typing
+
+if sys.version_info >= (3, 11):
+    from typing import TypeAlias as _TypeAlias, Never as _Never
+else:
+    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _OpinionSource:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OpinionSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OpinionSource.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    OPINION_SOURCE_UNSPECIFIED: _OpinionSource.ValueType  # 0
+    OPINION_SOURCE_RECEPTION: _OpinionSource.ValueType  # 1
+    """raised at a reception session"""
+    OPINION_SOURCE_ONLINE: _OpinionSource.ValueType  # 2
+    """sent online by a constituent (signed in or not)"""
+    OPINION_SOURCE_ORDER: _OpinionSource.ValueType  # 3
+    """an order (订单) entered by the street committee"""
+
+class OpinionSource(_OpinionSource, metaclass=_OpinionSourceEnumTypeWrapper):
+    """---------------------------------------------------------------- enums"""
+
+OPINION_SOURCE_UNSPECIFIED: OpinionSource.ValueType  # 0
+OPINION_SOURCE_RECEPTION: OpinionSource.ValueType  # 1
+"""raised at a reception session"""
+OPINION_SOURCE_ONLINE: OpinionSource.ValueType  # 2
+"""sent online by a constituent (signed in or not)"""
+OPINION_SOURCE_ORDER: OpinionSource.ValueType  # 3
+"""an order (订单) entered by the street committee"""
+Global___OpinionSource: _TypeAlias = OpinionSource  # noqa: Y015
+
+class _OpinionCategory:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OpinionCategoryEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OpinionCategory.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    OPINION_CATEGORY_UNSPECIFIED: _OpinionCategory.ValueType  # 0
+    OPINION_CATEGORY_URBAN_PLANNING: _OpinionCategory.ValueType  # 1
+    """城建规划"""
+    OPINION_CATEGORY_TRANSPORT: _OpinionCategory.ValueType  # 2
+    """交通出行"""
+    OPINION_CATEGORY_ENVIRONMENT: _OpinionCategory.ValueType  # 3
+    """环境卫生与绿化"""
+    OPINION_CATEGORY_EDUCATION: _OpinionCategory.ValueType  # 4
+    """教育"""
+    OPINION_CATEGORY_HEALTH: _OpinionCategory.ValueType  # 5
+    """医疗卫生与食品安全"""
+    OPINION_CATEGORY_ELDERLY_CARE: _OpinionCategory.ValueType  # 6
+    """养老服务"""
+    OPINION_CATEGORY_EMPLOYMENT: _OpinionCategory.ValueType  # 7
+    """就业社保"""
+    OPINION_CATEGORY_PROPERTY: _OpinionCategory.ValueType  # 8
+    """物业管理与住房"""
+    OPINION_CATEGORY_PUBLIC_SAFETY: _OpinionCategory.ValueType  # 9
+    """社会治安"""
+    OPINION_CATEGORY_LEGAL: _OpinionCategory.ValueType  # 10
+    """法律纠纷"""
+    OPINION_CATEGORY_ECONOMY: _OpinionCategory.ValueType  # 11
+    """经济发展"""
+    OPINION_CATEGORY_CULTURE_SPORTS: _OpinionCategory.ValueType  # 12
+    """文化体育"""
+    OPINION_CATEGORY_COMMUNITY: _OpinionCategory.ValueType  # 13
+    """社区事务"""
+    OPINION_CATEGORY_OTHER: _OpinionCategory.ValueType  # 14
+    """其他"""
+
+class OpinionCategory(_OpinionCategory, metaclass=_OpinionCategoryEnumTypeWrapper):
+    """The fixed list of categories. It is the platform's own: the fields of
+    people's livelihood (民生) that stations collect opinions on, each matched
+    to the deputies' expertise tags the registry keeps (reception.opinion_rules:
+    CATEGORIES holds the list, its Chinese names and the tags of each).
+    """
+
+OPINION_CATEGORY_UNSPECIFIED: OpinionCategory.ValueType  # 0
+OPINION_CATEGORY_URBAN_PLANNING: OpinionCategory.ValueType  # 1
+"""城建规划"""
+OPINION_CATEGORY_TRANSPORT: OpinionCategory.ValueType  # 2
+"""交通出行"""
+OPINION_CATEGORY_ENVIRONMENT: OpinionCategory.ValueType  # 3
+"""环境卫生与绿化"""
+OPINION_CATEGORY_EDUCATION: OpinionCategory.ValueType  # 4
+"""教育"""
+OPINION_CATEGORY_HEALTH: OpinionCategory.ValueType  # 5
+"""医疗卫生与食品安全"""
+OPINION_CATEGORY_ELDERLY_CARE: OpinionCategory.ValueType  # 6
+"""养老服务"""
+OPINION_CATEGORY_EMPLOYMENT: OpinionCategory.ValueType  # 7
+"""就业社保"""
+OPINION_CATEGORY_PROPERTY: OpinionCategory.ValueType  # 8
+"""物业管理与住房"""
+OPINION_CATEGORY_PUBLIC_SAFETY: OpinionCategory.ValueType  # 9
+"""社会治安"""
+OPINION_CATEGORY_LEGAL: OpinionCategory.ValueType  # 10
+"""法律纠纷"""
+OPINION_CATEGORY_ECONOMY: OpinionCategory.ValueType  # 11
+"""经济发展"""
+OPINION_CATEGORY_CULTURE_SPORTS: OpinionCategory.ValueType  # 12
+"""文化体育"""
+OPINION_CATEGORY_COMMUNITY: OpinionCategory.ValueType  # 13
+"""社区事务"""
+OPINION_CATEGORY_OTHER: OpinionCategory.ValueType  # 14
+"""其他"""
+Global___OpinionCategory: _TypeAlias = OpinionCategory  # noqa: Y015
+
+class _OpinionStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OpinionStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OpinionStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    OPINION_STATUS_UNSPECIFIED: _OpinionStatus.ValueType  # 0
+    OPINION_STATUS_RECORDED: _OpinionStatus.ValueType  # 1
+    OPINION_STATUS_ANSWERED_ON_THE_SPOT: _OpinionStatus.ValueType  # 2
+    OPINION_STATUS_HANDED_ON: _OpinionStatus.ValueType  # 3
+    """handed on for referral (转办)"""
+    OPINION_STATUS_MERGED: _OpinionStatus.ValueType  # 4
+    """merged into another opinion of the street"""
+    OPINION_STATUS_DECLINED: _OpinionStatus.ValueType  # 5
+    """with a reason"""
+    OPINION_STATUS_IN_PROGRESS: _OpinionStatus.ValueType  # 6
+    """an order a deputy took"""
+    OPINION_STATUS_DONE: _OpinionStatus.ValueType  # 7
+    """an order its deputy finished"""
+
+class OpinionStatus(_OpinionStatus, metaclass=_OpinionStatusEnumTypeWrapper):
+    """recorded -> answered_on_the_spot | handed_on | merged | declined;
+    an order taken by a deputy is in_progress, then done (or handed on,
+    merged, declined). answered_on_the_spot, handed_on, merged, declined and
+    done are final.
+    """
+
+OPINION_STATUS_UNSPECIFIED: OpinionStatus.ValueType  # 0
+OPINION_STATUS_RECORDED: OpinionStatus.ValueType  # 1
+OPINION_STATUS_ANSWERED_ON_THE_SPOT: OpinionStatus.ValueType  # 2
+OPINION_STATUS_HANDED_ON: OpinionStatus.ValueType  # 3
+"""handed on for referral (转办)"""
+OPINION_STATUS_MERGED: OpinionStatus.ValueType  # 4
+"""merged into another opinion of the street"""
+OPINION_STATUS_DECLINED: OpinionStatus.ValueType  # 5
+"""with a reason"""
+OPINION_STATUS_IN_PROGRESS: OpinionStatus.ValueType  # 6
+"""an order a deputy took"""
+OPINION_STATUS_DONE: OpinionStatus.ValueType  # 7
+"""an order its deputy finished"""
+Global___OpinionStatus: _TypeAlias = OpinionStatus  # noqa: Y015
+
+@_typing.final
+class OpinionRaiser(_message.Message):
+    """---------------------------------------------------------------- records
+
+    Who raised an opinion: personal data (see above).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    phone: _builtins.str
+    contact: _builtins.str
+    """another way to reach them (an address, an e-mail)"""
+    subject: _builtins.str
+    """the signed-in constituent's token subject, if any"""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        contact: _builtins.str = ...,
+        subject: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "name", b"name", "phone", b"phone", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionRaiser: _TypeAlias = OpinionRaiser  # noqa: Y015
+
+@_typing.final
+class OpinionTimelineEntry(_message.Message):
+    """One entry of an opinion's public timeline: what happened, in public words."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """recorded, answered, handed_on, merged, declined, assigned, done"""
+    text: _builtins.str
+    """public words: never who raised it"""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        kind: _builtins.str = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "kind", b"kind", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionTimelineEntry: _TypeAlias = OpinionTimelineEntry  # noqa: Y015
+
+@_typing.final
+class Opinion(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TRACKING_CODE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    COMMUNITY_NAME_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    STATION_NAME_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    TAKEN_BY_DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    TAKEN_BY_DEPUTY_NAME_FIELD_NUMBER: _builtins.int
+    MERGED_INTO_ID_FIELD_NUMBER: _builtins.int
+    MERGED_INTO_CODE_FIELD_NUMBER: _builtins.int
+    DECLINE_REASON_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    RAISER_FIELD_NUMBER: _builtins.int
+    RAISER_HIDDEN_FIELD_NUMBER: _builtins.int
+    TIMELINE_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    tracking_code: _builtins.str
+    """TH-<year>-<6 digits>, public"""
+    source: Global___OpinionSource.ValueType
+    category: Global___OpinionCategory.ValueType
+    content: _builtins.str
+    community_id: _builtins.int
+    community_name: _builtins.str
+    station_id: _builtins.int
+    station_name: _builtins.str
+    street_id: _builtins.int
+    session_id: _builtins.int
+    """the reception it was raised at; 0 otherwise"""
+    status: Global___OpinionStatus.ValueType
+    taken_by_deputy_id: _builtins.int
+    """the deputy who took it; 0 = none yet"""
+    taken_by_deputy_name: _builtins.str
+    merged_into_id: _builtins.int
+    merged_into_code: _builtins.str
+    decline_reason: _builtins.str
+    answer: _builtins.str
+    """public words"""
+    raiser_hidden: _builtins.bool
+    """true when there is a raiser the caller may not see"""
+    @_builtins.property
+    def raiser(self) -> Global___OpinionRaiser:
+        """Set only for callers who may see it (see above); unset otherwise."""
+
+    @_builtins.property
+    def timeline(self) -> _containers.RepeatedCompositeFieldContainer[Global___OpinionTimelineEntry]: ...
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        tracking_code: _builtins.str = ...,
+        source: Global___OpinionSource.ValueType = ...,
+        category: Global___OpinionCategory.ValueType = ...,
+        content: _builtins.str = ...,
+        community_id: _builtins.int = ...,
+        community_name: _builtins.str = ...,
+        station_id: _builtins.int = ...,
+        station_name: _builtins.str = ...,
+        street_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        status: Global___OpinionStatus.ValueType = ...,
+        taken_by_deputy_id: _builtins.int = ...,
+        taken_by_deputy_name: _builtins.str = ...,
+        merged_into_id: _builtins.int = ...,
+        merged_into_code: _builtins.str = ...,
+        decline_reason: _builtins.str = ...,
+        answer: _builtins.str = ...,
+        raiser: Global___OpinionRaiser | None = ...,
+        raiser_hidden: _builtins.bool = ...,
+        timeline: _abc.Iterable[Global___OpinionTimelineEntry] | None = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["raiser", b"raiser", "recorded_at", b"recorded_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "category", b"category", "community_id", b"community_id", "community_name", b"community_name", "content", b"content", "decline_reason", b"decline_reason", "id", b"id", "merged_into_code", b"merged_into_code", "merged_into_id", b"merged_into_id", "raiser", b"raiser", "raiser_hidden", b"raiser_hidden", "recorded_at", b"recorded_at", "session_id", b"session_id", "source", b"source", "station_id", b"station_id", "station_name", b"station_name", "status", b"status", "street_id", b"street_id", "taken_by_deputy_id", b"taken_by_deputy_id", "taken_by_deputy_name", b"taken_by_deputy_name", "timeline", b"timeline", "tracking_code", b"tracking_code", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Opinion: _TypeAlias = Opinion  # noqa: Y015
+
+@_typing.final
+class OpinionTrack(_message.Message):
+    """What anyone with the tracking code sees: never who raised it, nor its text."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACKING_CODE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    CATEGORY_NAME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    STATION_NAME_FIELD_NUMBER: _builtins.int
+    TIMELINE_FIELD_NUMBER: _builtins.int
+    MERGED_INTO_CODE_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    tracking_code: _builtins.str
+    category: Global___OpinionCategory.ValueType
+    category_name: _builtins.str
+    """e.g. 物业管理与住房"""
+    status: Global___OpinionStatus.ValueType
+    station_id: _builtins.int
+    station_name: _builtins.str
+    merged_into_code: _builtins.str
+    """follow this code once merged"""
+    @_builtins.property
+    def timeline(self) -> _containers.RepeatedCompositeFieldContainer[Global___OpinionTimelineEntry]: ...
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        tracking_code: _builtins.str = ...,
+        category: Global___OpinionCategory.ValueType = ...,
+        category_name: _builtins.str = ...,
+        status: Global___OpinionStatus.ValueType = ...,
+        station_id: _builtins.int = ...,
+        station_name: _builtins.str = ...,
+        timeline: _abc.Iterable[Global___OpinionTimelineEntry] | None = ...,
+        merged_into_code: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "category_name", b"category_name", "merged_into_code", b"merged_into_code", "recorded_at", b"recorded_at", "station_id", b"station_id", "station_name", b"station_name", "status", b"status", "timeline", b"timeline", "tracking_code", b"tracking_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionTrack: _TypeAlias = OpinionTrack  # noqa: Y015
+
+@_typing.final
+class SuggestedDeputy(_message.Message):
+    """A deputy suggested for an opinion (包干到户): the expertise matched."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    MATCHED_EXPERTISE_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    SAME_STATION_FIELD_NUMBER: _builtins.int
+    OPEN_OPINIONS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    deputy_id: _builtins.int
+    name: _builtins.str
+    station_id: _builtins.int
+    score: _builtins.int
+    """higher first"""
+    same_station: _builtins.bool
+    """a deputy of the opinion's station"""
+    open_opinions: _builtins.int
+    """opinions the deputy has taken and not closed"""
+    reason: _builtins.str
+    """in words, e.g. "专长“物业管理”与类别对口；本站代表；在办1件" """
+    @_builtins.property
+    def matched_expertise(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        deputy_id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        station_id: _builtins.int = ...,
+        matched_expertise: _abc.Iterable[_builtins.str] | None = ...,
+        score: _builtins.int = ...,
+        same_station: _builtins.bool = ...,
+        open_opinions: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "matched_expertise", b"matched_expertise", "name", b"name", "open_opinions", b"open_opinions", "reason", b"reason", "same_station", b"same_station", "score", b"score", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuggestedDeputy: _TypeAlias = SuggestedDeputy  # noqa: Y015
+
+@_typing.final
+class ReceptionRecord(_message.Message):
+    """A reception session's record: who came, how many were received."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    SESSION_DATE_FIELD_NUMBER: _builtins.int
+    DEPUTY_IDS_FIELD_NUMBER: _builtins.int
+    DEPUTY_NAMES_FIELD_NUMBER: _builtins.int
+    PERSON_TIMES_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    LOCKED_FIELD_NUMBER: _builtins.int
+    OPINIONS_RECORDED_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    LOCKED_AT_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    station_id: _builtins.int
+    session_date: _builtins.str
+    """ISO date"""
+    person_times: _builtins.int
+    """People received (person-times). Bookings are not built yet: any
+    non-negative count is taken; once they are, it must be at least the
+    bookings attended plus the walk-ins.
+    """
+    notes: _builtins.str
+    locked: _builtins.bool
+    """locked records change no more"""
+    opinions_recorded: _builtins.int
+    """opinions raised at the session"""
+    @_builtins.property
+    def deputy_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """deputies present (of the station)"""
+
+    @_builtins.property
+    def deputy_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """in the order of deputy_ids"""
+
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def locked_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+        station_id: _builtins.int = ...,
+        session_date: _builtins.str = ...,
+        deputy_ids: _abc.Iterable[_builtins.int] | None = ...,
+        deputy_names: _abc.Iterable[_builtins.str] | None = ...,
+        person_times: _builtins.int = ...,
+        notes: _builtins.str = ...,
+        locked: _builtins.bool = ...,
+        opinions_recorded: _builtins.int = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        locked_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["locked_at", b"locked_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_ids", b"deputy_ids", "deputy_names", b"deputy_names", "locked", b"locked", "locked_at", b"locked_at", "notes", b"notes", "opinions_recorded", b"opinions_recorded", "person_times", b"person_times", "session_date", b"session_date", "session_id", b"session_id", "station_id", b"station_id", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReceptionRecord: _TypeAlias = ReceptionRecord  # noqa: Y015
+
+@_typing.final
+class FigureCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """a category, status or source name (lowercase), or "YYYY-MM" """
+    label: _builtins.str
+    """its Chinese name where it has one"""
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        label: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "key", b"key", "label", b"label"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FigureCount: _TypeAlias = FigureCount  # noqa: Y015
+
+@_typing.final
+class MonthFigures(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MONTH_FIELD_NUMBER: _builtins.int
+    SESSIONS_RECORDED_FIELD_NUMBER: _builtins.int
+    DEPUTY_ACTIVITY_PERSON_TIMES_FIELD_NUMBER: _builtins.int
+    RECEPTION_PERSON_TIMES_FIELD_NUMBER: _builtins.int
+    OPINIONS_COLLECTED_FIELD_NUMBER: _builtins.int
+    month: _builtins.str
+    """YYYY-MM"""
+    sessions_recorded: _builtins.int
+    deputy_activity_person_times: _builtins.int
+    reception_person_times: _builtins.int
+    opinions_collected: _builtins.int
+    def __init__(
+        self,
+        *,
+        month: _builtins.str = ...,
+        sessions_recorded: _builtins.int = ...,
+        deputy_activity_person_times: _builtins.int = ...,
+        reception_person_times: _builtins.int = ...,
+        opinions_collected: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_activity_person_times", b"deputy_activity_person_times", "month", b"month", "opinions_collected", b"opinions_collected", "reception_person_times", b"reception_person_times", "sessions_recorded", b"sessions_recorded"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MonthFigures: _TypeAlias = MonthFigures  # noqa: Y015
+
+@_typing.final
+class ReceptionFigures(_message.Message):
+    """Public aggregates: no record, no person."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    SESSIONS_RECORDED_FIELD_NUMBER: _builtins.int
+    DEPUTY_ACTIVITY_PERSON_TIMES_FIELD_NUMBER: _builtins.int
+    RECEPTION_PERSON_TIMES_FIELD_NUMBER: _builtins.int
+    OPINIONS_COLLECTED_FIELD_NUMBER: _builtins.int
+    BY_CATEGORY_FIELD_NUMBER: _builtins.int
+    BY_OUTCOME_FIELD_NUMBER: _builtins.int
+    BY_SOURCE_FIELD_NUMBER: _builtins.int
+    MONTHS_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.int
+    """the scope asked (0, 0: the district)"""
+    street_id: _builtins.int
+    year: _builtins.int
+    month: _builtins.int
+    """0: the whole year"""
+    sessions_recorded: _builtins.int
+    deputy_activity_person_times: _builtins.int
+    """Deputies present at recorded receptions (person-times). Other deputy
+    activities (trainings, visits, research) are other services' and not
+    counted here yet.
+    """
+    reception_person_times: _builtins.int
+    opinions_collected: _builtins.int
+    @_builtins.property
+    def by_category(self) -> _containers.RepeatedCompositeFieldContainer[Global___FigureCount]: ...
+    @_builtins.property
+    def by_outcome(self) -> _containers.RepeatedCompositeFieldContainer[Global___FigureCount]:
+        """by status"""
+
+    @_builtins.property
+    def by_source(self) -> _containers.RepeatedCompositeFieldContainer[Global___FigureCount]: ...
+    @_builtins.property
+    def months(self) -> _containers.RepeatedCompositeFieldContainer[Global___MonthFigures]:
+        """each month of the year (when month is 0)"""
+
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.int = ...,
+        street_id: _builtins.int = ...,
+        year: _builtins.int = ...,
+        month: _builtins.int = ...,
+        sessions_recorded: _builtins.int = ...,
+        deputy_activity_person_times: _builtins.int = ...,
+        reception_person_times: _builtins.int = ...,
+        opinions_collected: _builtins.int = ...,
+        by_category: _abc.Iterable[Global___FigureCount] | None = ...,
+        by_outcome: _abc.Iterable[Global___FigureCount] | None = ...,
+        by_source: _abc.Iterable[Global___FigureCount] | None = ...,
+        months: _abc.Iterable[Global___MonthFigures] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_category", b"by_category", "by_outcome", b"by_outcome", "by_source", b"by_source", "deputy_activity_person_times", b"deputy_activity_person_times", "month", b"month", "months", b"months", "opinions_collected", b"opinions_collected", "reception_person_times", b"reception_person_times", "sessions_recorded", b"sessions_recorded", "station_id", b"station_id", "street_id", b"street_id", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReceptionFigures: _TypeAlias = ReceptionFigures  # noqa: Y015
+
+@_typing.final
+class RecordOpinionRequest(_message.Message):
+    """---------------------------------------------------------------- requests"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    RAISER_NAME_FIELD_NUMBER: _builtins.int
+    RAISER_PHONE_FIELD_NUMBER: _builtins.int
+    RAISER_CONTACT_FIELD_NUMBER: _builtins.int
+    TAKEN_BY_DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    source: Global___OpinionSource.ValueType
+    """required"""
+    category: Global___OpinionCategory.ValueType
+    """required"""
+    content: _builtins.str
+    """required, at most 2000 characters"""
+    community_id: _builtins.int
+    """Required for online opinions and orders (its station is the station
+    serving it); for a reception, a community of the station's street,
+    and the session's station is the opinion's.
+    """
+    session_id: _builtins.int
+    """required for a reception, refused otherwise"""
+    raiser_name: _builtins.str
+    """Who raised it: name and phone are required for a reception and online
+    (to answer them), optional for orders (a residents' committee).
+    """
+    raiser_phone: _builtins.str
+    raiser_contact: _builtins.str
+    taken_by_deputy_id: _builtins.int
+    """a reception's deputy who took it; optional"""
+    def __init__(
+        self,
+        *,
+        source: Global___OpinionSource.ValueType = ...,
+        category: Global___OpinionCategory.ValueType = ...,
+        content: _builtins.str = ...,
+        community_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        raiser_name: _builtins.str = ...,
+        raiser_phone: _builtins.str = ...,
+        raiser_contact: _builtins.str = ...,
+        taken_by_deputy_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "community_id", b"community_id", "content", b"content", "raiser_contact", b"raiser_contact", "raiser_name", b"raiser_name", "raiser_phone", b"raiser_phone", "session_id", b"session_id", "source", b"source", "taken_by_deputy_id", b"taken_by_deputy_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordOpinionRequest: _TypeAlias = RecordOpinionRequest  # noqa: Y015
+
+@_typing.final
+class TrackOpinionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACKING_CODE_FIELD_NUMBER: _builtins.int
+    tracking_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        tracking_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tracking_code", b"tracking_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrackOpinionRequest: _TypeAlias = TrackOpinionRequest  # noqa: Y015
+
+@_typing.final
+class ListOpinionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    TAKEN_BY_DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.int
+    street_id: _builtins.int
+    category: Global___OpinionCategory.ValueType
+    source: Global___OpinionSource.ValueType
+    taken_by_deputy_id: _builtins.int
+    year: _builtins.int
+    """recorded in that year (Asia/Shanghai)"""
+    page_size: _builtins.int
+    """1..200; 0 = 50"""
+    page_token: _builtins.str
+    """from the previous answer"""
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedScalarFieldContainer[Global___OpinionStatus.ValueType]:
+        """Empty: recorded and in_progress (the triage queue)."""
+
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.int = ...,
+        street_id: _builtins.int = ...,
+        statuses: _abc.Iterable[Global___OpinionStatus.ValueType] | None = ...,
+        category: Global___OpinionCategory.ValueType = ...,
+        source: Global___OpinionSource.ValueType = ...,
+        taken_by_deputy_id: _builtins.int = ...,
+        year: _builtins.int = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "page_size", b"page_size", "page_token", b"page_token", "source", b"source", "station_id", b"station_id", "statuses", b"statuses", "street_id", b"street_id", "taken_by_deputy_id", b"taken_by_deputy_id", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOpinionsRequest: _TypeAlias = ListOpinionsRequest  # noqa: Y015
+
+@_typing.final
+class ListOpinionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPINIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def opinions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Opinion]:
+        """without raiser nor timeline"""
+
+    def __init__(
+        self,
+        *,
+        opinions: _abc.Iterable[Global___Opinion] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "opinions", b"opinions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOpinionsResponse: _TypeAlias = ListOpinionsResponse  # noqa: Y015
+
+@_typing.final
+class GetOpinionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOpinionRequest: _TypeAlias = GetOpinionRequest  # noqa: Y015
+
+@_typing.final
+class AnswerOpinionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    answer: _builtins.str
+    """required; public words"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        answer: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerOpinionRequest: _TypeAlias = AnswerOpinionRequest  # noqa: Y015
+
+@_typing.final
+class HandOnOpinionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    note: _builtins.str
+    """optional public words, e.g. "转街道办事处办理" """
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HandOnOpinionRequest: _TypeAlias = HandOnOpinionRequest  # noqa: Y015
+
+@_typing.final
+class MergeOpinionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    INTO_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    into_id: _builtins.int
+    """another opinion of the same street, not merged itself"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        into_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "into_id", b"into_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MergeOpinionRequest: _TypeAlias = MergeOpinionRequest  # noqa: Y015
+
+@_typing.final
+class DeclineOpinionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    reason: _builtins.str
+    """required; public words"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclineOpinionRequest: _TypeAlias = DeclineOpinionRequest  # noqa: Y015
+
+@_typing.final
+class AssignOpinionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    deputy_id: _builtins.int
+    """The deputy (active, of the opinion's street). 0 for a deputy: take it
+    oneself.
+    """
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        deputy_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignOpinionRequest: _TypeAlias = AssignOpinionRequest  # noqa: Y015
+
+@_typing.final
+class CompleteOpinionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    answer: _builtins.str
+    """required; what was done, public words"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        answer: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteOpinionRequest: _TypeAlias = CompleteOpinionRequest  # noqa: Y015
+
+@_typing.final
+class SuggestDeputiesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    limit: _builtins.int
+    """1..50; 0 = 5"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuggestDeputiesRequest: _TypeAlias = SuggestDeputiesRequest  # noqa: Y015
+
+@_typing.final
+class SuggestDeputiesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPUTIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def deputies(self) -> _containers.RepeatedCompositeFieldContainer[Global___SuggestedDeputy]: ...
+    def __init__(
+        self,
+        *,
+        deputies: _abc.Iterable[Global___SuggestedDeputy] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputies", b"deputies"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuggestDeputiesResponse: _TypeAlias = SuggestDeputiesResponse  # noqa: Y015
+
+@_typing.final
+class PutReceptionRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    DEPUTY_IDS_FIELD_NUMBER: _builtins.int
+    PERSON_TIMES_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    LOCK_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    person_times: _builtins.int
+    notes: _builtins.str
+    """at most 2000 characters; no personal data"""
+    lock: _builtins.bool
+    """lock it now: it changes no more"""
+    @_builtins.property
+    def deputy_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+        deputy_ids: _abc.Iterable[_builtins.int] | None = ...,
+        person_times: _builtins.int = ...,
+        notes: _builtins.str = ...,
+        lock: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_ids", b"deputy_ids", "lock", b"lock", "notes", b"notes", "person_times", b"person_times", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutReceptionRecordRequest: _TypeAlias = PutReceptionRecordRequest  # noqa: Y015
+
+@_typing.final
+class GetReceptionRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReceptionRecordRequest: _TypeAlias = GetReceptionRecordRequest  # noqa: Y015
+
+@_typing.final
+class GetReceptionFiguresRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.int
+    """one station, or"""
+    street_id: _builtins.int
+    """one street; neither: the district"""
+    year: _builtins.int
+    """required"""
+    month: _builtins.int
+    """1..12; 0 = the whole year"""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.int = ...,
+        street_id: _builtins.int = ...,
+        year: _builtins.int = ...,
+        month: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "station_id", b"station_id", "street_id", b"street_id", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReceptionFiguresRequest: _TypeAlias = GetReceptionFiguresRequest  # noqa: Y015

@@ -5,6 +5,7 @@ import warnings
 
 from liaison.common.v1 import auth_pb2 as liaison_dot_common_dot_v1_dot_auth__pb2
 from liaison.reception.v1 import bookings_pb2 as liaison_dot_reception_dot_v1_dot_bookings__pb2
+from liaison.reception.v1 import opinions_pb2 as liaison_dot_reception_dot_v1_dot_opinions__pb2
 from liaison.reception.v1 import reception_pb2 as liaison_dot_reception_dot_v1_dot_reception__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -49,8 +50,9 @@ class ReceptionServiceStub:
     recorded on the day. Personal data leaves only for the session's staff
     and the deputies on its rota.
 
-    Not built yet: rotas (which deputies receive at a session), reception
-    records and opinions.
+    Opinions (社情民意) with public tracking codes, reception records and
+    figures are in the "opinions and reception records" section below.
+    Not built yet: rotas (which deputies receive at a session).
 
     Who may do what (checked by the service itself):
     - RPCs marked allow_anonymous answer without a token: sessions and the
@@ -150,6 +152,76 @@ class ReceptionServiceStub:
                 request_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.MarkAttendanceRequest.SerializeToString,
                 response_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.Booking.FromString,
                 _registered_method=True)
+        self.RecordOpinion = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/RecordOpinion',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.RecordOpinionRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+                _registered_method=True)
+        self.TrackOpinion = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/TrackOpinion',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.TrackOpinionRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.OpinionTrack.FromString,
+                _registered_method=True)
+        self.ListOpinions = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/ListOpinions',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionsRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionsResponse.FromString,
+                _registered_method=True)
+        self.GetOpinion = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/GetOpinion',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.GetOpinionRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+                _registered_method=True)
+        self.AnswerOpinion = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/AnswerOpinion',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.AnswerOpinionRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+                _registered_method=True)
+        self.HandOnOpinion = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/HandOnOpinion',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.HandOnOpinionRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+                _registered_method=True)
+        self.MergeOpinion = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/MergeOpinion',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.MergeOpinionRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+                _registered_method=True)
+        self.DeclineOpinion = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/DeclineOpinion',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.DeclineOpinionRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+                _registered_method=True)
+        self.AssignOpinion = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/AssignOpinion',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.AssignOpinionRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+                _registered_method=True)
+        self.CompleteOpinion = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/CompleteOpinion',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.CompleteOpinionRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+                _registered_method=True)
+        self.SuggestDeputies = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/SuggestDeputies',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.SuggestDeputiesRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.SuggestDeputiesResponse.FromString,
+                _registered_method=True)
+        self.PutReceptionRecord = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/PutReceptionRecord',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.PutReceptionRecordRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ReceptionRecord.FromString,
+                _registered_method=True)
+        self.GetReceptionRecord = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/GetReceptionRecord',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.GetReceptionRecordRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ReceptionRecord.FromString,
+                _registered_method=True)
+        self.GetReceptionFigures = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/GetReceptionFigures',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.GetReceptionFiguresRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ReceptionFigures.FromString,
+                _registered_method=True)
         self.ListAuditEntries = channel.unary_unary(
                 '/liaison.reception.v1.ReceptionService/ListAuditEntries',
                 request_serializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.SerializeToString,
@@ -179,8 +251,9 @@ class ReceptionServiceServicer:
     recorded on the day. Personal data leaves only for the session's staff
     and the deputies on its rota.
 
-    Not built yet: rotas (which deputies receive at a session), reception
-    records and opinions.
+    Opinions (社情民意) with public tracking codes, reception records and
+    figures are in the "opinions and reception records" section below.
+    Not built yet: rotas (which deputies receive at a session).
 
     Who may do what (checked by the service itself):
     - RPCs marked allow_anonymous answer without a token: sessions and the
@@ -330,11 +403,121 @@ class ReceptionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ListAuditEntries(self, request, context):
+    def RecordOpinion(self, request, context):
         """---------------------------------------------------------- opinions and reception records
         (messages in opinions.proto)
 
-        ---------------------------------------------------------- the audit
+        Who may call (checked by the service; "the street's staff" are the
+        station staff and street committee of the record's street, "the
+        district" the admin and the standing committee office):
+        - RecordOpinion: online, anyone, without a token too (the gateway limits
+        the rate); at a reception, the street's staff, the district and the
+        deputies on the session's rota; orders, the street committee of the
+        street and the district. Answers the opinion with its tracking code.
+        - TrackOpinion: anyone with the code; never who raised it.
+        - ListOpinions (the triage queue): the street's staff (their street
+        only), the district everywhere; a deputy sees the opinions they took.
+        - GetOpinion: the street's staff, the district, the working bodies and
+        deputies, and the signed-in constituent who sent it; who raised it
+        only to those who may see it (opinions.proto).
+        - AnswerOpinion, HandOnOpinion, MergeOpinion, DeclineOpinion,
+        AssignOpinion: the street's staff and the district; a deputy may take
+        an opinion of their street (AssignOpinion without a deputy) and answer
+        one raised at a session they receive at. CompleteOpinion: those, and
+        the deputy who took the order. An illegal transition is
+        FAILED_PRECONDITION naming the states.
+        - SuggestDeputies: the street's staff and the district.
+        - PutReceptionRecord: the street's staff and the district, until locked.
+        GetReceptionRecord: those and the deputies on the session's rota.
+        - GetReceptionFigures: anyone (public aggregates).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TrackOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOpinions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HandOnOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MergeOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclineOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SuggestDeputies(self, request, context):
+        """Deputies of the opinion's street whose expertise fits its category,
+        best first, each with the reason in words (包干到户).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutReceptionRecord(self, request, context):
+        """Creates or updates a session's record (one per session).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReceptionRecord(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReceptionFigures(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEntries(self, request, context):
+        """---------------------------------------------------------- the audit
 
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -424,6 +607,76 @@ def add_ReceptionServiceServicer_to_server(servicer, server):
                     request_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.MarkAttendanceRequest.FromString,
                     response_serializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.Booking.SerializeToString,
             ),
+            'RecordOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOpinion,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.RecordOpinionRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.SerializeToString,
+            ),
+            'TrackOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.TrackOpinion,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.TrackOpinionRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.OpinionTrack.SerializeToString,
+            ),
+            'ListOpinions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOpinions,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionsRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionsResponse.SerializeToString,
+            ),
+            'GetOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOpinion,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.GetOpinionRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.SerializeToString,
+            ),
+            'AnswerOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerOpinion,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.AnswerOpinionRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.SerializeToString,
+            ),
+            'HandOnOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.HandOnOpinion,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.HandOnOpinionRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.SerializeToString,
+            ),
+            'MergeOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.MergeOpinion,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.MergeOpinionRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.SerializeToString,
+            ),
+            'DeclineOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclineOpinion,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.DeclineOpinionRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.SerializeToString,
+            ),
+            'AssignOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignOpinion,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.AssignOpinionRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.SerializeToString,
+            ),
+            'CompleteOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteOpinion,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.CompleteOpinionRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.SerializeToString,
+            ),
+            'SuggestDeputies': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuggestDeputies,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.SuggestDeputiesRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.SuggestDeputiesResponse.SerializeToString,
+            ),
+            'PutReceptionRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutReceptionRecord,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.PutReceptionRecordRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ReceptionRecord.SerializeToString,
+            ),
+            'GetReceptionRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReceptionRecord,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.GetReceptionRecordRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ReceptionRecord.SerializeToString,
+            ),
+            'GetReceptionFigures': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReceptionFigures,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.GetReceptionFiguresRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ReceptionFigures.SerializeToString,
+            ),
             'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAuditEntries,
                     request_deserializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.FromString,
@@ -459,8 +712,9 @@ class ReceptionService:
     recorded on the day. Personal data leaves only for the session's staff
     and the deputies on its rota.
 
-    Not built yet: rotas (which deputies receive at a session), reception
-    records and opinions.
+    Opinions (社情民意) with public tracking codes, reception records and
+    figures are in the "opinions and reception records" section below.
+    Not built yet: rotas (which deputies receive at a session).
 
     Who may do what (checked by the service itself):
     - RPCs marked allow_anonymous answer without a token: sessions and the
@@ -896,6 +1150,384 @@ class ReceptionService:
             '/liaison.reception.v1.ReceptionService/MarkAttendance',
             liaison_dot_reception_dot_v1_dot_bookings__pb2.MarkAttendanceRequest.SerializeToString,
             liaison_dot_reception_dot_v1_dot_bookings__pb2.Booking.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/RecordOpinion',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.RecordOpinionRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TrackOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/TrackOpinion',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.TrackOpinionRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.OpinionTrack.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOpinions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/ListOpinions',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionsRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/GetOpinion',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.GetOpinionRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/AnswerOpinion',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.AnswerOpinionRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HandOnOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/HandOnOpinion',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.HandOnOpinionRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MergeOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/MergeOpinion',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.MergeOpinionRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclineOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/DeclineOpinion',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.DeclineOpinionRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/AssignOpinion',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.AssignOpinionRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/CompleteOpinion',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.CompleteOpinionRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.Opinion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuggestDeputies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/SuggestDeputies',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.SuggestDeputiesRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.SuggestDeputiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutReceptionRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/PutReceptionRecord',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.PutReceptionRecordRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.ReceptionRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReceptionRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/GetReceptionRecord',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.GetReceptionRecordRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.ReceptionRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReceptionFigures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/GetReceptionFigures',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.GetReceptionFiguresRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.ReceptionFigures.FromString,
             options,
             channel_credentials,
             insecure,
