@@ -209,6 +209,98 @@
     ]);
   }
 
+  // ------------------------------------------------------ next sessions
+
+  // The day three months after `today` ({year, month, day}), as YYYY-MM-DD;
+  // a day the month lacks is its last day.
+  function threeMonthsOn(today) {
+    var month = today.month + 3;
+    var year = today.year + Math.floor((month - 1) / 12);
+    month = ((month - 1) % 12) + 1;
+    var last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    return isoDay(year, month, Math.min(today.day, last));
+  }
+
+  function isoDay(year, month, day) {
+    return year + "-" + String(month).padStart(2, "0") + "-" + String(day).padStart(2, "0");
+  }
+
+  function sessionItem(session) {
+    var parts = session.date.split("-").map(Number);
+    var item = el("li", "session " + session.status);
+    item.setAttribute("data-session", String(session.id));
+    var when = el("p", "session-date");
+    var time = el("time", null, parts[0] + "年" + parts[1] + "月" + parts[2] + "日");
+    time.setAttribute("datetime", session.date);
+    var weekday = WEEKDAYS[new Date(Date.UTC(parts[0], parts[1] - 1, parts[2])).getUTCDay()];
+    append(when, [time, el("span", "weekday", weekday)]);
+    if (session.kind === "extra") when.appendChild(el("span", "badge", "增加接待"));
+    if (session.status === "cancelled") when.appendChild(el("span", "badge cancelled", "已取消"));
+    item.appendChild(when);
+    var slots = (session.slots || []).map(function (slot) {
+      return (slot.label ? slot.label + " " : "") + slot.local_start + "–" + slot.local_end;
+    });
+    if (slots.length) item.appendChild(el("p", "session-slots", slots.join("，")));
+    if (session.venue_name) {
+      var venue = session.venue_name + (session.venue_address ? "（" + session.venue_address + "）" : "");
+      item.appendChild(el("p", "session-venue", venue));
+    }
+    if (session.status === "cancelled" && session.cancellation_reason) {
+      item.appendChild(el("p", "note", "取消原因：" + session.cancellation_reason));
+    } else if (session.kind === "extra" && session.reason) {
+      item.appendChild(el("p", "note", session.reason));
+    }
+    // Who receives at the session comes with the rota (not built yet); the
+    // booking and opinion forms of a session will be offered here.
+    return item;
+  }
+
+  // The station's sessions from today to three months on, filled in when
+  // they arrive; the rest of the answer is shown meanwhile.
+  function sessionsSection(result) {
+    var section = el("section", "card sessions");
+    section.setAttribute("aria-labelledby", "sessions-title");
+    var heading = el("h3", null, "近期接待安排");
+    heading.id = "sessions-title";
+    var body = el("div", "sessions-body");
+    body.setAttribute("aria-busy", "true");
+    body.appendChild(el("p", "note", "正在查询接待安排…"));
+    var stationId = result.station.id;
+    var ics = el("a", "calendar-link", "订阅联络站接待日历（iCalendar）");
+    ics.href = "/api/v1/stations/" + stationId + "/calendar.ics";
+    ics.setAttribute("type", "text/calendar");
+    append(section, [heading, body, el("p", null, null)]);
+    section.lastChild.appendChild(ics);
+
+    var today = todayInShanghai();
+    var url =
+      "/api/v1/stations/" + stationId + "/sessions?from=" +
+      isoDay(today.year, today.month, today.day) + "&to=" + threeMonthsOn(today);
+    fetch(url, { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : Promise.reject(response.status);
+      })
+      .then(function (body_) {
+        var items = body_.items || [];
+        if (!items.length) {
+          body.replaceChildren(el("p", "note", "未来三个月暂无接待安排，请留意联络站通知。"));
+        } else {
+          var list = el("ul", "session-list");
+          items.forEach(function (session) {
+            list.appendChild(sessionItem(session));
+          });
+          body.replaceChildren(list);
+        }
+      })
+      .catch(function () {
+        body.replaceChildren(el("p", "note", "暂时无法查询接待安排，请稍后再试。"));
+      })
+      .finally(function () {
+        body.setAttribute("aria-busy", "false");
+      });
+    return section;
+  }
+
   function renderResult(result) {
     var wrapper = el("article", "result");
     wrapper.setAttribute("aria-labelledby", "community-name");
@@ -222,6 +314,9 @@
       heading,
       el("p", "summary", summary),
       append(el("div", "cards"), [stationCard(result), receptionCard()]),
+      sessionsSection(result),
+      // The booking and online opinion forms (and following an opinion by
+      // its tracking code) come here once their APIs exist: not built yet.
       deputiesSection(result),
       contactSection(result),
     ]);
