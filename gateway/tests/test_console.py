@@ -317,3 +317,16 @@ def test_used_codes_are_shared_through_their_directory(tmp_path: Path) -> None:
     assert first.redeem("abc") is True
     assert second.redeem("abc") is False
     assert second.redeem("def") is True
+
+
+def test_without_an_issuer_the_console_has_none_to_sign_in_with(
+    settings: GatewaySettings, make_client: Callable[[GatewaySettings], TestClient]
+) -> None:
+    client = make_client(
+        dataclasses.replace(
+            settings, auth=AuthSettings(env="test", jwks_url="https://idp.example.org/jwks")
+        )
+    )
+    assert client.get("/console/config.json").json()["issuer"] == ""
+    policy = client.get("/console/").headers["content-security-policy"]
+    assert policy.endswith("connect-src 'self'")

@@ -225,3 +225,23 @@ def test_a_district_role_picks_a_street_then_a_station(
         page.locator("section.rule dl").wait_for()
     page.screenshot(path=str(screenshots / "console-district.png"), full_page=True)
     assert console.unexpected() == []
+
+
+def test_a_cancelled_sign_in_says_so_and_can_be_tried_again(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    console = watch(page)
+    page.goto(f"{platform.base_url}/console/")
+    page.locator("#sign-in").click()
+    page.wait_for_url("**/dev-issuer/authorize?**")
+    page.get_by_role("button", name="取消 Cancel").click()
+    alert = page.locator(".error[role=alert]")
+    alert.wait_for()
+    assert "登录没有完成" in alert.inner_text() and "cancelled" in alert.inner_text()
+    assert "error=" not in page.url and stored_token(page) is None
+    page.screenshot(path=str(screenshots / "console-sign-in-cancelled.png"), full_page=True)
+    page.locator("#sign-in").click()
+    page.wait_for_url("**/dev-issuer/authorize?**")
+    page.locator("#sign-in").click()
+    page.locator("#who").wait_for()
+    assert console.unexpected() == []

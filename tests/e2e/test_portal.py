@@ -213,8 +213,11 @@ def test_the_search_is_keyboard_usable_and_a_link_searches(
     target = pick_target()
     console = watch(page)
     page.goto(f"{platform.base_url}/")
-    # The first Tab reaches the skip link, the next ones the field and the button.
+    # The first Tab reaches the skip link, then the language switch, the
+    # field and the button.
     page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "lang"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "address"
     page.keyboard.type(target.address)
@@ -282,4 +285,42 @@ def test_a_station_found_shows_its_next_sessions(
 
     sessions.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "portal-sessions.png"), full_page=True)
+    assert console.unexpected() == []
+
+
+def test_the_english_switch_translates_the_page_and_the_answer(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    target = pick_target()
+    console = watch(page)
+    page.goto(f"{platform.base_url}/")
+    search(page, target.address)
+    page.locator("#outcome .sessions .sessions-body[aria-busy=false]").wait_for()
+
+    switch = page.locator("#lang")
+    assert switch.inner_text() == "English" and switch.get_attribute("lang") == "en"
+    switch.focus()
+    page.keyboard.press("Enter")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("heading", name="Find my deputies' liaison station", level=1).wait_for()
+    assert page.get_by_label("Enter your address, housing estate or community").input_value() == (
+        target.address
+    )
+    # The answer shown is rendered again, in English, with its sessions.
+    assert page.locator("#station-name").inner_text() == target.station
+    assert page.locator(".deputies:not(.contacts) .level-group h4").first.inner_text() == (
+        "National People's Congress deputies"
+    )
+    page.get_by_role("heading", name="Coming reception sessions").wait_for()
+    page.locator("#outcome .sessions .sessions-body[aria-busy=false]").wait_for()
+    assert page.locator("li.session").count() > 0
+    assert switch.inner_text() == "中文"
+    page.screenshot(path=str(screenshots / "portal-found-en.png"), full_page=True)
+
+    # Kept for the next visit; the switch goes back.
+    page.reload()
+    page.get_by_role("heading", name="Find my deputies' liaison station", level=1).wait_for()
+    switch.click()
+    page.get_by_role("heading", name="找到我的人大代表联络站", level=1).wait_for()
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert console.unexpected() == []

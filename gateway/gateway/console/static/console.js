@@ -403,6 +403,10 @@
           if (!response.ok || !body.access_token) {
             throw new Error(body.error_description || body.error || "HTTP " + response.status);
           }
+          // The ID token answers this sign-in, not another one replayed.
+          if (body.id_token && claimsOf(body.id_token).nonce !== pending.nonce) {
+            throw new Error("nonce mismatch");
+          }
           var expiresIn = Number(body.expires_in) || 3600;
           sessionStorage.setItem(
             TOKEN_KEY,
@@ -591,7 +595,8 @@
 
   function calendarScreen(user) {
     var claims = user.claims;
-    var district = DISTRICT_ROLES.indexOf(claims.role) >= 0;
+    // District roles, and roles that work for no one street, pick a street first.
+    var district = DISTRICT_ROLES.indexOf(claims.role) >= 0 || !claims.street_id;
     if (!calendar.month) calendar.month = todayInShanghai().slice(0, 7);
     if (!district) calendar.street = claims.street_id || null;
 
