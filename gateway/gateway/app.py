@@ -154,8 +154,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.directory = feed
 
     install(app)
-    # The versioned API is rate-limited; health, metrics and the portal's
-    # files are not.
+    # The versioned API and the development issuer's endpoints are
+    # rate-limited; health, metrics and the portal's and console's files are not.
     limited: dict[str, Any] = {"dependencies": [Depends(rate_limit)], "responses": RATE_LIMITED}
     # Specific paths before the generic `/{resource}/{id}` routes.
     api = [lookups.router, reception.router, rosters.router, audit.router]
@@ -172,7 +172,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(console.router)
     pages = [portal.router, console.router]
     if settings.auth.dev_issuer:
-        app.include_router(dev.oidc_router)
+        app.include_router(dev.oidc_router, dependencies=limited["dependencies"])
         pages.append(dev.oidc_router)
     app.state.allowed_methods = AllowedMethods([ops.router, *api, *pages])
     app.mount(portal.STATIC_PREFIX, portal.static_files(), name="portal")

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from kit.auth import DEMO_ACCOUNTS, DEV_ALGORITHM, DemoAccount, DevIssuer
+from kit.auth import DEMO_ACCOUNTS, DEV_ALGORITHM, DEV_TOKEN_TTL_SECONDS, DemoAccount, DevIssuer
 
 CONSOLE_CLIENT_ID = "liaison-console"
 # The console's page, on the issuer's origin: its only redirect URI.
@@ -244,11 +244,7 @@ class DevOidcProvider:
         return {
             "access_token": access_token,
             "token_type": "Bearer",
-            "expires_in": self._ttl(access_token),
+            "expires_in": DEV_TOKEN_TTL_SECONDS,
             "id_token": jwt.encode(id_claims, self.secret, algorithm=DEV_ALGORITHM),
             "scope": "openid profile",
         }
-
-    def _ttl(self, token: str) -> int:
-        claims = jwt.decode(token, options={"verify_signature": False})
-        return int(claims["exp"]) - int(claims["iat"])

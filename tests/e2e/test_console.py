@@ -142,6 +142,40 @@ def test_staff_add_an_extra_session_and_cancel_it(
     assert console.unexpected(r"status of 422") == []
 
 
+def test_staff_change_the_stations_reception_rule(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    console = watch(page)
+    sign_in(page, platform.base_url, "station-staff")
+    form = page.locator("#rule-form")
+    form.wait_for()
+
+    form.get_by_label("时段").fill("25:00-26:00")
+    form.get_by_role("button", name="保存规则").click()
+    form.locator(".error[role=alert]").wait_for()
+    assert form.locator("#rule-slots").get_attribute("aria-invalid") == "true"
+    page.screenshot(path=str(screenshots / "console-rule-error.png"), full_page=True)
+
+    form.get_by_label("时段").fill("09:30-11:30")
+    form.get_by_label("遇节假日或周末").select_option("move")
+    form.get_by_role("button", name="保存规则").click()
+    facts = page.locator("section.rule dl")
+    page.locator("section.rule dd", has_text="顺延到下一个工作日").wait_for()
+    assert "09:30-11:30" in facts.inner_text()
+    page.locator("#announce").get_by_text("接待规则已保存").wait_for()
+    station_id = int(page.locator("#station").input_value())
+    token = json.loads(stored_token(page))["access_token"]
+    request = urllib.request.Request(
+        f"{platform.base_url}/api/v1/stations/{station_id}/reception-rule",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        rule = json.load(reply)
+    assert rule["day_off_policy"] == "move"
+    assert rule["slots"] == [{"label": rule["slots"][0]["label"], "start": "09:30", "end": "11:30"}]
+    assert console.unexpected(r"status of 422") == []
+
+
 def test_the_shell_works_by_keyboard_alone_and_switches_to_english(
     platform: Platform, page: Any, watch: Any, screenshots: Path
 ) -> None:
