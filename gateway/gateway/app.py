@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gateway.auth import TokenVerifier
 from gateway.bodylimit import BodyLimitMiddleware, BodyLimits
 from gateway.config import GatewaySettings
+from gateway.devoidc import DevOidcProvider
 from gateway.directory.feed import DirectoryFeed
 from gateway.observability import GatewayMetrics, RequestContextMiddleware
 from gateway.problems import (
@@ -30,6 +31,7 @@ from gateway.routes import (
     AllowedMethods,
     audit,
     bookings,
+    console,
     dev,
     lookups,
     opinions,
@@ -154,8 +156,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.directory = feed
 
     install(app)
-    # The versioned API is rate-limited; health, metrics and the portal's
-    # files are not.
+    # The versioned API and the development issuer's endpoints are
+    # rate-limited; health, metrics and the portal's and console's files are not.
     limited: dict[str, Any] = {"dependencies": [Depends(rate_limit)], "responses": RATE_LIMITED}
     # Specific paths before the generic `/{resource}/{id}` routes.
     api = [
@@ -169,14 +171,21 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     if settings.auth.dev_issuer:
         # Signs with the verifier's secret: the one the local run hands every process.
         app.state.dev_issuer = DevIssuer(verifier.settings)
+        app.state.dev_oidc = DevOidcProvider(app.state.dev_issuer)
         api.append(dev.router)
     api.append(resources.build_router())
     app.include_router(ops.router)
     for router in api:
         app.include_router(router, **limited)
     app.include_router(portal.router)
-    app.state.allowed_methods = AllowedMethods([ops.router, *api, portal.router])
+    app.include_router(console.router)
+    pages = [portal.router, console.router]
+    if settings.auth.dev_issuer:
+        app.include_router(dev.oidc_router, dependencies=limited["dependencies"])
+        pages.append(dev.oidc_router)
+    app.state.allowed_methods = AllowedMethods([ops.router, *api, *pages])
     app.mount(portal.STATIC_PREFIX, portal.static_files(), name="portal")
+    app.mount(console.STATIC_PREFIX, console.static_files(), name="console")
 
     app.state.body_limits = BodyLimits(
         default=settings.max_body_bytes,

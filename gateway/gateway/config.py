@@ -20,6 +20,14 @@
 | LIAISON_GATEWAY_MAX_BODY_BYTES        | 1048576 (any request body)               |
 | LIAISON_GATEWAY_MAX_UPLOAD_BYTES      | 10485760 (roster upload request body)    |
 | LIAISON_LOG_LEVEL, LIAISON_LOG_FORMAT | INFO, json (read by kit.logging)         |
+| LIAISON_CONSOLE_OIDC_ISSUER           | (empty: the development issuer at /dev-issuer when LIAISON_DEV_ISSUER is set; else the console cannot sign in) |
+| LIAISON_CONSOLE_OIDC_CLIENT_ID        | liaison-console (a public client: authorization code with PKCE) |
+| LIAISON_CONSOLE_OIDC_SCOPE            | openid profile                           |
+
+The staff console (`/console`) signs in with OpenID Connect against
+LIAISON_CONSOLE_OIDC_ISSUER (https in production), the identity provider that
+issues the tokens LIAISON_JWT_JWKS_URL verifies; its redirect URI is
+`<gateway origin>/console/`.
 
 LIAISON_RATE_LIMIT_REDIS_URL is a redis:// or rediss:// URL shared by every
 replica and worker. LIAISON_GATEWAY_TRUSTED_PROXIES is a comma-separated list of
@@ -79,6 +87,10 @@ class GatewaySettings:
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    # The staff console's OpenID Connect provider and client (gateway.routes.console).
+    console_oidc_issuer: str = ""
+    console_oidc_client_id: str = "liaison-console"
+    console_oidc_scope: str = "openid profile"
 
     @property
     def is_production(self) -> bool:
@@ -112,6 +124,9 @@ class GatewaySettings:
             ),
             max_body_bytes=int(_env("LIAISON_GATEWAY_MAX_BODY_BYTES", str(1024 * 1024))),
             max_upload_bytes=int(_env("LIAISON_GATEWAY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
+            console_oidc_issuer=_env("LIAISON_CONSOLE_OIDC_ISSUER", "").rstrip("/"),
+            console_oidc_client_id=_env("LIAISON_CONSOLE_OIDC_CLIENT_ID", "liaison-console"),
+            console_oidc_scope=_env("LIAISON_CONSOLE_OIDC_SCOPE", "openid profile"),
         )
 
     def validate(self) -> None:
@@ -138,4 +153,9 @@ class GatewaySettings:
             ("redis://", "rediss://")
         ):
             raise ConfigurationError("LIAISON_RATE_LIMIT_REDIS_URL must be a redis:// URL")
+        issuer = self.console_oidc_issuer
+        if issuer and not issuer.startswith(("https://", "http://")):
+            raise ConfigurationError("LIAISON_CONSOLE_OIDC_ISSUER must be an http(s) URL")
+        if self.is_production and issuer and not issuer.startswith("https://"):
+            raise ConfigurationError("LIAISON_CONSOLE_OIDC_ISSUER must be https in production")
         self.auth.validate()

@@ -17,7 +17,8 @@ def test_the_page_is_served_at_the_root(client: TestClient) -> None:
     assert reply.headers["x-content-type-options"] == "nosniff"
     page = reply.text
     assert '<html lang="zh-CN">' in page
-    assert '<label for="address">输入您的住址、小区或社区名称</label>' in page
+    assert re.search(r'<label for="address"[^>]*>输入您的住址、小区或社区名称</label>', page)
+    assert '<button id="lang" ' in page, "the English switch"
     assert 'aria-live="polite"' in page
     assert 'name="viewport"' in page
 

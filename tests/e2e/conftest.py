@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,96 @@ def unlimited_platform() -> Iterator[Any]:
 
     with running_platform(extra_env=UNLIMITED) as running:
         yield running
+
+
+# ------------------------------------------------------------ the browser
+#
+# Debian's chromium driven by Playwright, for the portal's and the console's
+# tests; each screen's screenshot goes to var/screenshots.
+
+CHROMIUM = os.environ.get("LIAISON_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Ask for it first (`usefixtures`), so a missing browser costs no platform."""
+    from kit.required_tools import require_tool
+
+    return require_tool(
+        "chromium",
+        "apt-get install -y --no-install-recommends chromium fonts-wqy-microhei",
+        path=CHROMIUM,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Callable[[int, int], Any]]:
+    """new_page(width, height): a zh-CN page of that size in a context of its
+    own, closed after the test."""
+    contexts: list[Any] = []
+
+    def make(width: int, height: int) -> Any:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, device_scale_factor=1, locale="zh-CN"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+class Console:
+    """Console errors and uncaught exceptions of one page."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+
+    def _on_console(self, message: Any) -> None:
+        if message.type == "error":
+            url = (message.location or {}).get("url", "")
+            self.errors.append(f"{message.text} ({url})")
+
+    def unexpected(self, *allowed: str) -> list[str]:
+        return [e for e in self.errors if not any(re.search(a, e) for a in allowed)]
+
+
+@pytest.fixture
+def watch() -> type[Console]:
+    """`watch(page)`: what goes wrong in a page's console."""
+    return Console
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -5,34 +5,30 @@ demo district loaded (the `platform` fixture of kit's pytest plugin)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
+import json
 import re
-from collections.abc import Iterator
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from kit.required_tools import require_tool
-from kit.testrun import ROOT, Platform
+from kit.testrun import Platform
 from registry import domain
 from registry.demo_data import build_district
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.rabbitmq]
-
-CHROMIUM = os.environ.get("LIAISON_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.postgres,
+    pytest.mark.rabbitmq,
+    # The browser is checked before the platform starts.
+    pytest.mark.usefixtures("chromium"),
 ]
+
 LEVEL_TITLES = ["全国人大代表", "省人大代表", "市人大代表", "区人大代表"]
-SCREENSHOTS = ROOT / "var" / "screenshots"
 
 
 @dataclass(frozen=True)
@@ -120,59 +116,10 @@ def next_reception_day() -> dt.date:
     return dt.date(year, month, 15)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def chromium() -> str:
-    """Checked before the platform starts, so a missing browser costs nothing."""
-    return require_tool(
-        "chromium",
-        "apt-get install -y --no-install-recommends chromium fonts-wqy-microhei",
-        path=CHROMIUM,
-    )
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-class Console:
-    """Console errors and uncaught exceptions of one page."""
-
-    def __init__(self, page: Any) -> None:
-        self.errors: list[str] = []
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-
-    def _on_console(self, message: Any) -> None:
-        if message.type == "error":
-            url = (message.location or {}).get("url", "")
-            self.errors.append(f"{message.text} ({url})")
-
-    def unexpected(self, *allowed: str) -> list[str]:
-        return [e for e in self.errors if not any(re.search(a, e) for a in allowed)]
-
-
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(new_page: Any) -> Any:
     # A phone-sized window: the page must work there first.
-    context = browser.new_context(
-        viewport={"width": 414, "height": 900}, device_scale_factor=1, locale="zh-CN"
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        yield page
-    finally:
-        context.close()
+    return new_page(414, 900)
 
 
 def search(page: Any, address: str) -> None:
@@ -181,9 +128,11 @@ def search(page: Any, address: str) -> None:
     field.press("Enter")
 
 
-def test_a_constituent_finds_their_station_and_deputies(platform: Platform, page: Any) -> None:
+def test_a_constituent_finds_their_station_and_deputies(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
     target = pick_target()
-    console = Console(page)
+    console = watch(page)
     page.goto(f"{platform.base_url}/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
 
@@ -216,15 +165,16 @@ def test_a_constituent_finds_their_station_and_deputies(platform: Platform, page
     assert not re.search(r"1[3-9]\d{9}", text), "a phone number is on the page"
     assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text), "an email address is on the page"
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "portal-found.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "portal-found.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=str(SCREENSHOTS / "portal-found-wide.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "portal-found-wide.png"), full_page=True)
     assert console.unexpected() == []
 
 
-def test_an_address_naming_nothing_says_so(platform: Platform, page: Any) -> None:
-    console = Console(page)
+def test_an_address_naming_nothing_says_so(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    console = watch(page)
     address = nowhere_address()
     page.goto(f"{platform.base_url}/")
     search(page, address)
@@ -233,13 +183,15 @@ def test_an_address_naming_nothing_says_so(platform: Platform, page: Any) -> Non
     assert "没有找到这个地址所在的社区" in error.inner_text()
     assert address in error.inner_text()
     assert page.locator("#outcome article.result").count() == 0
-    page.screenshot(path=str(SCREENSHOTS / "portal-not-found.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "portal-not-found.png"), full_page=True)
     # The browser itself logs the API's 404; nothing else may go wrong.
     assert console.unexpected(r"status of 404 .*find-station") == []
 
 
-def test_an_ambiguous_or_too_short_address_asks_for_more(platform: Platform, page: Any) -> None:
-    console = Console(page)
+def test_an_ambiguous_or_too_short_address_asks_for_more(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    console = watch(page)
     address, communities = ambiguous_address()
     page.goto(f"{platform.base_url}/")
     search(page, address)
@@ -248,19 +200,24 @@ def test_an_ambiguous_or_too_short_address_asks_for_more(platform: Platform, pag
     assert "请把地址写得更具体一些" in error.inner_text()
     for name in communities:
         assert name in error.inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "portal-ambiguous.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "portal-ambiguous.png"), full_page=True)
 
     search(page, "林")
     page.get_by_text("请至少输入两个字").wait_for()
     assert console.unexpected(r"status of (409|422) .*find-station") == []
 
 
-def test_the_search_is_keyboard_usable_and_a_link_searches(platform: Platform, page: Any) -> None:
+def test_the_search_is_keyboard_usable_and_a_link_searches(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
     target = pick_target()
-    console = Console(page)
+    console = watch(page)
     page.goto(f"{platform.base_url}/")
-    # The first Tab reaches the skip link, the next ones the field and the button.
+    # The first Tab reaches the skip link, then the language switch, the
+    # field and the button.
     page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "lang"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "address"
     page.keyboard.type(target.address)
@@ -273,4 +230,97 @@ def test_the_search_is_keyboard_usable_and_a_link_searches(platform: Platform, p
     page.goto(page.url)
     assert page.locator("#station-name").inner_text() == target.station
     assert page.get_by_label("输入您的住址、小区或社区名称").input_value() == target.address
+    assert console.unexpected() == []
+
+
+def three_months_on(today: dt.date) -> dt.date:
+    month = today.month + 3
+    year, month = today.year + (month - 1) // 12, (month - 1) % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(today.day, last))
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        return json.load(reply)
+
+
+def test_a_station_found_shows_its_next_sessions(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    target = pick_target()
+    console = watch(page)
+    found = get_json(
+        f"{platform.base_url}/api/v1/find-station?address={urllib.parse.quote(target.address)}"
+    )
+    station_id = found["station"]["id"]
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    expected = get_json(
+        f"{platform.base_url}/api/v1/stations/{station_id}/sessions"
+        f"?from={today.isoformat()}&to={three_months_on(today).isoformat()}"
+    )["items"]
+    assert expected, "the demo calendar has sessions in the next three months"
+
+    page.goto(f"{platform.base_url}/")
+    search(page, target.address)
+    sessions = page.locator("#outcome .sessions")
+    sessions.locator(".sessions-body[aria-busy=false]").wait_for()
+    assert sessions.locator("#sessions-title").inner_text() == "近期接待安排"
+    shown = sessions.locator("li.session time").evaluate_all(
+        "nodes => nodes.map(n => n.getAttribute('datetime'))"
+    )
+    assert shown == [s["date"] for s in expected]
+    first = sessions.locator("li.session").first
+    slot = expected[0]["slots"][0]
+    assert f"{slot['local_start']}–{slot['local_end']}" in first.inner_text()
+    if expected[0]["venue_name"]:
+        assert expected[0]["venue_name"] in first.inner_text()
+
+    link = sessions.get_by_role("link", name=re.compile("接待日历"))
+    href = link.get_attribute("href")
+    assert href == f"/api/v1/stations/{station_id}/calendar.ics"
+    with urllib.request.urlopen(f"{platform.base_url}{href}", timeout=10) as reply:
+        assert reply.headers["content-type"].startswith("text/calendar")
+        assert b"BEGIN:VCALENDAR" in reply.read()
+
+    sessions.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "portal-sessions.png"), full_page=True)
+    assert console.unexpected() == []
+
+
+def test_the_english_switch_translates_the_page_and_the_answer(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    target = pick_target()
+    console = watch(page)
+    page.goto(f"{platform.base_url}/")
+    search(page, target.address)
+    page.locator("#outcome .sessions .sessions-body[aria-busy=false]").wait_for()
+
+    switch = page.locator("#lang")
+    assert switch.inner_text() == "English" and switch.get_attribute("lang") == "en"
+    switch.focus()
+    page.keyboard.press("Enter")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("heading", name="Find my deputies' liaison station", level=1).wait_for()
+    assert page.get_by_label("Enter your address, housing estate or community").input_value() == (
+        target.address
+    )
+    # The answer shown is rendered again, in English, with its sessions.
+    assert page.locator("#station-name").inner_text() == target.station
+    assert page.locator(".deputies:not(.contacts) .level-group h4").first.inner_text() == (
+        "National People's Congress deputies"
+    )
+    page.get_by_role("heading", name="Coming reception sessions").wait_for()
+    page.locator("#outcome .sessions .sessions-body[aria-busy=false]").wait_for()
+    assert page.locator("li.session").count() > 0
+    assert switch.inner_text() == "中文"
+    page.screenshot(path=str(screenshots / "portal-found-en.png"), full_page=True)
+
+    # Kept for the next visit; the switch goes back.
+    page.reload()
+    page.get_by_role("heading", name="Find my deputies' liaison station", level=1).wait_for()
+    switch.click()
+    page.get_by_role("heading", name="找到我的人大代表联络站", level=1).wait_for()
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert console.unexpected() == []

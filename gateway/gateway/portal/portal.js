@@ -1,20 +1,172 @@
 // The public portal: find my liaison station and my deputies.
 // Calls GET /api/v1/find-station?address=… and renders the answer; errors are
 // RFC 9457 problem details. Everything is rendered with textContent.
+// zh-CN, with an English switch in the header (kept in localStorage).
 "use strict";
 
 (function () {
-  var LEVELS = [
-    ["national", "全国人大代表"],
-    ["provincial", "省人大代表"],
-    ["city", "市人大代表"],
-    ["district", "区人大代表"],
-  ];
-  var LEVEL_NAMES = {};
-  LEVELS.forEach(function (pair) {
-    LEVEL_NAMES[pair[0]] = pair[1];
-  });
-  var WEEKDAYS = ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"];
+  var LANG_KEY = "liaison.portal.lang";
+  var TEXT = {
+    "zh-CN": {
+      title: "找到我的人大代表联络站 · 人大代表联络平台",
+      description: "查找您所在社区的人大代表联络站和人大代表，了解每月15日代表接待选民的时间地点。",
+      skip: "跳到主要内容",
+      siteName: "人大代表联络平台",
+      heading: "找到我的人大代表联络站",
+      lede: "每个社区都有人大代表联络站。每月15日，代表在联络站面对面接待选民，听取您的意见和建议。",
+      addressLabel: "输入您的住址、小区或社区名称",
+      addressHint: "例如：林和东路、某某花园、某某社区。写上路名或小区名即可，不必写门牌号。",
+      search: "查找",
+      searching: "正在查找…",
+      footer: "本页只公开代表的姓名、职业、专长和所在联络站。有意见或建议，欢迎在每月15日到联络站当面反映。",
+      level_national: "全国人大代表",
+      level_provincial: "省人大代表",
+      level_city: "市人大代表",
+      level_district: "区人大代表",
+      weekdays: ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+      date: "{year}年{month}月{day}日",
+      place: "地点",
+      address: "地址",
+      hours: "开放时间",
+      noVenue: "暂未公布，请向所在社区居委会咨询",
+      yourStation: "为您服务的联络站",
+      nextDay: "下次代表接待日",
+      today: "就是今天",
+      tomorrow: "就是明天",
+      inDays: "还有 {days} 天",
+      receptionNote: "每月15日，联络站的人大代表在站接待选民，欢迎当面反映意见和建议。",
+      head: "站长",
+      headTitle: "联络站站长",
+      expertise: "专长",
+      biography: "简介",
+      stationDeputies: "联络站的人大代表",
+      count: "共 {n} 位",
+      noDeputies: "这个联络站暂未登记代表。",
+      otherDeputies: "其他代表",
+      contacts: "本社区的定点联系代表",
+      contactsNote: "这些代表固定联系{community}，平时也可以通过社区居委会联系他们。",
+      extra: "增加接待",
+      cancelled: "已取消",
+      cancelReason: "取消原因：{reason}",
+      sessions: "近期接待安排",
+      sessionsLoading: "正在查询接待安排…",
+      subscribe: "订阅联络站接待日历（iCalendar）",
+      noSessions: "未来三个月暂无接待安排，请留意联络站通知。",
+      sessionsFailed: "暂时无法查询接待安排，请稍后再试。",
+      listSeparator: "，",
+      venueAddress: "{venue}（{address}）",
+      found: "已找到您的社区{street}，由{station}服务。",
+      foundStreet: "（{street}）",
+      yourCommunity: "您的社区",
+      notFoundTitle: "没有找到这个地址所在的社区",
+      notFoundText: "我们没有在本区找到“{address}”对应的社区。请检查输入，或改用路名、小区名或社区名称再试。",
+      ambiguousTitle: "请把地址写得更具体一些",
+      ambiguousNamed: "这个地址可能属于以下几个社区：{names}。请加上小区名或社区名称再查找。",
+      ambiguous: "这个地址可能属于几个社区。请加上小区名或社区名称再查找。",
+      invalidTitle: "请检查输入的地址",
+      tooLong: "地址太长了，请只输入路名、小区或社区名称（300字以内）。",
+      tooShort: "请至少输入两个字的路名、小区或社区名称。",
+      busyTitle: "查询太频繁了",
+      busyText: "请稍等片刻再试。",
+      failedTitle: "暂时无法查询",
+      failedText: "服务暂时不可用，请稍后再试。",
+      requestId: "（查询编号：{id}）",
+      emptyTitle: "请输入地址",
+      emptyText: "请输入您的住址、小区或社区名称。",
+      networkTitle: "网络连接失败",
+      networkText: "请检查网络连接后再试。",
+    },
+    en: {
+      title: "Find my deputies' liaison station · Deputy Liaison Platform",
+      description: "Find the people's congress deputies' liaison station of your community and your deputies, and when they receive constituents.",
+      skip: "Skip to main content",
+      siteName: "Deputy Liaison Platform",
+      heading: "Find my deputies' liaison station",
+      lede: "Every community has a liaison station of the people's congress deputies. On the 15th of each month the deputies receive constituents there in person, to hear your views and suggestions.",
+      addressLabel: "Enter your address, housing estate or community",
+      addressHint: "For example: 林和东路, a housing estate or a community's name. A road or estate name is enough; no house number is needed.",
+      search: "Search",
+      searching: "Searching…",
+      footer: "This page shows only the deputies' names, occupations, fields of expertise and stations. Bring your views to the station on the 15th of each month.",
+      level_national: "National People's Congress deputies",
+      level_provincial: "Provincial deputies",
+      level_city: "City deputies",
+      level_district: "District deputies",
+      weekdays: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+      date: "{monthName} {day}, {year}",
+      place: "Venue",
+      address: "Address",
+      hours: "Opening hours",
+      noVenue: "Not announced yet; please ask your residents' committee",
+      yourStation: "Your liaison station",
+      nextDay: "Next reception day",
+      today: "Today",
+      tomorrow: "Tomorrow",
+      inDays: "In {days} days",
+      receptionNote: "On the 15th of each month the station's deputies receive constituents; you are welcome to bring your views in person.",
+      head: "Head",
+      headTitle: "Head of the liaison station",
+      expertise: "Expertise",
+      biography: "About",
+      stationDeputies: "The station's deputies",
+      count: "{n} in all",
+      noDeputies: "No deputies are registered at this station yet.",
+      otherDeputies: "Other deputies",
+      contacts: "This community's contact deputies",
+      contactsNote: "These deputies are the fixed contacts of {community}; you can also reach them through the residents' committee.",
+      extra: "Extra session",
+      cancelled: "Cancelled",
+      cancelReason: "Cancelled: {reason}",
+      sessions: "Coming reception sessions",
+      sessionsLoading: "Looking up the sessions…",
+      subscribe: "Subscribe to the station's reception calendar (iCalendar)",
+      noSessions: "No sessions in the next three months; watch for the station's notices.",
+      sessionsFailed: "The sessions cannot be looked up now; please try again later.",
+      listSeparator: ", ",
+      venueAddress: "{venue} ({address})",
+      found: "Your community is found{street}; it is served by {station}.",
+      foundStreet: " ({street})",
+      yourCommunity: "Your community",
+      notFoundTitle: "No community found for this address",
+      notFoundText: "We found no community of the district for “{address}”. Please check it, or try a road, housing estate or community name.",
+      ambiguousTitle: "Please give a more precise address",
+      ambiguousNamed: "This address could be in these communities: {names}. Please add a housing estate or community name.",
+      ambiguous: "This address could be in several communities. Please add a housing estate or community name.",
+      invalidTitle: "Please check the address",
+      tooLong: "The address is too long: give only a road, housing estate or community name (300 characters at most).",
+      tooShort: "Please enter at least two characters of a road, housing estate or community name.",
+      busyTitle: "Too many searches",
+      busyText: "Please wait a moment and try again.",
+      failedTitle: "The search is not available",
+      failedText: "The service is unavailable for now; please try again later.",
+      requestId: " (request id: {id})",
+      emptyTitle: "Please enter an address",
+      emptyText: "Please enter your address, housing estate or community.",
+      networkTitle: "The network connection failed",
+      networkText: "Please check your connection and try again.",
+    },
+  };
+  var LEVELS = ["national", "provincial", "city", "district"];
+  var lang = localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh-CN";
+
+  function t(key, vars) {
+    var text = TEXT[lang][key];
+    if (typeof text !== "string") return text;
+    return text.replace(/\{(\w+)\}/g, function (_, name) {
+      return vars && vars[name] !== undefined ? String(vars[name]) : "";
+    });
+  }
+
+  function dateText(year, month, day) {
+    var monthName = new Intl.DateTimeFormat("en", { month: "long", timeZone: "UTC" }).format(
+      new Date(Date.UTC(year, month - 1, 1))
+    );
+    return t("date", { year: year, month: month, day: day, monthName: monthName });
+  }
+
+  function weekday(year, month, day) {
+    return t("weekdays")[new Date(Date.UTC(year, month - 1, day)).getUTCDay()];
+  }
   var RECEPTION_DAY = 15;
   var DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -23,6 +175,9 @@
   var button = document.getElementById("submit");
   var outcome = document.getElementById("outcome");
   var pending = null;
+  // What the outcome shows, rendered again when the language changes.
+  var shown = null;
+  var langButton = document.getElementById("lang");
 
   // -------------------------------------------------------------- helpers
 
@@ -70,8 +225,8 @@
     var days = Math.round((utc - Date.UTC(today.year, today.month - 1, today.day)) / DAY_MS);
     return {
       iso: year + "-" + String(month).padStart(2, "0") + "-" + RECEPTION_DAY,
-      text: year + "年" + month + "月" + RECEPTION_DAY + "日",
-      weekday: WEEKDAYS[new Date(utc).getUTCDay()],
+      text: dateText(year, month, RECEPTION_DAY),
+      weekday: weekday(year, month, RECEPTION_DAY),
       days: days,
     };
   }
@@ -91,32 +246,32 @@
     var facts = el("dl", "facts");
     var venue = result.venue;
     if (venue) {
-      field(facts, "地点", venue.name);
-      field(facts, "地址", venue.address);
-      field(facts, "开放时间", venue.opening_hours);
+      field(facts, t("place"), venue.name);
+      field(facts, t("address"), venue.address);
+      field(facts, t("hours"), venue.opening_hours);
     } else {
-      field(facts, "地点", "暂未公布，请向所在社区居委会咨询");
+      field(facts, t("place"), t("noVenue"));
     }
-    return append(card, [el("p", "eyebrow", "为您服务的联络站"), heading, facts]);
+    return append(card, [el("p", "eyebrow", t("yourStation")), heading, facts]);
   }
 
   function receptionCard() {
     var next = nextReceptionDay(todayInShanghai());
     var card = el("section", "card reception");
     card.setAttribute("aria-labelledby", "reception-title");
-    var heading = el("h3", null, "下次代表接待日");
+    var heading = el("h3", null, t("nextDay"));
     heading.id = "reception-title";
     var date = el("p", "reception-date");
     var time = el("time", null, next.text);
     time.setAttribute("datetime", next.iso);
     append(date, [time, el("span", "weekday", next.weekday)]);
     var when =
-      next.days === 0 ? "就是今天" : next.days === 1 ? "就是明天" : "还有 " + next.days + " 天";
+      next.days === 0 ? t("today") : next.days === 1 ? t("tomorrow") : t("inDays", { days: next.days });
     return append(card, [
       heading,
       date,
       el("p", "reception-when", when),
-      el("p", "note", "每月15日，联络站的人大代表在站接待选民，欢迎当面反映意见和建议。"),
+      el("p", "note", t("receptionNote")),
     ]);
   }
 
@@ -125,19 +280,19 @@
     var name = el("p", "deputy-name");
     append(name, [el("span", null, deputy.name)]);
     if (isHead) {
-      var badge = el("span", "badge", "站长");
-      badge.setAttribute("title", "联络站站长");
+      var badge = el("span", "badge", t("head"));
+      badge.setAttribute("title", t("headTitle"));
       name.appendChild(badge);
     }
     item.appendChild(name);
     var about = [];
-    if (showLevel && LEVEL_NAMES[deputy.level]) about.push(LEVEL_NAMES[deputy.level]);
+    if (showLevel && LEVELS.indexOf(deputy.level) >= 0) about.push(t("level_" + deputy.level));
     if (deputy.profession) about.push(deputy.profession);
     if (about.length) item.appendChild(el("p", "deputy-profession", about.join(" · ")));
     var expertise = deputy.expertise || [];
     if (expertise.length) {
       var tags = el("ul", "tags");
-      tags.setAttribute("aria-label", "专长");
+      tags.setAttribute("aria-label", t("expertise"));
       expertise.forEach(function (tag) {
         tags.appendChild(el("li", "tag", tag));
       });
@@ -145,7 +300,7 @@
     }
     if (deputy.biography) {
       var more = el("details", "bio");
-      append(more, [el("summary", null, "简介"), el("p", null, deputy.biography)]);
+      append(more, [el("summary", null, t("biography")), el("p", null, deputy.biography)]);
       item.appendChild(more);
     }
     return item;
@@ -155,18 +310,18 @@
     var section = el("section", "deputies");
     section.setAttribute("aria-labelledby", "deputies-title");
     var rows = result.deputies || [];
-    var heading = el("h3", null, "联络站的人大代表");
+    var heading = el("h3", null, t("stationDeputies"));
     heading.id = "deputies-title";
-    if (rows.length) heading.appendChild(el("span", "count", "共 " + rows.length + " 位"));
+    if (rows.length) heading.appendChild(el("span", "count", t("count", { n: rows.length })));
     section.appendChild(heading);
     if (!rows.length) {
-      section.appendChild(el("p", "note", "这个联络站暂未登记代表。"));
+      section.appendChild(el("p", "note", t("noDeputies")));
       return section;
     }
-    var groups = LEVELS.map(function (pair) {
-      return { level: pair[0], title: pair[1], rows: [] };
+    var groups = LEVELS.map(function (level) {
+      return { level: level, title: t("level_" + level), rows: [] };
     });
-    var other = { level: "", title: "其他代表", rows: [] };
+    var other = { level: "", title: t("otherDeputies"), rows: [] };
     rows.forEach(function (row) {
       var group = groups.filter(function (g) {
         return g.level === row.deputy.level;
@@ -196,7 +351,7 @@
     if (!rows.length) return null;
     var section = el("section", "deputies contacts");
     section.setAttribute("aria-labelledby", "contacts-title");
-    var heading = el("h3", null, "本社区的定点联系代表");
+    var heading = el("h3", null, t("contacts"));
     heading.id = "contacts-title";
     var list = el("ul", "deputy-list");
     rows.forEach(function (deputy) {
@@ -204,9 +359,101 @@
     });
     return append(section, [
       heading,
-      el("p", "note", "这些代表固定联系" + result.community.name + "，平时也可以通过社区居委会联系他们。"),
+      el("p", "note", t("contactsNote", { community: result.community.name })),
       list,
     ]);
+  }
+
+  // ------------------------------------------------------ next sessions
+
+  // The day three months after `today` ({year, month, day}), as YYYY-MM-DD;
+  // a day the month lacks is its last day.
+  function threeMonthsOn(today) {
+    var month = today.month + 3;
+    var year = today.year + Math.floor((month - 1) / 12);
+    month = ((month - 1) % 12) + 1;
+    var last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    return isoDay(year, month, Math.min(today.day, last));
+  }
+
+  function isoDay(year, month, day) {
+    return year + "-" + String(month).padStart(2, "0") + "-" + String(day).padStart(2, "0");
+  }
+
+  function sessionItem(session) {
+    var parts = session.date.split("-").map(Number);
+    var item = el("li", "session " + session.status);
+    item.setAttribute("data-session", String(session.id));
+    var when = el("p", "session-date");
+    var time = el("time", null, dateText(parts[0], parts[1], parts[2]));
+    time.setAttribute("datetime", session.date);
+    append(when, [time, el("span", "weekday", weekday(parts[0], parts[1], parts[2]))]);
+    if (session.kind === "extra") when.appendChild(el("span", "badge", t("extra")));
+    if (session.status === "cancelled") when.appendChild(el("span", "badge cancelled", t("cancelled")));
+    item.appendChild(when);
+    var slots = (session.slots || []).map(function (slot) {
+      return (slot.label ? slot.label + " " : "") + slot.local_start + "–" + slot.local_end;
+    });
+    if (slots.length) item.appendChild(el("p", "session-slots", slots.join(t("listSeparator"))));
+    if (session.venue_name) {
+      var venue = session.venue_address
+        ? t("venueAddress", { venue: session.venue_name, address: session.venue_address })
+        : session.venue_name;
+      item.appendChild(el("p", "session-venue", venue));
+    }
+    if (session.status === "cancelled" && session.cancellation_reason) {
+      item.appendChild(el("p", "note", t("cancelReason", { reason: session.cancellation_reason })));
+    } else if (session.kind === "extra" && session.reason) {
+      item.appendChild(el("p", "note", session.reason));
+    }
+    // Who receives at the session comes with the rota (not built yet); the
+    // booking and opinion forms of a session will be offered here.
+    return item;
+  }
+
+  // The station's sessions from today to three months on, filled in when
+  // they arrive; the rest of the answer is shown meanwhile.
+  function sessionsSection(result) {
+    var section = el("section", "card sessions");
+    section.setAttribute("aria-labelledby", "sessions-title");
+    var heading = el("h3", null, t("sessions"));
+    heading.id = "sessions-title";
+    var body = el("div", "sessions-body");
+    body.setAttribute("aria-busy", "true");
+    body.appendChild(el("p", "note", t("sessionsLoading")));
+    var stationId = result.station.id;
+    var ics = el("a", "calendar-link", t("subscribe"));
+    ics.href = "/api/v1/stations/" + stationId + "/calendar.ics";
+    ics.setAttribute("type", "text/calendar");
+    append(section, [heading, body, append(el("p"), [ics])]);
+
+    var today = todayInShanghai();
+    var url =
+      "/api/v1/stations/" + stationId + "/sessions?from=" +
+      isoDay(today.year, today.month, today.day) + "&to=" + threeMonthsOn(today);
+    fetch(url, { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : Promise.reject(response.status);
+      })
+      .then(function (body_) {
+        var items = body_.items || [];
+        if (!items.length) {
+          body.replaceChildren(el("p", "note", t("noSessions")));
+        } else {
+          var list = el("ul", "session-list");
+          items.forEach(function (session) {
+            list.appendChild(sessionItem(session));
+          });
+          body.replaceChildren(list);
+        }
+      })
+      .catch(function () {
+        body.replaceChildren(el("p", "note", t("sessionsFailed")));
+      })
+      .finally(function () {
+        body.setAttribute("aria-busy", "false");
+      });
+    return section;
   }
 
   function renderResult(result) {
@@ -216,12 +463,15 @@
     heading.id = "community-name";
     var street = result.street && result.street.name;
     var summary =
-      "已找到您的社区" + (street ? "（" + street + "）" : "") + "，由" + result.station.name + "服务。";
+      t("found", { street: street ? t("foundStreet", { street: street }) : "", station: result.station.name });
     append(wrapper, [
-      el("p", "eyebrow", "您的社区"),
+      el("p", "eyebrow", t("yourCommunity")),
       heading,
       el("p", "summary", summary),
       append(el("div", "cards"), [stationCard(result), receptionCard()]),
+      sessionsSection(result),
+      // The booking and online opinion forms (and following an opinion by
+      // its tracking code) come here once their APIs exist: not built yet.
       deputiesSection(result),
       contactSection(result),
     ]);
@@ -233,36 +483,30 @@
     var detail = (problem && problem.detail) || "";
     if (status === 404) {
       return {
-        title: "没有找到这个地址所在的社区",
-        text: "我们没有在本区找到“" + address + "”对应的社区。请检查输入，或改用路名、小区名或社区名称再试。",
+        title: t("notFoundTitle"),
+        text: t("notFoundText", { address: address }),
       };
     }
     if (status === 409) {
       var names = /could be in (.+?):/.exec(detail);
       return {
-        title: "请把地址写得更具体一些",
-        text: names
-          ? "这个地址可能属于以下几个社区：" + names[1] + "。请加上小区名或社区名称再查找。"
-          : "这个地址可能属于几个社区。请加上小区名或社区名称再查找。",
+        title: t("ambiguousTitle"),
+        text: names ? t("ambiguousNamed", { names: names[1] }) : t("ambiguous"),
       };
     }
     if (status === 422) {
       return {
-        title: "请检查输入的地址",
-        text:
-          address.length > 300
-            ? "地址太长了，请只输入路名、小区或社区名称（300字以内）。"
-            : "请至少输入两个字的路名、小区或社区名称。",
+        title: t("invalidTitle"),
+        text: address.length > 300 ? t("tooLong") : t("tooShort"),
       };
     }
     if (status === 429) {
-      return { title: "查询太频繁了", text: "请稍等片刻再试。" };
+      return { title: t("busyTitle"), text: t("busyText") };
     }
     return {
-      title: "暂时无法查询",
+      title: t("failedTitle"),
       text:
-        "服务暂时不可用，请稍后再试。" +
-        (problem && problem.request_id ? "（查询编号：" + problem.request_id + "）" : ""),
+        t("failedText") + (problem && problem.request_id ? t("requestId", { id: problem.request_id }) : ""),
     };
   }
 
@@ -275,7 +519,7 @@
     outcome.replaceChildren(node);
     outcome.setAttribute("aria-busy", "false");
     button.disabled = false;
-    button.textContent = "查找";
+    button.textContent = t("search");
   }
 
   // ---------------------------------------------------------------- search
@@ -283,7 +527,10 @@
   function search(address) {
     if (pending) pending.abort();
     if (!address) {
-      show(renderError({ title: "请输入地址", text: "请输入您的住址、小区或社区名称。" }));
+      shown = function () {
+        return renderError({ title: t("emptyTitle"), text: t("emptyText") });
+      };
+      show(shown());
       input.focus();
       return;
     }
@@ -291,7 +538,7 @@
     pending = controller;
     outcome.setAttribute("aria-busy", "true");
     button.disabled = true;
-    button.textContent = "正在查找…";
+    button.textContent = t("searching");
     var url = "/api/v1/find-station?address=" + encodeURIComponent(address);
     fetch(url, { headers: { Accept: "application/json" }, signal: controller.signal })
       .then(function (response) {
@@ -301,18 +548,51 @@
             return null;
           })
           .then(function (body) {
-            if (response.ok && body) return show(renderResult(body));
-            show(renderError(problemMessage(response.status, body, address)));
+            shown =
+              response.ok && body
+                ? function () {
+                    return renderResult(body);
+                  }
+                : function () {
+                    return renderError(problemMessage(response.status, body, address));
+                  };
+            show(shown());
           });
       })
       .catch(function (error) {
         if (error && error.name === "AbortError") return;
-        show(renderError({ title: "网络连接失败", text: "请检查网络连接后再试。" }));
+        shown = function () {
+          return renderError({ title: t("networkTitle"), text: t("networkText") });
+        };
+        show(shown());
       })
       .finally(function () {
         if (pending === controller) pending = null;
       });
   }
+
+  // ------------------------------------------------------------ language
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    document.title = t("title");
+    document.querySelector("meta[name=description]").setAttribute("content", t("description"));
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (node) {
+      node.textContent = t(node.getAttribute("data-i18n"));
+    });
+    if (!pending) button.textContent = t("search");
+    // The switch names the other language, in that language.
+    langButton.textContent = lang === "en" ? "中文" : "English";
+    langButton.setAttribute("lang", lang === "en" ? "zh-CN" : "en");
+  }
+
+  langButton.addEventListener("click", function () {
+    lang = lang === "en" ? "zh-CN" : "en";
+    localStorage.setItem(LANG_KEY, lang);
+    applyLanguage();
+    if (shown && !pending) outcome.replaceChildren(shown());
+  });
+  applyLanguage();
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();

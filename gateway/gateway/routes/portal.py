@@ -10,17 +10,17 @@ from fastapi.staticfiles import StaticFiles
 PORTAL_DIR = Path(__file__).resolve().parents[1] / "portal"
 STATIC_PREFIX = "/portal"
 
-# The page loads nothing but its own files and calls only this origin's API.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "object-src 'none'",
-    )
+# The page loads nothing but its own files and calls only this origin's API
+# (the gateway's other pages start from the same directives).
+PAGE_POLICY = (
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
 )
+CONTENT_SECURITY_POLICY = "; ".join(PAGE_POLICY)
 
 router = APIRouter(include_in_schema=False)
 

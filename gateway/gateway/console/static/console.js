@@ -1,0 +1,945 @@
+// The staff console: a single-page app served by the gateway at /console/.
+//
+// Sign-in: OpenID Connect authorization code flow with PKCE (S256) against
+// the provider named by /console/config.json (locally the gateway's
+// development issuer). The access token is kept in sessionStorage only, and
+// signing out removes it.
+//
+// Screens (hash routes, #/<screen>): the calendar of a station (sessions month
+// by month, its reception rule, extra sessions and cancellations). Not built
+// yet, waiting for their APIs: the rota (who receives at a session, swaps and
+// unavailability), entering a reception record, and the opinion triage queue;
+// each gets an entry in SCREENS and a link in index.html's <nav>.
+//
+// Everything is rendered with textContent; errors are RFC 9457 problem details.
+"use strict";
+
+(function () {
+  var TOKEN_KEY = "liaison.console.token";
+  var LOGIN_KEY = "liaison.console.login";
+  var LANG_KEY = "liaison.console.lang";
+
+  // ------------------------------------------------------------ languages
+
+  var TEXT = {
+    "zh-CN": {
+      skip: "跳到主要内容",
+      platform: "人大代表联络平台",
+      console: "工作台",
+      navLabel: "工作台导航",
+      navCalendar: "接待日历",
+      signIn: "登录",
+      signOut: "退出登录",
+      signInTitle: "登录工作台",
+      signInText: "工作台供联络站工作人员、街道工委和区人大常委会办公室使用。请使用单位统一身份认证登录。",
+      signInBusy: "正在登录…",
+      signInFailed: "登录没有完成",
+      signInNotConfigured: "没有配置登录服务，请联系系统管理员。",
+      signedOut: "已退出登录。",
+      sessionExpired: "登录已过期，请重新登录。",
+      whoLabel: "当前用户",
+      street: "街道",
+      loading: "正在加载…",
+      calendarTitle: "接待日历",
+      chooseStreet: "街道",
+      chooseStation: "联络站",
+      noStations: "这个街道还没有联络站。",
+      prevMonth: "上个月",
+      nextMonth: "下个月",
+      monthTitle: "{year}年{month}月",
+      sessionsOf: "{month}的接待安排",
+      noSessions: "这个月没有接待安排。",
+      colDate: "日期",
+      colKind: "类型",
+      colSlots: "时段",
+      colVenue: "地点",
+      colStatus: "状态",
+      colNote: "说明",
+      colActions: "操作",
+      regular: "例行接待",
+      extra: "增加接待",
+      scheduled: "已安排",
+      cancelled: "已取消",
+      cancel: "取消这次接待",
+      cancelReason: "取消原因",
+      confirmCancel: "确认取消",
+      keep: "不取消",
+      cancelledAnnounce: "已取消 {date} 的接待。",
+      addTitle: "增加一次接待",
+      addDate: "日期",
+      addReason: "原因",
+      addReasonHint: "例如：人代会召开前集中听取意见、热点问题专题接待。",
+      addStart: "开始时间（可不填）",
+      addEnd: "结束时间（可不填）",
+      addSubmit: "增加接待",
+      addedAnnounce: "已增加 {date} 的接待。",
+      ruleTitle: "接待规则",
+      ruleDay: "每月接待日",
+      rulePolicy: "遇节假日或周末",
+      policyKeep: "照常接待",
+      policyMove: "顺延到下一个工作日",
+      ruleSlots: "时段",
+      ruleSlotsHint: "如 09:00-12:00 14:30-17:30；不填则按场所开放时间。",
+      ruleSave: "保存规则",
+      ruleSaved: "接待规则已保存。以后安排的接待按新规则。",
+      ruleEffective: "实际时段",
+      dayN: "{day}日",
+      errorTitle: "操作没有成功",
+      networkError: "网络连接失败，请稍后再试。",
+      requestId: "请求编号：{id}",
+      roles: {
+        constituent: "选民",
+        deputy: "人大代表",
+        station_staff: "联络站工作人员",
+        street_committee: "街道人大工委",
+        standing_committee_office: "区人大常委会办公室",
+        working_body: "人大工作机构",
+        government_office: "区政府办公室",
+        department: "职能部门",
+        admin: "系统管理员",
+      },
+      weekdays: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+    },
+    en: {
+      skip: "Skip to main content",
+      platform: "Deputy Liaison Platform",
+      console: "Console",
+      navLabel: "Console navigation",
+      navCalendar: "Reception calendar",
+      signIn: "Sign in",
+      signOut: "Sign out",
+      signInTitle: "Sign in to the console",
+      signInText: "The console is for liaison station staff, street committees and the standing committee's office. Sign in with your organisation's account.",
+      signInBusy: "Signing in…",
+      signInFailed: "Sign-in did not complete",
+      signInNotConfigured: "No sign-in service is configured; please ask the administrator.",
+      signedOut: "You are signed out.",
+      sessionExpired: "Your sign-in has expired; please sign in again.",
+      whoLabel: "Signed in as",
+      street: "Street",
+      loading: "Loading…",
+      calendarTitle: "Reception calendar",
+      chooseStreet: "Street",
+      chooseStation: "Liaison station",
+      noStations: "This street has no liaison station yet.",
+      prevMonth: "Previous month",
+      nextMonth: "Next month",
+      monthTitle: "{monthName} {year}",
+      sessionsOf: "Sessions in {month}",
+      noSessions: "No sessions this month.",
+      colDate: "Date",
+      colKind: "Kind",
+      colSlots: "Hours",
+      colVenue: "Venue",
+      colStatus: "Status",
+      colNote: "Note",
+      colActions: "Actions",
+      regular: "Regular",
+      extra: "Extra",
+      scheduled: "Scheduled",
+      cancelled: "Cancelled",
+      cancel: "Cancel this session",
+      cancelReason: "Reason for cancelling",
+      confirmCancel: "Confirm cancellation",
+      keep: "Keep it",
+      cancelledAnnounce: "The session of {date} is cancelled.",
+      addTitle: "Add an extra session",
+      addDate: "Date",
+      addReason: "Reason",
+      addReasonHint: "For example: hearing views before the congress meets, a session on a pressing issue.",
+      addStart: "Start (optional)",
+      addEnd: "End (optional)",
+      addSubmit: "Add session",
+      addedAnnounce: "A session on {date} is added.",
+      ruleTitle: "Reception rule",
+      ruleDay: "Reception day of the month",
+      rulePolicy: "On a public holiday or weekend",
+      policyKeep: "Keep the day",
+      policyMove: "Move to the next working day",
+      ruleSlots: "Hours",
+      ruleSlotsHint: "e.g. 09:00-12:00 14:30-17:30; empty: the venue's opening hours.",
+      ruleSave: "Save rule",
+      ruleSaved: "The reception rule is saved. Sessions scheduled from now on follow it.",
+      ruleEffective: "Hours in effect",
+      dayN: "day {day}",
+      errorTitle: "That did not work",
+      networkError: "The network connection failed; please try again.",
+      requestId: "Request id: {id}",
+      roles: {
+        constituent: "Constituent",
+        deputy: "Deputy",
+        station_staff: "Station staff",
+        street_committee: "Street committee",
+        standing_committee_office: "Standing committee office",
+        working_body: "Working body",
+        government_office: "Government office",
+        department: "Department",
+        admin: "Administrator",
+      },
+      weekdays: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+    },
+  };
+  // Roles that may change a station's calendar (the API decides for each station).
+  var CALENDAR_WRITERS = ["admin", "standing_committee_office", "station_staff", "street_committee"];
+  var DISTRICT_ROLES = ["admin", "standing_committee_office"];
+
+  var lang = localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh-CN";
+
+  function t(key, vars) {
+    var text = TEXT[lang][key];
+    if (text === undefined) text = TEXT["zh-CN"][key];
+    if (typeof text !== "string") return text;
+    return text.replace(/\{(\w+)\}/g, function (_, name) {
+      return vars && vars[name] !== undefined ? String(vars[name]) : "";
+    });
+  }
+
+  // ------------------------------------------------------------- helpers
+
+  var main = document.getElementById("main");
+  var nav = document.getElementById("nav");
+  var who = document.getElementById("who");
+  var signOutButton = document.getElementById("sign-out");
+  var langButton = document.getElementById("lang");
+  var announcer = document.getElementById("announce");
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) return;
+      if (name === "text") node.textContent = String(value);
+      else if (name === "className") node.className = value;
+      else if (name.slice(0, 2) === "on") node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    });
+    (children || []).forEach(function (child) {
+      if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function announce(text) {
+    announcer.textContent = "";
+    window.setTimeout(function () {
+      announcer.textContent = text;
+    }, 50);
+  }
+
+  function pad(n) {
+    return String(n).padStart(2, "0");
+  }
+
+  function todayInShanghai() {
+    var parts = {};
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: "Asia/Shanghai",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+    })
+      .formatToParts(new Date())
+      .forEach(function (p) {
+        parts[p.type] = Number(p.value);
+      });
+    return parts.year + "-" + pad(parts.month) + "-" + pad(parts.day);
+  }
+
+  function monthTitle(month) {
+    var year = Number(month.slice(0, 4));
+    var number = Number(month.slice(5, 7));
+    var monthName = new Intl.DateTimeFormat("en", { month: "long", timeZone: "UTC" }).format(
+      new Date(Date.UTC(year, number - 1, 1))
+    );
+    return t("monthTitle", { year: year, month: number, monthName: monthName });
+  }
+
+  function shiftMonth(month, delta) {
+    var date = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + delta, 1));
+    return date.getUTCFullYear() + "-" + pad(date.getUTCMonth() + 1);
+  }
+
+  function lastDay(month) {
+    var date = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0));
+    return month + "-" + pad(date.getUTCDate());
+  }
+
+  function dayText(iso) {
+    var date = new Date(iso + "T00:00:00Z");
+    var weekday = t("weekdays")[date.getUTCDay()];
+    return iso + " " + weekday;
+  }
+
+  // ---------------------------------------------------------- the token
+
+  function base64url(bytes) {
+    var text = "";
+    bytes.forEach(function (b) {
+      text += String.fromCharCode(b);
+    });
+    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function randomString(size) {
+    var bytes = new Uint8Array(size);
+    crypto.getRandomValues(bytes);
+    return base64url(bytes);
+  }
+
+  function claimsOf(token) {
+    var part = token.split(".")[1] || "";
+    var binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+    var bytes = Uint8Array.from(binary, function (c) {
+      return c.charCodeAt(0);
+    });
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+
+  // The signed-in user: {token, claims}, or null.
+  function currentUser() {
+    var stored = sessionStorage.getItem(TOKEN_KEY);
+    if (!stored) return null;
+    try {
+      var saved = JSON.parse(stored);
+      var claims = claimsOf(saved.access_token);
+      if (saved.expires_at && Date.now() >= saved.expires_at) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        return null;
+      }
+      return { token: saved.access_token, claims: claims };
+    } catch (error) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      return null;
+    }
+  }
+
+  var provider = null; // {config, metadata}
+
+  function loadProvider() {
+    if (provider) return Promise.resolve(provider);
+    return fetch("/console/config.json", { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (config) {
+        if (!config.issuer) throw new Error(t("signInNotConfigured"));
+        return fetch(config.issuer + "/.well-known/openid-configuration", {
+          headers: { Accept: "application/json" },
+        })
+          .then(function (response) {
+            if (!response.ok) throw new Error("discovery: HTTP " + response.status);
+            return response.json();
+          })
+          .then(function (metadata) {
+            provider = { config: config, metadata: metadata };
+            return provider;
+          });
+      });
+  }
+
+  function redirectUri(config) {
+    return window.location.origin + config.redirect_path;
+  }
+
+  function signIn() {
+    loadProvider()
+      .then(function (p) {
+        var verifier = randomString(32);
+        var state = randomString(16);
+        var nonce = randomString(16);
+        return crypto.subtle
+          .digest("SHA-256", new TextEncoder().encode(verifier))
+          .then(function (digest) {
+            sessionStorage.setItem(
+              LOGIN_KEY,
+              JSON.stringify({ verifier: verifier, state: state, nonce: nonce, back: location.hash })
+            );
+            var query = new URLSearchParams({
+              response_type: "code",
+              client_id: p.config.client_id,
+              redirect_uri: redirectUri(p.config),
+              scope: p.config.scope,
+              state: state,
+              nonce: nonce,
+              code_challenge: base64url(new Uint8Array(digest)),
+              code_challenge_method: "S256",
+            });
+            window.location.assign(p.metadata.authorization_endpoint + "?" + query.toString());
+          });
+      })
+      .catch(function (error) {
+        showSignIn(error.message || String(error));
+      });
+  }
+
+  // Back from the provider with ?code=…&state=… (or ?error=…).
+  function finishSignIn(params) {
+    var pending = JSON.parse(sessionStorage.getItem(LOGIN_KEY) || "null");
+    sessionStorage.removeItem(LOGIN_KEY);
+    history.replaceState(null, "", window.location.pathname + ((pending && pending.back) || "#/calendar"));
+    if (params.get("error")) {
+      return Promise.resolve(showSignIn(params.get("error_description") || params.get("error")));
+    }
+    if (!pending || pending.state !== params.get("state")) {
+      return Promise.resolve(showSignIn("state mismatch"));
+    }
+    main.replaceChildren(el("p", { text: t("signInBusy"), className: "note" }));
+    return loadProvider()
+      .then(function (p) {
+        return fetch(p.metadata.token_endpoint, {
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+          body: new URLSearchParams({
+            grant_type: "authorization_code",
+            code: params.get("code"),
+            redirect_uri: redirectUri(p.config),
+            client_id: p.config.client_id,
+            code_verifier: pending.verifier,
+          }).toString(),
+        });
+      })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok || !body.access_token) {
+            throw new Error(body.error_description || body.error || "HTTP " + response.status);
+          }
+          // The ID token answers this sign-in, not another one replayed.
+          if (body.id_token && claimsOf(body.id_token).nonce !== pending.nonce) {
+            throw new Error("nonce mismatch");
+          }
+          var expiresIn = Number(body.expires_in) || 3600;
+          sessionStorage.setItem(
+            TOKEN_KEY,
+            JSON.stringify({ access_token: body.access_token, expires_at: Date.now() + expiresIn * 1000 })
+          );
+          route();
+        });
+      })
+      .catch(function (error) {
+        showSignIn(error.message || String(error));
+      });
+  }
+
+  function signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(LOGIN_KEY);
+    history.replaceState(null, "", window.location.pathname);
+    showSignIn(null, t("signedOut"));
+  }
+
+  // ----------------------------------------------------------- the API
+
+  // {ok, status, body}; a 401 signs the user out.
+  function api(method, path, body) {
+    var user = currentUser();
+    var headers = { Accept: "application/json" };
+    if (user) headers.Authorization = "Bearer " + user.token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(path, {
+      method: method,
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+      .then(function (response) {
+        return response
+          .json()
+          .catch(function () {
+            return null;
+          })
+          .then(function (data) {
+            if (response.status === 401) {
+              sessionStorage.removeItem(TOKEN_KEY);
+              showSignIn(null, t("sessionExpired"));
+            }
+            return { ok: response.ok, status: response.status, body: data };
+          });
+      })
+      .catch(function () {
+        return { ok: false, status: 0, body: { detail: t("networkError") } };
+      });
+  }
+
+  // A problem's detail and field errors, in a box; each named field of
+  // `form` is marked invalid and described by its message.
+  function problemBox(reply, form) {
+    var problem = reply.body || {};
+    var errors = (problem.errors || []).filter(function (e) {
+      return e.field;
+    });
+    var box = el("div", { className: "error", role: "alert" }, [el("h3", { text: t("errorTitle") })]);
+    // With field errors the detail only repeats them.
+    if (!errors.length) box.appendChild(el("p", { text: problem.detail || problem.title || "HTTP " + reply.status }));
+    if (errors.length) {
+      var list = el("ul", { className: "field-errors" });
+      errors.forEach(function (e) {
+        list.appendChild(el("li", { text: e.field + ": " + e.message }));
+        var name = e.field.replace(/^body\./, "").split(/[.[]/)[0];
+        var input = form && form.elements.namedItem(name);
+        if (input && input.setAttribute) {
+          input.setAttribute("aria-invalid", "true");
+          var id = input.id + "-error";
+          var message = document.getElementById(id);
+          if (!message) {
+            message = el("p", { id: id, className: "field-error" });
+            input.insertAdjacentElement("afterend", message);
+          }
+          message.textContent = e.message;
+          input.setAttribute("aria-describedby", ((input.getAttribute("aria-describedby") || "") + " " + id).trim());
+        }
+      });
+      box.appendChild(list);
+    }
+    if (problem.request_id) box.appendChild(el("p", { className: "note", text: t("requestId", { id: problem.request_id }) }));
+    return box;
+  }
+
+  function clearFieldErrors(form) {
+    Array.prototype.forEach.call(form.querySelectorAll(".field-error"), function (node) {
+      node.remove();
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (node) {
+      node.removeAttribute("aria-invalid");
+      var described = (node.getAttribute("aria-describedby") || "")
+        .split(" ")
+        .filter(function (id) {
+          return id && !/-error$/.test(id);
+        })
+        .join(" ");
+      if (described) node.setAttribute("aria-describedby", described);
+      else node.removeAttribute("aria-describedby");
+    });
+  }
+
+  function field(id, label, input, hint) {
+    input.id = id;
+    var children = [el("label", { for: id, text: label })];
+    if (hint) {
+      children.push(el("p", { id: id + "-hint", className: "hint", text: hint }));
+      input.setAttribute("aria-describedby", id + "-hint");
+    }
+    children.push(input);
+    return el("div", { className: "field" }, children);
+  }
+
+  // ------------------------------------------------------------ the shell
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (node) {
+      node.textContent = t(node.getAttribute("data-i18n"));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n-label]"), function (node) {
+      node.setAttribute("aria-label", t(node.getAttribute("data-i18n-label")));
+    });
+    document.title = t("console") + " · " + t("platform");
+    // The switch names the other language, in that language.
+    langButton.textContent = lang === "en" ? "中文" : "English";
+    langButton.setAttribute("lang", lang === "en" ? "zh-CN" : "en");
+  }
+
+  var streetNames = {};
+
+  function showWho(user) {
+    var claims = user.claims;
+    var roleName = t("roles")[claims.role] || claims.role;
+    var parts = [claims.name || claims.sub, roleName];
+    who.replaceChildren(el("span", { className: "visually-hidden", text: t("whoLabel") + " " }));
+    who.appendChild(el("span", { className: "who-name", text: parts[0] }));
+    who.appendChild(el("span", { className: "who-role", text: parts[1] }));
+    if (claims.street_id) {
+      var street = el("span", { className: "who-street", text: streetNames[claims.street_id] || t("street") + " " + claims.street_id });
+      who.appendChild(street);
+      if (!streetNames[claims.street_id]) {
+        api("GET", "/api/v1/streets/" + claims.street_id).then(function (reply) {
+          if (reply.ok && reply.body) {
+            streetNames[claims.street_id] = reply.body.name;
+            street.textContent = reply.body.name;
+          }
+        });
+      }
+    }
+    who.hidden = false;
+    signOutButton.hidden = false;
+    nav.hidden = false;
+  }
+
+  function hideWho() {
+    who.hidden = true;
+    who.replaceChildren();
+    signOutButton.hidden = true;
+    nav.hidden = true;
+  }
+
+  function showSignIn(failure, notice) {
+    hideWho();
+    var children = [
+      el("h1", { id: "screen-title", text: t("signInTitle") }),
+      el("p", { text: t("signInText") }),
+    ];
+    if (notice) children.push(el("p", { className: "notice", role: "status", text: notice }));
+    if (failure) {
+      children.push(
+        el("div", { className: "error", role: "alert" }, [
+          el("h2", { text: t("signInFailed") }),
+          el("p", { text: failure }),
+        ])
+      );
+    }
+    children.push(el("button", { id: "sign-in", type: "button", text: t("signIn"), onclick: signIn }));
+    main.replaceChildren(el("section", { className: "sign-in", "aria-labelledby": "screen-title" }, children));
+  }
+
+  // ----------------------------------------------------- the calendar screen
+
+  var calendar = { street: null, station: null, month: null };
+
+  function calendarScreen(user) {
+    var claims = user.claims;
+    // District roles, and roles that work for no one street, pick a street first.
+    var district = DISTRICT_ROLES.indexOf(claims.role) >= 0 || !claims.street_id;
+    if (!calendar.month) calendar.month = todayInShanghai().slice(0, 7);
+    if (!district) calendar.street = claims.street_id || null;
+
+    var pickers = el("div", { className: "pickers" });
+    var body = el("div", { id: "calendar-body" });
+    main.replaceChildren(
+      el("h1", { id: "screen-title", tabindex: "-1", text: t("calendarTitle") }),
+      pickers,
+      body
+    );
+
+    function pickStation() {
+      if (!calendar.street) return;
+      api("GET", "/api/v1/stations?street_id=" + calendar.street + "&page_size=100").then(function (reply) {
+        var old = document.getElementById("station-field");
+        if (old) old.remove();
+        if (!reply.ok) return body.replaceChildren(problemBox(reply));
+        var stations = reply.body.items || [];
+        if (!stations.length) return body.replaceChildren(el("p", { className: "note", text: t("noStations") }));
+        if (!stations.some(function (s) { return s.id === calendar.station; })) calendar.station = stations[0].id;
+        var select = el("select", {
+          name: "station",
+          onchange: function () {
+            calendar.station = Number(select.value);
+            showStation(body, user);
+          },
+        });
+        stations.forEach(function (s) {
+          select.appendChild(el("option", { value: s.id, text: s.name, selected: s.id === calendar.station }));
+        });
+        var wrapper = field("station", t("chooseStation"), select);
+        wrapper.id = "station-field";
+        pickers.appendChild(wrapper);
+        showStation(body, user);
+      });
+    }
+
+    if (district) {
+      api("GET", "/api/v1/streets?page_size=100").then(function (reply) {
+        if (!reply.ok) return body.replaceChildren(problemBox(reply));
+        var streets = reply.body.items || [];
+        if (!calendar.street && streets.length) calendar.street = streets[0].id;
+        var select = el("select", {
+          name: "street",
+          onchange: function () {
+            calendar.street = Number(select.value);
+            calendar.station = null;
+            pickStation();
+          },
+        });
+        streets.forEach(function (s) {
+          select.appendChild(el("option", { value: s.id, text: s.name, selected: s.id === calendar.street }));
+        });
+        pickers.insertBefore(field("street", t("chooseStreet"), select), pickers.firstChild);
+        pickStation();
+      });
+    } else {
+      pickStation();
+    }
+  }
+
+  function showStation(body, user) {
+    var canWrite = CALENDAR_WRITERS.indexOf(user.claims.role) >= 0;
+    var sessions = el("section", { className: "panel sessions", "aria-labelledby": "sessions-title" });
+    var rule = el("section", { className: "panel rule", "aria-labelledby": "rule-title" });
+    var children = [sessions, rule];
+    var add = null;
+    if (canWrite) {
+      add = el("section", { className: "panel add", "aria-labelledby": "add-title" });
+      children.splice(1, 0, add);
+    }
+    body.replaceChildren.apply(body, children);
+    loadSessions(sessions, canWrite);
+    if (add) addForm(add, sessions, canWrite);
+    loadRule(rule, canWrite);
+  }
+
+  function loadSessions(section, canWrite, focusId) {
+    var month = calendar.month;
+    var heading = el("h2", { id: "sessions-title", tabindex: "-1", text: t("sessionsOf", { month: monthTitle(month) }) });
+    var prev = el("button", {
+      type: "button",
+      className: "secondary",
+      id: "prev-month",
+      text: "‹ " + t("prevMonth"),
+      onclick: function () {
+        calendar.month = shiftMonth(calendar.month, -1);
+        loadSessions(section, canWrite, "prev-month");
+      },
+    });
+    var next = el("button", {
+      type: "button",
+      className: "secondary",
+      id: "next-month",
+      text: t("nextMonth") + " ›",
+      onclick: function () {
+        calendar.month = shiftMonth(calendar.month, 1);
+        loadSessions(section, canWrite, "next-month");
+      },
+    });
+    var list = el("div", { className: "session-list", "aria-busy": "true" }, [el("p", { className: "note", text: t("loading") })]);
+    section.replaceChildren(heading, el("div", { className: "month-nav" }, [prev, next]), list);
+    var focus = focusId && document.getElementById(focusId);
+    if (focus) focus.focus();
+    var query = "?from=" + month + "-01&to=" + lastDay(month);
+    api("GET", "/api/v1/stations/" + calendar.station + "/sessions" + query).then(function (reply) {
+      list.setAttribute("aria-busy", "false");
+      if (!reply.ok) return list.replaceChildren(problemBox(reply));
+      var items = reply.body.items || [];
+      if (!items.length) return list.replaceChildren(el("p", { className: "note", text: t("noSessions") }));
+      list.replaceChildren(sessionTable(items, section, canWrite));
+    });
+  }
+
+  function slotsText(slots) {
+    return (slots || [])
+      .map(function (slot) {
+        return (slot.label ? slot.label + " " : "") + slot.local_start + "–" + slot.local_end;
+      })
+      .join(", ");
+  }
+
+  function sessionTable(items, section, canWrite) {
+    var head = [t("colDate"), t("colKind"), t("colSlots"), t("colVenue"), t("colStatus"), t("colNote")];
+    if (canWrite) head.push(t("colActions"));
+    var table = el("table", { className: "sessions-table" }, [
+      el("caption", { className: "visually-hidden", text: t("sessionsOf", { month: monthTitle(calendar.month) }) }),
+      el("thead", {}, [el("tr", {}, head.map(function (h) { return el("th", { scope: "col", text: h }); }))]),
+    ]);
+    var tbody = el("tbody");
+    var today = todayInShanghai();
+    items.forEach(function (session) {
+      var row = el("tr", { "data-session": session.id, className: session.status }, [
+        el("th", { scope: "row" }, [el("time", { datetime: session.date, text: dayText(session.date) })]),
+        el("td", { text: t(session.kind) }),
+        el("td", { text: slotsText(session.slots) }),
+        el("td", { text: session.venue_name || "" }),
+        el("td", { className: "status", text: t(session.status) }),
+        el("td", { text: session.status === "cancelled" ? session.cancellation_reason : session.reason || "" }),
+      ]);
+      if (canWrite) {
+        var cell = el("td");
+        if (session.status === "scheduled" && session.date >= today) {
+          cell.appendChild(
+            el("button", {
+              type: "button",
+              className: "secondary small",
+              text: t("cancel"),
+              "aria-label": t("cancel") + " " + session.date,
+              onclick: function () {
+                cancelForm(row, session, section, canWrite);
+              },
+            })
+          );
+        }
+        row.appendChild(cell);
+      }
+      tbody.appendChild(row);
+    });
+    table.appendChild(tbody);
+    return el("div", { className: "table-scroll" }, [table]);
+  }
+
+  function cancelForm(row, session, section, canWrite) {
+    var existing = document.getElementById("cancel-form-row");
+    if (existing) existing.remove();
+    var reason = el("textarea", { name: "reason", rows: "2", maxlength: "500", required: true });
+    var outcome = el("div", { className: "form-outcome" });
+    var form = el("form", {
+      className: "cancel-form",
+      novalidate: true,
+      "aria-label": t("cancel") + " " + session.date,
+      onsubmit: function (event) {
+        event.preventDefault();
+        clearFieldErrors(form);
+        api("POST", "/api/v1/reception-sessions/" + session.id + ":cancel", { reason: reason.value.trim() }).then(function (reply) {
+          if (!reply.ok) return outcome.replaceChildren(problemBox(reply, form));
+          announce(t("cancelledAnnounce", { date: session.date }));
+          loadSessions(section, canWrite, "sessions-title");
+        });
+      },
+    }, [
+      field("cancel-reason", t("cancelReason"), reason),
+      el("div", { className: "actions" }, [
+        el("button", { type: "submit", text: t("confirmCancel") }),
+        el("button", {
+          type: "button",
+          className: "secondary",
+          text: t("keep"),
+          onclick: function () {
+            formRow.remove();
+            row.querySelector("button").focus();
+          },
+        }),
+      ]),
+      outcome,
+    ]);
+    var formRow = el("tr", { id: "cancel-form-row" }, [el("td", { colspan: String(row.children.length) }, [form])]);
+    row.insertAdjacentElement("afterend", formRow);
+    reason.focus();
+  }
+
+  function addForm(section, sessions, canWrite) {
+    var date = el("input", { type: "date", name: "date", required: true, min: todayInShanghai() });
+    var reason = el("input", { type: "text", name: "reason", maxlength: "500", required: true });
+    var start = el("input", { type: "time", name: "start" });
+    var end = el("input", { type: "time", name: "end" });
+    var outcome = el("div", { className: "form-outcome" });
+    var form = el("form", {
+      id: "add-session",
+      novalidate: true,
+      onsubmit: function (event) {
+        event.preventDefault();
+        clearFieldErrors(form);
+        var body = { date: date.value, reason: reason.value.trim() };
+        if (start.value || end.value) body.slots = [{ start: start.value, end: end.value }];
+        api("POST", "/api/v1/stations/" + calendar.station + "/sessions", body).then(function (reply) {
+          if (!reply.ok) return outcome.replaceChildren(problemBox(reply, form));
+          outcome.replaceChildren();
+          form.reset();
+          announce(t("addedAnnounce", { date: reply.body.date }));
+          calendar.month = reply.body.date.slice(0, 7);
+          loadSessions(sessions, canWrite, "sessions-title");
+        });
+      },
+    }, [
+      el("div", { className: "field-row" }, [
+        field("add-date", t("addDate"), date),
+        field("add-start", t("addStart"), start),
+        field("add-end", t("addEnd"), end),
+      ]),
+      field("add-reason", t("addReason"), reason, t("addReasonHint")),
+      el("button", { type: "submit", text: t("addSubmit") }),
+      outcome,
+    ]);
+    section.replaceChildren(el("h2", { id: "add-title", text: t("addTitle") }), form);
+  }
+
+  function parseSlots(text) {
+    return text
+      .split(/[\s,，;；]+/)
+      .filter(Boolean)
+      .map(function (part) {
+        var pieces = part.split(/[-–~]/);
+        return { start: pieces[0] || "", end: pieces[1] || "" };
+      });
+  }
+
+  function loadRule(section, canWrite) {
+    section.replaceChildren(el("h2", { id: "rule-title", text: t("ruleTitle") }), el("p", { className: "note", text: t("loading") }));
+    api("GET", "/api/v1/stations/" + calendar.station + "/reception-rule").then(function (reply) {
+      if (!reply.ok) return section.replaceChildren(el("h2", { id: "rule-title", text: t("ruleTitle") }), problemBox(reply));
+      var rule = reply.body;
+      var slotText = function (slots) {
+        return (slots || []).map(function (s) { return s.start + "-" + s.end; }).join(" ");
+      };
+      var facts = el("dl", { className: "facts" }, [
+        el("dt", { text: t("ruleDay") }),
+        el("dd", { text: t("dayN", { day: rule.day_of_month }) }),
+        el("dt", { text: t("rulePolicy") }),
+        el("dd", { text: rule.day_off_policy === "move" ? t("policyMove") : t("policyKeep") }),
+        el("dt", { text: t("ruleEffective") }),
+        el("dd", { text: slotText(rule.effective_slots) }),
+      ]);
+      var children = [el("h2", { id: "rule-title", text: t("ruleTitle") }), facts];
+      if (canWrite) {
+        var day = el("input", { type: "number", name: "day_of_month", min: "1", max: "31", value: rule.day_of_month, required: true });
+        var policy = el("select", { name: "day_off_policy" }, [
+          el("option", { value: "keep", text: t("policyKeep"), selected: rule.day_off_policy !== "move" }),
+          el("option", { value: "move", text: t("policyMove"), selected: rule.day_off_policy === "move" }),
+        ]);
+        var slots = el("input", { type: "text", name: "slots", value: slotText(rule.slots) });
+        var outcome = el("div", { className: "form-outcome" });
+        var form = el("form", {
+          id: "rule-form",
+          novalidate: true,
+          onsubmit: function (event) {
+            event.preventDefault();
+            clearFieldErrors(form);
+            var body = {
+              day_of_month: Number(day.value),
+              day_off_policy: policy.value,
+              slots: parseSlots(slots.value),
+            };
+            api("PUT", "/api/v1/stations/" + calendar.station + "/reception-rule", body).then(function (saved) {
+              if (!saved.ok) return outcome.replaceChildren(problemBox(saved, form));
+              announce(t("ruleSaved"));
+              loadRule(section, canWrite);
+            });
+          },
+        }, [
+          el("div", { className: "field-row" }, [field("rule-day", t("ruleDay"), day), field("rule-policy", t("rulePolicy"), policy)]),
+          field("rule-slots", t("ruleSlots"), slots, t("ruleSlotsHint")),
+          el("button", { type: "submit", text: t("ruleSave") }),
+          outcome,
+        ]);
+        children.push(form);
+      }
+      section.replaceChildren.apply(section, children);
+    });
+  }
+
+  // --------------------------------------------------------------- routing
+
+  // The built screens. Not built yet: "rota", "records", "triage".
+  var SCREENS = { calendar: calendarScreen };
+
+  function route() {
+    applyLanguage();
+    var user = currentUser();
+    if (!user) return showSignIn();
+    showWho(user);
+    var match = /^#\/(\w+)/.exec(location.hash);
+    var name = match && SCREENS[match[1]] ? match[1] : "calendar";
+    Array.prototype.forEach.call(nav.querySelectorAll("a"), function (link) {
+      if (link.getAttribute("data-screen") === name) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+    SCREENS[name](user);
+  }
+
+  langButton.addEventListener("click", function () {
+    lang = lang === "en" ? "zh-CN" : "en";
+    localStorage.setItem(LANG_KEY, lang);
+    route();
+    langButton.focus();
+  });
+  signOutButton.addEventListener("click", signOut);
+  // The skip link moves focus without changing the route.
+  document.querySelector(".skip-link").addEventListener("click", function (event) {
+    event.preventDefault();
+    main.focus();
+  });
+  window.addEventListener("hashchange", function () {
+    if (/^#\//.test(location.hash)) {
+      route();
+      var title = document.getElementById("screen-title");
+      if (title) title.focus();
+    }
+  });
+
+  var params = new URLSearchParams(window.location.search);
+  applyLanguage();
+  if (params.get("code") || params.get("error")) finishSignIn(params);
+  else route();
+})();
