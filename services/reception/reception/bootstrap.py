@@ -27,7 +27,11 @@ class ReceptionBootstrap(Bootstrap[ReceptionSettings]):
     @cached_property
     def reception(self) -> Reception:
         """The application service: one per process."""
-        return Reception(self.db, months_ahead=self.settings.months_ahead)
+        return Reception(
+            self.db,
+            months_ahead=self.settings.months_ahead,
+            rota_min_deputies=self.settings.rota_min_deputies,
+        )
 
     @cached_property
     def registry(self) -> Any:

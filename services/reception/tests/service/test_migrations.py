@@ -35,9 +35,7 @@ def test_migrations_build_the_models_schema_and_go_back(postgres_admin_url: str)
             with db.engine.connect() as conn:
                 context = MigrationContext.configure(conn, opts={"compare_type": True})
                 diff = compare_metadata(context, target)
-            assert diff == [], "the migrations and the models differ:\n" + "\n".join(
-                map(str, diff)
-            )
+            assert diff == [], "the migrations and the models differ:\n" + "\n".join(map(str, diff))
             config = alembic_config(MIGRATIONS, db.url)
             with db.engine.begin() as conn:
                 config.attributes["connection"] = conn

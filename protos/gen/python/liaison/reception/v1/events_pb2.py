@@ -28,7 +28,7 @@ from liaison.reception.v1 import reception_pb2 as liaison_dot_reception_dot_v1_d
 from liaison.reception.v1 import rota_pb2 as liaison_dot_reception_dot_v1_dot_rota__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a$liaison/reception/v1/reception.proto\x1a\x1fliaison/reception/v1/rota.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Sessionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a$liaison/reception/v1/reception.proto\x1a\x1fliaison/reception/v1/rota.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"@\n\rRotaPublished\x12/\n\x04rota\x18\x01 \x01(\x0b\x32!.liaison.reception.v1.SessionRota\"M\n\x0bRotaChanged\x12/\n\x04rota\x18\x01 \x01(\x0b\x32!.liaison.reception.v1.SessionRota\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\"<\n\x0cSwapProposed\x12,\n\x04swap\x18\x01 \x01(\x0b\x32\x1e.liaison.reception.v1.RotaSwap\";\n\x0bSwapDecided\x12,\n\x04swap\x18\x01 \x01(\x0b\x32\x1e.liaison.reception.v1.RotaSwap\"f\n\x11\x44\x65putyUnavailable\x12\x19\n\x11unavailability_id\x18\x01 \x01(\x03\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\x12\x11\n\tfirst_day\x18\x03 \x01(\t\x12\x10\n\x08last_day\x18\x04 \x01(\t\"l\n\x17UnavailabilityWithdrawn\x12\x19\n\x11unavailability_id\x18\x01 \x01(\x03\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\x12\x11\n\tfirst_day\x18\x03 \x01(\t\x12\x10\n\x08last_day\x18\x04 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,4 +41,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SESSIONADDED']._serialized_end=334
   _globals['_SESSIONCANCELLED']._serialized_start=336
   _globals['_SESSIONCANCELLED']._serialized_end=402
+  _globals['_ROTAPUBLISHED']._serialized_start=404
+  _globals['_ROTAPUBLISHED']._serialized_end=468
+  _globals['_ROTACHANGED']._serialized_start=470
+  _globals['_ROTACHANGED']._serialized_end=547
+  _globals['_SWAPPROPOSED']._serialized_start=549
+  _globals['_SWAPPROPOSED']._serialized_end=609
+  _globals['_SWAPDECIDED']._serialized_start=611
+  _globals['_SWAPDECIDED']._serialized_end=670
+  _globals['_DEPUTYUNAVAILABLE']._serialized_start=672
+  _globals['_DEPUTYUNAVAILABLE']._serialized_end=774
+  _globals['_UNAVAILABILITYWITHDRAWN']._serialized_start=776
+  _globals['_UNAVAILABILITYWITHDRAWN']._serialized_end=884
 # @@protoc_insertion_point(module_scope)
