@@ -36,6 +36,7 @@ from gateway.routes import (
     reception,
     resources,
     rosters,
+    rota,
 )
 from gateway.upstream import Upstreams
 from kit.auth import DevIssuer
@@ -156,7 +157,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # files are not.
     limited: dict[str, Any] = {"dependencies": [Depends(rate_limit)], "responses": RATE_LIMITED}
     # Specific paths before the generic `/{resource}/{id}` routes.
-    api = [lookups.router, reception.router, rosters.router, audit.router]
+    api = [lookups.router, reception.router, rota.router, rosters.router, audit.router]
     if settings.auth.dev_issuer:
         # Signs with the verifier's secret: the one the local run hands every process.
         app.state.dev_issuer = DevIssuer(verifier.settings)
