@@ -6,7 +6,9 @@ Two groups:
   registry's events and snapshot (`reception.readmodel`). Each row keeps
   the registry event sequence it reflects (`sequence`), so an older event
   delivered late changes nothing. Ids are the registry's.
-- the calendar: each station's rule, its sessions and their slots.
+- the calendar: each station's rule, its sessions and their slots;
+- the rota: the deputies on each session's rota, whether it is complete,
+  deputies' unavailability, swaps between deputies (`reception.rotas`).
 """
 
 from __future__ import annotations
