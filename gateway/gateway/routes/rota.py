@@ -14,15 +14,8 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from gateway import schemas as s
 from gateway.auth import OptionalPrincipal, Principal, Role, require_roles
 from gateway.convert import message_to_dict
-from gateway.problems import (
-    AUTH_ERRORS,
-    CONFLICT,
-    NOT_FOUND,
-    UPSTREAM_ERRORS,
-    VALIDATION,
-    responses,
-)
-from gateway.routes.reception import CALENDAR_WRITERS, CalendarWriter, reception
+from gateway.problems import AUTH_ERRORS, NOT_FOUND, UPSTREAM_ERRORS, VALIDATION, responses
+from gateway.routes.reception import _PUBLIC, _WRITE, CALENDAR_WRITERS, CalendarWriter, reception
 from gateway.upstream import call_context
 from liaison.reception.v1 import rota_pb2
 
@@ -31,8 +24,6 @@ router = APIRouter(prefix="/api/v1", tags=["reception"])
 RotaActor = Annotated[Principal, Depends(require_roles(*CALENDAR_WRITERS, Role.DEPUTY))]
 SessionId = Annotated[s.IdParam, Path(description="The reception session's id.")]
 DeputyId = Annotated[s.IdParam, Path(description="The deputy's registry id.")]
-_PUBLIC = responses(VALIDATION, {401: AUTH_ERRORS[401]}, NOT_FOUND, UPSTREAM_ERRORS)
-_WRITE = responses(VALIDATION, AUTH_ERRORS, NOT_FOUND, CONFLICT, UPSTREAM_ERRORS)
 _READ = responses(VALIDATION, AUTH_ERRORS, NOT_FOUND, UPSTREAM_ERRORS)
 
 
