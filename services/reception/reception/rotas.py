@@ -16,8 +16,9 @@ Who may do what (checked here, inside each unit of work):
   accepts or declines; the proposer may withdraw (decline); the calendar
   writers of the station may do each on a deputy's behalf (approve).
 
-Only sessions ahead (after today) change: a past session's rota is what
-happened.
+Only the rotas of sessions from today on change (a deputy may fall ill on
+the morning of the day): a past session's rota is what happened. Drawing
+again (`regenerate`) touches sessions after today only.
 """
 
 from __future__ import annotations
@@ -367,15 +368,15 @@ class Rotas:
         doing: str,
         field: str = "session_id",
     ) -> models.ReceptionSession:
-        """A session whose rota `who` may change: ahead, not cancelled."""
+        """A session whose rota `who` may change: today or ahead, not cancelled."""
         row = _get(session, models.ReceptionSession, session_id, "session", field)
         station = session.get(models.RegistryStation, row.station_id)
         if who.role is not Role.DEPUTY:
             require_streets(who, {station.street_id if station else None}, doing)
         if row.status == domain.CANCELLED:
             raise FailedPrecondition(f"session {session_id} is cancelled")
-        if row.session_date <= domain.today():
-            raise FailedPrecondition(f"session {session_id} is not ahead: its rota is kept")
+        if row.session_date < domain.today():
+            raise FailedPrecondition(f"session {session_id} is past: its rota is kept")
         return row
 
     # ------------------------------------------------------------ repairs
@@ -393,7 +394,7 @@ class Rotas:
         moved) or are away are taken off; a head leads; the gaps are filled
         fairly from the station's available deputies, or flagged."""
         session = uow.session
-        start = max(first or date.min, domain.today() + timedelta(days=1))
+        start = max(first or date.min, domain.today())
         rows = [
             r
             for r in self._future(session, station_id, start)

@@ -25,7 +25,10 @@ from liaison.common.v1 import auth_pb2
 from liaison.reception.v1 import reception_pb2 as pb
 from liaison.reception.v1 import reception_pb2_grpc as pb_grpc
 from liaison.reception.v1 import rota_pb2
+from liaison.registry.v1 import events_pb2 as rev
+from liaison.registry.v1 import registry_pb2 as reg
 from reception import domain, models
+from reception.readmodel import apply_event
 from reception.testing import DEPUTY_A1, STATION_A1, STREET_A, STREET_B
 
 pytestmark = pytest.mark.postgres
@@ -197,10 +200,6 @@ _rota_sequence = itertools.count(10_000)
 def _swappers(api: Any) -> None:
     """Deputies 1003 and 1004 at station A1 (once), as the registry's events
     would bring them."""
-    from liaison.registry.v1 import events_pb2 as rev
-    from liaison.registry.v1 import registry_pb2 as reg
-    from reception.readmodel import apply_event
-
     with api.db.unit_of_work() as uow:
         for d in SWAPPERS:
             if uow.session.get(models.RegistryDeputy, d) is None:

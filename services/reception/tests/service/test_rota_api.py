@@ -465,3 +465,18 @@ def test_a_deputys_calendar_holds_the_sessions_of_their_rota(district: Any) -> N
         pb.GetStationCalendarRequest(station_id=STATION_A1)
     )
     assert feed.content.count("BEGIN:VEVENT") < every.content.count("BEGIN:VEVENT")
+
+
+def test_todays_rota_may_still_change(district: Any) -> None:
+    admin = district.as_("admin")
+    today = admin.AddSession(
+        pb.AddSessionRequest(station_id=STATION_A1, date=domain.today().isoformat(), reason="加开")
+    )
+    assert rota_of(district, today.id).status == rpb.ROTA_STATUS_COMPLETE
+    r = admin.SetRota(
+        rpb.SetRotaRequest(
+            session_id=today.id,
+            deputies=[rpb.RotaPick(deputy_id=DEPUTY_A1), rpb.RotaPick(deputy_id=1102)],
+        )
+    )
+    assert ids(r) == [DEPUTY_A1, 1102]
