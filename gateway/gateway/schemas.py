@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Gt, Le
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 
@@ -847,7 +847,7 @@ class SessionRota(_Out):
 class RotaPickIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     deputy_id: Id
-    lead: bool = Field(default=False, description="At most one, a head; else the first head.")
+    lead: StrictBool = Field(default=False, description="At most one, a head; else the first head.")
 
 
 class RotaSet(_In):
@@ -863,7 +863,7 @@ class RotaGenerate(_In):
     months: Annotated[int, Field(ge=1, le=24), BeforeValidator(_json_integer)] | None = Field(
         default=None, description="How many months (4 when absent)."
     )
-    regenerate: bool = Field(
+    regenerate: StrictBool = Field(
         default=False, description="Draw again the rotas of future sessions that have one."
     )
 
