@@ -290,6 +290,34 @@ class Rotas:
                     kept += 1
             return Generated(self.publish_in(uow, who, station_id, todo), kept)
 
+    def publish_missing(self, who: Principal) -> list[rpb.SessionRota]:
+        """The worker's timer: a rota for every scheduled session from today
+        on that has none (sessions scheduled before rotas existed, or whose
+        draw was left out), station by station."""
+        with self.db.unit_of_work() as uow:
+            rows = uow.session.scalars(
+                select(models.ReceptionSession)
+                .outerjoin(models.SessionRotaState)
+                .join(
+                    models.RegistryStation,
+                    models.RegistryStation.id == models.ReceptionSession.station_id,
+                )
+                .where(
+                    models.SessionRotaState.session_id.is_(None),
+                    models.ReceptionSession.status == domain.SCHEDULED,
+                    models.ReceptionSession.session_date >= domain.today(),
+                    models.RegistryStation.active.is_(True),
+                )
+                .order_by(models.ReceptionSession.station_id, models.ReceptionSession.session_date)
+            ).all()
+            by_station: dict[int, list[models.ReceptionSession]] = {}
+            for row in rows:
+                by_station.setdefault(row.station_id, []).append(row)
+            published = []
+            for station_id, sessions in by_station.items():
+                published += self.publish_in(uow, who, station_id, sessions)
+            return published
+
     def set(
         self, session_id: int, picks: Sequence[rpb.RotaPick], actor: Principal | None
     ) -> rpb.SessionRota:

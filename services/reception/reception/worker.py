@@ -7,7 +7,8 @@ nothing, so redelivered and out-of-order events converge) and, in the same
 transaction, the rotas ahead of the stations an event touched (a deputy
 deactivated or moved leaves them, the gap is filled or flagged), and every hour
 schedules this month's sessions and the next months' for every active
-station (idempotent: a month's session is created once).
+station (idempotent: a month's session is created once, with its rota) and
+draws the rota of any session ahead that has none.
 """
 
 from kit.green import patch
@@ -79,6 +80,9 @@ class ReceptionWorker(PlatformWorker):
         done = self.reception.schedule_ahead(SCHEDULER)
         if done.created:
             log.info("scheduled %d reception sessions", len(done.created))
+        drawn = self.reception.rota.publish_missing(SCHEDULER)
+        if drawn:
+            log.info("drew the rotas of %d sessions that had none", len(drawn))
 
 
 def main() -> None:

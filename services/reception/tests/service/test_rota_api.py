@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import pytest
 from grpc_status import rpc_status
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from kit import audit
 from kit.auth import Principal
@@ -480,3 +480,18 @@ def test_todays_rota_may_still_change(district: Any) -> None:
         )
     )
     assert ids(r) == [DEPUTY_A1, 1102]
+
+
+def test_the_timer_draws_the_rotas_sessions_ahead_lack(district: Any) -> None:
+    """Sessions scheduled before rotas existed need one: the worker's timer
+    draws it, and once drawn there is nothing more to draw."""
+    last = sessions_ahead(district)[-1]
+    with district.db.unit_of_work() as uow:
+        for model in (models.RotaAssignment, models.SessionRotaState):
+            uow.session.execute(delete(model).where(model.session_id == last.id))
+    assert rota_of(district, last.id).status == rpb.ROTA_STATUS_NEEDS_ROTA
+    drawn = district.reception.rota.publish_missing(Principal.system("test"))
+    assert [r.session_id for r in drawn] == [last.id]
+    r = rota_of(district, last.id)
+    assert r.status == rpb.ROTA_STATUS_COMPLETE and len(r.deputies) == 2
+    assert district.reception.rota.publish_missing(Principal.system("test")) == []
