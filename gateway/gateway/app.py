@@ -40,6 +40,7 @@ from gateway.routes import (
     reception,
     resources,
     rosters,
+    rota,
 )
 from gateway.upstream import Upstreams
 from kit.auth import DevIssuer
@@ -163,6 +164,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     api = [
         lookups.router,
         reception.router,
+        rota.router,
         bookings.router,
         opinions.router,
         rosters.router,

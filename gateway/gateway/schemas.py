@@ -1187,3 +1187,115 @@ class ReceptionFigures(_Out):
     by_outcome: list[FigureCount] = []
     by_source: list[FigureCount] = []
     months: list[MonthFigures] = []
+
+
+# ---------------------------------------------------------------- the rota
+
+
+class RotaStatus(StrEnum):
+    NEEDS_ROTA = "needs_rota"
+    COMPLETE = "complete"
+    GAPS = "gaps"
+
+
+class SwapStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class RotaDeputy(_Out):
+    deputy_id: int
+    name: str = ""
+    level: str = Field(default="", description="national, provincial, city or district.")
+    lead: bool = Field(default=False, description="The station head or deputy head leading it.")
+
+
+class SessionRota(_Out):
+    session_id: int
+    station_id: int
+    date: Day
+    status: RotaStatus
+    gaps: list[str] = Field(
+        default=[], description="no_head_available, too_few_deputies: why it is not complete."
+    )
+    deputies: list[RotaDeputy] = Field(default=[], description="The lead first.")
+    min_deputies: int = 0
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class RotaPickIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deputy_id: Id
+    lead: StrictBool = Field(default=False, description="At most one, a head; else the first head.")
+
+
+class RotaSet(_In):
+    deputies: list[RotaPickIn] = Field(
+        min_length=1, max_length=30, description="The whole rota, a head among them."
+    )
+
+
+class RotaGenerate(_In):
+    from_month: Annotated[str, Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] | None = Field(
+        default=None, description="YYYY-MM; the current month when absent."
+    )
+    months: Annotated[int, Field(ge=1, le=24), BeforeValidator(_json_integer)] | None = Field(
+        default=None, description="How many months (4 when absent)."
+    )
+    regenerate: StrictBool = Field(
+        default=False, description="Draw again the rotas of future sessions that have one."
+    )
+
+
+class RotaGenerated(_Out):
+    published: int = 0
+    kept: int = 0
+    rotas: list[SessionRota] = []
+
+
+class UnavailabilityIn(_In):
+    first_day: Annotated[Day, BeforeValidator(_json_date)]
+    last_day: Annotated[Day, BeforeValidator(_json_date)]
+    reason: Reason
+
+
+class UnavailabilityOut(_Out):
+    id: int
+    deputy_id: int
+    first_day: Day
+    last_day: Day
+    reason: str = ""
+    created_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+
+class Unavailabilities(_Out):
+    items: list[UnavailabilityOut]
+
+
+class SwapIn(_In):
+    proposer_id: Id = Field(description="The deputy on `session_id` who proposes.")
+    session_id: Id
+    counterpart_id: Id = Field(description="A deputy of the same station.")
+    counterpart_session_id: Id | None = Field(
+        default=None, description="The counterpart's session taken in return; none: just hand over."
+    )
+
+
+class RotaSwapOut(_Out):
+    id: int
+    station_id: int
+    proposer_id: int
+    session_id: int
+    counterpart_id: int
+    counterpart_session_id: RefId = None
+    status: SwapStatus
+    decided_by_role: str = ""
+    created_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+class RotaSwaps(_Out):
+    items: list[RotaSwapOut]

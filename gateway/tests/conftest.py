@@ -25,9 +25,16 @@ from google.rpc import code_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from kit.errors import DomainError, FieldViolation, InvalidArgument, to_rpc_status
+from kit.errors import (
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    to_rpc_status,
+)
 from liaison.common.v1 import auth_pb2, envelope_pb2
-from liaison.reception.v1 import reception_pb2_grpc
+from liaison.reception.v1 import reception_pb2_grpc, rota_pb2
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc
 
@@ -458,6 +465,63 @@ class ReceptionAudit(reception_pb2_grpc.ReceptionServiceServicer):
 
     def ListAuditEntries(self, request: Any, context: grpc.ServicerContext) -> Message:
         return auth_pb2.ListAuditEntriesResponse(page=envelope_pb2.PageInfo(total_size=0))
+
+    # The rota's routes (gateway/routes/rota.py): session 1 has a rota, a
+    # deputy of station 21 is of another station, swap 7 leaves a session
+    # without a head; the rules themselves are the service's (tested there).
+
+    def _refuse(self, context: grpc.ServicerContext, error: DomainError) -> None:
+        context.abort_with_status(rpc_status.to_status(to_rpc_status(error, "reception")))
+
+    def GetRota(self, request: Any, context: grpc.ServicerContext) -> Message:
+        if request.session_id != 1:
+            self._refuse(context, NotFound(f"no session has id {request.session_id}"))
+        return rota_pb2.SessionRota(
+            session_id=1,
+            station_id=11,
+            date="2027-01-15",
+            status=rota_pb2.ROTA_STATUS_COMPLETE,
+            deputies=[
+                rota_pb2.RotaDeputy(deputy_id=1, name="代表一", level="district", lead=True),
+                rota_pb2.RotaDeputy(deputy_id=2, name="代表二", level="city"),
+            ],
+            min_deputies=2,
+        )
+
+    def SetRota(self, request: Any, context: grpc.ServicerContext) -> Message:
+        if not any(p.lead for p in request.deputies):
+            self._refuse(
+                context,
+                InvalidArgument(
+                    "the rota is not valid",
+                    [FieldViolation("deputies", "names no station head or deputy head")],
+                ),
+            )
+        return self.GetRota(rota_pb2.GetRotaRequest(session_id=request.session_id), context)
+
+    def ProposeSwap(self, request: Any, context: grpc.ServicerContext) -> Message:
+        if request.counterpart_id == 21:
+            self._refuse(
+                context,
+                InvalidArgument(
+                    "the swap cannot be made",
+                    [FieldViolation("counterpart_id", "deputy 21 is a deputy of station 21")],
+                ),
+            )
+        return rota_pb2.RotaSwap(
+            id=7,
+            station_id=11,
+            proposer_id=request.proposer_id,
+            session_id=request.session_id,
+            counterpart_id=request.counterpart_id,
+            status=rota_pb2.SWAP_STATUS_PROPOSED,
+        )
+
+    def AcceptSwap(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._refuse(
+            context, FailedPrecondition("the swap would leave session 1 without a station head")
+        )
+        raise AssertionError("unreachable")
 
 
 @dataclass

@@ -113,8 +113,7 @@ async def station_calendar(request: Request, principal: OptionalPrincipal, id: S
     response_class=Response,
     responses=responses(_ICAL, _PUBLIC),
     summary="A deputy's reception calendar (iCalendar)",
-    description="For now the sessions of the deputy's station: the rota (which deputies "
-    "receive at which session) is not built yet.",
+    description="The sessions the deputy is on the rota of.",
     operation_id="get_deputy_calendar",
 )
 async def deputy_calendar(

@@ -22,6 +22,7 @@ from liaison.reception.v1 import bookings_pb2 as bpb
 from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.reception.v1 import reception_pb2 as pb
 from liaison.reception.v1 import reception_pb2_grpc as pb_grpc
+from liaison.reception.v1 import rota_pb2
 from reception.bootstrap import ReceptionBootstrap
 from reception.readmodel import is_empty
 from reception.service import Reception
@@ -79,7 +80,74 @@ class ReceptionServicer(pb_grpc.ReceptionServiceServicer):
     def CancelSession(self, request: pb.CancelSessionRequest, context: Ctx) -> pb.Session:
         return self.reception.cancel_session(request.id, request.reason, current_principal())
 
-    # -- the rota (reception.rota)
+    # -- the rota (reception.rota, reception.rotas)
+
+    def GetRota(self, request: rota_pb2.GetRotaRequest, context: Ctx) -> rota_pb2.SessionRota:
+        return self.reception.rota.get(request.session_id)
+
+    def SetRota(self, request: rota_pb2.SetRotaRequest, context: Ctx) -> rota_pb2.SessionRota:
+        return self.reception.rota.set(request.session_id, request.deputies, current_principal())
+
+    def GenerateRota(
+        self, request: rota_pb2.GenerateRotaRequest, context: Ctx
+    ) -> rota_pb2.GenerateRotaResponse:
+        done = self.reception.generate_rota(
+            request.station_id,
+            request.from_month,
+            request.months,
+            request.regenerate,
+            current_principal(),
+        )
+        return rota_pb2.GenerateRotaResponse(
+            published=len(done.rotas), kept=done.kept, rotas=done.rotas
+        )
+
+    def DeclareUnavailability(
+        self, request: rota_pb2.DeclareUnavailabilityRequest, context: Ctx
+    ) -> rota_pb2.Unavailability:
+        return self.reception.rota.declare(
+            request.deputy_id,
+            request.first_day,
+            request.last_day,
+            request.reason,
+            current_principal(),
+        )
+
+    def ListUnavailability(
+        self, request: rota_pb2.ListUnavailabilityRequest, context: Ctx
+    ) -> rota_pb2.ListUnavailabilityResponse:
+        items = self.reception.rota.list_away(
+            request.deputy_id, request.include_withdrawn, current_principal()
+        )
+        return rota_pb2.ListUnavailabilityResponse(items=items)
+
+    def WithdrawUnavailability(
+        self, request: rota_pb2.WithdrawUnavailabilityRequest, context: Ctx
+    ) -> rota_pb2.Unavailability:
+        return self.reception.rota.withdraw(request.deputy_id, request.id, current_principal())
+
+    def ProposeSwap(self, request: rota_pb2.ProposeSwapRequest, context: Ctx) -> rota_pb2.RotaSwap:
+        return self.reception.rota.propose(
+            request.proposer_id,
+            request.session_id,
+            request.counterpart_id,
+            request.counterpart_session_id,
+            current_principal(),
+        )
+
+    def AcceptSwap(self, request: rota_pb2.DecideSwapRequest, context: Ctx) -> rota_pb2.RotaSwap:
+        return self.reception.rota.accept(request.id, current_principal())
+
+    def DeclineSwap(self, request: rota_pb2.DecideSwapRequest, context: Ctx) -> rota_pb2.RotaSwap:
+        return self.reception.rota.decline(request.id, current_principal())
+
+    def ListSwaps(
+        self, request: rota_pb2.ListSwapsRequest, context: Ctx
+    ) -> rota_pb2.ListSwapsResponse:
+        swaps = self.reception.rota.swaps(
+            request.deputy_id, request.station_id, current_principal()
+        )
+        return rota_pb2.ListSwapsResponse(swaps=swaps)
 
     # -- bookings (reception.bookings)
 

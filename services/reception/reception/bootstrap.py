@@ -31,6 +31,7 @@ class ReceptionBootstrap(Bootstrap[ReceptionSettings]):
             self.db,
             months_ahead=self.settings.months_ahead,
             default_capacity=self.settings.default_slot_capacity,
+            rota_min_deputies=self.settings.rota_min_deputies,
         )
 
     @cached_property

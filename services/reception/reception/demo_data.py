@@ -1,10 +1,12 @@
 """The demo district's reception calendar: every active station's sessions
 from January of the current year to three months ahead, a few stations with
 rules of their own, extra sessions before the district congress meets, and
-one cancellation; bookings, a waitlist and walk-ins (`load_demo_bookings`).
-Then a year of what happened (`reception.demo_opinions`):
-the sessions of the last twelve months recorded, and the opinions collected
-at them, online and as orders, with their outcomes. Loaded by `reception
+one cancellation; a rota for every session (past and ahead), a few
+deputies' unavailability and one accepted swap; bookings, a waitlist and
+walk-ins (`load_demo_bookings`). Then a year of what happened
+(`reception.demo_opinions`): the sessions of the last twelve months
+recorded, and the opinions collected at them, online and as orders, with
+their outcomes. Loaded by `reception
 load-demo` once the registry's snapshot is in the read model."""
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from kit.auth import Principal, Role
 from kit.errors import AlreadyExists, FailedPrecondition
 from liaison.reception.v1 import bookings_pb2 as bpb
 from liaison.reception.v1 import reception_pb2 as pb
+from liaison.reception.v1 import rota_pb2
 from reception import models
 from reception.demo_opinions import load_demo_year
 from reception.service import Reception
@@ -25,6 +28,7 @@ from reception.service import Reception
 DEMO = Principal.system("demo-loader")
 CONGRESS_REASON = "区人民代表大会召开前，听取选民对代表议案建议的意见"
 CANCEL_REASON = "联络站场地维修，本次接待改至下月"
+AWAY_REASONS = ("参加市人大常委会集中学习培训", "外出考察调研", "单位重要公务安排")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class DemoCalendar:
     reception_person_times: int = 0
     deputy_activity_person_times: int = 0
     opinions: int = 0
+    rotas: int = 0
+    unavailable: int = 0
+    swaps: int = 0
 
 
 def active_station_ids(reception: Reception) -> list[int]:
@@ -93,6 +100,12 @@ def load_demo(reception: Reception, today: date) -> DemoCalendar:
         if regular and regular[0].date > today.isoformat():
             reception.cancel_session(regular[0].id, CANCEL_REASON, DEMO)
             cancelled = 1
+    rotas = sum(
+        len(reception.generate_rota(s, f"{today.year}-01", months, False, DEMO).rotas)
+        for s in stations
+    )
+    unavailable = _unavailability(reception, stations[:3], today)
+    swaps = _swap(reception, stations, today)
     year = load_demo_year(reception, today)
     load_demo_bookings(reception, stations, today)
     return DemoCalendar(
@@ -100,11 +113,64 @@ def load_demo(reception: Reception, today: date) -> DemoCalendar:
         len(done.created) + extra + year.sessions,
         extra,
         cancelled,
-        year.records,
-        year.reception_person_times,
-        year.deputy_activity_person_times,
-        year.opinions,
+        records=year.records,
+        reception_person_times=year.reception_person_times,
+        deputy_activity_person_times=year.deputy_activity_person_times,
+        opinions=year.opinions,
+        rotas=rotas,
+        unavailable=unavailable,
+        swaps=swaps,
     )
+
+
+def _ahead(reception: Reception, station_id: int, today: date) -> list[rota_pb2.SessionRota]:
+    """The rotas of a station's scheduled sessions in the next 100 days."""
+    sessions = reception.list_sessions(
+        station_id,
+        (today + timedelta(days=1)).isoformat(),
+        (today + timedelta(days=100)).isoformat(),
+    )
+    return [reception.rota.get(s.id) for s in sessions if s.status == pb.SESSION_STATUS_SCHEDULED]
+
+
+def _unavailability(reception: Reception, stations: list[int], today: date) -> int:
+    """A deputy of each of `stations` away on their next session's day (once)."""
+    with reception.db.read() as session:
+        if session.scalar(select(func.count()).select_from(models.Unavailability)):
+            return 0
+    declared = 0
+    for index, station_id in enumerate(stations):
+        upcoming = _ahead(reception, station_id, today)
+        others = [d for r in upcoming[:1] for d in r.deputies if not d.lead]
+        if not others:
+            continue
+        day = upcoming[0].date
+        reason = AWAY_REASONS[index % len(AWAY_REASONS)]
+        reception.rota.declare(others[0].deputy_id, day, day, reason, DEMO)
+        declared += 1
+    return declared
+
+
+def _swap(reception: Reception, stations: list[int], today: date) -> int:
+    """One swap between two deputies of the next two sessions of the first
+    station where one can be made, proposed and accepted (once)."""
+    with reception.db.read() as session:
+        if session.scalar(select(func.count()).select_from(models.RotaSwap)):
+            return 0
+    for station_id in stations:
+        upcoming = _ahead(reception, station_id, today)
+        if len(upcoming) < 2:
+            continue
+        x, y = upcoming[0], upcoming[1]
+        on_x = {d.deputy_id for d in x.deputies}
+        on_y = {d.deputy_id for d in y.deputies}
+        mine = [d.deputy_id for d in x.deputies if not d.lead and d.deputy_id not in on_y]
+        theirs = [d.deputy_id for d in y.deputies if not d.lead and d.deputy_id not in on_x]
+        if mine and theirs:
+            swap = reception.rota.propose(mine[0], x.session_id, theirs[0], y.session_id, DEMO)
+            reception.rota.accept(swap.id, DEMO)
+            return 1
+    return 0
 
 
 # ---------------------------------------------------------------- bookings

@@ -7,6 +7,8 @@ Two groups:
   the registry event sequence it reflects (`sequence`), so an older event
   delivered late changes nothing. Ids are the registry's.
 - the calendar: each station's rule, its sessions and their slots;
+- the rota: the deputies on each session's rota, whether it is complete,
+  deputies' unavailability, swaps between deputies (`reception.rotas`).
 - opinions with their tracking codes and public timelines, and each
   session's reception record.
 """
@@ -198,6 +200,55 @@ class RotaAssignment(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "deputy_id", name="uq_rota_assignments_session_deputy"),
     )
+
+
+class SessionRotaState(Base):
+    """Whether a session's rota is published, and complete or with gaps
+    (`reception.rota`: no_head_available, too_few_deputies). A session
+    without a row needs a rota."""
+
+    __tablename__ = "session_rotas"
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("reception_sessions.id"), primary_key=True, autoincrement=False
+    )
+    status: Mapped[str] = mapped_column(String(12), default="complete")
+    gaps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Unavailability(Base):
+    """Days a deputy declared they cannot receive (both included). The
+    reason is for the deputy and the station's staff only. Withdrawn ones
+    stay, marked."""
+
+    __tablename__ = "rota_unavailability"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    deputy_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RotaSwap(Base):
+    """A deputy on `session_id` offers it to `counterpart_id`, taking the
+    counterpart's `counterpart_session_id` in return (None: nothing)."""
+
+    __tablename__ = "rota_swaps"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    station_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    proposer_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_sessions.id"))
+    counterpart_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    counterpart_session_id: Mapped[int | None] = mapped_column(ForeignKey("reception_sessions.id"))
+    status: Mapped[str] = mapped_column(String(10), default="proposed")
+    decided_by_role: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # ---------------------------------------------------------------- bookings

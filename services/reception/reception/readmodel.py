@@ -159,11 +159,27 @@ def lock_feed(session: Session) -> models.RegistryFeed:
     return feed
 
 
-def apply_event(session: Session, event: Message, sequence: int) -> None:
-    """Apply one registry event in the caller's transaction."""
+def apply_event(session: Session, event: Message, sequence: int) -> set[int]:
+    """Apply one registry event in the caller's transaction. Returns the
+    stations whose rotas may need a repair: for a deputy's event, the
+    deputy's station before and after it (a deputy deactivated or moved
+    leaves the old one's rotas, one who arrived may fill a gap of the new
+    one's); for a head's position, its station."""
     feed = lock_feed(session)
+    before = _rota_stations(session, event)
     APPLY[type(event)](session, event, sequence)
     feed.newest_sequence = max(feed.newest_sequence or 0, sequence)
+    return before | _rota_stations(session, event)
+
+
+def _rota_stations(session: Session, event: Message) -> set[int]:
+    if isinstance(event, ev.PositionFilled | ev.PositionVacated):
+        return {event.position.station_id} - {0}
+    deputy = getattr(event, "deputy", None)
+    if not isinstance(deputy, rpb.DeputyProfile):
+        return set()
+    row = session.get(models.RegistryDeputy, deputy.id)
+    return {row.station_id} if row is not None and row.station_id else set()
 
 
 # ---------------------------------------------------------------- the snapshot

@@ -33,6 +33,8 @@ from reception.convert import POLICY, session_pb, slot_hours_pb
 from reception.lookup import load as _load
 from reception.opinions import Opinions
 from reception.records import Records
+from reception.rota import DEFAULT_MIN_DEPUTIES
+from reception.rotas import Generated, Rotas
 
 CALENDAR_WRITERS = (
     Role.ADMIN,
@@ -76,6 +78,7 @@ class Reception:
         months_ahead: int = 3,
         days: domain.WorkCalendar | None = None,
         default_capacity: int = DEFAULT_SLOT_CAPACITY,
+        rota_min_deputies: int = DEFAULT_MIN_DEPUTIES,
     ) -> None:
         self.db = db
         self.months_ahead = months_ahead
@@ -85,6 +88,8 @@ class Reception:
         # Opinions and reception records (reception.opinions, reception.records).
         self.opinions = Opinions(db)
         self.reception_records = Records(db)
+        # The rota's use cases (reception.rotas); new sessions get a rota.
+        self.rota = Rotas(db, min_deputies=rota_min_deputies)
 
     # -- who may change a station's calendar
 
@@ -158,23 +163,16 @@ class Reception:
         )
 
     def deputy_calendar(self, deputy_id: int) -> pb.CalendarFeed:
-        """The sessions of the deputy's station: the rota, which says which
-        deputies receive at which session, is not built yet."""
+        """The sessions the deputy is on the rota of."""
         with self.db.read() as session:
             deputy = _load(session, models.RegistryDeputy, deputy_id, "deputy", "deputy_id")
             if not deputy.active:
                 raise NotFound(f"deputy {deputy_id} is no longer in office")
             name = deputy.name
-            sessions = (
-                self._sessions(
-                    session,
-                    [deputy.station_id],
-                    domain.today() - timedelta(days=FEED_PAST_DAYS),
-                    None,
-                )
-                if deputy.station_id
-                else []
-            )
+            first = domain.today() - timedelta(days=FEED_PAST_DAYS)
+            sessions = [
+                self._view(session, r) for r in self.rota.sessions_of(session, deputy_id, first)
+            ]
         return pb.CalendarFeed(
             content=ical.feed(f"{name} 代表接待日", sessions),
             filename=f"deputy-{deputy_id}.ics",
@@ -317,6 +315,7 @@ class Reception:
         hours, capacity = self._venue_hours(uow.session, station)
         slots = rule.effective_slots(hours)
         created: list[pb.Session] = []
+        rows: list[models.ReceptionSession] = []
         existing = 0
         for year, month in domain.months(first_month, count):
             day = domain.reception_day(year, month, rule, self.days)
@@ -337,6 +336,8 @@ class Reception:
             uow.emit(ev.SessionScheduled(session=view))
             audit.record(uow.session, who, "scheduled", "session", row.id)
             created.append(view)
+            rows.append(row)
+        self.rota.publish_in(uow, who, station.id, rows)
         return Scheduled(created, existing)
 
     def schedule(
@@ -371,6 +372,22 @@ class Reception:
         """The worker's timer: this month and `months_ahead` more, for every
         active station."""
         return self.schedule(0, "", self.months_ahead + 1, who)
+
+    def generate_rota(
+        self,
+        station_id: int,
+        from_month: str,
+        months: int,
+        regenerate: bool,
+        actor: Principal | None,
+    ) -> Generated:
+        """Draw the rotas of a station's sessions of `months` months from
+        `from_month` (reception.rotas.Rotas.generate)."""
+        first = self._month(from_month)
+        count = months or self.months_ahead + 1
+        if not 1 <= count <= MAX_MONTHS:
+            raise invalid("months", f"must be between 1 and {MAX_MONTHS}")
+        return self.rota.generate(station_id, first, count, regenerate, actor)
 
     @staticmethod
     def _month(text: str) -> date:
@@ -425,6 +442,7 @@ class Reception:
             view = self._view(uow.session, row)
             uow.emit(ev.SessionAdded(session=view))
             audit.record(uow.session, who, "added", "session", row.id, ["date", "reason", "slots"])
+            self.rota.publish_in(uow, who, station.id, [row])
             return view
 
     def cancel_session(self, session_id: int, reason: str, actor: Principal | None) -> pb.Session:

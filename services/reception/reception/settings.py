@@ -4,6 +4,7 @@
 |-------------------------------------------|-------------------------------------------|
 | LIAISON_RECEPTION_MONTHS_AHEAD            | 3: the worker keeps this month's sessions and this many months ahead scheduled (every hour) |
 | LIAISON_RECEPTION_REGISTRY_RELOAD_SECONDS | 21600: how often the api loads the registry's snapshot again, repairing what events missed |
+| LIAISON_RECEPTION_ROTA_MIN_DEPUTIES       | 2: deputies a session's rota needs, a station head or deputy head among them |
 | LIAISON_REGISTRY_GRPC_TARGET              | where the registry's snapshot is asked (kit.settings) |
 | LIAISON_RECEPTION_DEFAULT_SLOT_CAPACITY   | 20: the bookings a slot takes when its venue's capacity is not known |
 """
@@ -20,6 +21,7 @@ MONTHS_AHEAD = 3
 # How often the worker's timer schedules (cheap when nothing is missing).
 SCHEDULE_EVERY_SECONDS = 3600
 REGISTRY_RELOAD_SECONDS = 6 * 3600
+ROTA_MIN_DEPUTIES = 2
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class ReceptionSettings(Settings):
     registry_reload_seconds: int = REGISTRY_RELOAD_SECONDS
     registry_target: str = ""
     default_slot_capacity: int = DEFAULT_SLOT_CAPACITY
+    rota_min_deputies: int = ROTA_MIN_DEPUTIES
 
     @classmethod
     def from_environment(cls, service: str, process: str) -> dict[str, Any]:
@@ -39,5 +42,8 @@ class ReceptionSettings(Settings):
             "registry_target": grpc_target("registry"),
             "default_slot_capacity": read_int(
                 "LIAISON_RECEPTION_DEFAULT_SLOT_CAPACITY", DEFAULT_SLOT_CAPACITY, minimum=1
+            ),
+            "rota_min_deputies": read_int(
+                "LIAISON_RECEPTION_ROTA_MIN_DEPUTIES", ROTA_MIN_DEPUTIES, minimum=1
             ),
         }

@@ -3,9 +3,12 @@
 It relays the service's outbox to RabbitMQ (`reception.events`), keeps the
 read model of the registry current from `registry.events` (each handler an
 idempotent consumer; an event older than what a row reflects changes
-nothing, so redelivered and out-of-order events converge), and every hour
+nothing, so redelivered and out-of-order events converge) and, in the same
+transaction, the rotas ahead of the stations an event touched (a deputy
+deactivated or moved leaves them, the gap is filled or flagged), and every hour
 schedules this month's sessions and the next months' for every active
-station (idempotent: a month's session is created once).
+station (idempotent: a month's session is created once, with its rota) and
+draws the rota of any session ahead that has none.
 """
 
 from kit.green import patch
@@ -31,13 +34,23 @@ from reception.settings import SCHEDULE_EVERY_SECONDS  # noqa: E402
 log = logging.getLogger(__name__)
 
 SCHEDULER = Principal.system("reception-worker")
+ROTA_KEEPER = Principal.system("reception-rota")
+ROTA_CAUSE = {
+    ev.PositionFilled: "head_changed",
+    ev.PositionVacated: "head_changed",
+}
 
 
 def follows(event: type[Message]) -> Any:
     """An idempotent consumer of one registry event, applying it to the read model."""
 
     def apply(self: Any, uow: UnitOfWork, message: Any, envelope: Envelope) -> None:
-        apply_event(uow.session, message, envelope.sequence)
+        touched = apply_event(uow.session, message, envelope.sequence)
+        # A deputy who left a station, or a head who changed, changes the
+        # rotas ahead in the same transaction.
+        self.reception.rota.after_registry_event(
+            uow, ROTA_KEEPER, touched, ROTA_CAUSE.get(event, "deputy_left")
+        )
 
     apply.__name__ = apply.__qualname__ = f"on_{event_type_of(event)}"
     return consumes("registry", event)(apply)
@@ -67,6 +80,9 @@ class ReceptionWorker(PlatformWorker):
         done = self.reception.schedule_ahead(SCHEDULER)
         if done.created:
             log.info("scheduled %d reception sessions", len(done.created))
+        drawn = self.reception.rota.publish_missing(SCHEDULER)
+        if drawn:
+            log.info("drew the rotas of %d sessions that had none", len(drawn))
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """reception: opinions with their tracking codes and timelines, reception records
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-26 18:00:00
 """
 

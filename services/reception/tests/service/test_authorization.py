@@ -25,7 +25,11 @@ from liaison.common.v1 import auth_pb2
 from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.reception.v1 import reception_pb2 as pb
 from liaison.reception.v1 import reception_pb2_grpc as pb_grpc
+from liaison.reception.v1 import rota_pb2
+from liaison.registry.v1 import events_pb2 as rev
+from liaison.registry.v1 import registry_pb2 as reg
 from reception import domain, models
+from reception.readmodel import apply_event
 from reception.testing import DEPUTY_A1, STATION_A1, STREET_A, STREET_B
 
 pytestmark = pytest.mark.postgres
@@ -188,6 +192,112 @@ MATRIX: list[tuple[str, Prepare, dict[str, grpc.StatusCode]]] = [
         ADMIN_ONLY,
     ),
 ]
+# ---------------------------------------------------------------- the rota
+
+SWAPPERS = (1003, 1004)  # two more deputies of station A1, for swaps
+_rota_sequence = itertools.count(10_000)
+
+
+def _swappers(api: Any) -> None:
+    """Deputies 1003 and 1004 at station A1 (once), as the registry's events
+    would bring them."""
+    with api.db.unit_of_work() as uow:
+        for d in SWAPPERS:
+            if uow.session.get(models.RegistryDeputy, d) is None:
+                profile = reg.DeputyProfile(
+                    id=d, name=f"代表{d}", street_id=STREET_A, station_id=STATION_A1, active=True
+                )
+                apply_event(uow.session, rev.DeputyRegistered(deputy=profile), next(_rota_sequence))
+
+
+def _swap_request(api: Any) -> rota_pb2.ProposeSwapRequest:
+    """A swap that can be made: on a new session of A1, its deputy who is not
+    the lead hands it to the other of the two."""
+    _swappers(api)
+    session_id = _upcoming(api)
+    rota = api.anonymous.GetRota(rota_pb2.GetRotaRequest(session_id=session_id))
+    on = {d.deputy_id for d in rota.deputies}
+    proposer = next(d for d in SWAPPERS if d in on)
+    other = next(d for d in SWAPPERS if d not in on)
+    return rota_pb2.ProposeSwapRequest(
+        proposer_id=proposer, session_id=session_id, counterpart_id=other
+    )
+
+
+def _proposed(api: Any, decide: str) -> Callable[[Any], Any]:
+    swap = api.as_("admin").ProposeSwap(_swap_request(api))
+    return lambda s: getattr(s, decide)(rota_pb2.DecideSwapRequest(id=swap.id))
+
+
+def _declared(api: Any) -> Callable[[Any], Any]:
+    away = api.as_("admin").DeclareUnavailability(_away_request())
+    return lambda s: s.WithdrawUnavailability(
+        rota_pb2.WithdrawUnavailabilityRequest(deputy_id=DEPUTY_A1, id=away.id)
+    )
+
+
+def _away_request() -> rota_pb2.DeclareUnavailabilityRequest:
+    day = (domain.today() + timedelta(days=next(_days))).isoformat()
+    return rota_pb2.DeclareUnavailabilityRequest(
+        deputy_id=DEPUTY_A1, first_day=day, last_day=day, reason="出差"
+    )
+
+
+def _proposal(api: Any) -> Callable[[Any], Any]:
+    request = _swap_request(api)
+    return lambda s: s.ProposeSwap(request)
+
+
+MATRIX += [
+    (
+        "GetRota",
+        lambda api: _on_new_session(
+            api, lambda s, i: s.GetRota(rota_pb2.GetRotaRequest(session_id=i))
+        ),
+        PUBLIC,
+    ),
+    (
+        "SetRota at station A1",
+        lambda api: _on_new_session(
+            api,
+            lambda s, i: s.SetRota(
+                rota_pb2.SetRotaRequest(
+                    session_id=i, deputies=[rota_pb2.RotaPick(deputy_id=DEPUTY_A1)]
+                )
+            ),
+        ),
+        CALENDAR_OF_A,
+    ),
+    (
+        "GenerateRota of station A1",
+        call(
+            lambda s: s.GenerateRota(rota_pb2.GenerateRotaRequest(station_id=STATION_A1, months=2))
+        ),
+        CALENDAR_OF_A,
+    ),
+    (
+        "DeclareUnavailability of a deputy of A1",
+        call(lambda s: s.DeclareUnavailability(_away_request())),
+        CALENDAR_OF_A,
+    ),
+    (
+        "ListUnavailability of a deputy of A1",
+        call(
+            lambda s: s.ListUnavailability(rota_pb2.ListUnavailabilityRequest(deputy_id=DEPUTY_A1))
+        ),
+        CALENDAR_OF_A,
+    ),
+    ("WithdrawUnavailability of a deputy of A1", _declared, CALENDAR_OF_A),
+    ("ProposeSwap at station A1", _proposal, CALENDAR_OF_A),
+    ("AcceptSwap at station A1", lambda api: _proposed(api, "AcceptSwap"), CALENDAR_OF_A),
+    ("DeclineSwap at station A1", lambda api: _proposed(api, "DeclineSwap"), CALENDAR_OF_A),
+    (
+        "ListSwaps of station A1",
+        call(lambda s: s.ListSwaps(rota_pb2.ListSwapsRequest(station_id=STATION_A1))),
+        CALENDAR_OF_A,
+    ),
+]
+
 
 # ---------------------------------------------------------------- opinions and reception records
 
@@ -400,6 +510,29 @@ def test_street_staff_schedule_only_their_own_streets_stations(api: Any) -> None
     )
     assert {s.street_id for s in done.sessions} == {STREET_B}
     assert done.created == 1
+
+
+def test_a_deputy_acts_on_their_own_rota_only(api: Any) -> None:
+    """The deputy's side of the rota: a deputy declares their own
+    unavailability and proposes and decides their own swaps, never
+    another's."""
+    request = _swap_request(api)
+    proposer = api.as_({"sub": "test:p", "role": "deputy", "deputy_id": request.proposer_id})
+    other = api.as_({"sub": "test:o", "role": "deputy", "deputy_id": request.counterpart_id})
+    with pytest.raises(grpc.RpcError) as refused:
+        other.ProposeSwap(request)
+    assert refused.value.code() == DENIED  # type: ignore[attr-defined]
+    swap = proposer.ProposeSwap(request)
+    with pytest.raises(grpc.RpcError) as refused:
+        proposer.AcceptSwap(rota_pb2.DecideSwapRequest(id=swap.id))
+    assert refused.value.code() == DENIED  # type: ignore[attr-defined]
+    assert other.AcceptSwap(rota_pb2.DecideSwapRequest(id=swap.id)).decided_by_role == "deputy"
+    away = _away_request()
+    away.deputy_id = request.proposer_id
+    assert proposer.DeclareUnavailability(away).deputy_id == request.proposer_id
+    with pytest.raises(grpc.RpcError) as refused:
+        other.DeclareUnavailability(away)
+    assert refused.value.code() == DENIED  # type: ignore[attr-defined]
 
 
 def test_a_bad_token_is_refused_even_on_public_reads(api: Any) -> None:

@@ -58,8 +58,10 @@ def test_scheduling_twice_creates_nothing_twice(api: Any) -> None:
         pb.ScheduleSessionsRequest(station_id=STATION_A1, from_month="2026-01", months=12)
     )
     assert (again.created, again.existing) == (0, 12)
-    published = events(api)[before:]
+    published = [e for e in events(api)[before:] if e[0] != "rota_published"]
     assert [t for t, _ in published] == ["session_scheduled"] * 12
+    # Each new session got its rota (reception.rotas).
+    assert [t for t, _ in events(api)[before:]].count("rota_published") == 12
     # Sessions are public: the event holds nothing personal.
     assert published[0][1]["session"]["station_name"] == "林和街第一联络站"
     dates = [s.date for s in first.sessions]
@@ -146,8 +148,8 @@ def test_extra_sessions_and_cancellations(api: Any) -> None:
     assert cancelled.cancellation_reason == "场地维修" and cancelled.HasField("cancelled_at")
     again = pb.CancelSessionRequest(id=added.id, reason="再取消")
     assert fails(committee.CancelSession, again) == grpc.StatusCode.FAILED_PRECONDITION
-    types = [t for t, _ in events(api)[-2:]]
-    assert types == ["session_added", "session_cancelled"]
+    types = [t for t, _ in events(api)[-3:]]
+    assert types == ["session_added", "rota_published", "session_cancelled"]
     # Public: the cancelled session stays, with its reason.
     got = api.anonymous.GetSession(pb.GetSessionRequest(id=added.id))
     assert got.status == pb.SESSION_STATUS_CANCELLED

@@ -8,6 +8,7 @@ from google.protobuf import message as _message
 from liaison.reception.v1 import bookings_pb2 as _bookings_pb2
 from liaison.reception.v1 import opinions_pb2 as _opinions_pb2
 from liaison.reception.v1 import reception_pb2 as _reception_pb2
+from liaison.reception.v1 import rota_pb2 as _rota_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -89,6 +90,164 @@ class SessionCancelled(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SessionCancelled: _TypeAlias = SessionCancelled  # noqa: Y015
+
+@_typing.final
+class RotaPublished(_message.Message):
+    """---------------------------------------------------------------- the rota
+    (ids, dates and deputies' public names only: never why a deputy is away)
+
+    rota_published: a session's rota drawn
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROTA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rota(self) -> _rota_pb2.SessionRota: ...
+    def __init__(
+        self,
+        *,
+        rota: _rota_pb2.SessionRota | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rota", b"rota"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rota", b"rota"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotaPublished: _TypeAlias = RotaPublished  # noqa: Y015
+
+@_typing.final
+class RotaChanged(_message.Message):
+    """rota_changed: a rota changed after it was published"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROTA_FIELD_NUMBER: _builtins.int
+    CAUSE_FIELD_NUMBER: _builtins.int
+    cause: _builtins.str
+    """"set_by_hand", "regenerated", "swap", "unavailable", "deputy_left",
+    "head_changed"
+    """
+    @_builtins.property
+    def rota(self) -> _rota_pb2.SessionRota: ...
+    def __init__(
+        self,
+        *,
+        rota: _rota_pb2.SessionRota | None = ...,
+        cause: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rota", b"rota"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause", "rota", b"rota"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotaChanged: _TypeAlias = RotaChanged  # noqa: Y015
+
+@_typing.final
+class SwapProposed(_message.Message):
+    """swap_proposed"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SWAP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def swap(self) -> _rota_pb2.RotaSwap: ...
+    def __init__(
+        self,
+        *,
+        swap: _rota_pb2.RotaSwap | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["swap", b"swap"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["swap", b"swap"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SwapProposed: _TypeAlias = SwapProposed  # noqa: Y015
+
+@_typing.final
+class SwapDecided(_message.Message):
+    """swap_decided: accepted or declined"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SWAP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def swap(self) -> _rota_pb2.RotaSwap: ...
+    def __init__(
+        self,
+        *,
+        swap: _rota_pb2.RotaSwap | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["swap", b"swap"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["swap", b"swap"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SwapDecided: _TypeAlias = SwapDecided  # noqa: Y015
+
+@_typing.final
+class DeputyUnavailable(_message.Message):
+    """deputy_unavailable: declared (the reason is not here)"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNAVAILABILITY_ID_FIELD_NUMBER: _builtins.int
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    FIRST_DAY_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    unavailability_id: _builtins.int
+    deputy_id: _builtins.int
+    first_day: _builtins.str
+    last_day: _builtins.str
+    def __init__(
+        self,
+        *,
+        unavailability_id: _builtins.int = ...,
+        deputy_id: _builtins.int = ...,
+        first_day: _builtins.str = ...,
+        last_day: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "first_day", b"first_day", "last_day", b"last_day", "unavailability_id", b"unavailability_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeputyUnavailable: _TypeAlias = DeputyUnavailable  # noqa: Y015
+
+@_typing.final
+class UnavailabilityWithdrawn(_message.Message):
+    """unavailability_withdrawn"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNAVAILABILITY_ID_FIELD_NUMBER: _builtins.int
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    FIRST_DAY_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    unavailability_id: _builtins.int
+    deputy_id: _builtins.int
+    first_day: _builtins.str
+    last_day: _builtins.str
+    def __init__(
+        self,
+        *,
+        unavailability_id: _builtins.int = ...,
+        deputy_id: _builtins.int = ...,
+        first_day: _builtins.str = ...,
+        last_day: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "first_day", b"first_day", "last_day", b"last_day", "unavailability_id", b"unavailability_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnavailabilityWithdrawn: _TypeAlias = UnavailabilityWithdrawn  # noqa: Y015
 
 @_typing.final
 class BookingConfirmed(_message.Message):

@@ -7,6 +7,7 @@ from liaison.common.v1 import auth_pb2 as liaison_dot_common_dot_v1_dot_auth__pb
 from liaison.reception.v1 import bookings_pb2 as liaison_dot_reception_dot_v1_dot_bookings__pb2
 from liaison.reception.v1 import opinions_pb2 as liaison_dot_reception_dot_v1_dot_opinions__pb2
 from liaison.reception.v1 import reception_pb2 as liaison_dot_reception_dot_v1_dot_reception__pb2
+from liaison.reception.v1 import rota_pb2 as liaison_dot_reception_dot_v1_dot_rota__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -45,6 +46,8 @@ class ReceptionServiceStub:
     communities is its own read model of the registry, fed by the registry's
     events (never the registry's tables).
 
+    Each session has a rota: which deputies receive there (see rota.proto).
+
     Bookings (BookSlot and the RPCs after it): constituents book a place at a
     slot within the venue's capacity, or join its waitlist; walk-ins are
     recorded on the day. Personal data leaves only for the session's staff
@@ -52,7 +55,6 @@ class ReceptionServiceStub:
 
     Opinions (社情民意) with public tracking codes, reception records and
     figures are in the "opinions and reception records" section below.
-    Not built yet: rotas (which deputies receive at a session).
 
     Who may do what (checked by the service itself):
     - RPCs marked allow_anonymous answer without a token: sessions and the
@@ -116,6 +118,56 @@ class ReceptionServiceStub:
                 '/liaison.reception.v1.ReceptionService/CancelSession',
                 request_serializer=liaison_dot_reception_dot_v1_dot_reception__pb2.CancelSessionRequest.SerializeToString,
                 response_deserializer=liaison_dot_reception_dot_v1_dot_reception__pb2.Session.FromString,
+                _registered_method=True)
+        self.GetRota = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/GetRota',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.GetRotaRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.SessionRota.FromString,
+                _registered_method=True)
+        self.SetRota = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/SetRota',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.SetRotaRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.SessionRota.FromString,
+                _registered_method=True)
+        self.GenerateRota = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/GenerateRota',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.GenerateRotaRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.GenerateRotaResponse.FromString,
+                _registered_method=True)
+        self.DeclareUnavailability = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/DeclareUnavailability',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.DeclareUnavailabilityRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.Unavailability.FromString,
+                _registered_method=True)
+        self.ListUnavailability = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/ListUnavailability',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ListUnavailabilityRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ListUnavailabilityResponse.FromString,
+                _registered_method=True)
+        self.WithdrawUnavailability = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/WithdrawUnavailability',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.WithdrawUnavailabilityRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.Unavailability.FromString,
+                _registered_method=True)
+        self.ProposeSwap = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/ProposeSwap',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ProposeSwapRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.RotaSwap.FromString,
+                _registered_method=True)
+        self.AcceptSwap = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/AcceptSwap',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.DecideSwapRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.RotaSwap.FromString,
+                _registered_method=True)
+        self.DeclineSwap = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/DeclineSwap',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.DecideSwapRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.RotaSwap.FromString,
+                _registered_method=True)
+        self.ListSwaps = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/ListSwaps',
+                request_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ListSwapsRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ListSwapsResponse.FromString,
                 _registered_method=True)
         self.BookSlot = channel.unary_unary(
                 '/liaison.reception.v1.ReceptionService/BookSlot',
@@ -246,6 +298,8 @@ class ReceptionServiceServicer:
     communities is its own read model of the registry, fed by the registry's
     events (never the registry's tables).
 
+    Each session has a rota: which deputies receive there (see rota.proto).
+
     Bookings (BookSlot and the RPCs after it): constituents book a place at a
     slot within the venue's capacity, or join its waitlist; walk-ins are
     recorded on the day. Personal data leaves only for the session's staff
@@ -253,7 +307,6 @@ class ReceptionServiceServicer:
 
     Opinions (社情民意) with public tracking codes, reception records and
     figures are in the "opinions and reception records" section below.
-    Not built yet: rotas (which deputies receive at a session).
 
     Who may do what (checked by the service itself):
     - RPCs marked allow_anonymous answer without a token: sessions and the
@@ -289,8 +342,7 @@ class ReceptionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetDeputyCalendar(self, request, context):
-        """A deputy's feed: for now the sessions of the deputy's station (the rota,
-        which deputies receive at which session, is not built yet).
+        """A deputy's feed: the sessions the deputy is on the rota of.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -334,11 +386,99 @@ class ReceptionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def BookSlot(self, request, context):
+    def GetRota(self, request, context):
         """---------------------------------------------------------- the rota
         (messages in rota.proto)
 
-        ---------------------------------------------------------- bookings
+        A session's rota: its deputies (names and levels, public), whether it
+        is complete or has gaps. Anyone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetRota(self, request, context):
+        """Sets a session's rota whole, by hand. Calendar writers of the station
+        (admin, the standing committee office; station staff and the street
+        committee of its street). Refused: a rota without a head
+        (INVALID_ARGUMENT), a deputy of another station, inactive or declared
+        unavailable that day (INVALID_ARGUMENT naming deputies[i]), a past or
+        cancelled session (FAILED_PRECONDITION). Fewer deputies than the
+        minimum are kept, with the gap flagged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GenerateRota(self, request, context):
+        """Draws and publishes the rotas of a station's sessions from a month for
+        N months. Idempotent: a session with a rota keeps it, unless
+        `regenerate` asks to draw again those of future sessions. Calendar
+        writers of the station.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclareUnavailability(self, request, context):
+        """A deputy declares days they cannot receive: the deputy themself (a
+        deputy's token naming them), or the calendar writers of the deputy's
+        station. Their future sessions in the range are handed to others.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUnavailability(self, request, context):
+        """The deputy's unavailability, with reasons: the deputy themself, or the
+        calendar writers of the deputy's station.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawUnavailability(self, request, context):
+        """Withdraws one (the record stays, marked): as DeclareUnavailability.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProposeSwap(self, request, context):
+        """A deputy on a session proposes a swap to a deputy of the same station
+        (their session in return, or none): the deputy themself, or the
+        calendar writers of the station on the deputy's behalf.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptSwap(self, request, context):
+        """The counterpart accepts (or the calendar writers of the station
+        approve): both rotas change in one transaction, or nothing does.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclineSwap(self, request, context):
+        """The counterpart declines, the proposer withdraws, or the station's
+        calendar writers refuse.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSwaps(self, request, context):
+        """The swaps of a deputy (the deputy themself, or the calendar writers of
+        the deputy's station) or of a station (its calendar writers).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BookSlot(self, request, context):
+        """---------------------------------------------------------- bookings
         (messages in bookings.proto)
 
         Books a place at one of a session's slots. Public: without a token the
@@ -572,6 +712,56 @@ def add_ReceptionServiceServicer_to_server(servicer, server):
                     request_deserializer=liaison_dot_reception_dot_v1_dot_reception__pb2.CancelSessionRequest.FromString,
                     response_serializer=liaison_dot_reception_dot_v1_dot_reception__pb2.Session.SerializeToString,
             ),
+            'GetRota': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRota,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.GetRotaRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.SessionRota.SerializeToString,
+            ),
+            'SetRota': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRota,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.SetRotaRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.SessionRota.SerializeToString,
+            ),
+            'GenerateRota': grpc.unary_unary_rpc_method_handler(
+                    servicer.GenerateRota,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.GenerateRotaRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.GenerateRotaResponse.SerializeToString,
+            ),
+            'DeclareUnavailability': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclareUnavailability,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.DeclareUnavailabilityRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.Unavailability.SerializeToString,
+            ),
+            'ListUnavailability': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUnavailability,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ListUnavailabilityRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ListUnavailabilityResponse.SerializeToString,
+            ),
+            'WithdrawUnavailability': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawUnavailability,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.WithdrawUnavailabilityRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.Unavailability.SerializeToString,
+            ),
+            'ProposeSwap': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProposeSwap,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ProposeSwapRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.RotaSwap.SerializeToString,
+            ),
+            'AcceptSwap': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptSwap,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.DecideSwapRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.RotaSwap.SerializeToString,
+            ),
+            'DeclineSwap': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclineSwap,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.DecideSwapRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.RotaSwap.SerializeToString,
+            ),
+            'ListSwaps': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSwaps,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ListSwapsRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_rota__pb2.ListSwapsResponse.SerializeToString,
+            ),
             'BookSlot': grpc.unary_unary_rpc_method_handler(
                     servicer.BookSlot,
                     request_deserializer=liaison_dot_reception_dot_v1_dot_bookings__pb2.BookSlotRequest.FromString,
@@ -707,6 +897,8 @@ class ReceptionService:
     communities is its own read model of the registry, fed by the registry's
     events (never the registry's tables).
 
+    Each session has a rota: which deputies receive there (see rota.proto).
+
     Bookings (BookSlot and the RPCs after it): constituents book a place at a
     slot within the venue's capacity, or join its waitlist; walk-ins are
     recorded on the day. Personal data leaves only for the session's staff
@@ -714,7 +906,6 @@ class ReceptionService:
 
     Opinions (社情民意) with public tracking codes, reception records and
     figures are in the "opinions and reception records" section below.
-    Not built yet: rotas (which deputies receive at a session).
 
     Who may do what (checked by the service itself):
     - RPCs marked allow_anonymous answer without a token: sessions and the
@@ -961,6 +1152,276 @@ class ReceptionService:
             '/liaison.reception.v1.ReceptionService/CancelSession',
             liaison_dot_reception_dot_v1_dot_reception__pb2.CancelSessionRequest.SerializeToString,
             liaison_dot_reception_dot_v1_dot_reception__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/GetRota',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.GetRotaRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.SessionRota.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/SetRota',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.SetRotaRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.SessionRota.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GenerateRota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/GenerateRota',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.GenerateRotaRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.GenerateRotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclareUnavailability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/DeclareUnavailability',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.DeclareUnavailabilityRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.Unavailability.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUnavailability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/ListUnavailability',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.ListUnavailabilityRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.ListUnavailabilityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawUnavailability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/WithdrawUnavailability',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.WithdrawUnavailabilityRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.Unavailability.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProposeSwap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/ProposeSwap',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.ProposeSwapRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.RotaSwap.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptSwap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/AcceptSwap',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.DecideSwapRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.RotaSwap.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclineSwap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/DeclineSwap',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.DecideSwapRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.RotaSwap.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSwaps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/ListSwaps',
+            liaison_dot_reception_dot_v1_dot_rota__pb2.ListSwapsRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_rota__pb2.ListSwapsResponse.FromString,
             options,
             channel_credentials,
             insecure,

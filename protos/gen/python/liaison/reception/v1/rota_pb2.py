@@ -22,13 +22,52 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fliaison/reception/v1/rota.proto\x12\x14liaison.reception.v1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fliaison/reception/v1/rota.proto\x12\x14liaison.reception.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"J\n\nRotaDeputy\x12\x11\n\tdeputy_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\t\x12\x0c\n\x04lead\x18\x04 \x01(\x08\"\xaf\x02\n\x0bSessionRota\x12\x12\n\nsession_id\x18\x01 \x01(\x03\x12\x12\n\nstation_id\x18\x02 \x01(\x03\x12\x0c\n\x04\x64\x61te\x18\x03 \x01(\t\x12\x30\n\x06status\x18\x04 \x01(\x0e\x32 .liaison.reception.v1.RotaStatus\x12\x0c\n\x04gaps\x18\x05 \x03(\t\x12\x32\n\x08\x64\x65puties\x18\x06 \x03(\x0b\x32 .liaison.reception.v1.RotaDeputy\x12\x14\n\x0cmin_deputies\x18\x07 \x01(\x05\x12\x30\n\x0cpublished_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"$\n\x0eGetRotaRequest\x12\x12\n\nsession_id\x18\x01 \x01(\x03\"+\n\x08RotaPick\x12\x11\n\tdeputy_id\x18\x01 \x01(\x03\x12\x0c\n\x04lead\x18\x02 \x01(\x08\"V\n\x0eSetRotaRequest\x12\x12\n\nsession_id\x18\x01 \x01(\x03\x12\x30\n\x08\x64\x65puties\x18\x02 \x03(\x0b\x32\x1e.liaison.reception.v1.RotaPick\"a\n\x13GenerateRotaRequest\x12\x12\n\nstation_id\x18\x01 \x01(\x03\x12\x12\n\nfrom_month\x18\x02 \x01(\t\x12\x0e\n\x06months\x18\x03 \x01(\x05\x12\x12\n\nregenerate\x18\x04 \x01(\x08\"i\n\x14GenerateRotaResponse\x12\x11\n\tpublished\x18\x01 \x01(\x05\x12\x0c\n\x04kept\x18\x02 \x01(\x05\x12\x30\n\x05rotas\x18\x03 \x03(\x0b\x32!.liaison.reception.v1.SessionRota\"\xc6\x01\n\x0eUnavailability\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\x12\x11\n\tfirst_day\x18\x03 \x01(\t\x12\x10\n\x08last_day\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cwithdrawn_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"f\n\x1c\x44\x65\x63lareUnavailabilityRequest\x12\x11\n\tdeputy_id\x18\x01 \x01(\x03\x12\x11\n\tfirst_day\x18\x02 \x01(\t\x12\x10\n\x08last_day\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"I\n\x19ListUnavailabilityRequest\x12\x11\n\tdeputy_id\x18\x01 \x01(\x03\x12\x19\n\x11include_withdrawn\x18\x02 \x01(\x08\"Q\n\x1aListUnavailabilityResponse\x12\x33\n\x05items\x18\x01 \x03(\x0b\x32$.liaison.reception.v1.Unavailability\">\n\x1dWithdrawUnavailabilityRequest\x12\x11\n\tdeputy_id\x18\x01 \x01(\x03\x12\n\n\x02id\x18\x02 \x01(\x03\"\xb6\x02\n\x08RotaSwap\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nstation_id\x18\x02 \x01(\x03\x12\x13\n\x0bproposer_id\x18\x03 \x01(\x03\x12\x12\n\nsession_id\x18\x04 \x01(\x03\x12\x16\n\x0e\x63ounterpart_id\x18\x05 \x01(\x03\x12\x1e\n\x16\x63ounterpart_session_id\x18\x06 \x01(\x03\x12\x30\n\x06status\x18\x07 \x01(\x0e\x32 .liaison.reception.v1.SwapStatus\x12\x17\n\x0f\x64\x65\x63ided_by_role\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ndecided_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"u\n\x12ProposeSwapRequest\x12\x13\n\x0bproposer_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x16\n\x0e\x63ounterpart_id\x18\x03 \x01(\x03\x12\x1e\n\x16\x63ounterpart_session_id\x18\x04 \x01(\x03\"\x1f\n\x11\x44\x65\x63ideSwapRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"9\n\x10ListSwapsRequest\x12\x11\n\tdeputy_id\x18\x01 \x01(\x03\x12\x12\n\nstation_id\x18\x02 \x01(\x03\"B\n\x11ListSwapsResponse\x12-\n\x05swaps\x18\x01 \x03(\x0b\x32\x1e.liaison.reception.v1.RotaSwap*u\n\nRotaStatus\x12\x1b\n\x17ROTA_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16ROTA_STATUS_NEEDS_ROTA\x10\x01\x12\x18\n\x14ROTA_STATUS_COMPLETE\x10\x02\x12\x14\n\x10ROTA_STATUS_GAPS\x10\x03*w\n\nSwapStatus\x12\x1b\n\x17SWAP_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14SWAP_STATUS_PROPOSED\x10\x01\x12\x18\n\x14SWAP_STATUS_ACCEPTED\x10\x02\x12\x18\n\x14SWAP_STATUS_DECLINED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.reception.v1.rota_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_ROTASTATUS']._serialized_start=1968
+  _globals['_ROTASTATUS']._serialized_end=2085
+  _globals['_SWAPSTATUS']._serialized_start=2087
+  _globals['_SWAPSTATUS']._serialized_end=2206
+  _globals['_ROTADEPUTY']._serialized_start=90
+  _globals['_ROTADEPUTY']._serialized_end=164
+  _globals['_SESSIONROTA']._serialized_start=167
+  _globals['_SESSIONROTA']._serialized_end=470
+  _globals['_GETROTAREQUEST']._serialized_start=472
+  _globals['_GETROTAREQUEST']._serialized_end=508
+  _globals['_ROTAPICK']._serialized_start=510
+  _globals['_ROTAPICK']._serialized_end=553
+  _globals['_SETROTAREQUEST']._serialized_start=555
+  _globals['_SETROTAREQUEST']._serialized_end=641
+  _globals['_GENERATEROTAREQUEST']._serialized_start=643
+  _globals['_GENERATEROTAREQUEST']._serialized_end=740
+  _globals['_GENERATEROTARESPONSE']._serialized_start=742
+  _globals['_GENERATEROTARESPONSE']._serialized_end=847
+  _globals['_UNAVAILABILITY']._serialized_start=850
+  _globals['_UNAVAILABILITY']._serialized_end=1048
+  _globals['_DECLAREUNAVAILABILITYREQUEST']._serialized_start=1050
+  _globals['_DECLAREUNAVAILABILITYREQUEST']._serialized_end=1152
+  _globals['_LISTUNAVAILABILITYREQUEST']._serialized_start=1154
+  _globals['_LISTUNAVAILABILITYREQUEST']._serialized_end=1227
+  _globals['_LISTUNAVAILABILITYRESPONSE']._serialized_start=1229
+  _globals['_LISTUNAVAILABILITYRESPONSE']._serialized_end=1310
+  _globals['_WITHDRAWUNAVAILABILITYREQUEST']._serialized_start=1312
+  _globals['_WITHDRAWUNAVAILABILITYREQUEST']._serialized_end=1374
+  _globals['_ROTASWAP']._serialized_start=1377
+  _globals['_ROTASWAP']._serialized_end=1687
+  _globals['_PROPOSESWAPREQUEST']._serialized_start=1689
+  _globals['_PROPOSESWAPREQUEST']._serialized_end=1806
+  _globals['_DECIDESWAPREQUEST']._serialized_start=1808
+  _globals['_DECIDESWAPREQUEST']._serialized_end=1839
+  _globals['_LISTSWAPSREQUEST']._serialized_start=1841
+  _globals['_LISTSWAPSREQUEST']._serialized_end=1898
+  _globals['_LISTSWAPSRESPONSE']._serialized_start=1900
+  _globals['_LISTSWAPSRESPONSE']._serialized_end=1966
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,583 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+import builtins as _builtins
+import sys
+import typing as _typing
+
+if sys.version_info >= (3, 11):
+    from typing import TypeAlias as _TypeAlias, Never as _Never
+else:
+    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _RotaStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RotaStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RotaStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ROTA_STATUS_UNSPECIFIED: _RotaStatus.ValueType  # 0
+    ROTA_STATUS_NEEDS_ROTA: _RotaStatus.ValueType  # 1
+    """no rota published for the session yet"""
+    ROTA_STATUS_COMPLETE: _RotaStatus.ValueType  # 2
+    """enough deputies, a head leading"""
+    ROTA_STATUS_GAPS: _RotaStatus.ValueType  # 3
+    """published, but see `gaps`"""
+
+class RotaStatus(_RotaStatus, metaclass=_RotaStatusEnumTypeWrapper):
+    """The rota: which deputies receive at which session, unavailability and swaps.
+    Messages only; the RPCs are in reception.proto, the events in events.proto.
+
+    A station's rota is drawn from its deputies of all four levels: at least
+    LIAISON_RECEPTION_ROTA_MIN_DEPUTIES (2) a session, the station head or a
+    deputy head among them as its lead, fair over the year (each deputy's
+    count of sessions within one of the others'), nobody on a day they
+    declared themselves unavailable. Deputies' names and levels are public,
+    as in the registry's directory; the reason of an unavailability is not.
+    """
+
+ROTA_STATUS_UNSPECIFIED: RotaStatus.ValueType  # 0
+ROTA_STATUS_NEEDS_ROTA: RotaStatus.ValueType  # 1
+"""no rota published for the session yet"""
+ROTA_STATUS_COMPLETE: RotaStatus.ValueType  # 2
+"""enough deputies, a head leading"""
+ROTA_STATUS_GAPS: RotaStatus.ValueType  # 3
+"""published, but see `gaps`"""
+Global___RotaStatus: _TypeAlias = RotaStatus  # noqa: Y015
+
+class _SwapStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SwapStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SwapStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SWAP_STATUS_UNSPECIFIED: _SwapStatus.ValueType  # 0
+    SWAP_STATUS_PROPOSED: _SwapStatus.ValueType  # 1
+    SWAP_STATUS_ACCEPTED: _SwapStatus.ValueType  # 2
+    """both rotas changed"""
+    SWAP_STATUS_DECLINED: _SwapStatus.ValueType  # 3
+    """declined, or withdrawn by its proposer"""
+
+class SwapStatus(_SwapStatus, metaclass=_SwapStatusEnumTypeWrapper): ...
+
+SWAP_STATUS_UNSPECIFIED: SwapStatus.ValueType  # 0
+SWAP_STATUS_PROPOSED: SwapStatus.ValueType  # 1
+SWAP_STATUS_ACCEPTED: SwapStatus.ValueType  # 2
+"""both rotas changed"""
+SWAP_STATUS_DECLINED: SwapStatus.ValueType  # 3
+"""declined, or withdrawn by its proposer"""
+Global___SwapStatus: _TypeAlias = SwapStatus  # noqa: Y015
+
+@_typing.final
+class RotaDeputy(_message.Message):
+    """A deputy on a session's rota (public)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    LEAD_FIELD_NUMBER: _builtins.int
+    deputy_id: _builtins.int
+    name: _builtins.str
+    level: _builtins.str
+    """"national", "provincial", "city", "district" """
+    lead: _builtins.bool
+    """the station head or deputy head leading the session"""
+    def __init__(
+        self,
+        *,
+        deputy_id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        level: _builtins.str = ...,
+        lead: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "lead", b"lead", "level", b"level", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotaDeputy: _TypeAlias = RotaDeputy  # noqa: Y015
+
+@_typing.final
+class SessionRota(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    GAPS_FIELD_NUMBER: _builtins.int
+    DEPUTIES_FIELD_NUMBER: _builtins.int
+    MIN_DEPUTIES_FIELD_NUMBER: _builtins.int
+    PUBLISHED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    station_id: _builtins.int
+    date: _builtins.str
+    """ISO date of the session"""
+    status: Global___RotaStatus.ValueType
+    min_deputies: _builtins.int
+    @_builtins.property
+    def gaps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Why the rota is not complete: "no_head_available" (no station head or
+        deputy head could be put on it), "too_few_deputies" (fewer than the
+        minimum were available).
+        """
+
+    @_builtins.property
+    def deputies(self) -> _containers.RepeatedCompositeFieldContainer[Global___RotaDeputy]:
+        """the lead first"""
+
+    @_builtins.property
+    def published_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+        station_id: _builtins.int = ...,
+        date: _builtins.str = ...,
+        status: Global___RotaStatus.ValueType = ...,
+        gaps: _abc.Iterable[_builtins.str] | None = ...,
+        deputies: _abc.Iterable[Global___RotaDeputy] | None = ...,
+        min_deputies: _builtins.int = ...,
+        published_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["published_at", b"published_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "deputies", b"deputies", "gaps", b"gaps", "min_deputies", b"min_deputies", "published_at", b"published_at", "session_id", b"session_id", "station_id", b"station_id", "status", b"status", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionRota: _TypeAlias = SessionRota  # noqa: Y015
+
+@_typing.final
+class GetRotaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRotaRequest: _TypeAlias = GetRotaRequest  # noqa: Y015
+
+@_typing.final
+class RotaPick(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    LEAD_FIELD_NUMBER: _builtins.int
+    deputy_id: _builtins.int
+    lead: _builtins.bool
+    """at most one; a head. None marked: the first head leads"""
+    def __init__(
+        self,
+        *,
+        deputy_id: _builtins.int = ...,
+        lead: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "lead", b"lead"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotaPick: _TypeAlias = RotaPick  # noqa: Y015
+
+@_typing.final
+class SetRotaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    DEPUTIES_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    @_builtins.property
+    def deputies(self) -> _containers.RepeatedCompositeFieldContainer[Global___RotaPick]:
+        """the whole rota; a head among them"""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+        deputies: _abc.Iterable[Global___RotaPick] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputies", b"deputies", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetRotaRequest: _TypeAlias = SetRotaRequest  # noqa: Y015
+
+@_typing.final
+class GenerateRotaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    FROM_MONTH_FIELD_NUMBER: _builtins.int
+    MONTHS_FIELD_NUMBER: _builtins.int
+    REGENERATE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.int
+    from_month: _builtins.str
+    """"YYYY-MM"; empty: the current month"""
+    months: _builtins.int
+    """1..24; 0 = the service's default (4)"""
+    regenerate: _builtins.bool
+    """Draw again the rotas of this range's future sessions that have one
+    (those of sessions past stay as they were).
+    """
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.int = ...,
+        from_month: _builtins.str = ...,
+        months: _builtins.int = ...,
+        regenerate: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_month", b"from_month", "months", b"months", "regenerate", b"regenerate", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GenerateRotaRequest: _TypeAlias = GenerateRotaRequest  # noqa: Y015
+
+@_typing.final
+class GenerateRotaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PUBLISHED_FIELD_NUMBER: _builtins.int
+    KEPT_FIELD_NUMBER: _builtins.int
+    ROTAS_FIELD_NUMBER: _builtins.int
+    published: _builtins.int
+    """rotas drawn by this call"""
+    kept: _builtins.int
+    """sessions whose rota was there already"""
+    @_builtins.property
+    def rotas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionRota]:
+        """those drawn"""
+
+    def __init__(
+        self,
+        *,
+        published: _builtins.int = ...,
+        kept: _builtins.int = ...,
+        rotas: _abc.Iterable[Global___SessionRota] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kept", b"kept", "published", b"published", "rotas", b"rotas"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GenerateRotaResponse: _TypeAlias = GenerateRotaResponse  # noqa: Y015
+
+@_typing.final
+class Unavailability(_message.Message):
+    """A deputy's declared unavailability, both days included. `reason` is seen
+    by the deputy and the station's staff only.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    FIRST_DAY_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    deputy_id: _builtins.int
+    first_day: _builtins.str
+    """ISO date"""
+    last_day: _builtins.str
+    """ISO date"""
+    reason: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def withdrawn_at(self) -> _timestamp_pb2.Timestamp:
+        """unset while it holds"""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        deputy_id: _builtins.int = ...,
+        first_day: _builtins.str = ...,
+        last_day: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        withdrawn_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "withdrawn_at", b"withdrawn_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "deputy_id", b"deputy_id", "first_day", b"first_day", "id", b"id", "last_day", b"last_day", "reason", b"reason", "withdrawn_at", b"withdrawn_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Unavailability: _TypeAlias = Unavailability  # noqa: Y015
+
+@_typing.final
+class DeclareUnavailabilityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    FIRST_DAY_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    deputy_id: _builtins.int
+    first_day: _builtins.str
+    """ISO date, not past"""
+    last_day: _builtins.str
+    """ISO date, at most 366 days after first_day"""
+    reason: _builtins.str
+    """required"""
+    def __init__(
+        self,
+        *,
+        deputy_id: _builtins.int = ...,
+        first_day: _builtins.str = ...,
+        last_day: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "first_day", b"first_day", "last_day", b"last_day", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclareUnavailabilityRequest: _TypeAlias = DeclareUnavailabilityRequest  # noqa: Y015
+
+@_typing.final
+class ListUnavailabilityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    INCLUDE_WITHDRAWN_FIELD_NUMBER: _builtins.int
+    deputy_id: _builtins.int
+    include_withdrawn: _builtins.bool
+    def __init__(
+        self,
+        *,
+        deputy_id: _builtins.int = ...,
+        include_withdrawn: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "include_withdrawn", b"include_withdrawn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUnavailabilityRequest: _TypeAlias = ListUnavailabilityRequest  # noqa: Y015
+
+@_typing.final
+class ListUnavailabilityResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___Unavailability]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___Unavailability] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUnavailabilityResponse: _TypeAlias = ListUnavailabilityResponse  # noqa: Y015
+
+@_typing.final
+class WithdrawUnavailabilityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    deputy_id: _builtins.int
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        deputy_id: _builtins.int = ...,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawUnavailabilityRequest: _TypeAlias = WithdrawUnavailabilityRequest  # noqa: Y015
+
+@_typing.final
+class RotaSwap(_message.Message):
+    """A proposal: `proposer_id`, on session `session_id`, gives it to
+    `counterpart_id` and takes the counterpart's session
+    `counterpart_session_id` in return (0: just hands session_id over).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    PROPOSER_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    COUNTERPART_ID_FIELD_NUMBER: _builtins.int
+    COUNTERPART_SESSION_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_ROLE_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    DECIDED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    station_id: _builtins.int
+    proposer_id: _builtins.int
+    session_id: _builtins.int
+    counterpart_id: _builtins.int
+    counterpart_session_id: _builtins.int
+    status: Global___SwapStatus.ValueType
+    decided_by_role: _builtins.str
+    """"deputy" (the counterpart or proposer) or a staff role"""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def decided_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        station_id: _builtins.int = ...,
+        proposer_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        counterpart_id: _builtins.int = ...,
+        counterpart_session_id: _builtins.int = ...,
+        status: Global___SwapStatus.ValueType = ...,
+        decided_by_role: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        decided_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "decided_at", b"decided_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counterpart_id", b"counterpart_id", "counterpart_session_id", b"counterpart_session_id", "created_at", b"created_at", "decided_at", b"decided_at", "decided_by_role", b"decided_by_role", "id", b"id", "proposer_id", b"proposer_id", "session_id", b"session_id", "station_id", b"station_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotaSwap: _TypeAlias = RotaSwap  # noqa: Y015
+
+@_typing.final
+class ProposeSwapRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSER_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    COUNTERPART_ID_FIELD_NUMBER: _builtins.int
+    COUNTERPART_SESSION_ID_FIELD_NUMBER: _builtins.int
+    proposer_id: _builtins.int
+    """a deputy proposes as themself; staff name the deputy"""
+    session_id: _builtins.int
+    counterpart_id: _builtins.int
+    counterpart_session_id: _builtins.int
+    """0: the counterpart just takes session_id"""
+    def __init__(
+        self,
+        *,
+        proposer_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        counterpart_id: _builtins.int = ...,
+        counterpart_session_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counterpart_id", b"counterpart_id", "counterpart_session_id", b"counterpart_session_id", "proposer_id", b"proposer_id", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProposeSwapRequest: _TypeAlias = ProposeSwapRequest  # noqa: Y015
+
+@_typing.final
+class DecideSwapRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideSwapRequest: _TypeAlias = DecideSwapRequest  # noqa: Y015
+
+@_typing.final
+class ListSwapsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPUTY_ID_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    deputy_id: _builtins.int
+    """the swaps this deputy proposed or was asked"""
+    station_id: _builtins.int
+    """or every swap of a station"""
+    def __init__(
+        self,
+        *,
+        deputy_id: _builtins.int = ...,
+        station_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_id", b"deputy_id", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSwapsRequest: _TypeAlias = ListSwapsRequest  # noqa: Y015
+
+@_typing.final
+class ListSwapsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SWAPS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def swaps(self) -> _containers.RepeatedCompositeFieldContainer[Global___RotaSwap]: ...
+    def __init__(
+        self,
+        *,
+        swaps: _abc.Iterable[Global___RotaSwap] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["swaps", b"swaps"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSwapsResponse: _TypeAlias = ListSwapsResponse  # noqa: Y015
