@@ -227,13 +227,13 @@ def test_reception_records_and_figures(
     session_id = _held_session(reception_db, (DEPUTY_A1,))
     staff = as_("station-staff")
     body = {"deputy_ids": [DEPUTY_A1], "person_times": 11, "notes": "接待顺利"}
-    put = http.put(f"/api/v1/reception-sessions/{session_id}/record", json=body, headers=staff)
+    put = http.put(f"/api/v1/sessions/{session_id}/record", json=body, headers=staff)
     assert put.status_code == 200, put.text
-    got = http.get(f"/api/v1/reception-sessions/{session_id}/record", headers=staff)
+    got = http.get(f"/api/v1/sessions/{session_id}/record", headers=staff)
     assert got.json()["person_times"] == 11 and got.json()["deputy_names"] == [f"代表{DEPUTY_A1}"]
-    problem(http.put(f"/api/v1/reception-sessions/{session_id}/record", json={"person_times": -1},
+    problem(http.put(f"/api/v1/sessions/{session_id}/record", json={"person_times": -1},
                      headers=staff), 422)  # fmt: skip
-    problem(http.put(f"/api/v1/reception-sessions/{session_id}/record", json=body,
+    problem(http.put(f"/api/v1/sessions/{session_id}/record", json=body,
                      headers=as_("constituent")), 403)  # fmt: skip
     year = domain.today().year
     figures = http.get("/api/v1/reception-figures", params={"street_id": 1, "year": year})
@@ -249,7 +249,7 @@ def test_a_record_is_locked_only_by_a_json_boolean(
     http: TestClient, reception_db: Database, as_: Callable[..., dict[str, str]],
     problem: Callable[[Any, int], dict[str, Any]],
 ) -> None:  # fmt: skip
-    path = f"/api/v1/reception-sessions/{_held_session(reception_db, ())}/record"
+    path = f"/api/v1/sessions/{_held_session(reception_db, ())}/record"
     for lax in (0, "true", 1):
         problem(http.put(path, json={"lock": lax}, headers=as_("admin")), 422)
     locked = http.put(path, json={"lock": True}, headers=as_("admin"))

@@ -181,7 +181,7 @@ def set_reception_rule(w: World) -> Callable[[dict[str, str]], httpx.Response]:
 
 def schedule_sessions(w: World) -> Callable[[dict[str, str]], httpx.Response]:
     body = {"station_id": w.station_id, "months": 1}
-    return lambda h: w.http.post("/api/v1/reception-sessions:schedule", json=body, headers=h)
+    return lambda h: w.http.post("/api/v1/sessions:schedule", json=body, headers=h)
 
 
 def add_session(w: World) -> Callable[[dict[str, str]], httpx.Response]:
@@ -193,7 +193,7 @@ def cancel_session(w: World) -> Callable[[dict[str, str]], httpx.Response]:
     added = add_session(w)(w.admin())
     assert added.status_code == 201, added.text
     return lambda h: w.http.post(
-        f"/api/v1/reception-sessions/{added.json()['id']}:cancel",
+        f"/api/v1/sessions/{added.json()['id']}:cancel",
         json={"reason": "场地维修"},
         headers=h,
     )
@@ -562,14 +562,14 @@ def put_record(w: World) -> Callable[[dict[str, str]], httpx.Response]:
     session_id = _held_session(w)
     body = {"deputy_ids": [], "person_times": 6, "notes": "接待顺利"}
     return lambda h: w.http.put(
-        f"/api/v1/reception-sessions/{session_id}/record", json=body, headers=h
+        f"/api/v1/sessions/{session_id}/record", json=body, headers=h
     )
 
 
 def get_record(w: World) -> Callable[[dict[str, str]], httpx.Response]:
     session_id = _held_session(w)
     put_record(w)(w.admin()).raise_for_status()
-    return lambda h: w.http.get(f"/api/v1/reception-sessions/{session_id}/record", headers=h)
+    return lambda h: w.http.get(f"/api/v1/sessions/{session_id}/record", headers=h)
 
 
 TRIAGE_OF_STREET_1 = (*DISTRICT, "station-staff", "street-committee")
@@ -643,7 +643,7 @@ def test_a_refused_booking_names_its_problem_and_writes_nothing(world: World) ->
     assert [e["field"] for e in bad_phone.json()["errors"]] == ["phone"]
     assert world.traces() == before
     cancelled = world.http.post(
-        f"/api/v1/reception-sessions/{session_id}:cancel",
+        f"/api/v1/sessions/{session_id}:cancel",
         json={"reason": "场地维修"},
         headers=world.admin(),
     )

@@ -251,7 +251,7 @@ async def suggest_deputies(
 
 
 @router.put(
-    "/reception-sessions/{id:segment}/record",
+    "/sessions/{id:segment}/record",
     response_model=s.ReceptionRecord,
     responses=_WRITE,
     summary="Write a session's reception record (until it is locked)",
@@ -272,7 +272,7 @@ async def put_record(
 
 
 @router.get(
-    "/reception-sessions/{id:segment}/record",
+    "/sessions/{id:segment}/record",
     response_model=s.ReceptionRecord,
     responses=_READ,
     summary="A session's reception record",

@@ -83,7 +83,7 @@ async def list_sessions(
 
 
 @router.get(
-    "/reception-sessions/{id:segment}",
+    "/sessions/{id:segment}",
     response_model=s.ReceptionSession,
     responses=_PUBLIC,
     summary="One reception session",
@@ -160,7 +160,7 @@ async def set_rule(
 
 
 @router.post(
-    "/reception-sessions:schedule",
+    "/sessions:schedule",
     response_model=s.ScheduledSessions,
     responses=_WRITE,
     summary="Schedule (publish) regular sessions months ahead",
@@ -203,12 +203,12 @@ async def add_session(
         body.model_dump(mode="json", exclude_none=True),
     )
     added = await reception(request).call("AddSession", message, call_context(request))
-    response.headers["Location"] = f"/api/v1/reception-sessions/{added.id}"
+    response.headers["Location"] = f"/api/v1/sessions/{added.id}"
     return _session(added)
 
 
 @router.post(
-    "/reception-sessions/{id:segment}:cancel",
+    "/sessions/{id:segment}:cancel",
     response_model=s.ReceptionSession,
     responses=_WRITE,
     summary="Cancel a session, with its reason (the record stays)",

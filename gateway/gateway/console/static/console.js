@@ -772,7 +772,7 @@
       onsubmit: function (event) {
         event.preventDefault();
         clearFieldErrors(form);
-        api("POST", "/api/v1/reception-sessions/" + session.id + ":cancel", { reason: reason.value.trim() }).then(function (reply) {
+        api("POST", "/api/v1/sessions/" + session.id + ":cancel", { reason: reason.value.trim() }).then(function (reply) {
           if (!reply.ok) return outcome.replaceChildren(problemBox(reply, form));
           announce(t("cancelledAnnounce", { date: session.date }));
           loadSessions(section, canWrite, "sessions-title");
