@@ -561,9 +561,7 @@ def suggested_deputies(w: World) -> Callable[[dict[str, str]], httpx.Response]:
 def put_record(w: World) -> Callable[[dict[str, str]], httpx.Response]:
     session_id = _held_session(w)
     body = {"deputy_ids": [], "person_times": 6, "notes": "接待顺利"}
-    return lambda h: w.http.put(
-        f"/api/v1/sessions/{session_id}/record", json=body, headers=h
-    )
+    return lambda h: w.http.put(f"/api/v1/sessions/{session_id}/record", json=body, headers=h)
 
 
 def get_record(w: World) -> Callable[[dict[str, str]], httpx.Response]:

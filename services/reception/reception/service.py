@@ -46,6 +46,7 @@ CALENDAR_WRITERS = (
 MAX_RANGE_DAYS = 400
 MAX_MONTHS = 24
 MAX_REASON = 500
+STATION_CLOSED = "联络站已停用 (the station was deactivated in the registry)"
 FEED_PAST_DAYS = 90
 
 
@@ -455,16 +456,47 @@ class Reception:
                 raise FailedPrecondition(f"session {session_id} was cancelled already")
             if row.session_date < domain.today():
                 raise FailedPrecondition(f"session {session_id} is in the past")
-            row.status = domain.CANCELLED
-            row.cancellation_reason = why
-            row.cancelled_at = datetime.now(UTC)
-            uow.session.flush()
-            view = self._view(uow.session, row)
-            uow.emit(ev.SessionCancelled(session=view))
-            audit.record(
-                uow.session, who, "cancelled", "session", row.id, ["status", "cancellation_reason"]
+            return self._cancel(uow, who, row, why)
+
+    def _cancel(
+        self, uow: UnitOfWork, who: Principal, row: models.ReceptionSession, why: str
+    ) -> pb.Session:
+        row.status = domain.CANCELLED
+        row.cancellation_reason = why
+        row.cancelled_at = datetime.now(UTC)
+        uow.session.flush()
+        view = self._view(uow.session, row)
+        uow.emit(ev.SessionCancelled(session=view))
+        audit.record(
+            uow.session, who, "cancelled", "session", row.id, ["status", "cancellation_reason"]
+        )
+        return view
+
+    def cancel_sessions_of_closed_stations(
+        self, uow: UnitOfWork, who: Principal, station_ids: Sequence[int] | None = None
+    ) -> list[pb.Session]:
+        """Cancel, in `uow`, the scheduled sessions from today on of stations
+        the registry has deactivated (of `station_ids`, or of every station):
+        nobody receives at a closed station. Called by the worker with the
+        registry's `station_changed` event, and by its hourly timer for what a
+        snapshot brought. Their bookings stay, for staff to call the bookers."""
+        query = (
+            select(models.ReceptionSession)
+            .join(
+                models.RegistryStation,
+                models.RegistryStation.id == models.ReceptionSession.station_id,
             )
-            return view
+            .where(
+                models.RegistryStation.active.is_(False),
+                models.ReceptionSession.status == domain.SCHEDULED,
+                models.ReceptionSession.session_date >= domain.today(),
+            )
+            .order_by(models.ReceptionSession.id)
+        )
+        if station_ids is not None:
+            query = query.where(models.ReceptionSession.station_id.in_(list(station_ids)))
+        rows = list(uow.session.scalars(query.with_for_update(of=models.ReceptionSession)))
+        return [self._cancel(uow, who, row, STATION_CLOSED) for row in rows]
 
     # -- the audit
 

@@ -8,7 +8,9 @@ transaction, the rotas ahead of the stations an event touched (a deputy
 deactivated or moved leaves them, the gap is filled or flagged), and every hour
 schedules this month's sessions and the next months' for every active
 station (idempotent: a month's session is created once, with its rota) and
-draws the rota of any session ahead that has none.
+draws the rota of any session ahead that has none. A station the registry
+deactivates has its sessions from today on cancelled (with the event, and by
+the timer for what a snapshot brought).
 """
 
 from kit.green import patch
@@ -46,6 +48,8 @@ def follows(event: type[Message]) -> Any:
 
     def apply(self: Any, uow: UnitOfWork, message: Any, envelope: Envelope) -> None:
         touched = apply_event(uow.session, message, envelope.sequence)
+        if isinstance(message, ev.StationChanged) and not message.station.active:
+            self.reception.cancel_sessions_of_closed_stations(uow, SCHEDULER, [message.station.id])
         # A deputy who left a station, or a head who changed, changes the
         # rotas ahead in the same transaction.
         self.reception.rota.after_registry_event(
@@ -77,6 +81,10 @@ class ReceptionWorker(PlatformWorker):
     def schedule_ahead(self) -> None:
         if is_empty(self.reception.db):
             return  # the api loads the registry's snapshot first
+        with self.reception.db.unit_of_work() as uow:
+            closed = self.reception.cancel_sessions_of_closed_stations(uow, SCHEDULER)
+        if closed:
+            log.info("cancelled %d sessions of deactivated stations", len(closed))
         done = self.reception.schedule_ahead(SCHEDULER)
         if done.created:
             log.info("scheduled %d reception sessions", len(done.created))

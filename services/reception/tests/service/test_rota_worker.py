@@ -101,3 +101,50 @@ def test_a_deputy_deactivated_or_moved_leaves_the_rotas_ahead(platform: Platform
             assert len(deputies) >= 2 and sum(lead for _, lead in deputies) == 1, deputies
     finally:
         db.dispose()
+
+
+def test_a_station_deactivated_has_its_sessions_ahead_cancelled(platform: Platform) -> None:
+    admin = rpb_grpc.RegistryServiceStub(
+        with_bearer(channel(platform.grpc_target("registry")), platform.token("admin"))
+    )
+    db = Database(platform.services["reception"].database_url, "reception")
+
+    def sessions(station_id: int) -> list[tuple[str, str, bool]]:
+        """(status, cancellation reason, ahead) of the station's sessions."""
+        with db.read() as session:
+            rows = session.scalars(
+                select(models.ReceptionSession)
+                .where(models.ReceptionSession.station_id == station_id)
+                .order_by(models.ReceptionSession.id)
+            )
+            today = domain.today()
+            return [(r.status, r.cancellation_reason, r.session_date >= today) for r in rows]
+
+    try:
+        with db.read() as session:
+            station = session.scalars(
+                select(models.RegistryStation.id)
+                .where(models.RegistryStation.active.is_(True))
+                .order_by(models.RegistryStation.id.desc())
+            ).first()
+        assert station is not None
+        before = sessions(station)
+        assert any(ahead and status == domain.SCHEDULED for status, _, ahead in before)
+        past = [s for s in before if not s[2]]
+
+        admin.DeactivateStation(rpb.DeactivateRequest(id=station, reason="撤并"))
+
+        def closed() -> bool:
+            return all(
+                status == domain.CANCELLED for status, _, ahead in sessions(station) if ahead
+            )
+
+        wait_for(closed, "cancel the deactivated station's sessions ahead")
+        after = sessions(station)
+        was_open = [i for i, s in enumerate(before) if s[2] and s[0] == domain.SCHEDULED]
+        assert all("停用" in after[i][1] for i in was_open), "each says why"
+        cancelled_before = [s for s in before if s[2] and s[0] == domain.CANCELLED]
+        assert [s for s in after if s in cancelled_before] == cancelled_before, "reasons kept"
+        assert [s for s in after if not s[2]] == past, "what happened before stays as it was"
+    finally:
+        db.dispose()
