@@ -73,8 +73,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # As many kept connections as an api has gRPC threads (kit.grpc_server's
+    # 16), so a busy api does not open and close one per call beyond the pool.
+    kwargs.setdefault("pool_size", 16)
+    kwargs.setdefault("max_overflow", 8)
     return create_engine(url, **kwargs)
 
 
