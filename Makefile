@@ -46,12 +46,25 @@ up: install ## Bring the whole platform up locally with demo data (Ctrl-C stops 
 	bash scripts/services.sh rabbitmq
 	$(PY) python -m kit.devrun
 
+.PHONY: images
+images: ## Build every service's image and the gateway's (docker, else podman; base images from Debian's packages where no registry is reachable)
+	bash scripts/containers/images.sh
+	@bash -c '. scripts/containers/engine.sh && $$ENGINE images --filter reference="localhost/liaison-*" --format "{{.Repository}}:{{.Tag}} {{.Size}}"'
+
+.PHONY: images-audit
+images-audit: ## The images' packages: pip-audit and a CycloneDX SBOM of the lock, Debian's package lists (var/images/)
+	UV="$(UV)" bash scripts/containers/audit.sh
+
+.PHONY: up-containers
+up-containers: install images ## The whole platform in containers, as the chart runs it (gateway on 127.0.0.1:8080; Ctrl-C stops it)
+	$(PY) python scripts/containers/chartrun.py up
+
 .PHONY: test-deps
 test-deps: ## Install what the tests need when missing (promtool, chromium, servers, uv); start the servers
 	bash scripts/install-test-deps.sh
 
 .PHONY: test
-test: test-deps ## Run every test: unit, service (PostgreSQL, RabbitMQ, Redis), end to end, chart
+test: test-deps ## Run every test: unit, service (PostgreSQL, RabbitMQ, Redis), end to end, chart, containers
 	$(MAKE) --no-print-directory install
 	$(PY) pytest services gateway tests
 

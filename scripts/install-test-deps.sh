@@ -35,6 +35,17 @@ has_chinese_font || packages+=(fonts-wqy-microhei)
 port_open 5432 || command -v pg_ctlcluster >/dev/null || packages+=(postgresql)
 port_open 5672 || command -v rabbitmq-server >/dev/null || packages+=(rabbitmq-server)
 port_open 6379 || command -v redis-server >/dev/null || packages+=(redis-server)
+# The container test builds the images and runs them with podman (docker
+# where its daemon answers): runc, netavark's network with aardvark's names,
+# mmdebstrap for the base images where no registry is reachable. podman
+# reads the project's scripts/containers/containers.conf (CONTAINERS_CONF).
+if ! { command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; }; then
+  command -v podman >/dev/null || packages+=(podman)
+  [ -x /usr/sbin/runc ] || packages+=(runc)
+  [ -x /usr/lib/podman/netavark ] || packages+=(netavark)
+  [ -x /usr/lib/podman/aardvark-dns ] || packages+=(aardvark-dns)
+  command -v mmdebstrap >/dev/null || packages+=(mmdebstrap)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
   apt_install "${packages[@]}"
 fi
