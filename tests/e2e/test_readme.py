@@ -28,8 +28,8 @@ README = ROOT / "README.md"
 SHELL_LANGUAGES = {"sh", "bash", "shell"}
 # Commands the README shows that this test does not run, by how they start.
 NOT_RUN = {
-    # Builds the images: needs a Docker daemon, which the test machines do not
-    # have; tests/chart/test_build_files.py checks the Dockerfile instead.
+    # Builds one image with a Docker daemon, which the test machines do not
+    # run; tests/containers builds every image (podman) and runs them.
     "docker build": "needs a Docker daemon",
 }
 # Each curl prints its status here (to stderr), so the test sees every answer.
