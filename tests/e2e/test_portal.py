@@ -423,3 +423,57 @@ def test_a_constituent_books_a_slot_by_keyboard_and_cancels_it(
         )
         == []
     )
+
+
+def test_a_constituent_raises_an_opinion_online_and_follows_it(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    target = pick_target()
+    console = watch(page)
+    page.goto(f"{platform.base_url}/")
+    search(page, target.address)
+    section = page.locator("#outcome section.opinion")
+    form = section.locator("form")
+    form.wait_for()
+    assert form.get_by_label("所在社区").locator("option:checked").inner_text() == target.community
+
+    # Sent without its content: the problem's error stands next to that field.
+    category = form.get_by_label("类别")
+    category.select_option("transport")
+    form.get_by_label("您的姓名").fill("王小红")
+    form.get_by_label("您的姓名").press("Enter")
+    form.locator("[data-field=content] .field-error:not([hidden])").wait_for()
+    assert page.evaluate("document.activeElement.name") == "content"
+    page.keyboard.type("公交站台没有遮雨棚，下雨天老人候车很不方便。")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("13800138001")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    done = section.locator(".opinion-done")
+    done.wait_for()
+    code = done.locator("dd.tracking-code").inner_text().strip()
+    assert re.fullmatch(r"TH-\d{4}-\d{6,10}", code)
+    section.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "portal-opinion-raised.png"), full_page=True)
+
+    # Followed by its code: its status and timeline, never who raised it.
+    track = page.locator("section.track")
+    field = track.get_by_label("查询码")
+    field.fill(code.lower())
+    field.press("Enter")
+    answer = track.locator(".track-answer dl")
+    answer.wait_for()
+    text = track.inner_text()
+    assert code in text and "交通出行" in text and "已登记" in text
+    assert "王小红" not in text and "13800138001" not in text
+    assert track.locator(".timeline li").count() >= 1
+    track.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "portal-opinion-tracked.png"), full_page=True)
+
+    # An unknown code is said next to the field.
+    field.fill("TH-2000-000001")
+    field.press("Enter")
+    track.locator(".form-error").wait_for()
+    assert console.unexpected(r"status of 422 .*/opinions\)", r"status of 404 .*track") == []

@@ -98,6 +98,29 @@
       fullText: "可以勾选“名额已满时排队候补”后再次提交。",
       checkFields: "请检查标出的内容。",
       bookFailed: "预约没有成功：{detail}",
+      opinionTitle: "网上反映意见建议",
+      opinionNote: "意见建议由为本社区服务的联络站受理，提交后会给您一个查询码。",
+      category: "类别",
+      content: "意见建议内容",
+      raiserName: "您的姓名",
+      raiserPhone: "联系电话",
+      raiserContact: "其他联系方式（可不填）",
+      submitOpinion: "提交意见",
+      opinionDone: "已收到您的意见",
+      trackingCode: "查询码",
+      trackingNote: "请记下查询码，可随时在本页“查询办理进度”中查看。",
+      trackTitle: "查询意见办理进度",
+      trackSubmit: "查询",
+      trackStatus: "办理状态",
+      trackStation: "受理联络站",
+      status_recorded: "已登记",
+      status_answered_on_the_spot: "已当场答复",
+      status_handed_on: "已转交办理",
+      status_merged: "已合并办理",
+      status_declined: "不予受理",
+      status_in_progress: "办理中",
+      status_done: "已办结",
+      categories: {urban_planning:"城市规划",transport:"交通出行",environment:"生态环境",education:"教育",health:"医疗卫生",elderly_care:"养老服务",employment:"就业创业",property:"物业管理",public_safety:"公共安全",legal:"法律服务",economy:"经济发展",culture_sports:"文化体育",community:"社区治理",other:"其他"},
     },
     en: {
       title: "Find my deputies' liaison station · Deputy Liaison Platform",
@@ -190,6 +213,29 @@
       fullText: "Tick “Join the waitlist when the slot is full” and send again.",
       checkFields: "Please check the marked fields.",
       bookFailed: "The booking failed: {detail}",
+      opinionTitle: "Raise a view or suggestion online",
+      opinionNote: "The station serving your community takes it; you get a tracking code.",
+      category: "Category",
+      content: "Your view or suggestion",
+      raiserName: "Your name",
+      raiserPhone: "Phone",
+      raiserContact: "Other contact (optional)",
+      submitOpinion: "Send",
+      opinionDone: "Your view is received",
+      trackingCode: "Tracking code",
+      trackingNote: "Note the tracking code; follow it any time under “Follow a view”.",
+      trackTitle: "Follow a view by its tracking code",
+      trackSubmit: "Follow",
+      trackStatus: "Status",
+      trackStation: "Station",
+      status_recorded: "Recorded",
+      status_answered_on_the_spot: "Answered on the spot",
+      status_handed_on: "Handed on",
+      status_merged: "Merged",
+      status_declined: "Declined",
+      status_in_progress: "In progress",
+      status_done: "Done",
+      categories: {urban_planning:"Urban planning",transport:"Transport",environment:"Environment",education:"Education",health:"Health",elderly_care:"Elderly care",employment:"Employment",property:"Property management",public_safety:"Public safety",legal:"Legal services",economy:"Economy",culture_sports:"Culture and sports",community:"Community affairs",other:"Other"},
     },
   };
   var LEVELS = ["national", "provincial", "city", "district"];
@@ -568,21 +614,24 @@
     if (first) first.focus();
   }
 
+  // A reply as {status, ok, body}; body is null when it is not JSON.
+  function readReply(response) {
+    return response
+      .json()
+      .catch(function () {
+        return null;
+      })
+      .then(function (json) {
+        return { status: response.status, ok: response.ok, body: json };
+      });
+  }
+
   function postJson(url, body) {
     return fetch(url, {
       method: "POST",
       headers: { Accept: "application/json", "Content-Type": "application/json" },
       body: JSON.stringify(body),
-    }).then(function (response) {
-      return response
-        .json()
-        .catch(function () {
-          return null;
-        })
-        .then(function (json) {
-          return { status: response.status, ok: response.ok, body: json };
-        });
-    });
+    }).then(readReply);
   }
 
   // A form's submit button and its live status line, appended to the form;
@@ -604,6 +653,15 @@
     return t("bookFailed", {
       detail: unplaced.join("; ") || (problem && (problem.detail || problem.title)) || code,
     });
+  }
+
+  // The community found, the one a booking or an opinion is for.
+  function communityField(form) {
+    var community = formField(form, "community_id", t("community"), el("select"));
+    var option = el("option", null, currentCommunity.name);
+    option.value = String(currentCommunity.id);
+    community.appendChild(option);
+    return community;
   }
 
   function slotText(slot) {
@@ -672,10 +730,7 @@
     var phone = formField(form, "phone", t("phone"), el("input"), t("phoneHint"));
     phone.type = "tel";
     phone.autocomplete = "tel";
-    var community = formField(form, "community_id", t("community"), el("select"));
-    var option = el("option", null, currentCommunity.name);
-    option.value = String(currentCommunity.id);
-    community.appendChild(option);
+    var community = communityField(form);
     var topic = formField(form, "topic", t("topic"), el("textarea"));
     topic.maxLength = 500;
     topic.rows = 3;
@@ -763,6 +818,134 @@
     return box;
   }
 
+  // ------------------------------------------------------------ opinions
+
+  // A card section named `name` labelled by its heading (text `<name>Title`),
+  // and its form (class `<name>-form`), not yet joined: [section, heading, form].
+  function formCard(name, headingTag) {
+    var section = el("section", "card " + name);
+    section.setAttribute("aria-labelledby", name + "-title");
+    var heading = el(headingTag, null, t(name + "Title"));
+    heading.id = name + "-title";
+    var form = el("form", name + "-form");
+    form.noValidate = true;
+    return [section, heading, form];
+  }
+
+  // The online opinion form of the community found: category, content,
+  // name and an optional contact; the answer shows its tracking code.
+  function opinionSection() {
+    var parts = formCard("opinion", "h3");
+    var section = parts[0];
+    var heading = parts[1];
+    var form = parts[2];
+    var category = formField(form, "category", t("category"), el("select"));
+    var names = t("categories");
+    Object.keys(names).forEach(function (key) {
+      var option = el("option", null, names[key]);
+      option.value = key;
+      category.appendChild(option);
+    });
+    var community = communityField(form);
+    var content = formField(form, "content", t("content"), el("textarea"));
+    content.rows = 4;
+    content.maxLength = 2000;
+    var name = formField(form, "raiser_name", t("raiserName"), el("input"));
+    name.autocomplete = "name";
+    var phone = formField(form, "raiser_phone", t("raiserPhone"), el("input"));
+    phone.type = "tel";
+    phone.autocomplete = "tel";
+    var contact = formField(form, "raiser_contact", t("raiserContact"), el("input"));
+    submitRow(form, t("submitOpinion"), null, function (submit, status) {
+      if (submit.getAttribute("aria-disabled") === "true") return;
+      submit.setAttribute("aria-disabled", "true");
+      var body = {
+        source: "online",
+        category: category.value,
+        community_id: Number(community.value),
+        content: content.value.trim(),
+        raiser_name: name.value.trim(),
+      };
+      if (phone.value.trim()) body.raiser_phone = phone.value.trim();
+      if (contact.value.trim()) body.raiser_contact = contact.value.trim();
+      postJson("/api/v1/opinions", body)
+        .then(function (reply) {
+          if (reply.ok) {
+            var done = el("div", "opinion-done");
+            var title = el("h4", null, t("opinionDone"));
+            title.tabIndex = -1;
+            var facts = el("dl", "facts");
+            field(facts, t("trackingCode"), reply.body.tracking_code);
+            facts.lastChild.className = "tracking-code";
+            append(done, [title, facts, el("p", "note", t("trackingNote"))]);
+            form.replaceWith(done);
+            title.focus();
+            return;
+          }
+          showProblem(form, status, reply.body, function (problem, unplaced) {
+            return failedText(problem, unplaced, reply.status);
+          });
+        })
+        .catch(function () {
+          status.replaceChildren(el("p", "form-error", t("networkText")));
+        })
+        .finally(function () {
+          submit.removeAttribute("aria-disabled");
+        });
+    });
+    return append(section, [heading, el("p", "note", t("opinionNote")), form]);
+  }
+
+  // Following an opinion by its tracking code: its status and public timeline.
+  function trackSection() {
+    var parts = formCard("track", "h2");
+    var section = parts[0];
+    var heading = parts[1];
+    var form = parts[2];
+    var code = formField(form, "code", t("trackingCode"), el("input"));
+    code.autocomplete = "off";
+    code.placeholder = "TH-2026-000123";
+    var answer = el("div", "track-answer");
+    answer.setAttribute("aria-live", "polite");
+    submitRow(form, t("trackSubmit"), null, function (submit, status) {
+      var value = code.value.trim().toUpperCase();
+      fetch("/api/v1/opinions/track/" + encodeURIComponent(value), { headers: { Accept: "application/json" } })
+        .then(readReply)
+        .then(function (reply) {
+          var body = reply.body;
+          if (!reply.ok) {
+            answer.replaceChildren();
+            showProblem(form, status, body, function (problem, unplaced) {
+              return failedText(problem, unplaced, reply.status);
+            });
+            return;
+          }
+          status.replaceChildren();
+          var facts = el("dl", "facts");
+          field(facts, t("trackingCode"), body.tracking_code);
+          field(facts, t("category"), t("categories")[body.category] || body.category_name);
+          field(facts, t("trackStatus"), t("status_" + body.status));
+          field(facts, t("trackStation"), body.station_name);
+          var list = el("ol", "timeline");
+          (body.timeline || []).forEach(function (entry) {
+            var item = el("li");
+            if (entry.at) {
+              var time = el("time", null, entry.at.slice(0, 10));
+              time.setAttribute("datetime", entry.at);
+              item.appendChild(time);
+            }
+            item.appendChild(el("span", null, " " + (entry.text || entry.kind)));
+            list.appendChild(item);
+          });
+          answer.replaceChildren(facts, list);
+        })
+        .catch(function () {
+          status.replaceChildren(el("p", "form-error", t("networkText")));
+        });
+    });
+    return append(section, [heading, form, answer]);
+  }
+
   function renderResult(result) {
     currentCommunity = result.community;
     var wrapper = el("article", "result");
@@ -778,8 +961,7 @@
       el("p", "summary", summary),
       append(el("div", "cards"), [stationCard(result), receptionCard()]),
       sessionsSection(result),
-      // The online opinion form and following an opinion by its tracking
-      // code are not built yet.
+      opinionSection(),
       deputiesSection(result),
       contactSection(result),
     ]);
@@ -894,10 +1076,16 @@
     langButton.setAttribute("lang", lang === "en" ? "zh-CN" : "en");
   }
 
+  var track = trackSection();
+  outcome.after(track);
+
   langButton.addEventListener("click", function () {
     lang = lang === "en" ? "zh-CN" : "en";
     localStorage.setItem(LANG_KEY, lang);
     applyLanguage();
+    var fresh = trackSection();
+    track.replaceWith(fresh);
+    track = fresh;
     if (shown && !pending) outcome.replaceChildren(shown());
   });
   applyLanguage();
