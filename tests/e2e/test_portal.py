@@ -245,20 +245,21 @@ def get_json(url: str) -> Any:
         return json.load(reply)
 
 
+def found_station_id(platform: Platform, target: Target) -> int:
+    query = urllib.parse.quote(target.address)
+    station_id: int = get_json(f"{platform.base_url}/api/v1/find-station?address={query}")[
+        "station"
+    ]["id"]
+    return station_id
+
+
 def test_a_station_found_shows_its_next_sessions(
     platform: Platform, page: Any, watch: Any, screenshots: Path
 ) -> None:
     target = pick_target()
     console = watch(page)
-    found = get_json(
-        f"{platform.base_url}/api/v1/find-station?address={urllib.parse.quote(target.address)}"
-    )
-    station_id = found["station"]["id"]
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    expected = get_json(
-        f"{platform.base_url}/api/v1/stations/{station_id}/sessions"
-        f"?from={today.isoformat()}&to={three_months_on(today).isoformat()}"
-    )["items"]
+    station_id = found_station_id(platform, target)
+    expected = coming_sessions(platform, station_id)
     assert expected, "the demo calendar has sessions in the next three months"
 
     page.goto(f"{platform.base_url}/")
@@ -324,3 +325,155 @@ def test_the_english_switch_translates_the_page_and_the_answer(
     page.get_by_role("heading", name="找到我的人大代表联络站", level=1).wait_for()
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert console.unexpected() == []
+
+
+def coming_sessions(platform: Platform, station_id: int) -> list[dict[str, Any]]:
+    """The station's sessions from today to three months on, as the API lists them."""
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    items: list[dict[str, Any]] = get_json(
+        f"{platform.base_url}/api/v1/stations/{station_id}/sessions"
+        f"?from={today.isoformat()}&to={three_months_on(today).isoformat()}"
+    )["items"]
+    return items
+
+
+def bookable_session(platform: Platform, station_id: int) -> tuple[int, dict[str, Any]]:
+    """The first coming session with an open slot, and that slot."""
+    for session in coming_sessions(platform, station_id):
+        if session["status"] == "cancelled":
+            continue
+        slots = get_json(f"{platform.base_url}/api/v1/sessions/{session['id']}/availability")
+        for slot in slots["slots"]:
+            if slot["open"] and slot["available"] > 0:
+                return session["id"], slot
+    raise AssertionError("the demo calendar has no bookable session")
+
+
+def test_a_constituent_books_a_slot_by_keyboard_and_cancels_it(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    target = pick_target()
+    console = watch(page)
+    session_id, slot = bookable_session(platform, found_station_id(platform, target))
+
+    page.goto(f"{platform.base_url}/")
+    search(page, target.address)
+    item = page.locator(f"li.session[data-session='{session_id}']")
+    toggle = item.get_by_role("button", name="预约这次接待")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    form = item.locator("form.booking-form")
+    form.wait_for()
+    picked = form.get_by_label("时段")
+    assert picked.input_value() == str(slot["slot_id"])
+    assert f"剩余 {slot['available']} 个名额" in picked.locator("option:checked").inner_text()
+    assert form.get_by_label("所在社区").locator("option:checked").inner_text() == target.community
+
+    # Every field is reached with Tab, in order, and filled from the keyboard.
+    picked.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.type("陈小明")
+    page.keyboard.press("Tab")
+    page.keyboard.type("12345")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("小区门口的路灯坏了")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+
+    # The service's problem names the phone: shown next to it, focus moved there.
+    phone = form.get_by_label("联系电话")
+    form.locator("[data-field=phone] .field-error:not([hidden])").wait_for()
+    assert phone.get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.name") == "phone"
+    page.screenshot(path=str(screenshots / "portal-booking-error.png"), full_page=True)
+
+    page.keyboard.press("Control+A")
+    page.keyboard.type("13800138000")
+    page.keyboard.press("Enter")
+    done = item.locator(".booking-done")
+    done.wait_for()
+    assert done.locator("h4").inner_text() == "预约成功"
+    code = done.locator("dd.cancel-code").inner_text().strip()
+    assert code
+    after = get_json(f"{platform.base_url}/api/v1/sessions/{session_id}/availability")
+    booked = next(s for s in after["slots"] if s["slot_id"] == slot["slot_id"])
+    assert booked["booked"] == slot["booked"] + 1
+    done.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "portal-booked.png"), full_page=True)
+
+    # A wrong code is refused; the right one cancels.
+    cancel = done.get_by_label("取消码")
+    cancel.fill("wrong-code")
+    cancel.press("Enter")
+    done.locator(".form-error").wait_for()
+    cancel.fill(code)
+    cancel.press("Enter")
+    done.locator(".form-ok").wait_for()
+    after = get_json(f"{platform.base_url}/api/v1/sessions/{session_id}/availability")
+    booked = next(s for s in after["slots"] if s["slot_id"] == slot["slot_id"])
+    assert booked["booked"] == slot["booked"]
+    page.screenshot(path=str(screenshots / "portal-booking-cancelled.png"), full_page=True)
+    # The refused phone and the wrong code, and nothing else.
+    assert (
+        console.unexpected(
+            rf"status of 422 .*sessions/{session_id}/bookings\)", r"status of 4\d\d .*:cancel\)"
+        )
+        == []
+    )
+
+
+def test_a_constituent_raises_an_opinion_online_and_follows_it(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    target = pick_target()
+    console = watch(page)
+    page.goto(f"{platform.base_url}/")
+    search(page, target.address)
+    section = page.locator("#outcome section.opinion")
+    form = section.locator("form")
+    form.wait_for()
+    assert form.get_by_label("所在社区").locator("option:checked").inner_text() == target.community
+
+    # Sent without its content: the problem's error stands next to that field.
+    category = form.get_by_label("类别")
+    category.select_option("transport")
+    form.get_by_label("您的姓名").fill("王小红")
+    form.get_by_label("您的姓名").press("Enter")
+    form.locator("[data-field=content] .field-error:not([hidden])").wait_for()
+    assert page.evaluate("document.activeElement.name") == "content"
+    page.keyboard.type("公交站台没有遮雨棚，下雨天老人候车很不方便。")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("13800138001")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    done = section.locator(".opinion-done")
+    done.wait_for()
+    code = done.locator("dd.tracking-code").inner_text().strip()
+    assert re.fullmatch(r"TH-\d{4}-\d{6,10}", code)
+    section.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "portal-opinion-raised.png"), full_page=True)
+
+    # Followed by its code: its status and timeline, never who raised it.
+    track = page.locator("section.track")
+    field = track.get_by_label("查询码")
+    field.fill(code.lower())
+    field.press("Enter")
+    answer = track.locator(".track-answer dl")
+    answer.wait_for()
+    text = track.inner_text()
+    assert code in text and "交通出行" in text and "已登记" in text
+    assert "王小红" not in text and "13800138001" not in text
+    assert track.locator(".timeline li").count() >= 1
+    track.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "portal-opinion-tracked.png"), full_page=True)
+
+    # An unknown code is said next to the field.
+    field.fill("TH-2000-000001")
+    field.press("Enter")
+    track.locator(".form-error").wait_for()
+    assert console.unexpected(r"status of 422 .*/opinions\)", r"status of 404 .*track") == []

@@ -75,6 +75,52 @@
       emptyText: "请输入您的住址、小区或社区名称。",
       networkTitle: "网络连接失败",
       networkText: "请检查网络连接后再试。",
+      book: "预约这次接待",
+      bookTitle: "预约接待",
+      slot: "时段",
+      slotFree: "{label} {start}–{end}（剩余 {n} 个名额）",
+      slotFull: "{label} {start}–{end}（已满，可排队候补）",
+      slotClosed: "{label} {start}–{end}（已截止）",
+      name: "姓名",
+      phone: "联系电话",
+      phoneHint: "手机号或带区号的固定电话，例如 13800138000。",
+      community: "所在社区",
+      topic: "想反映的事项",
+      waitlist: "名额已满时排队候补",
+      submitBooking: "提交预约",
+      booked: "预约成功",
+      waitlisted: "已加入候补队列（第 {n} 位）",
+      cancelCode: "取消码",
+      cancelCodeNote: "取消码只显示这一次，请记下或截图保存。如需取消，在下方输入取消码。",
+      cancelBooking: "取消预约",
+      cancelled_ok: "预约已取消。",
+      fullTitle: "这个时段已满",
+      fullText: "可以勾选“名额已满时排队候补”后再次提交。",
+      checkFields: "请检查标出的内容。",
+      bookFailed: "预约没有成功：{detail}",
+      opinionTitle: "网上反映意见建议",
+      opinionNote: "意见建议由为本社区服务的联络站受理，提交后会给您一个查询码。",
+      category: "类别",
+      content: "意见建议内容",
+      raiserName: "您的姓名",
+      raiserPhone: "联系电话",
+      raiserContact: "其他联系方式（可不填）",
+      submitOpinion: "提交意见",
+      opinionDone: "已收到您的意见",
+      trackingCode: "查询码",
+      trackingNote: "请记下查询码，可随时在本页“查询办理进度”中查看。",
+      trackTitle: "查询意见办理进度",
+      trackSubmit: "查询",
+      trackStatus: "办理状态",
+      trackStation: "受理联络站",
+      status_recorded: "已登记",
+      status_answered_on_the_spot: "已当场答复",
+      status_handed_on: "已转交办理",
+      status_merged: "已合并办理",
+      status_declined: "不予受理",
+      status_in_progress: "办理中",
+      status_done: "已办结",
+      categories: {urban_planning:"城市规划",transport:"交通出行",environment:"生态环境",education:"教育",health:"医疗卫生",elderly_care:"养老服务",employment:"就业创业",property:"物业管理",public_safety:"公共安全",legal:"法律服务",economy:"经济发展",culture_sports:"文化体育",community:"社区治理",other:"其他"},
     },
     en: {
       title: "Find my deputies' liaison station · Deputy Liaison Platform",
@@ -144,6 +190,52 @@
       emptyText: "Please enter your address, housing estate or community.",
       networkTitle: "The network connection failed",
       networkText: "Please check your connection and try again.",
+      book: "Book a place at this session",
+      bookTitle: "Book a place",
+      slot: "Time slot",
+      slotFree: "{label} {start}–{end} ({n} places left)",
+      slotFull: "{label} {start}–{end} (full; join the waitlist)",
+      slotClosed: "{label} {start}–{end} (closed)",
+      name: "Name",
+      phone: "Phone",
+      phoneHint: "A mobile, or a landline with its area code, e.g. 13800138000.",
+      community: "Community",
+      topic: "What you want to raise",
+      waitlist: "Join the waitlist when the slot is full",
+      submitBooking: "Book",
+      booked: "Booked",
+      waitlisted: "On the waitlist (number {n})",
+      cancelCode: "Cancel code",
+      cancelCodeNote: "The cancel code is shown only this once; note it down. To cancel, enter it below.",
+      cancelBooking: "Cancel the booking",
+      cancelled_ok: "The booking is cancelled.",
+      fullTitle: "This slot is full",
+      fullText: "Tick “Join the waitlist when the slot is full” and send again.",
+      checkFields: "Please check the marked fields.",
+      bookFailed: "The booking failed: {detail}",
+      opinionTitle: "Raise a view or suggestion online",
+      opinionNote: "The station serving your community takes it; you get a tracking code.",
+      category: "Category",
+      content: "Your view or suggestion",
+      raiserName: "Your name",
+      raiserPhone: "Phone",
+      raiserContact: "Other contact (optional)",
+      submitOpinion: "Send",
+      opinionDone: "Your view is received",
+      trackingCode: "Tracking code",
+      trackingNote: "Note the tracking code; follow it any time under “Follow a view”.",
+      trackTitle: "Follow a view by its tracking code",
+      trackSubmit: "Follow",
+      trackStatus: "Status",
+      trackStation: "Station",
+      status_recorded: "Recorded",
+      status_answered_on_the_spot: "Answered on the spot",
+      status_handed_on: "Handed on",
+      status_merged: "Merged",
+      status_declined: "Declined",
+      status_in_progress: "In progress",
+      status_done: "Done",
+      categories: {urban_planning:"Urban planning",transport:"Transport",environment:"Environment",education:"Education",health:"Health",elderly_care:"Elderly care",employment:"Employment",property:"Property management",public_safety:"Public safety",legal:"Legal services",economy:"Economy",culture_sports:"Culture and sports",community:"Community affairs",other:"Other"},
     },
   };
   var LEVELS = ["national", "provincial", "city", "district"];
@@ -406,8 +498,8 @@
     } else if (session.kind === "extra" && session.reason) {
       item.appendChild(el("p", "note", session.reason));
     }
-    // Who receives at the session comes with the rota (not built yet); the
-    // booking and opinion forms of a session will be offered here.
+    // Who receives at the session comes with the rota (not built yet).
+    if (session.status !== "cancelled" && currentCommunity) item.appendChild(bookingPanel(session));
     return item;
   }
 
@@ -456,7 +548,406 @@
     return section;
   }
 
+  // ------------------------------------------------------------ booking
+
+  // The community found for the address: a booking is for it.
+  var currentCommunity = null;
+  var formCount = 0;
+
+  // A labelled field; `hint` is tied by aria-describedby and a field error
+  // from a problem's `errors` is shown in the element of class field-error.
+  function formField(form, name, label, control, hint) {
+    formCount += 1;
+    var id = "f" + formCount + "-" + name;
+    control.id = id;
+    control.name = name;
+    var wrap = el("div", "field");
+    wrap.setAttribute("data-field", name);
+    var lab = el("label", null, label);
+    lab.htmlFor = id;
+    var error = el("p", "field-error");
+    error.id = id + "-error";
+    error.hidden = true;
+    var described = [error.id];
+    append(wrap, [lab]);
+    if (hint) {
+      var h = el("p", "hint", hint);
+      h.id = id + "-hint";
+      described.unshift(h.id);
+      wrap.appendChild(h);
+    }
+    control.setAttribute("aria-describedby", described.join(" "));
+    append(wrap, [control, error]);
+    form.appendChild(wrap);
+    return control;
+  }
+
+  // Shows a problem's field errors next to their fields; the rest in `status`.
+  function showProblem(form, status, problem, fallback) {
+    Array.prototype.forEach.call(form.querySelectorAll(".field-error"), function (node) {
+      node.hidden = true;
+      node.textContent = "";
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (node) {
+      node.removeAttribute("aria-invalid");
+    });
+    var first = null;
+    var unplaced = [];
+    ((problem && problem.errors) || []).forEach(function (e) {
+      if (!e.field) return;
+      var name = e.field.split(".").pop();
+      var wrap = form.querySelector('[data-field="' + name + '"]');
+      if (!wrap) {
+        unplaced.push(e.message);
+        return;
+      }
+      var error = wrap.querySelector(".field-error");
+      error.textContent = e.message;
+      error.hidden = false;
+      var control = wrap.querySelector("input, select, textarea");
+      control.setAttribute("aria-invalid", "true");
+      if (!first) first = control;
+    });
+    var text = first && !unplaced.length ? t("checkFields") : fallback(problem, unplaced);
+    status.replaceChildren(el("p", "form-error", text));
+    status.setAttribute("role", "alert");
+    if (first) first.focus();
+  }
+
+  // A reply as {status, ok, body}; body is null when it is not JSON.
+  function readReply(response) {
+    return response
+      .json()
+      .catch(function () {
+        return null;
+      })
+      .then(function (json) {
+        return { status: response.status, ok: response.ok, body: json };
+      });
+  }
+
+  function postJson(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }).then(readReply);
+  }
+
+  // A form's submit button and its live status line, appended to the form;
+  // `onSubmit` runs instead of the browser's submission.
+  function submitRow(form, label, className, onSubmit) {
+    var submit = el("button", className, label);
+    submit.type = "submit";
+    var status = el("div", "form-status");
+    status.setAttribute("aria-live", "polite");
+    append(form, [submit, status]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      onSubmit(submit, status);
+    });
+    return submit;
+  }
+
+  function failedText(problem, unplaced, code) {
+    return t("bookFailed", {
+      detail: unplaced.join("; ") || (problem && (problem.detail || problem.title)) || code,
+    });
+  }
+
+  // The community found, the one a booking or an opinion is for.
+  function communityField(form) {
+    var community = formField(form, "community_id", t("community"), el("select"));
+    var option = el("option", null, currentCommunity.name);
+    option.value = String(currentCommunity.id);
+    community.appendChild(option);
+    return community;
+  }
+
+  function slotText(slot) {
+    var vars = { label: slot.label, start: slot.local_start, end: slot.local_end, n: slot.available };
+    if (!slot.open) return t("slotClosed", vars);
+    return slot.available > 0 ? t("slotFree", vars) : t("slotFull", vars);
+  }
+
+  // A session's "book" button and, when pressed, its form: the slots with
+  // their places left, name, phone, community and topic; a full slot offers
+  // the waitlist; the answer shows the cancel code once and cancels with it.
+  function bookingPanel(session) {
+    var panel = el("div", "booking");
+    var toggle = el("button", "secondary", t("book"));
+    toggle.type = "button";
+    toggle.setAttribute("aria-expanded", "false");
+    var body = el("div", "booking-body");
+    body.hidden = true;
+    formCount += 1;
+    body.id = "booking-" + session.id + "-" + formCount;
+    toggle.setAttribute("aria-controls", body.id);
+    toggle.addEventListener("click", function () {
+      var open = body.hidden;
+      body.hidden = !open;
+      toggle.setAttribute("aria-expanded", String(open));
+      if (open && !body.firstChild) loadBooking(session, body);
+    });
+    return append(panel, [toggle, body]);
+  }
+
+  function loadBooking(session, body) {
+    body.setAttribute("aria-busy", "true");
+    fetch("/api/v1/sessions/" + session.id + "/availability", { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : Promise.reject(response.status);
+      })
+      .then(function (availability) {
+        body.replaceChildren(bookingForm(session, availability, body));
+      })
+      .catch(function () {
+        body.replaceChildren(el("p", "note", t("sessionsFailed")));
+      })
+      .finally(function () {
+        body.setAttribute("aria-busy", "false");
+      });
+  }
+
+  function bookingForm(session, availability, body) {
+    var form = el("form", "booking-form");
+    form.noValidate = true;
+    form.setAttribute("aria-label", t("bookTitle"));
+    var slot = formField(form, "slot_id", t("slot"), el("select"));
+    availability.slots.forEach(function (s) {
+      var option = el("option", null, slotText(s));
+      option.value = String(s.slot_id);
+      option.disabled = !s.open;
+      slot.appendChild(option);
+    });
+    var firstOpen = availability.slots.filter(function (s) {
+      return s.open;
+    })[0];
+    if (firstOpen) slot.value = String(firstOpen.slot_id);
+    var name = formField(form, "name", t("name"), el("input"));
+    name.autocomplete = "name";
+    name.maxLength = 50;
+    var phone = formField(form, "phone", t("phone"), el("input"), t("phoneHint"));
+    phone.type = "tel";
+    phone.autocomplete = "tel";
+    var community = communityField(form);
+    var topic = formField(form, "topic", t("topic"), el("textarea"));
+    topic.maxLength = 500;
+    topic.rows = 3;
+    var waitWrap = el("div", "field check");
+    waitWrap.setAttribute("data-field", "waitlist");
+    var wait = el("input");
+    wait.type = "checkbox";
+    formCount += 1;
+    wait.id = "f" + formCount + "-waitlist";
+    var waitLabel = el("label", null, t("waitlist"));
+    waitLabel.htmlFor = wait.id;
+    append(waitWrap, [wait, waitLabel]);
+    form.appendChild(waitWrap);
+    submitRow(form, t("submitBooking"), null, function (submit, status) {
+      // Not `disabled`: a disabled button loses the focus the answer moves.
+      if (submit.getAttribute("aria-disabled") === "true") return;
+      submit.setAttribute("aria-disabled", "true");
+      postJson("/api/v1/sessions/" + session.id + "/bookings", {
+        slot_id: Number(slot.value),
+        name: name.value.trim(),
+        phone: phone.value.trim(),
+        community_id: Number(community.value),
+        topic: topic.value.trim(),
+        waitlist: wait.checked,
+      })
+        .then(function (reply) {
+          if (reply.ok) {
+            body.replaceChildren(bookingDone(reply.body));
+            body.querySelector("h4").focus();
+            return;
+          }
+          showProblem(form, status, reply.body, function (problem, unplaced) {
+            if (reply.status === 409 && /waitlist/.test((problem && problem.detail) || "")) {
+              wait.focus();
+              return t("fullTitle") + "。" + t("fullText");
+            }
+            return failedText(problem, unplaced, reply.status);
+          });
+        })
+        .catch(function () {
+          status.replaceChildren(el("p", "form-error", t("networkText")));
+        })
+        .finally(function () {
+          submit.removeAttribute("aria-disabled");
+        });
+    });
+    return form;
+  }
+
+  function bookingDone(created) {
+    var booking = created.booking;
+    var box = el("div", "booking-done");
+    var heading = el(
+      "h4",
+      null,
+      booking.status === "waitlisted" ? t("waitlisted", { n: booking.waitlist_position }) : t("booked")
+    );
+    heading.tabIndex = -1;
+    var facts = el("dl", "facts");
+    field(facts, t("name"), booking.name);
+    field(facts, t("topic"), booking.topic);
+    field(facts, t("cancelCode"), created.cancel_code);
+    facts.lastChild.className = "cancel-code";
+    append(box, [heading, facts, el("p", "note", t("cancelCodeNote"))]);
+    var form = el("form", "cancel-form");
+    form.noValidate = true;
+    var code = formField(form, "cancel_code", t("cancelCode"), el("input"));
+    code.autocomplete = "off";
+    submitRow(form, t("cancelBooking"), "secondary", function (submit, status) {
+      postJson("/api/v1/bookings/" + booking.id + ":cancel", { cancel_code: code.value.trim() }).then(
+        function (reply) {
+          if (reply.ok) {
+            status.removeAttribute("role");
+            status.replaceChildren(el("p", "form-ok", t("cancelled_ok")));
+            submit.disabled = true;
+            return;
+          }
+          showProblem(form, status, reply.body, function (problem, unplaced) {
+            return failedText(problem, unplaced, reply.status);
+          });
+        }
+      );
+    });
+    box.appendChild(form);
+    return box;
+  }
+
+  // ------------------------------------------------------------ opinions
+
+  // A card section named `name` labelled by its heading (text `<name>Title`),
+  // and its form (class `<name>-form`), not yet joined: [section, heading, form].
+  function formCard(name, headingTag) {
+    var section = el("section", "card " + name);
+    section.setAttribute("aria-labelledby", name + "-title");
+    var heading = el(headingTag, null, t(name + "Title"));
+    heading.id = name + "-title";
+    var form = el("form", name + "-form");
+    form.noValidate = true;
+    return [section, heading, form];
+  }
+
+  // The online opinion form of the community found: category, content,
+  // name and an optional contact; the answer shows its tracking code.
+  function opinionSection() {
+    var parts = formCard("opinion", "h3");
+    var section = parts[0];
+    var heading = parts[1];
+    var form = parts[2];
+    var category = formField(form, "category", t("category"), el("select"));
+    var names = t("categories");
+    Object.keys(names).forEach(function (key) {
+      var option = el("option", null, names[key]);
+      option.value = key;
+      category.appendChild(option);
+    });
+    var community = communityField(form);
+    var content = formField(form, "content", t("content"), el("textarea"));
+    content.rows = 4;
+    content.maxLength = 2000;
+    var name = formField(form, "raiser_name", t("raiserName"), el("input"));
+    name.autocomplete = "name";
+    var phone = formField(form, "raiser_phone", t("raiserPhone"), el("input"));
+    phone.type = "tel";
+    phone.autocomplete = "tel";
+    var contact = formField(form, "raiser_contact", t("raiserContact"), el("input"));
+    submitRow(form, t("submitOpinion"), null, function (submit, status) {
+      if (submit.getAttribute("aria-disabled") === "true") return;
+      submit.setAttribute("aria-disabled", "true");
+      var body = {
+        source: "online",
+        category: category.value,
+        community_id: Number(community.value),
+        content: content.value.trim(),
+        raiser_name: name.value.trim(),
+      };
+      if (phone.value.trim()) body.raiser_phone = phone.value.trim();
+      if (contact.value.trim()) body.raiser_contact = contact.value.trim();
+      postJson("/api/v1/opinions", body)
+        .then(function (reply) {
+          if (reply.ok) {
+            var done = el("div", "opinion-done");
+            var title = el("h4", null, t("opinionDone"));
+            title.tabIndex = -1;
+            var facts = el("dl", "facts");
+            field(facts, t("trackingCode"), reply.body.tracking_code);
+            facts.lastChild.className = "tracking-code";
+            append(done, [title, facts, el("p", "note", t("trackingNote"))]);
+            form.replaceWith(done);
+            title.focus();
+            return;
+          }
+          showProblem(form, status, reply.body, function (problem, unplaced) {
+            return failedText(problem, unplaced, reply.status);
+          });
+        })
+        .catch(function () {
+          status.replaceChildren(el("p", "form-error", t("networkText")));
+        })
+        .finally(function () {
+          submit.removeAttribute("aria-disabled");
+        });
+    });
+    return append(section, [heading, el("p", "note", t("opinionNote")), form]);
+  }
+
+  // Following an opinion by its tracking code: its status and public timeline.
+  function trackSection() {
+    var parts = formCard("track", "h2");
+    var section = parts[0];
+    var heading = parts[1];
+    var form = parts[2];
+    var code = formField(form, "code", t("trackingCode"), el("input"));
+    code.autocomplete = "off";
+    code.placeholder = "TH-2026-000123";
+    var answer = el("div", "track-answer");
+    answer.setAttribute("aria-live", "polite");
+    submitRow(form, t("trackSubmit"), null, function (submit, status) {
+      var value = code.value.trim().toUpperCase();
+      fetch("/api/v1/opinions/track/" + encodeURIComponent(value), { headers: { Accept: "application/json" } })
+        .then(readReply)
+        .then(function (reply) {
+          var body = reply.body;
+          if (!reply.ok) {
+            answer.replaceChildren();
+            showProblem(form, status, body, function (problem, unplaced) {
+              return failedText(problem, unplaced, reply.status);
+            });
+            return;
+          }
+          status.replaceChildren();
+          var facts = el("dl", "facts");
+          field(facts, t("trackingCode"), body.tracking_code);
+          field(facts, t("category"), t("categories")[body.category] || body.category_name);
+          field(facts, t("trackStatus"), t("status_" + body.status));
+          field(facts, t("trackStation"), body.station_name);
+          var list = el("ol", "timeline");
+          (body.timeline || []).forEach(function (entry) {
+            var item = el("li");
+            if (entry.at) {
+              var time = el("time", null, entry.at.slice(0, 10));
+              time.setAttribute("datetime", entry.at);
+              item.appendChild(time);
+            }
+            item.appendChild(el("span", null, " " + (entry.text || entry.kind)));
+            list.appendChild(item);
+          });
+          answer.replaceChildren(facts, list);
+        })
+        .catch(function () {
+          status.replaceChildren(el("p", "form-error", t("networkText")));
+        });
+    });
+    return append(section, [heading, form, answer]);
+  }
+
   function renderResult(result) {
+    currentCommunity = result.community;
     var wrapper = el("article", "result");
     wrapper.setAttribute("aria-labelledby", "community-name");
     var heading = el("h2", null, result.community.name);
@@ -470,8 +961,7 @@
       el("p", "summary", summary),
       append(el("div", "cards"), [stationCard(result), receptionCard()]),
       sessionsSection(result),
-      // The booking and online opinion forms (and following an opinion by
-      // its tracking code) come here once their APIs exist: not built yet.
+      opinionSection(),
       deputiesSection(result),
       contactSection(result),
     ]);
@@ -586,10 +1076,16 @@
     langButton.setAttribute("lang", lang === "en" ? "zh-CN" : "en");
   }
 
+  var track = trackSection();
+  outcome.after(track);
+
   langButton.addEventListener("click", function () {
     lang = lang === "en" ? "zh-CN" : "en";
     localStorage.setItem(LANG_KEY, lang);
     applyLanguage();
+    var fresh = trackSection();
+    track.replaceWith(fresh);
+    track = fresh;
     if (shown && !pending) outcome.replaceChildren(shown());
   });
   applyLanguage();
