@@ -216,3 +216,11 @@ def test_input_models_only_name_contract_fields() -> None:
         for model in (spec.create, spec.update, spec.out):
             unknown = set(model.model_fields) - set(fields)
             assert not unknown, (model.__name__, unknown)
+
+
+def test_find_station_documents_an_ambiguous_address(client: TestClient) -> None:
+    """An address naming two communities is a 409 whose detail lists them
+    (registry.lookup); the contract says so."""
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/find-station"]["get"]
+    assert "409" in operation["responses"]
+    assert "more than one community" in operation["responses"]["409"]["description"]

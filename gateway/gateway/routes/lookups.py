@@ -17,6 +17,7 @@ from gateway.problems import (
     FieldError,
     ProblemError,
     RowError,
+    problem_doc,
     problem_from_domain_error,
     responses,
 )
@@ -64,10 +65,18 @@ async def deputy_profile(
     return s.DeputyProfile.model_validate(message_to_dict(reply))
 
 
+_AMBIGUOUS = {
+    409: problem_doc(
+        "The address names more than one community: the detail lists them; "
+        "add the community or estate name."
+    )
+}
+
+
 @router.get(
     "/find-station",
     response_model=s.FindStationResult,
-    responses=responses(_PUBLIC_ERRORS, NOT_FOUND),
+    responses=responses(_PUBLIC_ERRORS, NOT_FOUND, _AMBIGUOUS),
     tags=["public"],
     summary="Find my station and my deputies",
     description="Give exactly one of `community_id`, `community_code` or `address`.",
