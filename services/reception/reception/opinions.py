@@ -42,6 +42,7 @@ from liaison.reception.v1 import events_pb2 as ev
 from liaison.reception.v1 import opinions_pb2 as opb
 from reception import access, domain, models
 from reception import opinion_rules as rules
+from reception.lookup import load
 from reception.readmodel import station_of_community
 
 SOURCE = EnumNames(opb.OpinionSource, "OPINION_SOURCE")
@@ -74,15 +75,6 @@ def check_text(
     elif any(ord(c) < 32 and not (lines and c in "\n\t") for c in value):
         v.add(field, "holds a control character")
     return value
-
-
-def load(session: Session, model: type[Any], record_id: int, noun: str, field: str) -> Any:
-    if not 0 < record_id <= MAX_ID:
-        raise invalid(field, "must be a positive number")
-    found = session.get(model, record_id)
-    if found is None:
-        raise NotFound(f"no {noun} has id {record_id}")
-    return found
 
 
 def shanghai_day(at: datetime) -> date:

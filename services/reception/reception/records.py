@@ -35,7 +35,8 @@ from kit.records import MAX_ID
 from liaison.reception.v1 import opinions_pb2 as opb
 from reception import access, domain, models
 from reception import opinion_rules as rules
-from reception.opinions import READERS, TRIAGE, Clock, check_text, load, shanghai_day
+from reception.lookup import load
+from reception.opinions import READERS, TRIAGE, Clock, check_text, shanghai_day
 
 MAX_NOTES = 2000
 MAX_DEPUTIES = 50

@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -41,6 +40,7 @@ from liaison.reception.v1 import events_pb2 as ev
 from liaison.reception.v1 import rota_pb2 as rpb
 from reception import domain, models, readmodel, rota
 from reception.access import is_station_staff
+from reception.lookup import check_reason, load
 
 WRITERS = (
     Role.ADMIN,
@@ -59,21 +59,11 @@ SWAP_STATUS = {
 }
 MAX_ROTA = 30
 MAX_AWAY_DAYS = 366
-MAX_REASON = 500
 
 
 def _positive(v: Violations, field: str, value: int) -> None:
     if not 0 < value <= MAX_ID:
         v.add(field, "must be a positive number")
-
-
-def _get(session: Session, model: type[Any], record_id: int, noun: str, field: str) -> Any:
-    if not 0 < record_id <= MAX_ID:
-        raise invalid(field, "must be a positive number")
-    row = session.get(model, record_id)
-    if row is None:
-        raise NotFound(f"no {noun} has id {record_id}")
-    return row
 
 
 @dataclass(frozen=True)
@@ -124,7 +114,7 @@ class Rotas:
     def get(self, session_id: int) -> rpb.SessionRota:
         """Public: a session's rota."""
         with self.db.read() as session:
-            row = _get(session, models.ReceptionSession, session_id, "session", "session_id")
+            row = load(session, models.ReceptionSession, session_id, "session", "session_id")
             return self._rota_pb(session, row)
 
     # ------------------------------------------------------------ the station's deputies
@@ -274,7 +264,7 @@ class Rotas:
         `regenerate` asks for those ahead; past ones always keep theirs."""
         who = require(actor, *WRITERS, doing="draw rotas")
         with self.db.unit_of_work() as uow:
-            station = _get(uow.session, models.RegistryStation, station_id, "station", "station_id")
+            station = load(uow.session, models.RegistryStation, station_id, "station", "station_id")
             require_streets(who, {station.street_id}, "draw this station's rotas")
             if not station.active:
                 raise FailedPrecondition(f"station {station_id} is deactivated")
@@ -397,7 +387,7 @@ class Rotas:
         field: str = "session_id",
     ) -> models.ReceptionSession:
         """A session whose rota `who` may change: today or ahead, not cancelled."""
-        row = _get(session, models.ReceptionSession, session_id, "session", field)
+        row = load(session, models.ReceptionSession, session_id, "session", field)
         station = session.get(models.RegistryStation, row.station_id)
         if who.role is not Role.DEPUTY:
             require_streets(who, {station.street_id if station else None}, doing)
@@ -474,7 +464,7 @@ class Rotas:
     ) -> models.RegistryDeputy:
         """A deputy whose unavailability or swaps `who` may handle: their own,
         or, for the calendar writers, a deputy of a station of their street."""
-        deputy = _get(session, models.RegistryDeputy, deputy_id, "deputy", "deputy_id")
+        deputy = load(session, models.RegistryDeputy, deputy_id, "deputy", "deputy_id")
         if who.role is Role.DEPUTY:
             if who.deputy_id != deputy_id:
                 raise PermissionDenied(f"a deputy may {doing} only for themself")
@@ -508,13 +498,7 @@ class Rotas:
             v.add("last_day", "is before first_day")
         elif first and last and (last - first).days > MAX_AWAY_DAYS:
             v.add("last_day", f"is more than {MAX_AWAY_DAYS} days after first_day")
-        why = reason.strip()
-        if not why:
-            v.add("reason", "is required: say why")
-        elif len(why) > MAX_REASON:
-            v.add("reason", f"is longer than {MAX_REASON} characters")
-        elif any(ord(c) < 32 and c not in "\n\t" for c in why):
-            v.add("reason", "holds a control character")
+        why = check_reason(v, "reason", reason)
         v.raise_if_any("the unavailability is not valid")
         assert first is not None and last is not None
         with self.db.unit_of_work() as uow:
@@ -566,7 +550,7 @@ class Rotas:
         who = require(actor, *WRITERS, Role.DEPUTY, doing="withdraw unavailability")
         with self.db.unit_of_work() as uow:
             self._deputy_scope(uow.session, who, deputy_id, "withdraw unavailability")
-            row = _get(uow.session, models.Unavailability, away_id, "unavailability", "id")
+            row = load(uow.session, models.Unavailability, away_id, "unavailability", "id")
             if row.deputy_id != deputy_id:
                 raise NotFound(f"deputy {deputy_id} has no unavailability {away_id}")
             if row.withdrawn_at is not None:
@@ -695,7 +679,7 @@ class Rotas:
     def _decider(
         self, session: Session, who: Principal, swap_id: int, deciders: Sequence[str]
     ) -> models.RotaSwap:
-        row = _get(session, models.RotaSwap, swap_id, "swap", "id")
+        row = load(session, models.RotaSwap, swap_id, "swap", "id")
         if who.role is Role.DEPUTY:
             allowed = {getattr(row, name) for name in deciders}
             if who.deputy_id not in allowed:
@@ -783,7 +767,7 @@ class Rotas:
                     )
                 )
             else:
-                station = _get(session, models.RegistryStation, station_id, "station", "station_id")
+                station = load(session, models.RegistryStation, station_id, "station", "station_id")
                 if not is_station_staff(who, station) or who.role not in WRITERS:
                     raise PermissionDenied(
                         f"role {who.role.value} may not read this station's swaps"

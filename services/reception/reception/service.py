@@ -30,6 +30,7 @@ from liaison.reception.v1 import reception_pb2 as pb
 from reception import domain, ical, models
 from reception.bookings import DEFAULT_SLOT_CAPACITY, Bookings
 from reception.convert import POLICY, session_pb, slot_hours_pb
+from reception.lookup import check_reason
 from reception.lookup import load as _load
 from reception.opinions import Opinions
 from reception.records import Records
@@ -45,7 +46,6 @@ CALENDAR_WRITERS = (
 )
 MAX_RANGE_DAYS = 400
 MAX_MONTHS = 24
-MAX_REASON = 500
 STATION_CLOSED = "联络站已停用 (the station was deactivated in the registry)"
 FEED_PAST_DAYS = 90
 
@@ -58,13 +58,7 @@ class Scheduled:
 
 def _reason(field: str, text: str) -> str:
     v = Violations()
-    reason = text.strip()
-    if not reason:
-        v.add(field, "is required: say why")
-    elif len(reason) > MAX_REASON:
-        v.add(field, f"is longer than {MAX_REASON} characters")
-    elif any(ord(c) < 32 and c not in "\n\t" for c in reason):
-        v.add(field, "holds a control character")
+    reason = check_reason(v, field, text)
     v.raise_if_any(f"{field} is not valid")
     return reason
 
