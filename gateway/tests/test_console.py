@@ -89,7 +89,11 @@ def test_the_console_page_is_served_with_its_policy(client: TestClient) -> None:
     assert '<html lang="zh-CN">' in page
     assert "<main" in page and "<nav" in page and "<header" in page
     assets = re.findall(r'(?:href|src)="(/console/[^"]+)"', page)
-    assert sorted(assets) == ["/console/static/console.css", "/console/static/console.js"]
+    # Every file under static/ is linked, the shell's script before the screens'.
+    on_disk = sorted(f"/console/static/{f.name}" for f in (CONSOLE_DIR / "static").iterdir())
+    assert sorted(assets) == on_disk
+    scripts = [a for a in assets if a.endswith(".js")]
+    assert scripts[0] == "/console/static/console.js" and "/console/static/calendar.js" in scripts
     for path in assets:
         assert client.get(path).status_code == 200, path
 

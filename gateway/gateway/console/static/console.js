@@ -5,11 +5,11 @@
 // development issuer). The access token is kept in sessionStorage only, and
 // signing out removes it.
 //
-// Screens (hash routes, #/<screen>): the calendar of a station (sessions month
-// by month, its reception rule, extra sessions and cancellations). Not built
-// yet, waiting for their APIs: the rota (who receives at a session, swaps and
-// unavailability), entering a reception record, and the opinion triage queue;
-// each gets an entry in SCREENS and a link in index.html's <nav>.
+// This script is the shell: sign-in, languages, the API and the helpers every
+// screen uses, published as window.LiaisonConsole. Each screen (hash route
+// #/<screen>) is a script of its own beside this one: calendar.js, a
+// station's sessions month by month, its reception rule, extra sessions and
+// cancellations.
 //
 // Everything is rendered with textContent; errors are RFC 9457 problem details.
 "use strict";
@@ -589,48 +589,40 @@
     main.replaceChildren(el("section", { className: "sign-in", "aria-labelledby": "screen-title" }, children));
   }
 
-  // ----------------------------------------------------- the calendar screen
+  // ------------------------------------------------- choosing a station
 
-  var calendar = { street: null, station: null, month: null };
-
-  function calendarScreen(user) {
+  // A street picker (for district roles and roles of no one street) and a
+  // station picker, appended to `pickers`; `state` keeps {street, station}
+  // between visits, and `onStation()` runs whenever the station changes.
+  // Without stations it says so in `body`.
+  function stationPicker(pickers, body, user, state, onStation) {
     var claims = user.claims;
-    // District roles, and roles that work for no one street, pick a street first.
     var district = DISTRICT_ROLES.indexOf(claims.role) >= 0 || !claims.street_id;
-    if (!calendar.month) calendar.month = todayInShanghai().slice(0, 7);
-    if (!district) calendar.street = claims.street_id || null;
-
-    var pickers = el("div", { className: "pickers" });
-    var body = el("div", { id: "calendar-body" });
-    main.replaceChildren(
-      el("h1", { id: "screen-title", tabindex: "-1", text: t("calendarTitle") }),
-      pickers,
-      body
-    );
+    if (!district) state.street = claims.street_id || null;
 
     function pickStation() {
-      if (!calendar.street) return;
-      api("GET", "/api/v1/stations?street_id=" + calendar.street + "&page_size=100").then(function (reply) {
+      if (!state.street) return;
+      api("GET", "/api/v1/stations?street_id=" + state.street + "&page_size=100").then(function (reply) {
         var old = document.getElementById("station-field");
         if (old) old.remove();
         if (!reply.ok) return body.replaceChildren(problemBox(reply));
         var stations = reply.body.items || [];
         if (!stations.length) return body.replaceChildren(el("p", { className: "note", text: t("noStations") }));
-        if (!stations.some(function (s) { return s.id === calendar.station; })) calendar.station = stations[0].id;
+        if (!stations.some(function (s) { return s.id === state.station; })) state.station = stations[0].id;
         var select = el("select", {
           name: "station",
           onchange: function () {
-            calendar.station = Number(select.value);
-            showStation(body, user);
+            state.station = Number(select.value);
+            onStation();
           },
         });
         stations.forEach(function (s) {
-          select.appendChild(el("option", { value: s.id, text: s.name, selected: s.id === calendar.station }));
+          select.appendChild(el("option", { value: s.id, text: s.name, selected: s.id === state.station }));
         });
         var wrapper = field("station", t("chooseStation"), select);
         wrapper.id = "station-field";
         pickers.appendChild(wrapper);
-        showStation(body, user);
+        onStation();
       });
     }
 
@@ -638,17 +630,17 @@
       api("GET", "/api/v1/streets?page_size=100").then(function (reply) {
         if (!reply.ok) return body.replaceChildren(problemBox(reply));
         var streets = reply.body.items || [];
-        if (!calendar.street && streets.length) calendar.street = streets[0].id;
+        if (!state.street && streets.length) state.street = streets[0].id;
         var select = el("select", {
           name: "street",
           onchange: function () {
-            calendar.street = Number(select.value);
-            calendar.station = null;
+            state.street = Number(select.value);
+            state.station = null;
             pickStation();
           },
         });
         streets.forEach(function (s) {
-          select.appendChild(el("option", { value: s.id, text: s.name, selected: s.id === calendar.street }));
+          select.appendChild(el("option", { value: s.id, text: s.name, selected: s.id === state.street }));
         });
         pickers.insertBefore(field("street", t("chooseStreet"), select), pickers.firstChild);
         pickStation();
@@ -658,251 +650,15 @@
     }
   }
 
-  function showStation(body, user) {
-    var canWrite = CALENDAR_WRITERS.indexOf(user.claims.role) >= 0;
-    var sessions = el("section", { className: "panel sessions", "aria-labelledby": "sessions-title" });
-    var rule = el("section", { className: "panel rule", "aria-labelledby": "rule-title" });
-    var children = [sessions, rule];
-    var add = null;
-    if (canWrite) {
-      add = el("section", { className: "panel add", "aria-labelledby": "add-title" });
-      children.splice(1, 0, add);
-    }
-    body.replaceChildren.apply(body, children);
-    loadSessions(sessions, canWrite);
-    if (add) addForm(add, sessions, canWrite);
-    loadRule(rule, canWrite);
-  }
-
-  function loadSessions(section, canWrite, focusId) {
-    var month = calendar.month;
-    var heading = el("h2", { id: "sessions-title", tabindex: "-1", text: t("sessionsOf", { month: monthTitle(month) }) });
-    var prev = el("button", {
-      type: "button",
-      className: "secondary",
-      id: "prev-month",
-      text: "‹ " + t("prevMonth"),
-      onclick: function () {
-        calendar.month = shiftMonth(calendar.month, -1);
-        loadSessions(section, canWrite, "prev-month");
-      },
-    });
-    var next = el("button", {
-      type: "button",
-      className: "secondary",
-      id: "next-month",
-      text: t("nextMonth") + " ›",
-      onclick: function () {
-        calendar.month = shiftMonth(calendar.month, 1);
-        loadSessions(section, canWrite, "next-month");
-      },
-    });
-    var list = el("div", { className: "session-list", "aria-busy": "true" }, [el("p", { className: "note", text: t("loading") })]);
-    section.replaceChildren(heading, el("div", { className: "month-nav" }, [prev, next]), list);
-    var focus = focusId && document.getElementById(focusId);
-    if (focus) focus.focus();
-    var query = "?from=" + month + "-01&to=" + lastDay(month);
-    api("GET", "/api/v1/stations/" + calendar.station + "/sessions" + query).then(function (reply) {
-      list.setAttribute("aria-busy", "false");
-      if (!reply.ok) return list.replaceChildren(problemBox(reply));
-      var items = reply.body.items || [];
-      if (!items.length) return list.replaceChildren(el("p", { className: "note", text: t("noSessions") }));
-      list.replaceChildren(sessionTable(items, section, canWrite));
-    });
-  }
-
-  function slotsText(slots) {
-    return (slots || [])
-      .map(function (slot) {
-        return (slot.label ? slot.label + " " : "") + slot.local_start + "–" + slot.local_end;
-      })
-      .join(", ");
-  }
-
-  function sessionTable(items, section, canWrite) {
-    var head = [t("colDate"), t("colKind"), t("colSlots"), t("colVenue"), t("colStatus"), t("colNote")];
-    if (canWrite) head.push(t("colActions"));
-    var table = el("table", { className: "sessions-table" }, [
-      el("caption", { className: "visually-hidden", text: t("sessionsOf", { month: monthTitle(calendar.month) }) }),
-      el("thead", {}, [el("tr", {}, head.map(function (h) { return el("th", { scope: "col", text: h }); }))]),
-    ]);
-    var tbody = el("tbody");
-    var today = todayInShanghai();
-    items.forEach(function (session) {
-      var row = el("tr", { "data-session": session.id, className: session.status }, [
-        el("th", { scope: "row" }, [el("time", { datetime: session.date, text: dayText(session.date) })]),
-        el("td", { text: t(session.kind) }),
-        el("td", { text: slotsText(session.slots) }),
-        el("td", { text: session.venue_name || "" }),
-        el("td", { className: "status", text: t(session.status) }),
-        el("td", { text: session.status === "cancelled" ? session.cancellation_reason : session.reason || "" }),
-      ]);
-      if (canWrite) {
-        var cell = el("td");
-        if (session.status === "scheduled" && session.date >= today) {
-          cell.appendChild(
-            el("button", {
-              type: "button",
-              className: "secondary small",
-              text: t("cancel"),
-              "aria-label": t("cancel") + " " + session.date,
-              onclick: function () {
-                cancelForm(row, session, section, canWrite);
-              },
-            })
-          );
-        }
-        row.appendChild(cell);
-      }
-      tbody.appendChild(row);
-    });
-    table.appendChild(tbody);
-    return el("div", { className: "table-scroll" }, [table]);
-  }
-
-  function cancelForm(row, session, section, canWrite) {
-    var existing = document.getElementById("cancel-form-row");
-    if (existing) existing.remove();
-    var reason = el("textarea", { name: "reason", rows: "2", maxlength: "500", required: true });
-    var outcome = el("div", { className: "form-outcome" });
-    var form = el("form", {
-      className: "cancel-form",
-      novalidate: true,
-      "aria-label": t("cancel") + " " + session.date,
-      onsubmit: function (event) {
-        event.preventDefault();
-        clearFieldErrors(form);
-        api("POST", "/api/v1/sessions/" + session.id + ":cancel", { reason: reason.value.trim() }).then(function (reply) {
-          if (!reply.ok) return outcome.replaceChildren(problemBox(reply, form));
-          announce(t("cancelledAnnounce", { date: session.date }));
-          loadSessions(section, canWrite, "sessions-title");
-        });
-      },
-    }, [
-      field("cancel-reason", t("cancelReason"), reason),
-      el("div", { className: "actions" }, [
-        el("button", { type: "submit", text: t("confirmCancel") }),
-        el("button", {
-          type: "button",
-          className: "secondary",
-          text: t("keep"),
-          onclick: function () {
-            formRow.remove();
-            row.querySelector("button").focus();
-          },
-        }),
-      ]),
-      outcome,
-    ]);
-    var formRow = el("tr", { id: "cancel-form-row" }, [el("td", { colspan: String(row.children.length) }, [form])]);
-    row.insertAdjacentElement("afterend", formRow);
-    reason.focus();
-  }
-
-  function addForm(section, sessions, canWrite) {
-    var date = el("input", { type: "date", name: "date", required: true, min: todayInShanghai() });
-    var reason = el("input", { type: "text", name: "reason", maxlength: "500", required: true });
-    var start = el("input", { type: "time", name: "start" });
-    var end = el("input", { type: "time", name: "end" });
-    var outcome = el("div", { className: "form-outcome" });
-    var form = el("form", {
-      id: "add-session",
-      novalidate: true,
-      onsubmit: function (event) {
-        event.preventDefault();
-        clearFieldErrors(form);
-        var body = { date: date.value, reason: reason.value.trim() };
-        if (start.value || end.value) body.slots = [{ start: start.value, end: end.value }];
-        api("POST", "/api/v1/stations/" + calendar.station + "/sessions", body).then(function (reply) {
-          if (!reply.ok) return outcome.replaceChildren(problemBox(reply, form));
-          outcome.replaceChildren();
-          form.reset();
-          announce(t("addedAnnounce", { date: reply.body.date }));
-          calendar.month = reply.body.date.slice(0, 7);
-          loadSessions(sessions, canWrite, "sessions-title");
-        });
-      },
-    }, [
-      el("div", { className: "field-row" }, [
-        field("add-date", t("addDate"), date),
-        field("add-start", t("addStart"), start),
-        field("add-end", t("addEnd"), end),
-      ]),
-      field("add-reason", t("addReason"), reason, t("addReasonHint")),
-      el("button", { type: "submit", text: t("addSubmit") }),
-      outcome,
-    ]);
-    section.replaceChildren(el("h2", { id: "add-title", text: t("addTitle") }), form);
-  }
-
-  function parseSlots(text) {
-    return text
-      .split(/[\s,，;；]+/)
-      .filter(Boolean)
-      .map(function (part) {
-        var pieces = part.split(/[-–~]/);
-        return { start: pieces[0] || "", end: pieces[1] || "" };
-      });
-  }
-
-  function loadRule(section, canWrite) {
-    section.replaceChildren(el("h2", { id: "rule-title", text: t("ruleTitle") }), el("p", { className: "note", text: t("loading") }));
-    api("GET", "/api/v1/stations/" + calendar.station + "/reception-rule").then(function (reply) {
-      if (!reply.ok) return section.replaceChildren(el("h2", { id: "rule-title", text: t("ruleTitle") }), problemBox(reply));
-      var rule = reply.body;
-      var slotText = function (slots) {
-        return (slots || []).map(function (s) { return s.start + "-" + s.end; }).join(" ");
-      };
-      var facts = el("dl", { className: "facts" }, [
-        el("dt", { text: t("ruleDay") }),
-        el("dd", { text: t("dayN", { day: rule.day_of_month }) }),
-        el("dt", { text: t("rulePolicy") }),
-        el("dd", { text: rule.day_off_policy === "move" ? t("policyMove") : t("policyKeep") }),
-        el("dt", { text: t("ruleEffective") }),
-        el("dd", { text: slotText(rule.effective_slots) }),
-      ]);
-      var children = [el("h2", { id: "rule-title", text: t("ruleTitle") }), facts];
-      if (canWrite) {
-        var day = el("input", { type: "number", name: "day_of_month", min: "1", max: "31", value: rule.day_of_month, required: true });
-        var policy = el("select", { name: "day_off_policy" }, [
-          el("option", { value: "keep", text: t("policyKeep"), selected: rule.day_off_policy !== "move" }),
-          el("option", { value: "move", text: t("policyMove"), selected: rule.day_off_policy === "move" }),
-        ]);
-        var slots = el("input", { type: "text", name: "slots", value: slotText(rule.slots) });
-        var outcome = el("div", { className: "form-outcome" });
-        var form = el("form", {
-          id: "rule-form",
-          novalidate: true,
-          onsubmit: function (event) {
-            event.preventDefault();
-            clearFieldErrors(form);
-            var body = {
-              day_of_month: Number(day.value),
-              day_off_policy: policy.value,
-              slots: parseSlots(slots.value),
-            };
-            api("PUT", "/api/v1/stations/" + calendar.station + "/reception-rule", body).then(function (saved) {
-              if (!saved.ok) return outcome.replaceChildren(problemBox(saved, form));
-              announce(t("ruleSaved"));
-              loadRule(section, canWrite);
-            });
-          },
-        }, [
-          el("div", { className: "field-row" }, [field("rule-day", t("ruleDay"), day), field("rule-policy", t("rulePolicy"), policy)]),
-          field("rule-slots", t("ruleSlots"), slots, t("ruleSlotsHint")),
-          el("button", { type: "submit", text: t("ruleSave") }),
-          outcome,
-        ]);
-        children.push(form);
-      }
-      section.replaceChildren.apply(section, children);
-    });
-  }
-
   // --------------------------------------------------------------- routing
 
-  // The built screens. Not built yet: "rota", "records", "triage".
-  var SCREENS = { calendar: calendarScreen };
+  // Each screen is a script of its own under /console/static/ (calendar.js,
+  // ...), loaded after this one, that registers itself with
+  // LiaisonConsole.screen(name, render) and its texts with
+  // LiaisonConsole.addText({"zh-CN": {...}, en: {...}}); its link is in
+  // index.html's <nav>. The first registered screen is the default.
+  var SCREENS = {};
+  var defaultScreen = null;
 
   function route() {
     applyLanguage();
@@ -910,13 +666,43 @@
     if (!user) return showSignIn();
     showWho(user);
     var match = /^#\/(\w+)/.exec(location.hash);
-    var name = match && SCREENS[match[1]] ? match[1] : "calendar";
+    var name = match && SCREENS[match[1]] ? match[1] : defaultScreen;
     Array.prototype.forEach.call(nav.querySelectorAll("a"), function (link) {
       if (link.getAttribute("data-screen") === name) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     });
     SCREENS[name](user);
   }
+
+  window.LiaisonConsole = {
+    CALENDAR_WRITERS: CALENDAR_WRITERS,
+    DISTRICT_ROLES: DISTRICT_ROLES,
+    main: main,
+    addText: function (texts) {
+      Object.keys(texts).forEach(function (language) {
+        Object.assign(TEXT[language], texts[language]);
+      });
+    },
+    screen: function (name, render) {
+      SCREENS[name] = render;
+      if (!defaultScreen) defaultScreen = name;
+    },
+    t: t,
+    el: el,
+    field: field,
+    api: api,
+    problemBox: problemBox,
+    clearFieldErrors: clearFieldErrors,
+    announce: announce,
+    pad: pad,
+    todayInShanghai: todayInShanghai,
+    monthTitle: monthTitle,
+    shiftMonth: shiftMonth,
+    lastDay: lastDay,
+    dayText: dayText,
+    stationPicker: stationPicker,
+    currentUser: currentUser,
+  };
 
   langButton.addEventListener("click", function () {
     lang = lang === "en" ? "zh-CN" : "en";
@@ -938,8 +724,12 @@
     }
   });
 
-  var params = new URLSearchParams(window.location.search);
-  applyLanguage();
-  if (params.get("code") || params.get("error")) finishSignIn(params);
-  else route();
+  // The screens' scripts (deferred, in order after this one) have run by
+  // DOMContentLoaded.
+  document.addEventListener("DOMContentLoaded", function () {
+    var params = new URLSearchParams(window.location.search);
+    applyLanguage();
+    if (params.get("code") || params.get("error")) finishSignIn(params);
+    else route();
+  });
 })();
