@@ -1,0 +1,25 @@
+"""The one place that wires the referral service: settings, database and
+the application service. The api, worker, migrate and cli entry points each
+start from `ReferralBootstrap.for_process(<process>)`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from kit.bootstrap import Bootstrap
+from referral.service import Referral
+from referral.settings import ReferralSettings
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class ReferralBootstrap(Bootstrap[ReferralSettings]):
+    service = "referral"
+    settings_type = ReferralSettings
+    migrations_dir = MIGRATIONS
+
+    @cached_property
+    def referral(self) -> Referral:
+        """The application service: one per process."""
+        return Referral(self.db)

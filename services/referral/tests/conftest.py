@@ -1,0 +1,89 @@
+"""Fixtures of the referral service's tests: a migrated PostgreSQL database,
+the service served over gRPC on a free port, and tokens of a test issuer.
+Throwaway databases come from the platform's pytest plugin
+(kit.pytest_plugin)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import pytest
+
+from kit.db import Database
+from kit.grpc_client import with_bearer
+from kit.grpc_server import build_server
+from kit.migrations import upgrade
+from kit.testrun import DevTokens, throwaway_database
+from liaison.referral.v1 import referral_pb2_grpc as pb_grpc
+from referral.api import SERVICE_NAME, ReferralServicer
+from referral.bootstrap import MIGRATIONS
+from referral.service import Referral
+from referral.settings import ReferralSettings
+
+TOKENS = DevTokens()
+token = TOKENS.token
+
+
+@dataclass
+class Api:
+    referral: Referral
+    channel: grpc.Channel
+
+    @property
+    def db(self) -> Database:
+        return self.referral.db
+
+    @property
+    def anonymous(self) -> pb_grpc.ReferralServiceStub:
+        return pb_grpc.ReferralServiceStub(self.channel)
+
+    def as_(self, who: str | dict[str, Any]) -> pb_grpc.ReferralServiceStub:
+        return pb_grpc.ReferralServiceStub(with_bearer(self.channel, token(who)))
+
+
+@pytest.fixture(scope="module")
+def referral_url(postgres_admin_url: str) -> Iterator[str]:
+    """This module's migrated database."""
+    with throwaway_database("referral_test", admin_url=postgres_admin_url) as url:
+        db = Database(url, "referral")
+        try:
+            upgrade(db, MIGRATIONS)
+        finally:
+            db.dispose()
+        yield url
+
+
+@pytest.fixture(scope="module")
+def api(referral_url: str) -> Iterator[Api]:
+    db = Database(referral_url, "referral")
+    referral = Referral(db)
+    settings = dataclasses.replace(
+        ReferralSettings.load("referral", "api"),
+        database_url=db.url,
+        grpc_port=0,
+        auth=TOKENS.auth,
+    )
+    server, health = build_server(
+        settings,
+        register=lambda s: pb_grpc.add_ReferralServiceServicer_to_server(
+            ReferralServicer(referral), s
+        ),
+        service_names=[SERVICE_NAME],
+        readiness=db.ping,
+        max_workers=8,
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    ch = grpc.insecure_channel(f"127.0.0.1:{port}")
+    grpc.channel_ready_future(ch).result(timeout=10)
+    try:
+        yield Api(referral, ch)
+    finally:
+        ch.close()
+        health.stop()
+        server.stop(0).wait()
+        db.dispose()
