@@ -80,6 +80,12 @@ def deputies_of(base_url: str, station_id: int) -> dict[int, str]:
     return {d["id"]: d["name"] for d in items["items"]}
 
 
+def free_on(base_url: str, deputy_id: int, day: str, token: str) -> bool:
+    """Whether the deputy declared no unavailability covering `day`."""
+    away = call(base_url, "GET", f"/api/v1/deputies/{deputy_id}/unavailability", token=token)
+    return not any(a["first_day"] <= day <= a["last_day"] for a in away["items"])
+
+
 def go_to_month(page: Any, day: str) -> None:
     """Press the next month's button until the month of `day` shows."""
     months = (int(day[:4]) - today().year) * 12 + int(day[5:7]) - today().month
@@ -229,11 +235,11 @@ def test_a_deputy_declares_days_away_and_proposes_a_swap_the_other_accepts(
     # Whoever takes over must keep a head on the session.
     head_stays = any(d in heads for d in on if d != me)
 
-    def free(deputy_id: int) -> bool:
-        away = call(base, "GET", f"/api/v1/deputies/{deputy_id}/unavailability", token=staff)
-        return not any(a["first_day"] <= day <= a["last_day"] for a in away["items"])
-
-    counterpart = next(d for d in names if d not in on and (head_stays or d in heads) and free(d))
+    counterpart = next(
+        d
+        for d in names
+        if d not in on and (head_stays or d in heads) and free_on(base, d, day, staff)
+    )
 
     sign_in(page, base, "deputy")
     open_rota(page)
@@ -304,6 +310,42 @@ def test_a_deputy_declares_days_away_and_proposes_a_swap_the_other_accepts(
     assert any(d["lead"] and d["deputy_id"] in heads for d in after["deputies"])
     assert console.unexpected(r"status of 422") == []
     assert other_console.unexpected() == []
+
+
+def test_staff_refuse_a_swap_proposed_at_their_station(
+    platform: Platform, page: Any, watch: Any, screenshots: Path
+) -> None:
+    base = platform.base_url
+    console = watch(page)
+    station_id, _ = staff_on_the_rota(page, base)
+    token = json.loads(stored_token(page))["access_token"]
+    names = deputies_of(base, station_id)
+    session, rota = next((s, r) for s, r in ahead(base, station_id) if r["deputies"])
+    on = [d["deputy_id"] for d in rota["deputies"]]
+    proposer = on[-1]
+    counterpart = next(d for d in names if d not in on and free_on(base, d, session["date"], token))
+    # Proposed on the deputy's behalf by the station's staff.
+    swap = call(
+        base,
+        "POST",
+        "/api/v1/rota-swaps",
+        {"proposer_id": proposer, "session_id": session["id"], "counterpart_id": counterpart},
+        token=token,
+    )
+    page.reload()
+    item = page.locator(f".swap.proposed[data-swap='{swap['id']}']")
+    item.wait_for()
+    assert f"{names[proposer]} 换给 {names[counterpart]}" in item.inner_text()
+    assert item.get_by_role("button", name="接受").count() == 0
+    item.get_by_role("button", name="不批准").press("Enter")
+    page.locator("#announce").get_by_text("换班已拒绝").wait_for()
+    page.locator(f".swap.declined[data-swap='{swap['id']}']").wait_for()
+    swaps = call(base, "GET", f"/api/v1/rota-swaps?station_id={station_id}", token=token)
+    decided = next(w for w in swaps["items"] if w["id"] == swap["id"])
+    assert (decided["status"], decided["decided_by_role"]) == ("declined", "station_staff")
+    after = call(base, "GET", f"/api/v1/sessions/{session['id']}/rota")
+    assert after["deputies"] == rota["deputies"]
+    assert console.unexpected() == []
 
 
 def test_a_deputy_may_not_read_another_deputys_days_away(platform: Platform) -> None:
