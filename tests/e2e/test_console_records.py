@@ -175,6 +175,8 @@ def test_staff_enter_a_record_by_keyboard(
     page.get_by_role("button", name="保存记录").focus()
     page.keyboard.press("Enter")
     page.locator("#announce").get_by_text("接待记录已保存").wait_for()
+    # Focus stays in the record: on its heading, the form drawn again.
+    page.locator("#record-form-title:focus").wait_for()
     page.locator(".record-form dd.person-times", has_text="5").wait_for()
 
     # An opinion raised there: the category by arrow key, the content, who raised it.

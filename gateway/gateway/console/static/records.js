@@ -85,6 +85,7 @@
       recordReadOnly: "接待记录由联络站工作人员和街道人大工委填写。",
       opinionsCollected: "收集意见",
       opinionsCount: "{n} 条",
+      opinionsCollectedLine: "收集意见：{n} 条",
       updatedAt: "最后保存",
       opinionsTitle: "接待中收集的意见",
       opinionsNote: "登记群众在这次接待中当面反映的社情民意；反映人的姓名和电话只有有权限的人员可见。",
@@ -159,6 +160,7 @@
       recordReadOnly: "Records are written by the station's staff and the street committee.",
       opinionsCollected: "Opinions collected",
       opinionsCount: "{n}",
+      opinionsCollectedLine: "Opinions collected: {n}",
       updatedAt: "Last saved",
       opinionsTitle: "Opinions raised at this session",
       opinionsNote: "Views raised in person at this session; who raised them is seen only by those who may.",
@@ -384,8 +386,15 @@
   function openSession(session, panels, user, focus) {
     markChosen(session.id);
     var title = heading("h2", "record-title", t("recordOf", { date: dayText(session.date) }));
+    var about = [t(session.kind), slotsText(session.slots), session.venue_name, session.reason].filter(Boolean);
     var status = el("div", { "aria-busy": "true" }, [el("p", { className: "note", text: t("loading") })]);
-    panels.replaceChildren(el("section", { className: "panel record-session", "aria-labelledby": "record-title" }, [title, status]));
+    panels.replaceChildren(
+      el("section", { className: "panel record-session", "aria-labelledby": "record-title" }, [
+        title,
+        el("p", { className: "note", text: about.join(" · ") }),
+        status,
+      ])
+    );
     if (focus) title.focus();
     if (session.status === "cancelled") {
       return status.replaceChildren(el("p", { className: "notice", text: t("sessionCancelled") }));
@@ -694,9 +703,10 @@
       view.locked = !!reply.body.locked;
       if (view.locked) {
         // Locked: nothing here changes any more.
-        openSession(view.session, document.getElementById("record-panels"), view.user, false);
+        openSession(view.session, document.getElementById("record-panels"), view.user, true);
       } else {
         showRecord(section, view);
+        document.getElementById("record-form-title").focus();
       }
       announce(t(view.locked ? "recordLockedSaved" : "recordSaved"));
     });
@@ -711,7 +721,7 @@
       var added = el("ul", { className: "opinions-added", "aria-label": t("opinionsAdded") });
       children.push(opinionForm(view, added), added);
     } else if (view.record) {
-      children.push(el("p", { text: t("opinionsCollected") + "：" + t("opinionsCount", { n: view.record.opinions_recorded || 0 }) }));
+      children.push(el("p", { text: t("opinionsCollectedLine", { n: view.record.opinions_recorded || 0 }) }));
     }
     section.replaceChildren.apply(section, children);
   }
