@@ -222,3 +222,33 @@ def test_a_role_the_api_refuses_sees_the_refusal_and_no_queue(
     assert refused.value.code == 403
     assert page.locator(".queue-table").count() == 0
     assert console.unexpected(r"status of 403") == []
+
+
+def test_an_opinion_is_merged_into_another_picked_by_its_tracking_code(
+    platform: Platform, page: Any, watch: Any
+) -> None:
+    console = watch(page)
+    token = open_triage(page, platform.base_url, "street-committee")
+    into, merged = raise_online(platform.base_url), raise_online(platform.base_url)
+    page.get_by_role("button", name="筛选", exact=True).click()
+    page.get_by_role("button", name=merged["tracking_code"], exact=True).click()
+    page.locator("#opinion-title", has_text=merged["tracking_code"]).wait_for()
+    page.locator("#act-merge").click()
+    assert page.evaluate("document.activeElement.id") == "merge-code"
+
+    # A code that names no opinion: said at the field, nothing sent.
+    page.keyboard.type(into["tracking_code"][:8] + "999999")
+    page.keyboard.press("Enter")
+    page.locator("#merge-code[aria-invalid=true]").wait_for()
+    assert "没有这个追踪码的意见" in page.locator("#merge-code-error").inner_text()
+    assert call(platform.base_url, token, f"/api/v1/opinions/{merged['id']}")["status"] == (
+        "recorded"
+    )
+
+    page.locator("#merge-code").fill(into["tracking_code"].lower())
+    page.keyboard.press("Enter")
+    page.locator("#announce").get_by_text(f"已合并到 {into['tracking_code']}").wait_for()
+    after = call(platform.base_url, token, f"/api/v1/opinions/{merged['id']}")
+    assert after["status"] == "merged" and after["merged_into_id"] == into["id"]
+    assert into["tracking_code"] in page.locator("#opinion-detail dl.facts").first.inner_text()
+    assert console.unexpected() == []

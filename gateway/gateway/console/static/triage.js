@@ -706,8 +706,10 @@
   function idOfCode(code) {
     var known = triage.items.filter(function (o) { return o.tracking_code === code; })[0];
     if (known) return Promise.resolve(known.id);
-    if (!/^TH-\d{4}-\d{6,}$/.test(code)) return Promise.resolve(null);
-    var query = new URLSearchParams({ page_size: "200", year: code.slice(3, 7) });
+    var year = Number(code.slice(3, 7));
+    // Codes carry the year they were recorded in; the list knows 2000 to 2100.
+    if (!/^TH-\d{4}-\d{6,}$/.test(code) || year < 2000 || year > 2100) return Promise.resolve(null);
+    var query = new URLSearchParams({ page_size: "200", year: String(year) });
     STATUSES.forEach(function (s) {
       if (s !== "merged") query.append("status", s);
     });
