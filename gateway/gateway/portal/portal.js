@@ -53,6 +53,14 @@
       subscribe: "订阅联络站接待日历（iCalendar）",
       noSessions: "未来三个月暂无接待安排，请留意联络站通知。",
       sessionsFailed: "暂时无法查询接待安排，请稍后再试。",
+      rotaTitle: "接待代表",
+      levelOne: {national: "全国人大代表", provincial: "省人大代表", city: "市人大代表", district: "区人大代表"},
+      rotaLead: "带班",
+      rotaLeadTitle: "带班的站长或副站长",
+      rotaLoading: "正在查询接待代表…",
+      rotaNone: "接待代表尚未排定，请留意联络站通知。",
+      rotaGaps: "部分接待代表尚待补充。",
+      rotaFailed: "暂时无法查询接待代表。",
       listSeparator: "，",
       venueAddress: "{venue}（{address}）",
       found: "已找到您的社区{street}，由{station}服务。",
@@ -90,6 +98,7 @@
       submitBooking: "提交预约",
       booked: "预约成功",
       waitlisted: "已加入候补队列（第 {n} 位）",
+      waitlistNote: "有人取消预约时，按候补顺序自动递补。",
       cancelCode: "取消码",
       cancelCodeNote: "取消码只显示这一次，请记下或截图保存。如需取消，在下方输入取消码。",
       cancelBooking: "取消预约",
@@ -168,6 +177,14 @@
       subscribe: "Subscribe to the station's reception calendar (iCalendar)",
       noSessions: "No sessions in the next three months; watch for the station's notices.",
       sessionsFailed: "The sessions cannot be looked up now; please try again later.",
+      rotaTitle: "Deputies receiving",
+      levelOne: {national: "NPC deputy", provincial: "Provincial deputy", city: "City deputy", district: "District deputy"},
+      rotaLead: "Leads",
+      rotaLeadTitle: "The station head or deputy head leading the session",
+      rotaLoading: "Looking up who receives…",
+      rotaNone: "Who receives is not decided yet; watch for the station's notices.",
+      rotaGaps: "Some places on the rota are still to be filled.",
+      rotaFailed: "Who receives cannot be looked up now.",
       listSeparator: ", ",
       venueAddress: "{venue} ({address})",
       found: "Your community is found{street}; it is served by {station}.",
@@ -205,6 +222,7 @@
       submitBooking: "Book",
       booked: "Booked",
       waitlisted: "On the waitlist (number {n})",
+      waitlistNote: "When someone cancels, the first on the waitlist takes the place.",
       cancelCode: "Cancel code",
       cancelCodeNote: "The cancel code is shown only this once; note it down. To cancel, enter it below.",
       cancelBooking: "Cancel the booking",
@@ -285,6 +303,23 @@
       if (child) parent.appendChild(child);
     });
     return parent;
+  }
+
+  // GET a JSON resource for `body`: busy meanwhile, `render(json)` when it
+  // arrives, the `failed` text in `body` when it does not.
+  function loadInto(body, url, render, failed) {
+    body.setAttribute("aria-busy", "true");
+    fetch(url, { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : Promise.reject(response.status);
+      })
+      .then(render)
+      .catch(function () {
+        body.replaceChildren(el("p", "note", failed));
+      })
+      .finally(function () {
+        body.setAttribute("aria-busy", "false");
+      });
   }
 
   // Today's date in Guangzhou, whatever the visitor's clock zone.
@@ -498,9 +533,48 @@
     } else if (session.kind === "extra" && session.reason) {
       item.appendChild(el("p", "note", session.reason));
     }
-    // Who receives at the session comes with the rota (not built yet).
-    if (session.status !== "cancelled" && currentCommunity) item.appendChild(bookingPanel(session));
+    if (session.status !== "cancelled") {
+      item.appendChild(rotaBlock(session));
+      if (currentCommunity) item.appendChild(bookingPanel(session));
+    }
     return item;
+  }
+
+  // Who receives at a session: the deputies on its public rota (names and
+  // levels, the lead first), filled in when the rota arrives.
+  function rotaBlock(session) {
+    var block = el("div", "session-rota");
+    var titleId = "rota-title-" + session.id;
+    var title = el("p", "rota-title", t("rotaTitle"));
+    title.id = titleId;
+    var body = el("div", "rota-body");
+    body.appendChild(el("p", "note", t("rotaLoading")));
+    append(block, [title, body]);
+    loadInto(body, "/api/v1/sessions/" + session.id + "/rota", function (rota) {
+      var deputies = rota.deputies || [];
+      if (!deputies.length) {
+        body.replaceChildren(el("p", "note", t("rotaNone")));
+        return;
+      }
+      var list = el("ul", "rota-list");
+      list.setAttribute("aria-labelledby", titleId);
+      deputies.forEach(function (deputy) {
+        var item = el("li", "rota-deputy");
+        item.setAttribute("data-deputy", String(deputy.deputy_id));
+        item.appendChild(el("span", "rota-name", deputy.name));
+        var level = t("levelOne")[deputy.level];
+        if (level) item.appendChild(el("span", "rota-level", level));
+        if (deputy.lead) {
+          var badge = el("span", "badge", t("rotaLead"));
+          badge.setAttribute("title", t("rotaLeadTitle"));
+          item.appendChild(badge);
+        }
+        list.appendChild(item);
+      });
+      body.replaceChildren(list);
+      if (rota.status === "gaps") body.appendChild(el("p", "note", t("rotaGaps")));
+    }, t("rotaFailed"));
+    return block;
   }
 
   // The station's sessions from today to three months on, filled in when
@@ -511,7 +585,6 @@
     var heading = el("h3", null, t("sessions"));
     heading.id = "sessions-title";
     var body = el("div", "sessions-body");
-    body.setAttribute("aria-busy", "true");
     body.appendChild(el("p", "note", t("sessionsLoading")));
     var stationId = result.station.id;
     var ics = el("a", "calendar-link", t("subscribe"));
@@ -523,28 +596,18 @@
     var url =
       "/api/v1/stations/" + stationId + "/sessions?from=" +
       isoDay(today.year, today.month, today.day) + "&to=" + threeMonthsOn(today);
-    fetch(url, { headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.ok ? response.json() : Promise.reject(response.status);
-      })
-      .then(function (body_) {
-        var items = body_.items || [];
-        if (!items.length) {
-          body.replaceChildren(el("p", "note", t("noSessions")));
-        } else {
-          var list = el("ul", "session-list");
-          items.forEach(function (session) {
-            list.appendChild(sessionItem(session));
-          });
-          body.replaceChildren(list);
-        }
-      })
-      .catch(function () {
-        body.replaceChildren(el("p", "note", t("sessionsFailed")));
-      })
-      .finally(function () {
-        body.setAttribute("aria-busy", "false");
-      });
+    loadInto(body, url, function (body_) {
+      var items = body_.items || [];
+      if (!items.length) {
+        body.replaceChildren(el("p", "note", t("noSessions")));
+      } else {
+        var list = el("ul", "session-list");
+        items.forEach(function (session) {
+          list.appendChild(sessionItem(session));
+        });
+        body.replaceChildren(list);
+      }
+    }, t("sessionsFailed"));
     return section;
   }
 
@@ -693,20 +756,9 @@
   }
 
   function loadBooking(session, body) {
-    body.setAttribute("aria-busy", "true");
-    fetch("/api/v1/sessions/" + session.id + "/availability", { headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.ok ? response.json() : Promise.reject(response.status);
-      })
-      .then(function (availability) {
-        body.replaceChildren(bookingForm(session, availability, body));
-      })
-      .catch(function () {
-        body.replaceChildren(el("p", "note", t("sessionsFailed")));
-      })
-      .finally(function () {
-        body.setAttribute("aria-busy", "false");
-      });
+    loadInto(body, "/api/v1/sessions/" + session.id + "/availability", function (availability) {
+      body.replaceChildren(bookingForm(session, availability, body));
+    }, t("sessionsFailed"));
   }
 
   function bookingForm(session, availability, body) {
@@ -795,6 +847,7 @@
     field(facts, t("cancelCode"), created.cancel_code);
     facts.lastChild.className = "cancel-code";
     append(box, [heading, facts, el("p", "note", t("cancelCodeNote"))]);
+    if (booking.status === "waitlisted") box.insertBefore(el("p", "note waitlist-note", t("waitlistNote")), facts);
     var form = el("form", "cancel-form");
     form.noValidate = true;
     var code = formField(form, "cancel_code", t("cancelCode"), el("input"));
