@@ -1,0 +1,1 @@
+"""Referral letters: routing, deadlines and the audit trail of each letter."""
