@@ -238,6 +238,21 @@ def test_an_extension_past_six_months_is_refused_and_names_the_limit() -> None:
     assert raised.value.message == "the deadline cannot be extended to that day"
 
 
+@settings(max_examples=200, deadline=None)
+@given(received_at=instants, asked_after=st.integers(min_value=-40, max_value=200))
+def test_extensions_stay_within_six_months(received_at: datetime, asked_after: int) -> None:
+    current = legal_deadline(received_at, calendar=DAYS)
+    limit = extension_limit(received_at, calendar=DAYS)
+    asked = current.last_day + timedelta(days=asked_after)
+    if current.last_day < asked <= limit.last_day:
+        extended = extended_deadline(received_at, current, asked, calendar=DAYS)
+        assert current.ends_at < extended.ends_at <= limit.ends_at
+        assert extended.last_day >= asked and not DAYS.is_day_off(extended.last_day)
+    else:
+        with pytest.raises(InvalidArgument):
+            check_extension(received_at, current, asked, calendar=DAYS)
+
+
 # ---------------------------------------------------------------- stage clocks
 
 

@@ -171,28 +171,29 @@ def test_random_chains_verify(drawn: list[tuple[str, str, datetime, Any]]) -> No
 
 
 def changed_field(entry: Entry, name: str, data: st.DataObject) -> Entry:
-    """`entry` with one field set to another value."""
+    """`entry` with one field set to another value (drawn, and nudged when
+    the draw happens to equal the current one)."""
     current = getattr(entry, name)
     if name == "seq":
-        value: Any = data.draw(
-            st.integers(min_value=0, max_value=20).filter(lambda n: n != current)
-        )
+        value: Any = data.draw(st.integers(min_value=0, max_value=20))
+        value = value if value != current else current + 1
     elif name == "at":
         value = current + data.draw(
             st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=9))
         )
     elif name in ("prev_hash", "hash"):
-        value = data.draw(
-            st.text("0123456789abcdef", min_size=64, max_size=64).filter(lambda h: h != current)
-        )
+        value = data.draw(st.text("0123456789abcdef", min_size=64, max_size=64))
+        if value == current:
+            value = ("e" if current[0] == "f" else "f") + current[1:]
     elif name == "payload":
-        value = data.draw(json_values.filter(lambda p: canonical(p) != canonical(current)))
+        value = data.draw(json_values)
+        value = value if canonical(value) != canonical(current) else [current]
     else:
-        value = data.draw(st.text(min_size=1, max_size=12).filter(lambda s: s != current))
+        value = current + data.draw(st.text(min_size=1, max_size=4))
     return dataclasses.replace(entry, **{name: value})
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     drawn=st.lists(steps, min_size=2, max_size=8),
     how=st.sampled_from(["change", "remove", "swap", "insert_copy", "insert_new"]),
