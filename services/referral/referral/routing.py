@@ -643,8 +643,10 @@ def assign(
         co_handlers=co,
         hops=(*hops, *sent),
     )
+    # The lead first, then the co-handlers as named.
     events = tuple(
-        Event(ASSIGNED, at, actor, after.stage, hop.stage, hop.to_unit) for hop in sent[::-1]
+        Event(ASSIGNED, at, actor, after.stage, hop.stage, hop.to_unit)
+        for hop in (sent[-1], *sent[:-1])
     )
     return Transition(after, events)
 
