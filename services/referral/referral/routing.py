@@ -64,6 +64,8 @@ Decisions the article leaves open, made here:
   acknowledges it again and answers again, and both are asked to rate the
   new answer; co-handling departments are not asked again;
 - answering with an extension pending withdraws the request;
+- time never goes back: an action dated before the letter's last change
+  is refused (`InvalidArgument` on `at`);
 - nobody acts in another's name: an administrator takes no action here,
   and the platform itself only opens letters (from an opinion handed on).
 """
@@ -369,11 +371,10 @@ def _no_proxy(actor: Actor) -> None:
         raise PermissionDenied("an administrator may not act on a referral letter in anyone's name")
 
 
-def _only(actor: Actor, unit: Unit | None, doing: str) -> None:
+def _only(actor: Actor, unit: Unit, doing: str) -> None:
     _no_proxy(actor)
-    if unit is None or actor.unit != unit:
-        who = str(unit) if unit is not None else "nobody yet"
-        raise PermissionDenied(f"only {who} may {doing}; {actor} may not")
+    if actor.unit != unit:
+        raise PermissionDenied(f"only {unit} may {doing}; {actor} may not")
 
 
 def _awaiting(letter: Letter, stages: Iterable[Stage], doing: str) -> None:
@@ -749,7 +750,9 @@ def decide_extension(
 ) -> Transition:
     """The supervising body (the street committee for the street route, the
     standing committee office for the district's) decides the request."""
-    _only(actor, letter.supervisor, "decide an extension request")
+    _no_proxy(actor)
+    if letter.supervisor is not None:
+        _only(actor, letter.supervisor, "decide an extension request")
     pending = letter.pending_extension
     if pending is None:
         raise FailedPrecondition(

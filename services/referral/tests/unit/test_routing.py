@@ -479,6 +479,12 @@ REFUSALS = [
         lambda letter, at: r.decide_extension(letter, SCO, at, approve=True),
         "no extension request is pending",
     ),
+    refused(
+        FailedPrecondition,
+        (),
+        lambda letter, at: r.decide_extension(letter, COMMITTEE, at, approve=True),
+        "the letter awaits the street committee's decision on jurisdiction: no extension",
+    ),
     # wrong person
     refused(PermissionDenied, (to_street,), signed_by(OTHER_DEPUTY), "only deputy 7, then"),
     refused(PermissionDenied, (to_street,), signed_by(COMMITTEE), "the deputy director and the"),
