@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from kit.errors import InvalidArgument
+from kit.workdays import SHANGHAI, WorkCalendar
 from referral.deadlines import (
     ASSIGNMENT,
     SIGN_OFF,
@@ -29,9 +32,6 @@ from referral.deadlines import (
     reminder_instants,
     start_of,
 )
-
-from kit.errors import InvalidArgument
-from kit.workdays import SHANGHAI, WorkCalendar
 
 DAYS = WorkCalendar()
 

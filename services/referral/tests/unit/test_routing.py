@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+
+from kit.auth import Principal, Role
+from kit.errors import DomainError, FailedPrecondition, InvalidArgument, PermissionDenied
 from referral import routing as r
 from referral.routing import Letter, Rater, Route, Satisfaction, Stage, Transition
 from referral.units import (
@@ -26,9 +29,6 @@ from referral.units import (
     street_committee,
     street_office,
 )
-
-from kit.auth import Principal, Role
-from kit.errors import DomainError, FailedPrecondition, InvalidArgument, PermissionDenied
 
 T0 = datetime(2027, 3, 15, 9, 0, tzinfo=UTC)
 HASH = "ab" * 32

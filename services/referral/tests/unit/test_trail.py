@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from kit.errors import InvalidArgument
 from referral.trail import (
     ANSWER,
     GENESIS,
@@ -25,8 +27,6 @@ from referral.trail import (
     next_entry,
     verify,
 )
-
-from kit.errors import InvalidArgument
 
 T0 = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
 
