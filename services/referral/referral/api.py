@@ -34,6 +34,9 @@ class ReferralServicer(pb_grpc.ReferralServiceServicer):
         letters, info = self.referral.list_letters(request, current_principal())
         return pb.ListLettersResponse(letters=letters, page=info)
 
+    def VerifyTrail(self, request: pb.VerifyTrailRequest, context: Ctx) -> pb.VerifyTrailResponse:
+        return self.referral.verify_trail(request.letter_id, current_principal())
+
     def ListAuditEntries(
         self, request: auth_pb2.ListAuditEntriesRequest, context: Ctx
     ) -> auth_pb2.ListAuditEntriesResponse:

@@ -3,14 +3,28 @@
 - `referral_letters`: one per opinion handed on (unique `opinion_id`: an
   event delivered twice, or under two event ids, opens one letter), with
   the opinion's facts copied from the event (never who raised it) and the
-  letter's stage.
+  letter's stage, and the hash of its trail's newest entry (`trail_head`).
+- `referral_trail_entries`: each letter's audit trail (`referral.trail`),
+  appended to and never changed: every entry carries the hash of the one
+  before, and the letter keeps the newest hash, so an entry removed from the
+  end is found too.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.tables import Id, utcnow
@@ -39,7 +53,23 @@ class Letter(Base):
     deputy_id: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(Text, default="")
     stage: Mapped[str] = mapped_column(String(30))
+    trail_head: Mapped[str] = mapped_column(String(64), default="", server_default="")
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class TrailEntry(Base):
+    __tablename__ = "referral_trail_entries"
+
+    letter_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("referral_letters.id"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[object] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -12,6 +12,7 @@ deputy who took its opinion.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from kit.records import page
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.referral.v1 import events_pb2 as ev
 from liaison.referral.v1 import referral_pb2 as pb
-from referral import models
+from referral import models, trail
 from referral.convert import CATEGORY, STAGE, letter_pb
 
 MAX_ID = 2**63 - 1
@@ -76,10 +77,73 @@ class Referral:
         )
         uow.session.add(row)
         uow.session.flush()
+        self._append(
+            uow,
+            row,
+            trail.OPENED,
+            who,
+            {"opinion_id": opinion.id, "tracking_code": opinion.tracking_code, "note": note},
+        )
         view = letter_pb(row)
         uow.emit(ev.LetterOpened(letter=view))
         audit.record(uow.session, who, "opened", "letter", row.id, ["opinion_id"])
         return view
+
+    # -- the trail
+
+    @staticmethod
+    def _append(
+        uow: UnitOfWork, row: models.Letter, kind: str, who: Principal, payload: Any
+    ) -> trail.Entry:
+        """Append an entry to the letter's trail (its row locked by the caller
+        or new) and keep its hash as the letter's head."""
+        newest = uow.session.scalar(
+            select(models.TrailEntry)
+            .where(models.TrailEntry.letter_id == row.id)
+            .order_by(models.TrailEntry.seq.desc())
+            .limit(1)
+        )
+        entry = trail.next_entry(
+            _entry(newest) if newest else None, kind, who.sub, datetime.now(UTC), payload
+        )
+        uow.session.add(
+            models.TrailEntry(
+                letter_id=row.id,
+                seq=entry.seq,
+                kind=entry.kind,
+                actor=entry.actor,
+                at=entry.at,
+                payload=entry.payload,
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+            )
+        )
+        row.trail_head = entry.hash
+        return entry
+
+    def verify_trail(self, letter_id: int, actor: Principal | None) -> pb.VerifyTrailResponse:
+        require(actor, *DISTRICT_READERS, doing="check letters' trails")
+        with self.db.read() as session:
+            row = session.get(models.Letter, letter_id) if 0 < letter_id <= MAX_ID else None
+            if row is None:
+                raise NotFound(f"no letter {letter_id}")
+            entries = [
+                _entry(e)
+                for e in session.scalars(
+                    select(models.TrailEntry)
+                    .where(models.TrailEntry.letter_id == letter_id)
+                    .order_by(models.TrailEntry.seq)
+                )
+            ]
+            broken = trail.verify(entries, head=row.trail_head)
+        if broken is None:
+            return pb.VerifyTrailResponse(intact=True, entries=len(entries))
+        return pb.VerifyTrailResponse(
+            intact=False,
+            entries=len(entries),
+            break_position=broken.position,
+            reason=broken.reason,
+        )
 
     # -- reading
 
@@ -139,3 +203,10 @@ class Referral:
                 session, audit.query(request), audit.audit_entries.c.id, request.page, request
             )
             return [audit.entry_pb(r) for r in rows], info
+
+
+def _entry(row: models.TrailEntry) -> trail.Entry:
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+    return trail.Entry(
+        row.seq, row.kind, row.actor, at.astimezone(UTC), row.payload, row.prev_hash, row.hash
+    )

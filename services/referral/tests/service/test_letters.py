@@ -13,9 +13,10 @@ from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy.exc
 from google.protobuf.json_format import MessageToDict
 from grpc_status import rpc_status
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kit.errors import violations_from_status
 from kit.events import Envelope
@@ -189,3 +190,44 @@ def test_an_unknown_letter_is_not_found(api: Any) -> None:
     with pytest.raises(grpc.RpcError) as missing:
         api.as_("admin").GetLetter(pb.GetLetterRequest(id=999_999))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_an_opened_letter_has_a_trail_that_checks_out_and_cannot_be_edited(
+    api: Any, deliver: Deliver
+) -> None:
+    deliver(handed_on(401))
+    (letter,) = letters_of(api, 401)
+    office = api.as_("standing-committee-office")
+    checked = office.VerifyTrail(pb.VerifyTrailRequest(letter_id=letter.id))
+    assert checked.intact and checked.entries == 1
+    with api.db.read() as session:
+        (entry,) = session.scalars(
+            select(models.TrailEntry).where(models.TrailEntry.letter_id == letter.id)
+        )
+        assert entry.kind == "opened" and entry.actor == "system:referral-worker"
+        assert entry.payload == {
+            "note": "转区交通运输局办理",
+            "opinion_id": 401,
+            "tracking_code": "TH-2026-000401",
+        }
+        assert letter.trail_head == entry.hash
+    # The database refuses to change an entry, whoever asks.
+    refused_write = pytest.raises(sqlalchemy.exc.DBAPIError, match="appended to, never changed")
+    with refused_write, api.db.unit_of_work() as uow:
+        uow.session.execute(
+            update(models.TrailEntry)
+            .where(models.TrailEntry.letter_id == letter.id)
+            .values(actor="someone else")
+        )
+    # A trail whose head was tampered with (the newest hash changed, as if
+    # an entry had been taken away) no longer checks out.
+    with api.db.unit_of_work() as uow:
+        uow.session.execute(
+            update(models.Letter).where(models.Letter.id == letter.id).values(trail_head="0" * 64)
+        )
+    broken = office.VerifyTrail(pb.VerifyTrailRequest(letter_id=letter.id))
+    assert not broken.intact and broken.reason
+    # Only the district's offices check trails.
+    with pytest.raises(grpc.RpcError) as refused:
+        api.as_(A).VerifyTrail(pb.VerifyTrailRequest(letter_id=letter.id))
+    assert refused.value.code() == DENIED

@@ -28,15 +28,15 @@ from liaison.common.v1 import envelope_pb2 as liaison_dot_common_dot_v1_dot_enve
 from liaison.reception.v1 import opinions_pb2 as liaison_dot_reception_dot_v1_dot_opinions__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"liaison/referral/v1/referral.proto\x12\x13liaison.referral.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cliaison/common/v1/auth.proto\x1a liaison/common/v1/envelope.proto\x1a#liaison/reception/v1/opinions.proto\"\x8f\x03\n\x06Letter\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nopinion_id\x18\x02 \x01(\x03\x12\x15\n\rtracking_code\x18\x03 \x01(\t\x12\x11\n\tstreet_id\x18\x04 \x01(\x03\x12\x12\n\nstation_id\x18\x05 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x06 \x01(\x03\x12\x16\n\x0e\x63ommunity_name\x18\x07 \x01(\t\x12\x37\n\x08\x63\x61tegory\x18\x08 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x0f\n\x07\x63ontent\x18\t \x01(\t\x12\x11\n\tdeputy_id\x18\n \x01(\x03\x12\x0c\n\x04note\x18\x0b \x01(\t\x12/\n\x05stage\x18\x0c \x01(\x0e\x32 .liaison.referral.v1.LetterStage\x12-\n\topened_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1e\n\x10GetLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x86\x01\n\x12ListLettersRequest\x12\x11\n\tstreet_id\x18\x01 \x01(\x03\x12/\n\x05stage\x18\x02 \x01(\x0e\x32 .liaison.referral.v1.LetterStage\x12,\n\x04page\x18\x03 \x01(\x0b\x32\x1e.liaison.common.v1.PageRequest\"n\n\x13ListLettersResponse\x12,\n\x07letters\x18\x01 \x03(\x0b\x32\x1b.liaison.referral.v1.Letter\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.liaison.common.v1.PageInfo*J\n\x0bLetterStage\x12\x1c\n\x18LETTER_STAGE_UNSPECIFIED\x10\x00\x12\x1d\n\x19LETTER_STAGE_JURISDICTION\x10\x01\x32\xb1\x02\n\x0fReferralService\x12O\n\tGetLetter\x12%.liaison.referral.v1.GetLetterRequest\x1a\x1b.liaison.referral.v1.Letter\x12`\n\x0bListLetters\x12\'.liaison.referral.v1.ListLettersRequest\x1a(.liaison.referral.v1.ListLettersResponse\x12k\n\x10ListAuditEntries\x12*.liaison.common.v1.ListAuditEntriesRequest\x1a+.liaison.common.v1.ListAuditEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"liaison/referral/v1/referral.proto\x12\x13liaison.referral.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cliaison/common/v1/auth.proto\x1a liaison/common/v1/envelope.proto\x1a#liaison/reception/v1/opinions.proto\"\x8f\x03\n\x06Letter\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nopinion_id\x18\x02 \x01(\x03\x12\x15\n\rtracking_code\x18\x03 \x01(\t\x12\x11\n\tstreet_id\x18\x04 \x01(\x03\x12\x12\n\nstation_id\x18\x05 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x06 \x01(\x03\x12\x16\n\x0e\x63ommunity_name\x18\x07 \x01(\t\x12\x37\n\x08\x63\x61tegory\x18\x08 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x0f\n\x07\x63ontent\x18\t \x01(\t\x12\x11\n\tdeputy_id\x18\n \x01(\x03\x12\x0c\n\x04note\x18\x0b \x01(\t\x12/\n\x05stage\x18\x0c \x01(\x0e\x32 .liaison.referral.v1.LetterStage\x12-\n\topened_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1e\n\x10GetLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x86\x01\n\x12ListLettersRequest\x12\x11\n\tstreet_id\x18\x01 \x01(\x03\x12/\n\x05stage\x18\x02 \x01(\x0e\x32 .liaison.referral.v1.LetterStage\x12,\n\x04page\x18\x03 \x01(\x0b\x32\x1e.liaison.common.v1.PageRequest\"n\n\x13ListLettersResponse\x12,\n\x07letters\x18\x01 \x03(\x0b\x32\x1b.liaison.referral.v1.Letter\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.liaison.common.v1.PageInfo\"\'\n\x12VerifyTrailRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\"^\n\x13VerifyTrailResponse\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12\x0f\n\x07\x65ntries\x18\x02 \x01(\x05\x12\x16\n\x0e\x62reak_position\x18\x03 \x01(\x05\x12\x0e\n\x06reason\x18\x04 \x01(\t*J\n\x0bLetterStage\x12\x1c\n\x18LETTER_STAGE_UNSPECIFIED\x10\x00\x12\x1d\n\x19LETTER_STAGE_JURISDICTION\x10\x01\x32\x93\x03\n\x0fReferralService\x12O\n\tGetLetter\x12%.liaison.referral.v1.GetLetterRequest\x1a\x1b.liaison.referral.v1.Letter\x12`\n\x0bListLetters\x12\'.liaison.referral.v1.ListLettersRequest\x1a(.liaison.referral.v1.ListLettersResponse\x12`\n\x0bVerifyTrail\x12\'.liaison.referral.v1.VerifyTrailRequest\x1a(.liaison.referral.v1.VerifyTrailResponse\x12k\n\x10ListAuditEntries\x12*.liaison.common.v1.ListAuditEntriesRequest\x1a+.liaison.common.v1.ListAuditEntriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.referral.v1.referral_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LETTERSTAGE']._serialized_start=876
-  _globals['_LETTERSTAGE']._serialized_end=950
+  _globals['_LETTERSTAGE']._serialized_start=1013
+  _globals['_LETTERSTAGE']._serialized_end=1087
   _globals['_LETTER']._serialized_start=194
   _globals['_LETTER']._serialized_end=593
   _globals['_GETLETTERREQUEST']._serialized_start=595
@@ -45,6 +45,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTLETTERSREQUEST']._serialized_end=762
   _globals['_LISTLETTERSRESPONSE']._serialized_start=764
   _globals['_LISTLETTERSRESPONSE']._serialized_end=874
-  _globals['_REFERRALSERVICE']._serialized_start=953
-  _globals['_REFERRALSERVICE']._serialized_end=1258
+  _globals['_VERIFYTRAILREQUEST']._serialized_start=876
+  _globals['_VERIFYTRAILREQUEST']._serialized_end=915
+  _globals['_VERIFYTRAILRESPONSE']._serialized_start=917
+  _globals['_VERIFYTRAILRESPONSE']._serialized_end=1011
+  _globals['_REFERRALSERVICE']._serialized_start=1090
+  _globals['_REFERRALSERVICE']._serialized_end=1493
 # @@protoc_insertion_point(module_scope)

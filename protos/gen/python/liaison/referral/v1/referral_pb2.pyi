@@ -175,3 +175,51 @@ class ListLettersResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListLettersResponse: _TypeAlias = ListLettersResponse  # noqa: Y015
+
+@_typing.final
+class VerifyTrailRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letter_id", b"letter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyTrailRequest: _TypeAlias = VerifyTrailRequest  # noqa: Y015
+
+@_typing.final
+class VerifyTrailResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTACT_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    BREAK_POSITION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    intact: _builtins.bool
+    entries: _builtins.int
+    break_position: _builtins.int
+    """When not intact: the first entry that does not hold (0 = the first)."""
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        intact: _builtins.bool = ...,
+        entries: _builtins.int = ...,
+        break_position: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["break_position", b"break_position", "entries", b"entries", "intact", b"intact", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyTrailResponse: _TypeAlias = VerifyTrailResponse  # noqa: Y015

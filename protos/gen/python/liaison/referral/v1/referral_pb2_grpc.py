@@ -37,9 +37,11 @@ class ReferralServiceStub:
     unit answers in writing within three months of receiving it.
 
     Built so far: letters opened from the reception service's events, read by
-    those who may (GetLetter, ListLetters). Not built yet: the jurisdiction
-    decision, sign-offs, hops with receipts and clocks, answers, ratings,
-    reopening, extensions, supervision, the audit trail's chain check, the
+    those who may (GetLetter, ListLetters), each with an audit trail whose
+    entries chain by hash (VerifyTrail). Not built yet through this API: the
+    jurisdiction decision, sign-offs, hops with receipts and clocks, answers,
+    ratings, reopening, extensions (their rules are written and tested in the
+    service: referral.routing, referral.deadlines), supervision, the
     departments' API, statistics.
 
     Who may read a letter (checked by the service itself): the district's
@@ -65,6 +67,11 @@ class ReferralServiceStub:
                 request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersRequest.SerializeToString,
                 response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersResponse.FromString,
                 _registered_method=True)
+        self.VerifyTrail = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/VerifyTrail',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.VerifyTrailRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.VerifyTrailResponse.FromString,
+                _registered_method=True)
         self.ListAuditEntries = channel.unary_unary(
                 '/liaison.referral.v1.ReferralService/ListAuditEntries',
                 request_serializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.SerializeToString,
@@ -83,9 +90,11 @@ class ReferralServiceServicer:
     unit answers in writing within three months of receiving it.
 
     Built so far: letters opened from the reception service's events, read by
-    those who may (GetLetter, ListLetters). Not built yet: the jurisdiction
-    decision, sign-offs, hops with receipts and clocks, answers, ratings,
-    reopening, extensions, supervision, the audit trail's chain check, the
+    those who may (GetLetter, ListLetters), each with an audit trail whose
+    entries chain by hash (VerifyTrail). Not built yet through this API: the
+    jurisdiction decision, sign-offs, hops with receipts and clocks, answers,
+    ratings, reopening, extensions (their rules are written and tested in the
+    service: referral.routing, referral.deadlines), supervision, the
     departments' API, statistics.
 
     Who may read a letter (checked by the service itself): the district's
@@ -103,6 +112,14 @@ class ReferralServiceServicer:
 
     def ListLetters(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyTrail(self, request, context):
+        """Check a letter's audit trail: every entry's hash, the chain of hashes
+        and the newest hash the letter keeps. For the district's offices and admin.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -125,6 +142,11 @@ def add_ReferralServiceServicer_to_server(servicer, server):
                     servicer.ListLetters,
                     request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersRequest.FromString,
                     response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersResponse.SerializeToString,
+            ),
+            'VerifyTrail': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyTrail,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.VerifyTrailRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.VerifyTrailResponse.SerializeToString,
             ),
             'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAuditEntries,
@@ -150,9 +172,11 @@ class ReferralService:
     unit answers in writing within three months of receiving it.
 
     Built so far: letters opened from the reception service's events, read by
-    those who may (GetLetter, ListLetters). Not built yet: the jurisdiction
-    decision, sign-offs, hops with receipts and clocks, answers, ratings,
-    reopening, extensions, supervision, the audit trail's chain check, the
+    those who may (GetLetter, ListLetters), each with an audit trail whose
+    entries chain by hash (VerifyTrail). Not built yet through this API: the
+    jurisdiction decision, sign-offs, hops with receipts and clocks, answers,
+    ratings, reopening, extensions (their rules are written and tested in the
+    service: referral.routing, referral.deadlines), supervision, the
     departments' API, statistics.
 
     Who may read a letter (checked by the service itself): the district's
@@ -206,6 +230,33 @@ class ReferralService:
             '/liaison.referral.v1.ReferralService/ListLetters',
             liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersRequest.SerializeToString,
             liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyTrail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/VerifyTrail',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.VerifyTrailRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.VerifyTrailResponse.FromString,
             options,
             channel_credentials,
             insecure,
