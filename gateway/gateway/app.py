@@ -33,6 +33,7 @@ from gateway.routes import (
     bookings,
     console,
     dev,
+    letters,
     lookups,
     opinions,
     ops,
@@ -167,6 +168,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         rota.router,
         bookings.router,
         opinions.router,
+        letters.router,
         rosters.router,
         audit.router,
     ]

@@ -1299,3 +1299,44 @@ class RotaSwapOut(_Out):
 
 class RotaSwaps(_Out):
     items: list[RotaSwapOut]
+
+
+# ---------------------------------------------------------------- referral letters
+
+
+class LetterStage(StrEnum):
+    JURISDICTION = "jurisdiction"
+
+
+class Letter(_Out):
+    id: int
+    opinion_id: int
+    tracking_code: str
+    street_id: int
+    station_id: int
+    community_id: RefId = None
+    community_name: str = ""
+    category: OpinionCategory
+    content: str = Field(description="What was raised; never who raised it.")
+    deputy_id: RefId = Field(default=None, description="The deputy who took the opinion.")
+    note: str = ""
+    stage: LetterStage
+    opened_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class LetterQuery(ListQuery):
+    street_id: IdParam | None = None
+    stage: LetterStage | None = None
+
+
+LetterPage = page_model(Letter, "LetterPage")
+
+
+class TrailCheck(_Out):
+    intact: bool
+    entries: int
+    break_position: int | None = Field(
+        default=None, description="The first entry that does not hold (0 = the first)."
+    )
+    reason: str = ""

@@ -35,6 +35,7 @@ from kit.errors import (
 )
 from liaison.common.v1 import auth_pb2, envelope_pb2
 from liaison.reception.v1 import reception_pb2_grpc, rota_pb2
+from liaison.referral.v1 import referral_pb2_grpc
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc
 
@@ -458,13 +459,26 @@ def every_service(target: str) -> dict[str, str]:
     return {u.name: target for u in UPSTREAMS}
 
 
+def empty_audit(request: Any, context: grpc.ServicerContext) -> Message:
+    return auth_pb2.ListAuditEntriesResponse(page=envelope_pb2.PageInfo(total_size=0))
+
+
+class ReferralAudit(referral_pb2_grpc.ReferralServiceServicer):
+    """The referral service as the gateway's audit route sees it, on the
+    fake's server: an empty audit. Its letters' routes are tested against
+    the real service (tests/e2e)."""
+
+    def ListAuditEntries(self, request: Any, context: grpc.ServicerContext) -> Message:
+        return empty_audit(request, context)
+
+
 class ReceptionAudit(reception_pb2_grpc.ReceptionServiceServicer):
     """The reception service as the gateway's audit route sees it, on the
     fake's server: an empty audit. Its other routes are tested against the
     real service (tests/e2e)."""
 
     def ListAuditEntries(self, request: Any, context: grpc.ServicerContext) -> Message:
-        return auth_pb2.ListAuditEntriesResponse(page=envelope_pb2.PageInfo(total_size=0))
+        return empty_audit(request, context)
 
     # The rota's routes (gateway/routes/rota.py): session 1 has a rota, a
     # deputy of station 21 is of another station, swap 7 leaves a session
@@ -538,6 +552,7 @@ def registry_server() -> Iterator[RegistryServer]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     registry_pb2_grpc.add_RegistryServiceServicer_to_server(fake, server)
     reception_pb2_grpc.add_ReceptionServiceServicer_to_server(ReceptionAudit(), server)
+    referral_pb2_grpc.add_ReferralServiceServicer_to_server(ReferralAudit(), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()

@@ -1,7 +1,7 @@
 """Schemathesis against /openapi.json: every operation, every check, a fixed seed.
 
 The gateway runs in process over the fake registry of conftest.py (the
-reception service's operations are left to the run against the platform),
+reception and referral services' operations are left to the run against the platform),
 so what this finds is the gateway's: a 5xx, a response unlike its schema, a request
 the schema allows but the gateway refuses, or the other way round.
 
@@ -50,11 +50,15 @@ SETTINGS = GatewaySettings(
 )
 APP = create_app(SETTINGS)
 ADMIN_TOKEN = DevIssuer(SETTINGS.auth).issue(next(a for a in DEMO_ACCOUNTS if a.account == "admin"))
-# Over the fake registry only: the reception service's operations are fuzzed
-# against the real service (tests/e2e/test_schemathesis_e2e.py).
-schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", APP, config=schemathesis.Config.from_dict(CONFIG)
-).exclude(tag="reception")
+# Over the fake registry only: the reception and referral services'
+# operations are fuzzed against the real services (tests/e2e/test_schemathesis_e2e.py).
+schema = (
+    schemathesis.openapi.from_asgi(
+        "/openapi.json", APP, config=schemathesis.Config.from_dict(CONFIG)
+    )
+    .exclude(tag="reception")
+    .exclude(tag="referral")
+)
 schema.config.update(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
 
 

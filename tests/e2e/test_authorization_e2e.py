@@ -8,6 +8,7 @@ hold for what clients actually call, and a refused write changes nothing.
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -599,6 +600,65 @@ MATRIX += [
     ("GET /reception-figures", get("/api/v1/reception-figures", street_id=1, year=2026),
      allowed(*CALLERS)),
 ]  # fmt: skip
+
+
+def _letter(w: World) -> dict[str, Any]:
+    """The letter the referral service opens from an opinion of street 1
+    that the admin hands on (through reception.events, on the broker)."""
+    opinion = _opinion(w)
+    handed = w.http.post(
+        f"/api/v1/opinions/{opinion['id']}:hand-on",
+        json={"note": "转区交通运输局"},
+        headers=w.admin(),
+    )
+    assert handed.status_code == 200, handed.text
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page = w.http.get(
+            "/api/v1/letters", params={"street_id": 1, "page_size": 500}, headers=w.admin()
+        ).json()
+        found = [x for x in page["items"] if x["tracking_code"] == opinion["tracking_code"]]
+        if found:
+            return found[0]  # type: ignore[no-any-return]
+        time.sleep(0.3)
+    raise AssertionError(f"no letter for {opinion['tracking_code']} after 60 s")
+
+
+def get_letter(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    letter_id = _letter(w)["id"]
+    return lambda h: w.http.get(f"/api/v1/letters/{letter_id}", headers=h)
+
+
+def check_trail(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    letter_id = _letter(w)["id"]
+    return lambda h: w.http.get(f"/api/v1/letters/{letter_id}/trail-check", headers=h)
+
+
+LETTER_READERS_OF_STREET_1 = (*DISTRICT, "working-body", "government-office")
+MATRIX += [
+    ("GET /letters", get("/api/v1/letters"),
+     allowed(*LETTER_READERS_OF_STREET_1, "station-staff", "street-committee",
+             "street-committee-2", "deputy")),
+    ("GET a letter of street 1", get_letter,
+     allowed(*LETTER_READERS_OF_STREET_1, "station-staff", "street-committee")),
+    ("GET a letter's trail check", check_trail, allowed(*LETTER_READERS_OF_STREET_1)),
+]  # fmt: skip
+
+
+def test_an_opinion_handed_on_opens_one_letter_with_an_intact_trail(world: World) -> None:
+    letter = _letter(world)
+    assert letter["stage"] == "jurisdiction" and letter["street_id"] == 1
+    assert letter["note"] == "转区交通运输局"
+    assert not {k for k in letter if "raiser" in k or "phone" in k}
+    check = world.http.get(f"/api/v1/letters/{letter['id']}/trail-check", headers=world.admin())
+    assert check.json() == {"intact": True, "entries": 1, "break_position": None, "reason": ""}
+    # Street 2's committee does not see street 1's letters.
+    theirs = world.http.get("/api/v1/letters", headers=world.headers["street-committee-2"]).json()
+    assert letter["id"] not in {x["id"] for x in theirs["items"]}
+    refused = world.http.get("/api/v1/letters", params={"street_id": 1},
+                             headers=world.headers["street-committee-2"])  # fmt: skip
+    assert refused.status_code == 403
+
 
 CASES = [
     pytest.param(operation, caller, expected[caller], id=f"{name}-{caller}")
