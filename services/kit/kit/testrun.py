@@ -623,3 +623,47 @@ def running_platform(
             platform.start_gateway()
         platform.wait_ready()
         yield platform
+
+
+# ------------------------------------------------------------------ migrations
+
+
+def check_migrations(service_name: str, migrations: Path, metadata: Any, admin_url: str) -> None:
+    """A service's migrations on a throwaway PostgreSQL database: one head;
+    upgraded, they build exactly the schema of `metadata` plus kit's platform
+    tables; they go back to base, leaving no table, and up again. Raises
+    AssertionError naming what differs."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import MetaData, inspect
+
+    from kit.db import Database
+    from kit.migrations import alembic_config, is_current, upgrade
+    from kit.tables import platform_metadata
+
+    heads = ScriptDirectory.from_config(alembic_config(migrations, "")).get_heads()
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads: {heads}"
+    with throwaway_database(f"{service_name}_migrations", admin_url=admin_url) as url:
+        db = Database(url, service_name)
+        try:
+            upgrade(db, migrations)
+            target = MetaData()
+            for source in (metadata, platform_metadata):
+                for table in source.tables.values():
+                    table.to_metadata(target)
+            with db.engine.connect() as conn:
+                context = MigrationContext.configure(conn, opts={"compare_type": True})
+                diff = compare_metadata(context, target)
+            assert diff == [], "the migrations and the models differ:\n" + "\n".join(map(str, diff))
+            config = alembic_config(migrations, db.url)
+            with db.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.downgrade(config, "base")
+            with db.engine.connect() as conn:
+                assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+            upgrade(db, migrations)
+            assert is_current(db, migrations)
+        finally:
+            db.dispose()
