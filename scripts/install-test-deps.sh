@@ -44,6 +44,9 @@ if ! { command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; }
   [ -x /usr/sbin/runc ] || packages+=(runc)
   [ -x /usr/lib/podman/netavark ] || packages+=(netavark)
   [ -x /usr/lib/podman/aardvark-dns ] || packages+=(aardvark-dns)
+  # netavark sets up the containers' network with iptables (only recommended
+  # by its package, so not always there).
+  command -v iptables >/dev/null || [ -x /usr/sbin/iptables ] || packages+=(iptables)
   command -v mmdebstrap >/dev/null || packages+=(mmdebstrap)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
