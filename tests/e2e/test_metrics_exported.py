@@ -126,10 +126,20 @@ def _planned_services() -> set[str]:
     return set(values["services"]) - set(built_services())
 
 
+# A built service's own metrics that its alerts and panels name before the
+# part that measures them is built, each with why (the service's README says
+# what is not built yet). Keep this short: each entry is an alert that cannot fire.
+NOT_YET_EXPORTED = {
+    "liaison_referral_letters_overdue": "letters get deadlines once receipts are served",
+}
+
+
 def _of_a_planned_service(metric: str) -> bool:
     # Alerts and panels may be written ahead for a planned service's own
     # metrics (liaison_<service>_...); once the service is built they count.
-    return any(metric.startswith(f"liaison_{name}_") for name in _planned_services())
+    return metric in NOT_YET_EXPORTED or any(
+        metric.startswith(f"liaison_{name}_") for name in _planned_services()
+    )
 
 
 @dataclass
