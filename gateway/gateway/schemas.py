@@ -604,6 +604,10 @@ class DemoAccountOut(BaseModel):
     name: str
     street_id: int | None = None
     deputy_id: int | None = None
+    unit_id: int | None = Field(default=None, description="A department's registry unit.")
+    position: str | None = Field(
+        default=None, description="A street committee member's position, for sign-offs."
+    )
 
 
 class DevTokenRequest(_In):
@@ -620,6 +624,11 @@ class DevTokenRequest(_In):
         description="For the deputy account: act as this deputy (registry id) "
         "instead of the account's own.",
     )
+    unit_id: Id | None = Field(
+        default=None,
+        description="For a department's account: act for this department (registry unit id) "
+        "instead of the account's own.",
+    )
 
 
 class TokenOut(BaseModel):
@@ -629,6 +638,8 @@ class TokenOut(BaseModel):
     role: str
     street_id: int | None = None
     deputy_id: int | None = None
+    unit_id: int | None = None
+    position: str | None = None
 
 
 class Health(BaseModel):
@@ -1306,6 +1317,96 @@ class RotaSwaps(_Out):
 
 class LetterStage(StrEnum):
     JURISDICTION = "jurisdiction"
+    DEPUTY_SIGN_OFF = "deputy_sign_off"
+    DEPUTY_DIRECTOR_SIGN_OFF = "deputy_director_sign_off"
+    DIRECTOR_SIGN_OFF = "director_sign_off"
+    REVIEW = "review"
+    DISPATCH = "dispatch"
+    ASSIGNMENT = "assignment"
+    AWAITING_RECEIPT = "awaiting_receipt"
+    IN_HAND = "in_hand"
+    ANSWERED = "answered"
+    FED_BACK = "fed_back"
+    CLOSED = "closed"
+
+
+class LetterRoute(StrEnum):
+    STREET = "street"
+    DISTRICT = "district"
+
+
+class LetterUnitKind(StrEnum):
+    STREET_COMMITTEE = "street_committee"
+    STREET_OFFICE = "street_office"
+    WORKING_BODY = "working_body"
+    STANDING_COMMITTEE_OFFICE = "standing_committee_office"
+    GOVERNMENT_OFFICE = "government_office"
+    DEPARTMENT = "department"
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class Rater(StrEnum):
+    DEPUTY = "deputy"
+    CONSTITUENT = "constituent"
+
+
+class LetterUnit(_Out):
+    kind: LetterUnitKind
+    id: RefId = Field(default=None, description="The street's id, or the department's.")
+    label: str = ""
+
+
+class SignOff(_Out):
+    signer: str
+    by: str = ""
+    at: datetime | None = None
+    comment: str = ""
+    refused: bool = False
+
+
+class Hop(_Out):
+    from_unit: LetterUnit
+    to_unit: LetterUnit
+    kind: str
+    sent_at: datetime | None = None
+    received_at: datetime | None = None
+
+
+class LetterAnswer(_Out):
+    by: LetterUnit | None = None
+    at: datetime | None = None
+    text: str = ""
+    attachments: list[str] = Field(default=[], description="SHA-256 of each file.")
+    round: int = 1
+
+
+class LetterRating(_Out):
+    rater: Rater
+    satisfaction: Satisfaction
+    at: datetime | None = None
+    round: int = 1
+
+
+class LetterExtension(_Out):
+    requested_at: datetime | None = None
+    reason: str = ""
+    requested_last_day: str = ""
+    decision: str = Field(default="", description="Empty while pending.")
+    decided_at: datetime | None = None
+    comment: str = ""
+
+
+class LetterDeadline(_Out):
+    received_at: datetime | None = None
+    last_day: str = Field(description="The last day to answer, Asia/Shanghai.")
+    ends_at: datetime | None = None
+    extended: bool = False
+    holidays_known: bool = True
 
 
 class Letter(_Out):
@@ -1323,6 +1424,78 @@ class Letter(_Out):
     stage: LetterStage
     opened_at: datetime | None = None
     updated_at: datetime | None = None
+    route: LetterRoute | None = None
+    awaits: str = Field(default="", description="What the letter awaits, in words.")
+    holder: LetterUnit | None = None
+    handler: LetterUnit | None = None
+    co_handlers: list[LetterUnit] = []
+    sign_offs: list[SignOff] = []
+    hops: list[Hop] = []
+    answers: list[LetterAnswer] = []
+    ratings: list[LetterRating] = []
+    extensions: list[LetterExtension] = []
+    round: int = 1
+    deadline: LetterDeadline | None = Field(
+        default=None, description="The legal deadline, from the handling unit's receipt."
+    )
+    stage_due_at: datetime | None = None
+
+
+LetterComment = Annotated[ProtoText, Field(max_length=500)]
+ContentHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class JurisdictionDecision(_In):
+    route: LetterRoute = Field(
+        description="street: within the street's powers; district: to the working body."
+    )
+
+
+class LetterSignOff(_In):
+    comment: LetterComment = ""
+
+
+class LetterRefusal(_In):
+    reason: Reason
+
+
+class LetterReview(_In):
+    accept: bool
+    reason: LetterComment = Field(default="", description="Required when returning it.")
+
+
+class LetterNoBody(_In):
+    pass
+
+
+class LetterAssignment(_In):
+    lead_department_id: Id
+    co_handler_ids: list[Id] = Field(default=[], max_length=20)
+
+
+class LetterAnswerBody(_In):
+    text: Annotated[ProtoText, Field(min_length=1, max_length=5000)]
+    attachments: list[ContentHash] = Field(default=[], max_length=20)
+
+
+class ExtensionRequest(_In):
+    reason: Reason
+    requested_last_day: date = Field(description="At most six months from receipt.")
+
+
+class ExtensionDecision(_In):
+    approve: bool
+    comment: LetterComment = Field(default="", description="Required when refusing.")
+
+
+class LetterFeedBack(_In):
+    comment: LetterComment = ""
+
+
+class LetterRatingBody(_In):
+    rater: Rater
+    satisfaction: Satisfaction
+    reopen: bool = Field(default=False, description="Only when dissatisfied; once per letter.")
 
 
 class LetterQuery(ListQuery):

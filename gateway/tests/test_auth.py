@@ -88,6 +88,9 @@ def test_expired_token_is_401(client: TestClient, settings: GatewaySettings, pro
         {"sub": "a", "role": "admin", "street_id": 2**63},
         {"sub": "a", "role": "constituent", "deputy_id": 1},  # only a deputy is one
         {"sub": "a", "role": "deputy", "deputy_id": 0},
+        # Only a street committee member holds a sign-off position, one of two.
+        {"sub": "a", "role": "deputy", "deputy_id": 1, "position": "street_director"},
+        {"sub": "a", "role": "street_committee", "street_id": 1, "position": "mayor"},
     ],
 )
 def test_tokens_with_bad_claims_are_401(
@@ -225,8 +228,21 @@ def test_the_callers_token_reaches_the_registry(
 def test_demo_accounts_cover_every_role(client: TestClient) -> None:
     accounts = client.get("/api/v1/dev/accounts").json()
     assert {a["role"] for a in accounts} == {r.value for r in Role} - {"system"}
-    scoped = {a["role"]: a["street_id"] for a in accounts if a["street_id"] is not None}
-    assert scoped == {"street_committee": 1, "station_staff": 1}
+    scoped = {a["account"]: a["street_id"] for a in accounts if a["street_id"] is not None}
+    assert scoped == {
+        "street-committee": 1,
+        "street-deputy-director": 1,
+        "street-director": 1,
+        "station-staff": 1,
+        "street-office": 1,  # a street office: the department role and its street
+    }
+    positions = {a["account"]: a["position"] for a in accounts if a["position"]}
+    assert positions == {
+        "street-deputy-director": "street_full_time_deputy_director",
+        "street-director": "street_director",
+    }
+    units = {a["account"]: a["unit_id"] for a in accounts if a["unit_id"]}
+    assert units == {"department": 52, "department-system": 52}
     assert {a["role"]: a["deputy_id"] for a in accounts if a["deputy_id"]} == {"deputy": 1}
     assert len(accounts) == len(DEMO_ACCOUNTS)
 

@@ -59,7 +59,7 @@ class World:
     def traces(self) -> tuple[int, ...]:
         """What a refused write must leave as it was: each service's audit of every change."""
         totals = []
-        for service in ("registry", "reception"):
+        for service in ("registry", "reception", "referral"):
             page = self.http.get(
                 f"/api/v1/{service}/audit-entries", params={"page_size": 1}, headers=self.admin()
             )
@@ -624,6 +624,45 @@ def _letter(w: World) -> dict[str, Any]:
     raise AssertionError(f"no letter for {opinion['tracking_code']} after 60 s")
 
 
+def _as(w: World, account: str) -> dict[str, str]:
+    """The headers of a demo account the matrix's callers do not include."""
+    if account not in w.headers:
+        reply = w.http.post("/api/v1/dev/tokens", json={"account": account})
+        assert reply.status_code == 200, reply.text
+        w.headers[account] = {"authorization": f"Bearer {reply.json()['access_token']}"}
+    return w.headers[account]
+
+
+def _step(w: World, letter_id: int, action: str, account: str, **body: Any) -> dict[str, Any]:
+    reply = w.http.post(f"/api/v1/letters/{letter_id}:{action}", json=body, headers=_as(w, account))
+    assert reply.status_code == 200, reply.text
+    return reply.json()  # type: ignore[no-any-return]
+
+
+def decide_jurisdiction(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    letter_id = _letter(w)["id"]
+    return lambda h: w.http.post(
+        f"/api/v1/letters/{letter_id}:decide-jurisdiction", json={"route": "street"}, headers=h
+    )
+
+
+def review_letter(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    letter_id = _letter(w)["id"]
+    _step(w, letter_id, "decide-jurisdiction", "street-committee", route="district")
+    return lambda h: w.http.post(
+        f"/api/v1/letters/{letter_id}:review", json={"accept": True}, headers=h
+    )
+
+
+def acknowledge_letter(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    letter_id = _letter(w)["id"]
+    _step(w, letter_id, "decide-jurisdiction", "street-committee", route="district")
+    _step(w, letter_id, "review", "working-body", accept=True)
+    _step(w, letter_id, "dispatch", "standing-committee-office")
+    _step(w, letter_id, "assign", "government-office", lead_department_id=52)
+    return lambda h: w.http.post(f"/api/v1/letters/{letter_id}:acknowledge", json={}, headers=h)
+
+
 def get_letter(w: World) -> Callable[[dict[str, str]], httpx.Response]:
     letter_id = _letter(w)["id"]
     return lambda h: w.http.get(f"/api/v1/letters/{letter_id}", headers=h)
@@ -638,10 +677,15 @@ LETTER_READERS_OF_STREET_1 = (*DISTRICT, "working-body", "government-office")
 MATRIX += [
     ("GET /letters", get("/api/v1/letters"),
      allowed(*LETTER_READERS_OF_STREET_1, "station-staff", "street-committee",
-             "street-committee-2", "deputy")),
+             "street-committee-2", "deputy", "department", "department-system")),
     ("GET a letter of street 1", get_letter,
      allowed(*LETTER_READERS_OF_STREET_1, "station-staff", "street-committee")),
     ("GET a letter's trail check", check_trail, allowed(*LETTER_READERS_OF_STREET_1)),
+    # Each step by whose turn it is: the rules are the referral service's.
+    ("decide a letter's jurisdiction", decide_jurisdiction, allowed("street-committee")),
+    ("review a letter", review_letter, allowed("working-body")),
+    ("acknowledge a letter (the demo department's)", acknowledge_letter,
+     allowed("department", "department-system")),
 ]  # fmt: skip
 
 
@@ -658,6 +702,57 @@ def test_an_opinion_handed_on_opens_one_letter_with_an_intact_trail(world: World
     refused = world.http.get("/api/v1/letters", params={"street_id": 1},
                              headers=world.headers["street-committee-2"])  # fmt: skip
     assert refused.status_code == 403
+
+
+def test_an_online_opinion_reaches_a_rated_answer_through_the_district(world: World) -> None:
+    """From a constituent's online opinion through the district's route to
+    the department's written answer, fed back and rated, through the gateway."""
+    reply = world.http.post(
+        "/api/v1/opinions", json=_opinion_body(world), headers=world.headers["constituent"]
+    )
+    assert reply.status_code == 201, reply.text
+    opinion = reply.json()
+    handed = world.http.post(
+        f"/api/v1/opinions/{opinion['id']}:hand-on", json={"note": "转区住建局"},
+        headers=world.headers["street-committee"],
+    )  # fmt: skip
+    assert handed.status_code == 200, handed.text
+    deadline = time.monotonic() + 60
+    letter: dict[str, Any] = {}
+    while not letter and time.monotonic() < deadline:
+        page = world.http.get("/api/v1/letters", params={"page_size": 500},
+                              headers=world.headers["street-committee"]).json()  # fmt: skip
+        letter = next(
+            (x for x in page["items"] if x["tracking_code"] == opinion["tracking_code"]), {}
+        )
+        time.sleep(0.2)
+    assert letter, "the referral service opened no letter"
+    letter_id = letter["id"]
+    _step(world, letter_id, "decide-jurisdiction", "street-committee", route="district")
+    _step(world, letter_id, "review", "working-body", accept=True)
+    _step(world, letter_id, "dispatch", "standing-committee-office")
+    got = _step(world, letter_id, "assign", "government-office", lead_department_id=52)
+    assert got["stage"] == "awaiting_receipt" and got["handler"]["id"] == 52
+    # The department's inbox holds it; another department's does not.
+    inbox = world.http.get("/api/v1/letters", headers=world.headers["department"]).json()
+    assert letter_id in {x["id"] for x in inbox["items"]}
+    got = _step(world, letter_id, "acknowledge", "department")
+    assert got["stage"] == "in_hand" and got["deadline"]["last_day"]
+    refused = world.http.post(f"/api/v1/letters/{letter_id}:rate",
+                              json={"rater": "constituent", "satisfaction": "satisfied"},
+                              headers=world.headers["street-committee"])  # fmt: skip
+    assert refused.status_code == 409, refused.text  # rating before an answer
+    _step(world, letter_id, "answer", "department", text="已于本月完成维修")
+    got = _step(world, letter_id, "feed-back", "street-committee", comment="已电话告知")
+    assert got["stage"] == "fed_back"
+    got = _step(world, letter_id, "rate", "street-committee", rater="constituent",
+                satisfaction="satisfied")  # fmt: skip
+    assert got["stage"] == "closed" and got["ratings"][0]["satisfaction"] == "satisfied"
+    check = world.http.get(f"/api/v1/letters/{letter_id}/trail-check", headers=world.admin())
+    assert check.json()["intact"] is True
+    # The constituent follows it by its tracking code.
+    track = world.http.get(f"/api/v1/opinions/track/{opinion['tracking_code']}").json()
+    assert track["tracking_code"] == opinion["tracking_code"]
 
 
 CASES = [

@@ -38,6 +38,8 @@ async def list_accounts() -> Any:
             name=a.name,
             street_id=a.street_id,
             deputy_id=a.deputy_id,
+            unit_id=a.unit_id,
+            position=a.position,
         )
         for a in DEMO_ACCOUNTS
     ]
@@ -62,6 +64,10 @@ async def issue_token(request: Request, body: s.DevTokenRequest) -> Any:
         if account.deputy_id is None:
             raise invalid_field("deputy_id", f"the {account.account} account is not a deputy")
         account = dataclasses.replace(account, deputy_id=body.deputy_id)
+    if body.unit_id is not None:
+        if account.unit_id is None:
+            raise invalid_field("unit_id", f"the {account.account} account is not a department's")
+        account = dataclasses.replace(account, unit_id=body.unit_id)
     issuer: DevIssuer = request.app.state.dev_issuer
     token = issuer.issue(account)
     return s.TokenOut(
@@ -70,6 +76,8 @@ async def issue_token(request: Request, body: s.DevTokenRequest) -> Any:
         role=account.role.value,
         street_id=account.street_id,
         deputy_id=account.deputy_id,
+        unit_id=account.unit_id,
+        position=account.position,
     )
 
 

@@ -3,18 +3,28 @@ opinion handed on; read by the district's offices, the letter's street and
 the deputy who took its opinion, never with who raised it; each letter's
 audit trail checked by the district's offices.
 
-Who may read a letter is the referral service's decision (role, then the
-letter's street or deputy); the gateway only refuses early a role that
-never may."""
+Each step of a letter's workflow is a POST to `/letters/{id}:<action>`,
+with its body; whose turn it is, and what the letter awaits, is the
+referral service's decision (referral.routing), as is who may read a letter
+(role, then the letter's street, deputy or handling unit); the gateway only
+refuses early a role that never may."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 
 from gateway import schemas as s
 from gateway.auth import Principal, Role, require_roles
 from gateway.convert import fill_message, message_to_dict
-from gateway.problems import AUTH_ERRORS, NOT_FOUND, UPSTREAM_ERRORS, VALIDATION, responses
+from gateway.problems import (
+    AUTH_ERRORS,
+    CONFLICT,
+    NOT_FOUND,
+    UPSTREAM_ERRORS,
+    VALIDATION,
+    responses,
+)
 from gateway.upstream import call_context, service
 from liaison.common.v1 import envelope_pb2
 from liaison.referral.v1 import referral_pb2
@@ -27,11 +37,28 @@ DISTRICT_READERS = (
     Role.WORKING_BODY,
     Role.GOVERNMENT_OFFICE,
 )
-READERS = (*DISTRICT_READERS, Role.STREET_COMMITTEE, Role.STATION_STAFF, Role.DEPUTY)
+READERS = (
+    *DISTRICT_READERS,
+    Role.STREET_COMMITTEE,
+    Role.STATION_STAFF,
+    Role.DEPUTY,
+    Role.DEPARTMENT,
+)
+# Who takes a letter's steps (which one, and when, the service decides).
+ACTORS = (
+    Role.STREET_COMMITTEE,
+    Role.DEPUTY,
+    Role.WORKING_BODY,
+    Role.STANDING_COMMITTEE_OFFICE,
+    Role.GOVERNMENT_OFFICE,
+    Role.DEPARTMENT,
+)
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Actor = Annotated[Principal, Depends(require_roles(*ACTORS))]
 Checker = Annotated[Principal, Depends(require_roles(*DISTRICT_READERS))]
 LetterId = Annotated[s.IdParam, Path(description="The letter's id.")]
 _READ = responses(VALIDATION, AUTH_ERRORS, NOT_FOUND, UPSTREAM_ERRORS)
+_ACT = responses(VALIDATION, AUTH_ERRORS, NOT_FOUND, CONFLICT, UPSTREAM_ERRORS)
 
 
 async def _call(request: Request, method: str, message: Any) -> Any:
@@ -98,3 +125,161 @@ async def check_letter_trail(request: Request, principal: Checker, id: LetterId)
     if values.get("intact"):
         values.pop("break_position", None)
     return s.TrailCheck.model_validate(values)
+
+
+# ---------------------------------------------------------------- the workflow's steps
+
+
+def _step(
+    action: str,
+    method: str,
+    body_model: type[Any],
+    build: Callable[[int, Any], Any],
+    summary: str,
+    description: str,
+) -> None:
+    """Route POST /letters/{id}:<action> to the referral service's `method`."""
+
+    async def step(
+        request: Request,
+        principal: Actor,
+        id: LetterId,
+        body: Annotated[body_model, Body()],  # type: ignore[valid-type]
+    ) -> Any:
+        return _letter(await _call(request, method, build(id, body)))
+
+    router.post(
+        f"/letters/{{id:segment}}:{action}",
+        response_model=s.Letter,
+        responses=_ACT,
+        summary=summary,
+        description=description,
+        operation_id=f"{action.replace('-', '_')}_letter",
+    )(step)
+
+
+_ROUTES = {
+    s.LetterRoute.STREET: referral_pb2.ROUTE_STREET,
+    s.LetterRoute.DISTRICT: referral_pb2.ROUTE_DISTRICT,
+}
+_RATERS = {
+    s.Rater.DEPUTY: referral_pb2.RATER_DEPUTY,
+    s.Rater.CONSTITUENT: referral_pb2.RATER_CONSTITUENT,
+}
+_SATISFACTION = {
+    s.Satisfaction.SATISFIED: referral_pb2.SATISFACTION_SATISFIED,
+    s.Satisfaction.BASICALLY_SATISFIED: referral_pb2.SATISFACTION_BASICALLY_SATISFIED,
+    s.Satisfaction.DISSATISFIED: referral_pb2.SATISFACTION_DISSATISFIED,
+}
+
+_step(
+    "decide-jurisdiction",
+    "DecideJurisdiction",
+    s.JurisdictionDecision,
+    lambda id, b: referral_pb2.DecideJurisdictionRequest(letter_id=id, route=_ROUTES[b.route]),
+    "Decide jurisdiction: the street's powers or the district's",
+    "The street committee of the letter's street.",
+)
+_step(
+    "sign-off",
+    "SignOff",
+    s.LetterSignOff,
+    lambda id, b: referral_pb2.SignOffRequest(letter_id=id, comment=b.comment),
+    "Sign off, with a comment",
+    "The deputy, then the street committee's full-time deputy director, then its director; "
+    "after the director's the letter goes to the street office.",
+)
+_step(
+    "refuse-sign-off",
+    "RefuseSignOff",
+    s.LetterRefusal,
+    lambda id, b: referral_pb2.RefuseSignOffRequest(letter_id=id, reason=b.reason),
+    "Refuse to sign off, with a reason",
+    "The letter goes back one step.",
+)
+_step(
+    "review",
+    "ReviewLetter",
+    s.LetterReview,
+    lambda id, b: referral_pb2.ReviewLetterRequest(letter_id=id, accept=b.accept, reason=b.reason),
+    "The working body's review: accept, or return with a reason",
+    "The district congress's working body.",
+)
+_step(
+    "dispatch",
+    "DispatchLetter",
+    s.LetterNoBody,
+    lambda id, b: referral_pb2.DispatchLetterRequest(letter_id=id),
+    "Send to the district government office",
+    "The standing committee office.",
+)
+_step(
+    "assign",
+    "AssignLetter",
+    s.LetterAssignment,
+    lambda id, b: referral_pb2.AssignLetterRequest(
+        letter_id=id, lead_department_id=b.lead_department_id, co_handler_ids=b.co_handler_ids
+    ),
+    "Assign a lead department and co-handling departments",
+    "The district government office.",
+)
+_step(
+    "acknowledge",
+    "AcknowledgeLetter",
+    s.LetterNoBody,
+    lambda id, b: referral_pb2.AcknowledgeLetterRequest(letter_id=id),
+    "Acknowledge receipt",
+    "The handling unit (its receipt starts the three months) or a co-handling department.",
+)
+_step(
+    "answer",
+    "AnswerLetter",
+    s.LetterAnswerBody,
+    lambda id, b: referral_pb2.AnswerLetterRequest(
+        letter_id=id, text=b.text, attachments=b.attachments
+    ),
+    "Answer in writing",
+    "The handling unit; the answer goes to the street committee, copied to the standing "
+    "committee office.",
+)
+_step(
+    "request-extension",
+    "RequestExtension",
+    s.ExtensionRequest,
+    lambda id, b: referral_pb2.RequestExtensionRequest(
+        letter_id=id, reason=b.reason, requested_last_day=b.requested_last_day.isoformat()
+    ),
+    "Ask for more time",
+    "The handling unit; at most six months from receipt.",
+)
+_step(
+    "decide-extension",
+    "DecideExtension",
+    s.ExtensionDecision,
+    lambda id, b: referral_pb2.DecideExtensionRequest(
+        letter_id=id, approve=b.approve, comment=b.comment
+    ),
+    "Approve or refuse an extension",
+    "The street committee on the street's route, the standing committee office on the district's.",
+)
+_step(
+    "feed-back",
+    "FeedBack",
+    s.LetterFeedBack,
+    lambda id, b: referral_pb2.FeedBackRequest(letter_id=id, comment=b.comment),
+    "Feed the answer back to the deputy and the constituent",
+    "The street committee.",
+)
+_step(
+    "rate",
+    "RateAnswer",
+    s.LetterRatingBody,
+    lambda id, b: referral_pb2.RateAnswerRequest(
+        letter_id=id,
+        rater=_RATERS[b.rater],
+        satisfaction=_SATISFACTION[b.satisfaction],
+        reopen=b.reopen,
+    ),
+    "Rate the answer; dissatisfied may reopen it once",
+    "The deputy, or the street committee recording the constituent's rating.",
+)

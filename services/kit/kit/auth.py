@@ -57,6 +57,9 @@ STREET_SCOPED_ROLES = frozenset({Role.STREET_COMMITTEE, Role.STATION_STAFF})
 DISTRICT_ROLES = frozenset({Role.ADMIN, Role.STANDING_COMMITTEE_OFFICE, Role.SYSTEM})
 # Every role that works for the congress or the government: all but the public.
 STAFF_ROLES = frozenset(Role) - {Role.CONSTITUENT}
+# The positions a street committee member's token may name (the registry's
+# position roles): the sign-offs of a referral letter need them.
+STREET_POSITIONS = frozenset({"street_director", "street_full_time_deputy_director"})
 
 ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
 DEV_ALGORITHM = "HS256"
@@ -79,6 +82,10 @@ class Principal:
     # "user" for a person's token, "client" for a system's client-credentials
     # token, "system" for the platform's own processes.
     kind: str = "user"
+    # A street committee member's position (the `position` claim, one of
+    # STREET_POSITIONS): the director and the full-time deputy director sign
+    # referral letters off.
+    position: str | None = None
 
     @classmethod
     def system(cls, process: str) -> Principal:
@@ -282,6 +289,14 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     deputy_id = _optional_id(claims, "deputy_id")
     if deputy_id is not None and role is not Role.DEPUTY:
         raise Unauthenticated("only a deputy's token names a deputy_id")
+    position = claims.get("position") or None
+    if position is not None and (
+        role is not Role.STREET_COMMITTEE or position not in STREET_POSITIONS
+    ):
+        raise Unauthenticated(
+            "only a street committee member's token names a position, one of: "
+            + ", ".join(sorted(STREET_POSITIONS))
+        )
     # Client-credentials tokens (RFC 9068) name the client and have no person.
     kind = (
         "client" if claims.get("client_id") and claims.get("client_id") == claims["sub"] else "user"
@@ -294,6 +309,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         name=str(claims.get("name", "")),
         deputy_id=deputy_id,
         kind=kind,
+        position=str(position) if position is not None else None,
     )
 
 
@@ -319,11 +335,14 @@ class DemoAccount:
     unit_id: int | None = None
     deputy_id: int | None = None
     client: bool = False  # a department system's client credentials
+    position: str | None = None  # a street committee member's (STREET_POSITIONS)
 
     @property
     def sub(self) -> str:
         return f"demo:{self.account}"
 
+
+DEMO_DEPARTMENT_ID = 52
 
 # One demo account per role (street-scoped ones belong to street 1), and a
 # department's own system calling with client credentials.
@@ -333,11 +352,37 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("deputy", Role.DEPUTY, "演示代表", deputy_id=1),
     DemoAccount("station-staff", Role.STATION_STAFF, "演示联络站工作人员", street_id=1),
     DemoAccount("street-committee", Role.STREET_COMMITTEE, "演示街道工委", street_id=1),
+    # The street committee's full-time deputy director and director, who sign
+    # referral letters off.
+    DemoAccount(
+        "street-deputy-director",
+        Role.STREET_COMMITTEE,
+        "演示街道工委专职副主任",
+        street_id=1,
+        position="street_full_time_deputy_director",
+    ),
+    DemoAccount(
+        "street-director",
+        Role.STREET_COMMITTEE,
+        "演示街道工委主任",
+        street_id=1,
+        position="street_director",
+    ),
     DemoAccount("standing-committee-office", Role.STANDING_COMMITTEE_OFFICE, "演示常委会办公室"),
     DemoAccount("working-body", Role.WORKING_BODY, "演示工作机构"),
     DemoAccount("government-office", Role.GOVERNMENT_OFFICE, "演示区政府办公室"),
-    DemoAccount("department", Role.DEPARTMENT, "演示职能部门"),
-    DemoAccount("department-system", Role.DEPARTMENT, "演示职能部门系统", client=True),
+    # The registry demo's first department (unit 52, the housing bureau), and
+    # its own system calling with client credentials.
+    DemoAccount("department", Role.DEPARTMENT, "演示职能部门", unit_id=DEMO_DEPARTMENT_ID),
+    DemoAccount(
+        "department-system",
+        Role.DEPARTMENT,
+        "演示职能部门系统",
+        unit_id=DEMO_DEPARTMENT_ID,
+        client=True,
+    ),
+    # A street office (街道办事处) signs in with the department role and its street.
+    DemoAccount("street-office", Role.DEPARTMENT, "演示街道办事处", street_id=1),
     DemoAccount("admin", Role.ADMIN, "演示管理员"),
 )
 
@@ -360,6 +405,8 @@ class DevIssuer:
             claims["unit_id"] = account.unit_id
         if account.deputy_id is not None:
             claims["deputy_id"] = account.deputy_id
+        if account.position is not None:
+            claims["position"] = account.position
         if account.client:
             claims["client_id"] = account.sub
         return self.sign(claims, ttl)

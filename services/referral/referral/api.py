@@ -37,6 +37,44 @@ class ReferralServicer(pb_grpc.ReferralServiceServicer):
     def VerifyTrail(self, request: pb.VerifyTrailRequest, context: Ctx) -> pb.VerifyTrailResponse:
         return self.referral.verify_trail(request.letter_id, current_principal())
 
+    # -- the workflow's actions: each a use case of the same name
+
+    def DecideJurisdiction(self, request: pb.DecideJurisdictionRequest, context: Ctx) -> pb.Letter:
+        return self.referral.decide_jurisdiction(request, current_principal())
+
+    def SignOff(self, request: pb.SignOffRequest, context: Ctx) -> pb.Letter:
+        return self.referral.sign_off(request, current_principal())
+
+    def RefuseSignOff(self, request: pb.RefuseSignOffRequest, context: Ctx) -> pb.Letter:
+        return self.referral.refuse_sign_off(request, current_principal())
+
+    def ReviewLetter(self, request: pb.ReviewLetterRequest, context: Ctx) -> pb.Letter:
+        return self.referral.review(request, current_principal())
+
+    def DispatchLetter(self, request: pb.DispatchLetterRequest, context: Ctx) -> pb.Letter:
+        return self.referral.dispatch(request, current_principal())
+
+    def AssignLetter(self, request: pb.AssignLetterRequest, context: Ctx) -> pb.Letter:
+        return self.referral.assign(request, current_principal())
+
+    def AcknowledgeLetter(self, request: pb.AcknowledgeLetterRequest, context: Ctx) -> pb.Letter:
+        return self.referral.acknowledge(request, current_principal())
+
+    def AnswerLetter(self, request: pb.AnswerLetterRequest, context: Ctx) -> pb.Letter:
+        return self.referral.answer(request, current_principal())
+
+    def RequestExtension(self, request: pb.RequestExtensionRequest, context: Ctx) -> pb.Letter:
+        return self.referral.request_extension(request, current_principal())
+
+    def DecideExtension(self, request: pb.DecideExtensionRequest, context: Ctx) -> pb.Letter:
+        return self.referral.decide_extension(request, current_principal())
+
+    def FeedBack(self, request: pb.FeedBackRequest, context: Ctx) -> pb.Letter:
+        return self.referral.feed_back(request, current_principal())
+
+    def RateAnswer(self, request: pb.RateAnswerRequest, context: Ctx) -> pb.Letter:
+        return self.referral.rate(request, current_principal())
+
     def ListAuditEntries(
         self, request: auth_pb2.ListAuditEntriesRequest, context: Ctx
     ) -> auth_pb2.ListAuditEntriesResponse:

@@ -10,6 +10,7 @@ from pathlib import Path
 from kit.bootstrap import Bootstrap
 from referral.service import Referral
 from referral.settings import ReferralSettings
+from referral.supervision import Supervision
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -22,4 +23,9 @@ class ReferralBootstrap(Bootstrap[ReferralSettings]):
     @cached_property
     def referral(self) -> Referral:
         """The application service: one per process."""
-        return Referral(self.db)
+        return Referral(self.db, clocks=self.settings.clocks)
+
+    @cached_property
+    def supervision(self) -> Supervision:
+        """The deadline sweep (the worker's timer)."""
+        return Supervision(self.db, self.settings.reminder_days)

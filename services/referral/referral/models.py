@@ -4,6 +4,14 @@
   event delivered twice, or under two event ids, opens one letter), with
   the opinion's facts copied from the event (never who raised it) and the
   letter's stage, and the hash of its trail's newest entry (`trail_head`).
+- the letter's workflow (`referral.routing.Letter`: route, sign-offs, hops
+  with receipts, handling units, answers, ratings, extensions) whole as JSON
+  in `state` (`referral.state`), and what queries need of it in columns:
+  the route, the handling unit, the legal deadline (set at the handling
+  unit's receipt), the current stage's clock, when it was answered and
+  closed;
+- `referral_handling_units`: the departments (lead and co-handling) and
+  street offices a letter was sent to, for each unit's inbox;
 - `referral_trail_entries`: each letter's audit trail (`referral.trail`),
   appended to and never changed: every entry carries the hash of the one
   before, and the letter keeps the newest hash, so an entry removed from the
@@ -12,11 +20,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -39,6 +49,9 @@ class Letter(Base):
     __table_args__ = (
         UniqueConstraint("opinion_id", name="uq_referral_letters_opinion"),
         Index("ix_referral_letters_street_stage", "street_id", "stage"),
+        # The deadline sweep reads open letters by their clocks.
+        Index("ix_referral_letters_due", "due_at"),
+        Index("ix_referral_letters_stage_due", "stage_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -54,10 +67,59 @@ class Letter(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     stage: Mapped[str] = mapped_column(String(30))
     trail_head: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The workflow, whole (referral.state); NULL only for letters opened
+    # before it was kept, which were all awaiting their jurisdiction.
+    state: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    route: Mapped[str | None] = mapped_column(String(20))
+    handler_kind: Mapped[str | None] = mapped_column(String(40))
+    handler_id: Mapped[int | None] = mapped_column(BigInteger)
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The legal deadline of this round (referral.deadlines), from the
+    # handling unit's receipt: due_at is 24:00 Asia/Shanghai of due_last_day.
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_last_day: Mapped[date | None] = mapped_column(Date)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_extended: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    holidays_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # When the current stage's clock ends (working days per stage), if one runs.
+    stage_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class HandlingUnit(Base):
+    """A unit a letter was sent to for handling: its lead (the street office
+    or a department) or a co-handling department."""
+
+    __tablename__ = "referral_handling_units"
+    __table_args__ = (Index("ix_referral_handling_units_unit", "unit_kind", "unit_id"),)
+
+    letter_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("referral_letters.id"), primary_key=True
+    )
+    unit_kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    lead: Mapped[bool] = mapped_column(Boolean)
+
+
+class SupervisionMark(Base):
+    """A reminder or an overdue escalation fired for a letter's round: its
+    key makes each fire once, whichever worker's sweep gets there first."""
+
+    __tablename__ = "referral_supervision_marks"
+
+    letter_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("referral_letters.id"), primary_key=True
+    )
+    round: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # reminder, overdue
+    # Days before the last day (a reminder) or the overdue level.
+    step: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class TrailEntry(Base):

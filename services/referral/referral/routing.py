@@ -77,7 +77,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -262,6 +262,7 @@ class Extension:
     decided_by: Actor | None = None
     decided_at: datetime | None = None
     comment: str = ""
+    until: date | None = None  # the last day asked for (checked by referral.deadlines)
 
 
 @dataclass(frozen=True)
@@ -732,15 +733,19 @@ def answer(
     return Transition(after, events)
 
 
-def request_extension(letter: Letter, actor: Actor, at: datetime, reason: str) -> Transition:
-    """The handling unit asks for more time (one request pending at a time)."""
+def request_extension(
+    letter: Letter, actor: Actor, at: datetime, reason: str, until: date | None = None
+) -> Transition:
+    """The handling unit asks for more time (one request pending at a time),
+    until the last day `until` (which the service checks against the legal
+    limit)."""
     _handling(letter, actor, "ask for an extension")
     _awaiting(letter, [Stage.IN_HAND], "given an extension")
     if letter.pending_extension is not None:
         raise FailedPrecondition("an extension request is pending already: await its decision")
     _clock(letter, at)
     reason = _one_text("reason", reason, MAX_COMMENT, required=True)
-    request = Extension(actor, at, reason, letter.round)
+    request = Extension(actor, at, reason, letter.round, until=until)
     after = _move(letter, at, extensions=(*letter.extensions, request))
     return Transition(after, (Event(EXTENSION_REQUESTED, at, actor, after.stage, reason),))
 

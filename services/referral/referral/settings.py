@@ -1,13 +1,61 @@
-"""The referral service's settings: the platform's (kit.settings); none of
-its own yet (the stage clocks and reminder days will be)."""
+"""The referral service's settings: the platform's (kit.settings) and its own.
+
+| variable                                   | default                                   |
+|--------------------------------------------|-------------------------------------------|
+| LIAISON_REFERRAL_REMINDER_DAYS             | 30,7,1: reminders this many days before a letter's last day to answer |
+| LIAISON_REFERRAL_SWEEP_SECONDS             | 300: how often each worker sweeps open letters' deadlines |
+| LIAISON_REFERRAL_SIGN_OFF_DAYS             | 3: working days for each street sign-off |
+| LIAISON_REFERRAL_REVIEW_DAYS               | 5: working days for the working body's review |
+| LIAISON_REFERRAL_DISPATCH_DAYS             | 2: working days for the standing committee office's dispatch |
+| LIAISON_REFERRAL_ASSIGNMENT_DAYS           | 3: working days for the government office's assignment |
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from kit.settings import Settings
+from kit.settings import Settings, SettingsError, read_int, read_str
+from referral.deadlines import REMINDER_DAYS, StageClocks
+
+SWEEP_SECONDS = 300
+
+
+def sweep_seconds() -> int:
+    """How often the worker's timer sweeps (read once, when the worker's
+    class is defined: nameko's timers take their interval then)."""
+    return read_int("LIAISON_REFERRAL_SWEEP_SECONDS", SWEEP_SECONDS, minimum=5)
+
+
+def read_days(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = read_str(name, ",".join(str(d) for d in default))
+    try:
+        days = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise SettingsError(
+            f"{name} must be whole numbers of days, comma-separated, not {raw!r}"
+        ) from None
+    if not days or any(d < 0 or d > 90 for d in days):
+        raise SettingsError(f"{name} must name days between 0 and 90, not {raw!r}")
+    return days
 
 
 @dataclass(frozen=True)
 class ReferralSettings(Settings):
-    pass
+    reminder_days: tuple[int, ...] = REMINDER_DAYS
+    clocks: StageClocks = field(default_factory=StageClocks)
+
+    @classmethod
+    def from_environment(cls, service: str, process: str) -> dict[str, Any]:
+        defaults = StageClocks()
+        return super().from_environment(service, process) | {
+            "reminder_days": read_days("LIAISON_REFERRAL_REMINDER_DAYS", REMINDER_DAYS),
+            "clocks": StageClocks(
+                sign_off=read_int("LIAISON_REFERRAL_SIGN_OFF_DAYS", defaults.sign_off, minimum=1),
+                review=read_int("LIAISON_REFERRAL_REVIEW_DAYS", defaults.review, minimum=1),
+                dispatch=read_int("LIAISON_REFERRAL_DISPATCH_DAYS", defaults.dispatch, minimum=1),
+                assignment=read_int(
+                    "LIAISON_REFERRAL_ASSIGNMENT_DAYS", defaults.assignment, minimum=1
+                ),
+            ),
+        }

@@ -42,7 +42,10 @@ SIGN_OFF = "sign_off"
 ANSWER = "answer"
 RATING = "rating"
 REOPEN = "reopen"
-KINDS = (OPENED, HOP_SENT, RECEIPT, SIGN_OFF, ANSWER, RATING, REOPEN)
+OVERDUE = "overdue"  # an escalation by the supervision sweep
+# Kinds named here; a letter's trail also holds each fact of its workflow
+# under the name `referral.routing` gives it (any lowercase name fits).
+KINDS = (OPENED, HOP_SENT, RECEIPT, SIGN_OFF, ANSWER, RATING, REOPEN, OVERDUE)
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")

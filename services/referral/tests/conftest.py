@@ -6,7 +6,8 @@ Throwaway databases come from the platform's pytest plugin
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,12 @@ from kit.grpc_client import with_bearer
 from kit.grpc_server import build_server
 from kit.migrations import upgrade
 from kit.testrun import DevTokens, throwaway_database
+from liaison.reception.v1 import events_pb2 as rev
+from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.referral.v1 import referral_pb2_grpc as pb_grpc
 from referral.api import SERVICE_NAME, ReferralServicer
 from referral.bootstrap import MIGRATIONS
-from referral.service import Referral
+from referral.service import OPENER, Referral
 from referral.settings import ReferralSettings
 
 TOKENS = DevTokens()
@@ -87,3 +90,33 @@ def api(referral_url: str) -> Iterator[Api]:
         health.stop()
         server.stop(0).wait()
         db.dispose()
+
+
+_opinion_ids = itertools.count(500_000)
+
+
+@pytest.fixture
+def open_letter(api: Api) -> Callable[..., int]:
+    """Open a letter of street 1 as the worker opens one from
+    `opinion_handed_on` (taken by the demo deputy unless `deputy` says); its id."""
+
+    def open_one(*, deputy: int = 1, street_id: int = 1) -> int:
+        opinion_id = next(_opinion_ids)
+        facts = rev.OpinionFacts(
+            id=opinion_id,
+            tracking_code=f"TH-2026-{opinion_id:06d}",
+            source=opb.OPINION_SOURCE_RECEPTION,
+            category=opb.OPINION_CATEGORY_PROPERTY,
+            content="老旧小区外墙脱落，需要维修",
+            community_id=3,
+            community_name="测试社区",
+            station_id=2,
+            street_id=street_id,
+            taken_by_deputy_id=deputy,
+        )
+        with api.db.unit_of_work() as uow:
+            letter = api.referral.open_from_opinion(uow, OPENER, facts, "请街道研究")
+        assert letter is not None
+        return int(letter.id)
+
+    return open_one

@@ -6,6 +6,7 @@ never reach an invalid letter and never change a letter they are refused."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from kit.auth import Principal, Role
 from kit.errors import DomainError, FailedPrecondition, InvalidArgument, PermissionDenied
 from referral import routing as r
+from referral import state
 from referral.routing import Letter, Rater, Route, Satisfaction, Stage, Transition
 from referral.units import (
     GOVERNMENT_OFFICE,
@@ -747,6 +749,10 @@ ANSWERED_STAGES = {S.ANSWERED, S.FED_BACK, S.CLOSED}
 
 
 def check_invariants(letter: Letter) -> None:
+    # Every letter the rules make is stored and read back as it was.
+    stored = state.dump(letter)
+    assert json.loads(json.dumps(stored)) == stored
+    assert state.load(stored) == letter
     stage = letter.stage
     assert (letter.route is None) == (stage is S.JURISDICTION)
     if stage in r.STREET_STAGES:

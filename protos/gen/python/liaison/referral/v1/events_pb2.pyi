@@ -43,3 +43,147 @@ class LetterOpened(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LetterOpened: _TypeAlias = LetterOpened  # noqa: Y015
+
+@_typing.final
+class LetterMoved(_message.Message):
+    """A letter moved: one per fact of an action (a jurisdiction decided, a
+    sign-off, a hop sent, a receipt, an answer, a copy, a rating, a reopening,
+    an extension asked or decided, the letter closed). `kind` names the fact;
+    the letter is whole as it stands after the action.
+    letter_moved
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    ACTOR_ROLE_FIELD_NUMBER: _builtins.int
+    LETTER_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """opened, jurisdiction_decided, signed_off, sign_off_refused, sent,"""
+    detail: _builtins.str
+    """review_accepted, returned, assigned, received, answered, copied,
+    fed_back, rated, reopened, extension_requested,
+    extension_decided, closed
+    the comment, reason, decision or hop's kind
+    """
+    actor_role: _builtins.str
+    """the role of who acted (never their name)"""
+    @_builtins.property
+    def unit(self) -> _referral_pb2.Unit:
+        """the unit sent or copied to, where there is one"""
+
+    @_builtins.property
+    def letter(self) -> _referral_pb2.Letter: ...
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        unit: _referral_pb2.Unit | None = ...,
+        actor_role: _builtins.str = ...,
+        letter: _referral_pb2.Letter | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["letter", b"letter", "unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_role", b"actor_role", "detail", b"detail", "kind", b"kind", "letter", b"letter", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LetterMoved: _TypeAlias = LetterMoved  # noqa: Y015
+
+@_typing.final
+class LetterDueSoon(_message.Message):
+    """Supervision (督办): a reminder before a letter's legal deadline (by
+    default 30, 7 and 1 days before its last day), each fired once per letter
+    and round, for the handling unit.
+    letter_due_soon
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    TRACKING_CODE_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    DAYS_BEFORE_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    HANDLER_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    tracking_code: _builtins.str
+    street_id: _builtins.int
+    round: _builtins.int
+    days_before: _builtins.int
+    last_day: _builtins.str
+    """ISO date, Asia/Shanghai"""
+    @_builtins.property
+    def handler(self) -> _referral_pb2.Unit: ...
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        tracking_code: _builtins.str = ...,
+        street_id: _builtins.int = ...,
+        round: _builtins.int = ...,
+        days_before: _builtins.int = ...,
+        last_day: _builtins.str = ...,
+        handler: _referral_pb2.Unit | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["handler", b"handler"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days_before", b"days_before", "handler", b"handler", "last_day", b"last_day", "letter_id", b"letter_id", "round", b"round", "street_id", b"street_id", "tracking_code", b"tracking_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LetterDueSoon: _TypeAlias = LetterDueSoon  # noqa: Y015
+
+@_typing.final
+class LetterOverdue(_message.Message):
+    """A letter past its legal deadline without an answer, escalated to the
+    supervising body at each level once per letter and round: 1 overdue,
+    2 more than 30 days, 3 more than 90 days.
+    letter_overdue
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    TRACKING_CODE_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    HANDLER_FIELD_NUMBER: _builtins.int
+    SUPERVISOR_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    tracking_code: _builtins.str
+    street_id: _builtins.int
+    round: _builtins.int
+    level: _builtins.int
+    last_day: _builtins.str
+    @_builtins.property
+    def handler(self) -> _referral_pb2.Unit: ...
+    @_builtins.property
+    def supervisor(self) -> _referral_pb2.Unit:
+        """the street committee on the street's route, else the standing committee office"""
+
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        tracking_code: _builtins.str = ...,
+        street_id: _builtins.int = ...,
+        round: _builtins.int = ...,
+        level: _builtins.int = ...,
+        last_day: _builtins.str = ...,
+        handler: _referral_pb2.Unit | None = ...,
+        supervisor: _referral_pb2.Unit | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["handler", b"handler", "supervisor", b"supervisor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["handler", b"handler", "last_day", b"last_day", "letter_id", b"letter_id", "level", b"level", "round", b"round", "street_id", b"street_id", "supervisor", b"supervisor", "tracking_code", b"tracking_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LetterOverdue: _TypeAlias = LetterOverdue  # noqa: Y015

@@ -28,27 +28,73 @@ from liaison.common.v1 import envelope_pb2 as liaison_dot_common_dot_v1_dot_enve
 from liaison.reception.v1 import opinions_pb2 as liaison_dot_reception_dot_v1_dot_opinions__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"liaison/referral/v1/referral.proto\x12\x13liaison.referral.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cliaison/common/v1/auth.proto\x1a liaison/common/v1/envelope.proto\x1a#liaison/reception/v1/opinions.proto\"\x8f\x03\n\x06Letter\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nopinion_id\x18\x02 \x01(\x03\x12\x15\n\rtracking_code\x18\x03 \x01(\t\x12\x11\n\tstreet_id\x18\x04 \x01(\x03\x12\x12\n\nstation_id\x18\x05 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x06 \x01(\x03\x12\x16\n\x0e\x63ommunity_name\x18\x07 \x01(\t\x12\x37\n\x08\x63\x61tegory\x18\x08 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x0f\n\x07\x63ontent\x18\t \x01(\t\x12\x11\n\tdeputy_id\x18\n \x01(\x03\x12\x0c\n\x04note\x18\x0b \x01(\t\x12/\n\x05stage\x18\x0c \x01(\x0e\x32 .liaison.referral.v1.LetterStage\x12-\n\topened_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1e\n\x10GetLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x86\x01\n\x12ListLettersRequest\x12\x11\n\tstreet_id\x18\x01 \x01(\x03\x12/\n\x05stage\x18\x02 \x01(\x0e\x32 .liaison.referral.v1.LetterStage\x12,\n\x04page\x18\x03 \x01(\x0b\x32\x1e.liaison.common.v1.PageRequest\"n\n\x13ListLettersResponse\x12,\n\x07letters\x18\x01 \x03(\x0b\x32\x1b.liaison.referral.v1.Letter\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.liaison.common.v1.PageInfo\"\'\n\x12VerifyTrailRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\"^\n\x13VerifyTrailResponse\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12\x0f\n\x07\x65ntries\x18\x02 \x01(\x05\x12\x16\n\x0e\x62reak_position\x18\x03 \x01(\x05\x12\x0e\n\x06reason\x18\x04 \x01(\t*J\n\x0bLetterStage\x12\x1c\n\x18LETTER_STAGE_UNSPECIFIED\x10\x00\x12\x1d\n\x19LETTER_STAGE_JURISDICTION\x10\x01\x32\x93\x03\n\x0fReferralService\x12O\n\tGetLetter\x12%.liaison.referral.v1.GetLetterRequest\x1a\x1b.liaison.referral.v1.Letter\x12`\n\x0bListLetters\x12\'.liaison.referral.v1.ListLettersRequest\x1a(.liaison.referral.v1.ListLettersResponse\x12`\n\x0bVerifyTrail\x12\'.liaison.referral.v1.VerifyTrailRequest\x1a(.liaison.referral.v1.VerifyTrailResponse\x12k\n\x10ListAuditEntries\x12*.liaison.common.v1.ListAuditEntriesRequest\x1a+.liaison.common.v1.ListAuditEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"liaison/referral/v1/referral.proto\x12\x13liaison.referral.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cliaison/common/v1/auth.proto\x1a liaison/common/v1/envelope.proto\x1a#liaison/reception/v1/opinions.proto\"N\n\x04Unit\x12+\n\x04kind\x18\x01 \x01(\x0e\x32\x1d.liaison.referral.v1.UnitKind\x12\n\n\x02id\x18\x02 \x01(\x03\x12\r\n\x05label\x18\x03 \x01(\t\"o\n\x07SignOff\x12\x0e\n\x06signer\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\x12\x0f\n\x07refused\x18\x05 \x01(\x08\"\xcb\x01\n\x03Hop\x12,\n\tfrom_unit\x18\x01 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\x12*\n\x07to_unit\x18\x02 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12+\n\x07sent_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0breceived_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x89\x01\n\x06\x41nswer\x12%\n\x02\x62y\x18\x01 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x13\n\x0b\x61ttachments\x18\x04 \x03(\t\x12\r\n\x05round\x18\x05 \x01(\x05\"\xa3\x01\n\x06Rating\x12)\n\x05rater\x18\x01 \x01(\x0e\x32\x1a.liaison.referral.v1.Rater\x12\x37\n\x0csatisfaction\x18\x02 \x01(\x0e\x32!.liaison.referral.v1.Satisfaction\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05round\x18\x04 \x01(\x05\"\xbc\x01\n\tExtension\x12\x30\n\x0crequested_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x1a\n\x12requested_last_day\x18\x03 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x04 \x01(\t\x12.\n\ndecided_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x63omment\x18\x06 \x01(\t\"\xa4\x01\n\x08\x44\x65\x61\x64line\x12/\n\x0breceived_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08last_day\x18\x02 \x01(\t\x12+\n\x07\x65nds_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x65xtended\x18\x04 \x01(\x08\x12\x16\n\x0eholidays_known\x18\x05 \x01(\x08\"\xac\x07\n\x06Letter\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nopinion_id\x18\x02 \x01(\x03\x12\x15\n\rtracking_code\x18\x03 \x01(\t\x12\x11\n\tstreet_id\x18\x04 \x01(\x03\x12\x12\n\nstation_id\x18\x05 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x06 \x01(\x03\x12\x16\n\x0e\x63ommunity_name\x18\x07 \x01(\t\x12\x37\n\x08\x63\x61tegory\x18\x08 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x0f\n\x07\x63ontent\x18\t \x01(\t\x12\x11\n\tdeputy_id\x18\n \x01(\x03\x12\x0c\n\x04note\x18\x0b \x01(\t\x12/\n\x05stage\x18\x0c \x01(\x0e\x32 .liaison.referral.v1.LetterStage\x12-\n\topened_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05route\x18\x0f \x01(\x0e\x32\x1a.liaison.referral.v1.Route\x12\x0e\n\x06\x61waits\x18\x10 \x01(\t\x12)\n\x06holder\x18\x11 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\x12*\n\x07handler\x18\x12 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\x12.\n\x0b\x63o_handlers\x18\x13 \x03(\x0b\x32\x19.liaison.referral.v1.Unit\x12/\n\tsign_offs\x18\x14 \x03(\x0b\x32\x1c.liaison.referral.v1.SignOff\x12&\n\x04hops\x18\x15 \x03(\x0b\x32\x18.liaison.referral.v1.Hop\x12,\n\x07\x61nswers\x18\x16 \x03(\x0b\x32\x1b.liaison.referral.v1.Answer\x12,\n\x07ratings\x18\x17 \x03(\x0b\x32\x1b.liaison.referral.v1.Rating\x12\x32\n\nextensions\x18\x18 \x03(\x0b\x32\x1e.liaison.referral.v1.Extension\x12\r\n\x05round\x18\x19 \x01(\x05\x12/\n\x08\x64\x65\x61\x64line\x18\x1a \x01(\x0b\x32\x1d.liaison.referral.v1.Deadline\x12\x30\n\x0cstage_due_at\x18\x1b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1e\n\x10GetLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x86\x01\n\x12ListLettersRequest\x12\x11\n\tstreet_id\x18\x01 \x01(\x03\x12/\n\x05stage\x18\x02 \x01(\x0e\x32 .liaison.referral.v1.LetterStage\x12,\n\x04page\x18\x03 \x01(\x0b\x32\x1e.liaison.common.v1.PageRequest\"n\n\x13ListLettersResponse\x12,\n\x07letters\x18\x01 \x03(\x0b\x32\x1b.liaison.referral.v1.Letter\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.liaison.common.v1.PageInfo\"\'\n\x12VerifyTrailRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\"^\n\x13VerifyTrailResponse\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12\x0f\n\x07\x65ntries\x18\x02 \x01(\x05\x12\x16\n\x0e\x62reak_position\x18\x03 \x01(\x05\x12\x0e\n\x06reason\x18\x04 \x01(\t\"Y\n\x19\x44\x65\x63ideJurisdictionRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12)\n\x05route\x18\x02 \x01(\x0e\x32\x1a.liaison.referral.v1.Route\"4\n\x0eSignOffRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63omment\x18\x02 \x01(\t\"9\n\x14RefuseSignOffRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"H\n\x13ReviewLetterRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x0e\n\x06\x61\x63\x63\x65pt\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"*\n\x15\x44ispatchLetterRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\"\\\n\x13\x41ssignLetterRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x1a\n\x12lead_department_id\x18\x02 \x01(\x03\x12\x16\n\x0e\x63o_handler_ids\x18\x03 \x03(\x03\"-\n\x18\x41\x63knowledgeLetterRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\"K\n\x13\x41nswerLetterRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x13\n\x0b\x61ttachments\x18\x03 \x03(\t\"X\n\x17RequestExtensionRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x1a\n\x12requested_last_day\x18\x03 \x01(\t\"M\n\x16\x44\x65\x63ideExtensionRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x61pprove\x18\x02 \x01(\x08\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"5\n\x0f\x46\x65\x65\x64\x42\x61\x63kRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63omment\x18\x02 \x01(\t\"\x9a\x01\n\x11RateAnswerRequest\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12)\n\x05rater\x18\x02 \x01(\x0e\x32\x1a.liaison.referral.v1.Rater\x12\x37\n\x0csatisfaction\x18\x03 \x01(\x0e\x32!.liaison.referral.v1.Satisfaction\x12\x0e\n\x06reopen\x18\x04 \x01(\x08*\x98\x03\n\x0bLetterStage\x12\x1c\n\x18LETTER_STAGE_UNSPECIFIED\x10\x00\x12\x1d\n\x19LETTER_STAGE_JURISDICTION\x10\x01\x12 \n\x1cLETTER_STAGE_DEPUTY_SIGN_OFF\x10\x02\x12)\n%LETTER_STAGE_DEPUTY_DIRECTOR_SIGN_OFF\x10\x03\x12\"\n\x1eLETTER_STAGE_DIRECTOR_SIGN_OFF\x10\x04\x12\x17\n\x13LETTER_STAGE_REVIEW\x10\x05\x12\x19\n\x15LETTER_STAGE_DISPATCH\x10\x06\x12\x1b\n\x17LETTER_STAGE_ASSIGNMENT\x10\x07\x12!\n\x1dLETTER_STAGE_AWAITING_RECEIPT\x10\x08\x12\x18\n\x14LETTER_STAGE_IN_HAND\x10\t\x12\x19\n\x15LETTER_STAGE_ANSWERED\x10\n\x12\x19\n\x15LETTER_STAGE_FED_BACK\x10\x0b\x12\x17\n\x13LETTER_STAGE_CLOSED\x10\x0c*D\n\x05Route\x12\x15\n\x11ROUTE_UNSPECIFIED\x10\x00\x12\x10\n\x0cROUTE_STREET\x10\x01\x12\x12\n\x0eROUTE_DISTRICT\x10\x02*\xe2\x01\n\x08UnitKind\x12\x19\n\x15UNIT_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aUNIT_KIND_STREET_COMMITTEE\x10\x01\x12\x1b\n\x17UNIT_KIND_STREET_OFFICE\x10\x02\x12\x1a\n\x16UNIT_KIND_WORKING_BODY\x10\x03\x12\'\n#UNIT_KIND_STANDING_COMMITTEE_OFFICE\x10\x04\x12\x1f\n\x1bUNIT_KIND_GOVERNMENT_OFFICE\x10\x05\x12\x18\n\x14UNIT_KIND_DEPARTMENT\x10\x06*\x8d\x01\n\x0cSatisfaction\x12\x1c\n\x18SATISFACTION_UNSPECIFIED\x10\x00\x12\x1a\n\x16SATISFACTION_SATISFIED\x10\x01\x12$\n SATISFACTION_BASICALLY_SATISFIED\x10\x02\x12\x1d\n\x19SATISFACTION_DISSATISFIED\x10\x03*G\n\x05Rater\x12\x15\n\x11RATER_UNSPECIFIED\x10\x00\x12\x10\n\x0cRATER_DEPUTY\x10\x01\x12\x15\n\x11RATER_CONSTITUENT\x10\x02\x32\xbb\x0b\n\x0fReferralService\x12O\n\tGetLetter\x12%.liaison.referral.v1.GetLetterRequest\x1a\x1b.liaison.referral.v1.Letter\x12`\n\x0bListLetters\x12\'.liaison.referral.v1.ListLettersRequest\x1a(.liaison.referral.v1.ListLettersResponse\x12`\n\x0bVerifyTrail\x12\'.liaison.referral.v1.VerifyTrailRequest\x1a(.liaison.referral.v1.VerifyTrailResponse\x12k\n\x10ListAuditEntries\x12*.liaison.common.v1.ListAuditEntriesRequest\x1a+.liaison.common.v1.ListAuditEntriesResponse\x12\x61\n\x12\x44\x65\x63ideJurisdiction\x12..liaison.referral.v1.DecideJurisdictionRequest\x1a\x1b.liaison.referral.v1.Letter\x12K\n\x07SignOff\x12#.liaison.referral.v1.SignOffRequest\x1a\x1b.liaison.referral.v1.Letter\x12W\n\rRefuseSignOff\x12).liaison.referral.v1.RefuseSignOffRequest\x1a\x1b.liaison.referral.v1.Letter\x12U\n\x0cReviewLetter\x12(.liaison.referral.v1.ReviewLetterRequest\x1a\x1b.liaison.referral.v1.Letter\x12Y\n\x0e\x44ispatchLetter\x12*.liaison.referral.v1.DispatchLetterRequest\x1a\x1b.liaison.referral.v1.Letter\x12U\n\x0c\x41ssignLetter\x12(.liaison.referral.v1.AssignLetterRequest\x1a\x1b.liaison.referral.v1.Letter\x12_\n\x11\x41\x63knowledgeLetter\x12-.liaison.referral.v1.AcknowledgeLetterRequest\x1a\x1b.liaison.referral.v1.Letter\x12U\n\x0c\x41nswerLetter\x12(.liaison.referral.v1.AnswerLetterRequest\x1a\x1b.liaison.referral.v1.Letter\x12]\n\x10RequestExtension\x12,.liaison.referral.v1.RequestExtensionRequest\x1a\x1b.liaison.referral.v1.Letter\x12[\n\x0f\x44\x65\x63ideExtension\x12+.liaison.referral.v1.DecideExtensionRequest\x1a\x1b.liaison.referral.v1.Letter\x12M\n\x08\x46\x65\x65\x64\x42\x61\x63k\x12$.liaison.referral.v1.FeedBackRequest\x1a\x1b.liaison.referral.v1.Letter\x12Q\n\nRateAnswer\x12&.liaison.referral.v1.RateAnswerRequest\x1a\x1b.liaison.referral.v1.Letterb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.referral.v1.referral_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LETTERSTAGE']._serialized_start=1013
-  _globals['_LETTERSTAGE']._serialized_end=1087
-  _globals['_LETTER']._serialized_start=194
-  _globals['_LETTER']._serialized_end=593
-  _globals['_GETLETTERREQUEST']._serialized_start=595
-  _globals['_GETLETTERREQUEST']._serialized_end=625
-  _globals['_LISTLETTERSREQUEST']._serialized_start=628
-  _globals['_LISTLETTERSREQUEST']._serialized_end=762
-  _globals['_LISTLETTERSRESPONSE']._serialized_start=764
-  _globals['_LISTLETTERSRESPONSE']._serialized_end=874
-  _globals['_VERIFYTRAILREQUEST']._serialized_start=876
-  _globals['_VERIFYTRAILREQUEST']._serialized_end=915
-  _globals['_VERIFYTRAILRESPONSE']._serialized_start=917
-  _globals['_VERIFYTRAILRESPONSE']._serialized_end=1011
-  _globals['_REFERRALSERVICE']._serialized_start=1090
-  _globals['_REFERRALSERVICE']._serialized_end=1493
+  _globals['_LETTERSTAGE']._serialized_start=3539
+  _globals['_LETTERSTAGE']._serialized_end=3947
+  _globals['_ROUTE']._serialized_start=3949
+  _globals['_ROUTE']._serialized_end=4017
+  _globals['_UNITKIND']._serialized_start=4020
+  _globals['_UNITKIND']._serialized_end=4246
+  _globals['_SATISFACTION']._serialized_start=4249
+  _globals['_SATISFACTION']._serialized_end=4390
+  _globals['_RATER']._serialized_start=4392
+  _globals['_RATER']._serialized_end=4463
+  _globals['_UNIT']._serialized_start=193
+  _globals['_UNIT']._serialized_end=271
+  _globals['_SIGNOFF']._serialized_start=273
+  _globals['_SIGNOFF']._serialized_end=384
+  _globals['_HOP']._serialized_start=387
+  _globals['_HOP']._serialized_end=590
+  _globals['_ANSWER']._serialized_start=593
+  _globals['_ANSWER']._serialized_end=730
+  _globals['_RATING']._serialized_start=733
+  _globals['_RATING']._serialized_end=896
+  _globals['_EXTENSION']._serialized_start=899
+  _globals['_EXTENSION']._serialized_end=1087
+  _globals['_DEADLINE']._serialized_start=1090
+  _globals['_DEADLINE']._serialized_end=1254
+  _globals['_LETTER']._serialized_start=1257
+  _globals['_LETTER']._serialized_end=2197
+  _globals['_GETLETTERREQUEST']._serialized_start=2199
+  _globals['_GETLETTERREQUEST']._serialized_end=2229
+  _globals['_LISTLETTERSREQUEST']._serialized_start=2232
+  _globals['_LISTLETTERSREQUEST']._serialized_end=2366
+  _globals['_LISTLETTERSRESPONSE']._serialized_start=2368
+  _globals['_LISTLETTERSRESPONSE']._serialized_end=2478
+  _globals['_VERIFYTRAILREQUEST']._serialized_start=2480
+  _globals['_VERIFYTRAILREQUEST']._serialized_end=2519
+  _globals['_VERIFYTRAILRESPONSE']._serialized_start=2521
+  _globals['_VERIFYTRAILRESPONSE']._serialized_end=2615
+  _globals['_DECIDEJURISDICTIONREQUEST']._serialized_start=2617
+  _globals['_DECIDEJURISDICTIONREQUEST']._serialized_end=2706
+  _globals['_SIGNOFFREQUEST']._serialized_start=2708
+  _globals['_SIGNOFFREQUEST']._serialized_end=2760
+  _globals['_REFUSESIGNOFFREQUEST']._serialized_start=2762
+  _globals['_REFUSESIGNOFFREQUEST']._serialized_end=2819
+  _globals['_REVIEWLETTERREQUEST']._serialized_start=2821
+  _globals['_REVIEWLETTERREQUEST']._serialized_end=2893
+  _globals['_DISPATCHLETTERREQUEST']._serialized_start=2895
+  _globals['_DISPATCHLETTERREQUEST']._serialized_end=2937
+  _globals['_ASSIGNLETTERREQUEST']._serialized_start=2939
+  _globals['_ASSIGNLETTERREQUEST']._serialized_end=3031
+  _globals['_ACKNOWLEDGELETTERREQUEST']._serialized_start=3033
+  _globals['_ACKNOWLEDGELETTERREQUEST']._serialized_end=3078
+  _globals['_ANSWERLETTERREQUEST']._serialized_start=3080
+  _globals['_ANSWERLETTERREQUEST']._serialized_end=3155
+  _globals['_REQUESTEXTENSIONREQUEST']._serialized_start=3157
+  _globals['_REQUESTEXTENSIONREQUEST']._serialized_end=3245
+  _globals['_DECIDEEXTENSIONREQUEST']._serialized_start=3247
+  _globals['_DECIDEEXTENSIONREQUEST']._serialized_end=3324
+  _globals['_FEEDBACKREQUEST']._serialized_start=3326
+  _globals['_FEEDBACKREQUEST']._serialized_end=3379
+  _globals['_RATEANSWERREQUEST']._serialized_start=3382
+  _globals['_RATEANSWERREQUEST']._serialized_end=3536
+  _globals['_REFERRALSERVICE']._serialized_start=4466
+  _globals['_REFERRALSERVICE']._serialized_end=5933
 # @@protoc_insertion_point(module_scope)

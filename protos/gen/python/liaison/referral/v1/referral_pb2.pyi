@@ -31,6 +31,24 @@ class _LetterStageEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LetterSta
     LETTER_STAGE_UNSPECIFIED: _LetterStage.ValueType  # 0
     LETTER_STAGE_JURISDICTION: _LetterStage.ValueType  # 1
     """Opened, awaiting the street committee's decision: the street's powers or the district's."""
+    LETTER_STAGE_DEPUTY_SIGN_OFF: _LetterStage.ValueType  # 2
+    LETTER_STAGE_DEPUTY_DIRECTOR_SIGN_OFF: _LetterStage.ValueType  # 3
+    LETTER_STAGE_DIRECTOR_SIGN_OFF: _LetterStage.ValueType  # 4
+    LETTER_STAGE_REVIEW: _LetterStage.ValueType  # 5
+    """the working body's review"""
+    LETTER_STAGE_DISPATCH: _LetterStage.ValueType  # 6
+    """the standing committee office's"""
+    LETTER_STAGE_ASSIGNMENT: _LetterStage.ValueType  # 7
+    """the government office's"""
+    LETTER_STAGE_AWAITING_RECEIPT: _LetterStage.ValueType  # 8
+    """sent to the handling unit"""
+    LETTER_STAGE_IN_HAND: _LetterStage.ValueType  # 9
+    """received: the legal clock runs"""
+    LETTER_STAGE_ANSWERED: _LetterStage.ValueType  # 10
+    """awaiting the street committee's feedback"""
+    LETTER_STAGE_FED_BACK: _LetterStage.ValueType  # 11
+    """awaiting the ratings"""
+    LETTER_STAGE_CLOSED: _LetterStage.ValueType  # 12
 
 class LetterStage(_LetterStage, metaclass=_LetterStageEnumTypeWrapper):
     """Where a letter is in its workflow."""
@@ -38,7 +56,361 @@ class LetterStage(_LetterStage, metaclass=_LetterStageEnumTypeWrapper):
 LETTER_STAGE_UNSPECIFIED: LetterStage.ValueType  # 0
 LETTER_STAGE_JURISDICTION: LetterStage.ValueType  # 1
 """Opened, awaiting the street committee's decision: the street's powers or the district's."""
+LETTER_STAGE_DEPUTY_SIGN_OFF: LetterStage.ValueType  # 2
+LETTER_STAGE_DEPUTY_DIRECTOR_SIGN_OFF: LetterStage.ValueType  # 3
+LETTER_STAGE_DIRECTOR_SIGN_OFF: LetterStage.ValueType  # 4
+LETTER_STAGE_REVIEW: LetterStage.ValueType  # 5
+"""the working body's review"""
+LETTER_STAGE_DISPATCH: LetterStage.ValueType  # 6
+"""the standing committee office's"""
+LETTER_STAGE_ASSIGNMENT: LetterStage.ValueType  # 7
+"""the government office's"""
+LETTER_STAGE_AWAITING_RECEIPT: LetterStage.ValueType  # 8
+"""sent to the handling unit"""
+LETTER_STAGE_IN_HAND: LetterStage.ValueType  # 9
+"""received: the legal clock runs"""
+LETTER_STAGE_ANSWERED: LetterStage.ValueType  # 10
+"""awaiting the street committee's feedback"""
+LETTER_STAGE_FED_BACK: LetterStage.ValueType  # 11
+"""awaiting the ratings"""
+LETTER_STAGE_CLOSED: LetterStage.ValueType  # 12
 Global___LetterStage: _TypeAlias = LetterStage  # noqa: Y015
+
+class _Route:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RouteEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Route.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ROUTE_UNSPECIFIED: _Route.ValueType  # 0
+    ROUTE_STREET: _Route.ValueType  # 1
+    """within the street's powers: the street office handles it"""
+    ROUTE_DISTRICT: _Route.ValueType  # 2
+    """the working body, the government office, a department"""
+
+class Route(_Route, metaclass=_RouteEnumTypeWrapper): ...
+
+ROUTE_UNSPECIFIED: Route.ValueType  # 0
+ROUTE_STREET: Route.ValueType  # 1
+"""within the street's powers: the street office handles it"""
+ROUTE_DISTRICT: Route.ValueType  # 2
+"""the working body, the government office, a department"""
+Global___Route: _TypeAlias = Route  # noqa: Y015
+
+class _UnitKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _UnitKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_UnitKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    UNIT_KIND_UNSPECIFIED: _UnitKind.ValueType  # 0
+    UNIT_KIND_STREET_COMMITTEE: _UnitKind.ValueType  # 1
+    UNIT_KIND_STREET_OFFICE: _UnitKind.ValueType  # 2
+    UNIT_KIND_WORKING_BODY: _UnitKind.ValueType  # 3
+    UNIT_KIND_STANDING_COMMITTEE_OFFICE: _UnitKind.ValueType  # 4
+    UNIT_KIND_GOVERNMENT_OFFICE: _UnitKind.ValueType  # 5
+    UNIT_KIND_DEPARTMENT: _UnitKind.ValueType  # 6
+
+class UnitKind(_UnitKind, metaclass=_UnitKindEnumTypeWrapper): ...
+
+UNIT_KIND_UNSPECIFIED: UnitKind.ValueType  # 0
+UNIT_KIND_STREET_COMMITTEE: UnitKind.ValueType  # 1
+UNIT_KIND_STREET_OFFICE: UnitKind.ValueType  # 2
+UNIT_KIND_WORKING_BODY: UnitKind.ValueType  # 3
+UNIT_KIND_STANDING_COMMITTEE_OFFICE: UnitKind.ValueType  # 4
+UNIT_KIND_GOVERNMENT_OFFICE: UnitKind.ValueType  # 5
+UNIT_KIND_DEPARTMENT: UnitKind.ValueType  # 6
+Global___UnitKind: _TypeAlias = UnitKind  # noqa: Y015
+
+class _Satisfaction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SatisfactionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Satisfaction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SATISFACTION_UNSPECIFIED: _Satisfaction.ValueType  # 0
+    SATISFACTION_SATISFIED: _Satisfaction.ValueType  # 1
+    """满意"""
+    SATISFACTION_BASICALLY_SATISFIED: _Satisfaction.ValueType  # 2
+    """基本满意"""
+    SATISFACTION_DISSATISFIED: _Satisfaction.ValueType  # 3
+    """不满意"""
+
+class Satisfaction(_Satisfaction, metaclass=_SatisfactionEnumTypeWrapper): ...
+
+SATISFACTION_UNSPECIFIED: Satisfaction.ValueType  # 0
+SATISFACTION_SATISFIED: Satisfaction.ValueType  # 1
+"""满意"""
+SATISFACTION_BASICALLY_SATISFIED: Satisfaction.ValueType  # 2
+"""基本满意"""
+SATISFACTION_DISSATISFIED: Satisfaction.ValueType  # 3
+"""不满意"""
+Global___Satisfaction: _TypeAlias = Satisfaction  # noqa: Y015
+
+class _Rater:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RaterEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Rater.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RATER_UNSPECIFIED: _Rater.ValueType  # 0
+    RATER_DEPUTY: _Rater.ValueType  # 1
+    RATER_CONSTITUENT: _Rater.ValueType  # 2
+
+class Rater(_Rater, metaclass=_RaterEnumTypeWrapper): ...
+
+RATER_UNSPECIFIED: Rater.ValueType  # 0
+RATER_DEPUTY: Rater.ValueType  # 1
+RATER_CONSTITUENT: Rater.ValueType  # 2
+Global___Rater: _TypeAlias = Rater  # noqa: Y015
+
+@_typing.final
+class Unit(_message.Message):
+    """A unit a letter passes through: its kind and, for a street's committee
+    and office, the street's id; for a department, its registry unit id.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    kind: Global___UnitKind.ValueType
+    id: _builtins.int
+    label: _builtins.str
+    """e.g. "the street office of street 3" """
+    def __init__(
+        self,
+        *,
+        kind: Global___UnitKind.ValueType = ...,
+        id: _builtins.int = ...,
+        label: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "kind", b"kind", "label", b"label"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Unit: _TypeAlias = Unit  # noqa: Y015
+
+@_typing.final
+class SignOff(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIGNER_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    REFUSED_FIELD_NUMBER: _builtins.int
+    signer: _builtins.str
+    """deputy, deputy_director, director"""
+    by: _builtins.str
+    """who signed, as the letter's rules name them"""
+    comment: _builtins.str
+    """the comment, or the refusal's reason"""
+    refused: _builtins.bool
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        signer: _builtins.str = ...,
+        by: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        comment: _builtins.str = ...,
+        refused: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "by", b"by", "comment", b"comment", "refused", b"refused", "signer", b"signer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOff: _TypeAlias = SignOff  # noqa: Y015
+
+@_typing.final
+class Hop(_message.Message):
+    """One hand-off, with its own receipt."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_UNIT_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
+    RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """to_street_office, to_review, returned, to_dispatch, ..."""
+    @_builtins.property
+    def from_unit(self) -> Global___Unit: ...
+    @_builtins.property
+    def to_unit(self) -> Global___Unit: ...
+    @_builtins.property
+    def sent_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def received_at(self) -> _timestamp_pb2.Timestamp:
+        """unset until received"""
+
+    def __init__(
+        self,
+        *,
+        from_unit: Global___Unit | None = ...,
+        to_unit: Global___Unit | None = ...,
+        kind: _builtins.str = ...,
+        sent_at: _timestamp_pb2.Timestamp | None = ...,
+        received_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from_unit", b"from_unit", "received_at", b"received_at", "sent_at", b"sent_at", "to_unit", b"to_unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_unit", b"from_unit", "kind", b"kind", "received_at", b"received_at", "sent_at", b"sent_at", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Hop: _TypeAlias = Hop  # noqa: Y015
+
+@_typing.final
+class Answer(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BY_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    round: _builtins.int
+    """2 for the answer after a reopening"""
+    @_builtins.property
+    def by(self) -> Global___Unit: ...
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """SHA-256 of each file's content"""
+
+    def __init__(
+        self,
+        *,
+        by: Global___Unit | None = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        text: _builtins.str = ...,
+        attachments: _abc.Iterable[_builtins.str] | None = ...,
+        round: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "by", b"by"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "attachments", b"attachments", "by", b"by", "round", b"round", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Answer: _TypeAlias = Answer  # noqa: Y015
+
+@_typing.final
+class Rating(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RATER_FIELD_NUMBER: _builtins.int
+    SATISFACTION_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    rater: Global___Rater.ValueType
+    satisfaction: Global___Satisfaction.ValueType
+    round: _builtins.int
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        rater: Global___Rater.ValueType = ...,
+        satisfaction: Global___Satisfaction.ValueType = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        round: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "rater", b"rater", "round", b"round", "satisfaction", b"satisfaction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Rating: _TypeAlias = Rating  # noqa: Y015
+
+@_typing.final
+class Extension(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTED_AT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUESTED_LAST_DAY_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    DECIDED_AT_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    requested_last_day: _builtins.str
+    """the last day asked for, ISO date"""
+    decision: _builtins.str
+    """"" while pending; approved, refused, withdrawn"""
+    comment: _builtins.str
+    @_builtins.property
+    def requested_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def decided_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        requested_at: _timestamp_pb2.Timestamp | None = ...,
+        reason: _builtins.str = ...,
+        requested_last_day: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        decided_at: _timestamp_pb2.Timestamp | None = ...,
+        comment: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decided_at", b"decided_at", "requested_at", b"requested_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "decided_at", b"decided_at", "decision", b"decision", "reason", b"reason", "requested_at", b"requested_at", "requested_last_day", b"requested_last_day"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Extension: _TypeAlias = Extension  # noqa: Y015
+
+@_typing.final
+class Deadline(_message.Message):
+    """The handling unit's legal deadline (set at its receipt)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    ENDS_AT_FIELD_NUMBER: _builtins.int
+    EXTENDED_FIELD_NUMBER: _builtins.int
+    HOLIDAYS_KNOWN_FIELD_NUMBER: _builtins.int
+    last_day: _builtins.str
+    """ISO date, Asia/Shanghai"""
+    extended: _builtins.bool
+    holidays_known: _builtins.bool
+    """false: the calendar does not cover that year"""
+    @_builtins.property
+    def received_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def ends_at(self) -> _timestamp_pb2.Timestamp:
+        """24:00 of the last day, exclusive"""
+
+    def __init__(
+        self,
+        *,
+        received_at: _timestamp_pb2.Timestamp | None = ...,
+        last_day: _builtins.str = ...,
+        ends_at: _timestamp_pb2.Timestamp | None = ...,
+        extended: _builtins.bool = ...,
+        holidays_known: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ends_at", b"ends_at", "received_at", b"received_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ends_at", b"ends_at", "extended", b"extended", "holidays_known", b"holidays_known", "last_day", b"last_day", "received_at", b"received_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Deadline: _TypeAlias = Deadline  # noqa: Y015
 
 @_typing.final
 class Letter(_message.Message):
@@ -58,6 +430,19 @@ class Letter(_message.Message):
     STAGE_FIELD_NUMBER: _builtins.int
     OPENED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    ROUTE_FIELD_NUMBER: _builtins.int
+    AWAITS_FIELD_NUMBER: _builtins.int
+    HOLDER_FIELD_NUMBER: _builtins.int
+    HANDLER_FIELD_NUMBER: _builtins.int
+    CO_HANDLERS_FIELD_NUMBER: _builtins.int
+    SIGN_OFFS_FIELD_NUMBER: _builtins.int
+    HOPS_FIELD_NUMBER: _builtins.int
+    ANSWERS_FIELD_NUMBER: _builtins.int
+    RATINGS_FIELD_NUMBER: _builtins.int
+    EXTENSIONS_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    STAGE_DUE_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     opinion_id: _builtins.int
     """the reception service's opinion"""
@@ -75,10 +460,45 @@ class Letter(_message.Message):
     note: _builtins.str
     """the street committee's note when handing it on"""
     stage: Global___LetterStage.ValueType
+    route: Global___Route.ValueType
+    awaits: _builtins.str
+    """what the letter awaits, in words"""
+    round: _builtins.int
+    """2 once reopened"""
     @_builtins.property
     def opened_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def holder(self) -> Global___Unit:
+        """who has it now"""
+
+    @_builtins.property
+    def handler(self) -> Global___Unit:
+        """the street office or the lead department"""
+
+    @_builtins.property
+    def co_handlers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Unit]: ...
+    @_builtins.property
+    def sign_offs(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignOff]: ...
+    @_builtins.property
+    def hops(self) -> _containers.RepeatedCompositeFieldContainer[Global___Hop]: ...
+    @_builtins.property
+    def answers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Answer]: ...
+    @_builtins.property
+    def ratings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Rating]: ...
+    @_builtins.property
+    def extensions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Extension]: ...
+    @_builtins.property
+    def deadline(self) -> Global___Deadline:
+        """unset until the handling unit's receipt"""
+
+    @_builtins.property
+    def stage_due_at(self) -> _timestamp_pb2.Timestamp:
+        """When the current stage's clock ends (working days per stage); unset
+        where no stage clock runs.
+        """
+
     def __init__(
         self,
         *,
@@ -96,10 +516,23 @@ class Letter(_message.Message):
         stage: Global___LetterStage.ValueType = ...,
         opened_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        route: Global___Route.ValueType = ...,
+        awaits: _builtins.str = ...,
+        holder: Global___Unit | None = ...,
+        handler: Global___Unit | None = ...,
+        co_handlers: _abc.Iterable[Global___Unit] | None = ...,
+        sign_offs: _abc.Iterable[Global___SignOff] | None = ...,
+        hops: _abc.Iterable[Global___Hop] | None = ...,
+        answers: _abc.Iterable[Global___Answer] | None = ...,
+        ratings: _abc.Iterable[Global___Rating] | None = ...,
+        extensions: _abc.Iterable[Global___Extension] | None = ...,
+        round: _builtins.int = ...,
+        deadline: Global___Deadline | None = ...,
+        stage_due_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["opened_at", b"opened_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "handler", b"handler", "holder", b"holder", "opened_at", b"opened_at", "stage_due_at", b"stage_due_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "community_id", b"community_id", "community_name", b"community_name", "content", b"content", "deputy_id", b"deputy_id", "id", b"id", "note", b"note", "opened_at", b"opened_at", "opinion_id", b"opinion_id", "stage", b"stage", "station_id", b"station_id", "street_id", b"street_id", "tracking_code", b"tracking_code", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "awaits", b"awaits", "category", b"category", "co_handlers", b"co_handlers", "community_id", b"community_id", "community_name", b"community_name", "content", b"content", "deadline", b"deadline", "deputy_id", b"deputy_id", "extensions", b"extensions", "handler", b"handler", "holder", b"holder", "hops", b"hops", "id", b"id", "note", b"note", "opened_at", b"opened_at", "opinion_id", b"opinion_id", "ratings", b"ratings", "round", b"round", "route", b"route", "sign_offs", b"sign_offs", "stage", b"stage", "stage_due_at", b"stage_due_at", "station_id", b"station_id", "street_id", b"street_id", "tracking_code", b"tracking_code", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -223,3 +656,290 @@ class VerifyTrailResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VerifyTrailResponse: _TypeAlias = VerifyTrailResponse  # noqa: Y015
+
+@_typing.final
+class DecideJurisdictionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    ROUTE_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    route: Global___Route.ValueType
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        route: Global___Route.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letter_id", b"letter_id", "route", b"route"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideJurisdictionRequest: _TypeAlias = DecideJurisdictionRequest  # noqa: Y015
+
+@_typing.final
+class SignOffRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    comment: _builtins.str
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        comment: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "letter_id", b"letter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOffRequest: _TypeAlias = SignOffRequest  # noqa: Y015
+
+@_typing.final
+class RefuseSignOffRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letter_id", b"letter_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefuseSignOffRequest: _TypeAlias = RefuseSignOffRequest  # noqa: Y015
+
+@_typing.final
+class ReviewLetterRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    ACCEPT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    accept: _builtins.bool
+    reason: _builtins.str
+    """required when returning"""
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        accept: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept", b"accept", "letter_id", b"letter_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReviewLetterRequest: _TypeAlias = ReviewLetterRequest  # noqa: Y015
+
+@_typing.final
+class DispatchLetterRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letter_id", b"letter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DispatchLetterRequest: _TypeAlias = DispatchLetterRequest  # noqa: Y015
+
+@_typing.final
+class AssignLetterRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    LEAD_DEPARTMENT_ID_FIELD_NUMBER: _builtins.int
+    CO_HANDLER_IDS_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    lead_department_id: _builtins.int
+    @_builtins.property
+    def co_handler_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        lead_department_id: _builtins.int = ...,
+        co_handler_ids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["co_handler_ids", b"co_handler_ids", "lead_department_id", b"lead_department_id", "letter_id", b"letter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignLetterRequest: _TypeAlias = AssignLetterRequest  # noqa: Y015
+
+@_typing.final
+class AcknowledgeLetterRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letter_id", b"letter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcknowledgeLetterRequest: _TypeAlias = AcknowledgeLetterRequest  # noqa: Y015
+
+@_typing.final
+class AnswerLetterRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    text: _builtins.str
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """SHA-256 of files stored beforehand"""
+
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        text: _builtins.str = ...,
+        attachments: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "letter_id", b"letter_id", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerLetterRequest: _TypeAlias = AnswerLetterRequest  # noqa: Y015
+
+@_typing.final
+class RequestExtensionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUESTED_LAST_DAY_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    reason: _builtins.str
+    requested_last_day: _builtins.str
+    """The last day asked for, ISO date, at most six months from receipt."""
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        requested_last_day: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letter_id", b"letter_id", "reason", b"reason", "requested_last_day", b"requested_last_day"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestExtensionRequest: _TypeAlias = RequestExtensionRequest  # noqa: Y015
+
+@_typing.final
+class DecideExtensionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    approve: _builtins.bool
+    comment: _builtins.str
+    """required when refusing"""
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        approve: _builtins.bool = ...,
+        comment: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "comment", b"comment", "letter_id", b"letter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideExtensionRequest: _TypeAlias = DecideExtensionRequest  # noqa: Y015
+
+@_typing.final
+class FeedBackRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    comment: _builtins.str
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        comment: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "letter_id", b"letter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FeedBackRequest: _TypeAlias = FeedBackRequest  # noqa: Y015
+
+@_typing.final
+class RateAnswerRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    RATER_FIELD_NUMBER: _builtins.int
+    SATISFACTION_FIELD_NUMBER: _builtins.int
+    REOPEN_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    rater: Global___Rater.ValueType
+    satisfaction: Global___Satisfaction.ValueType
+    reopen: _builtins.bool
+    """only with dissatisfied, once per letter"""
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        rater: Global___Rater.ValueType = ...,
+        satisfaction: Global___Satisfaction.ValueType = ...,
+        reopen: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letter_id", b"letter_id", "rater", b"rater", "reopen", b"reopen", "satisfaction", b"satisfaction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RateAnswerRequest: _TypeAlias = RateAnswerRequest  # noqa: Y015

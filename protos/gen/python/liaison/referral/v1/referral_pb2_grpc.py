@@ -36,13 +36,18 @@ class ReferralServiceStub:
     government office, which assigns a lead department), and the handling
     unit answers in writing within three months of receiving it.
 
-    Built so far: letters opened from the reception service's events, read by
-    those who may (GetLetter, ListLetters), each with an audit trail whose
-    entries chain by hash (VerifyTrail). Not built yet through this API: the
-    jurisdiction decision, sign-offs, hops with receipts and clocks, answers,
-    ratings, reopening, extensions (their rules are written and tested in the
-    service: referral.routing, referral.deadlines), supervision, the
-    departments' API, statistics.
+    Every action below is taken by the unit whose turn it is, checked by the
+    service (referral.routing): PERMISSION_DENIED names who may take it,
+    FAILED_PRECONDITION names what the letter awaits, INVALID_ARGUMENT names
+    the field; a refused action changes nothing. Each action is one unit of
+    work: the letter, its audit trail's entry and its events (`LetterMoved`)
+    are stored together. The legal deadline (three calendar months from the
+    handling unit's receipt, Asia/Shanghai) is set at receipt and moved by an
+    approved extension (at most six months from receipt).
+
+    Not built yet through this API: supervision's reminders and overdue
+    escalation as events, attachments' upload, the departments' own API,
+    statistics.
 
     Who may read a letter (checked by the service itself): the district's
     offices (admin, standing committee office, working body, government
@@ -77,6 +82,66 @@ class ReferralServiceStub:
                 request_serializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.SerializeToString,
                 response_deserializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesResponse.FromString,
                 _registered_method=True)
+        self.DecideJurisdiction = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/DecideJurisdiction',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.DecideJurisdictionRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.SignOff = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/SignOff',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.SignOffRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.RefuseSignOff = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/RefuseSignOff',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.RefuseSignOffRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.ReviewLetter = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/ReviewLetter',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ReviewLetterRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.DispatchLetter = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/DispatchLetter',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.DispatchLetterRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.AssignLetter = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/AssignLetter',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AssignLetterRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.AcknowledgeLetter = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/AcknowledgeLetter',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AcknowledgeLetterRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.AnswerLetter = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/AnswerLetter',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AnswerLetterRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.RequestExtension = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/RequestExtension',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.RequestExtensionRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.DecideExtension = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/DecideExtension',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.DecideExtensionRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.FeedBack = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/FeedBack',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.FeedBackRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
+        self.RateAnswer = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/RateAnswer',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.RateAnswerRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+                _registered_method=True)
 
 
 class ReferralServiceServicer:
@@ -89,13 +154,18 @@ class ReferralServiceServicer:
     government office, which assigns a lead department), and the handling
     unit answers in writing within three months of receiving it.
 
-    Built so far: letters opened from the reception service's events, read by
-    those who may (GetLetter, ListLetters), each with an audit trail whose
-    entries chain by hash (VerifyTrail). Not built yet through this API: the
-    jurisdiction decision, sign-offs, hops with receipts and clocks, answers,
-    ratings, reopening, extensions (their rules are written and tested in the
-    service: referral.routing, referral.deadlines), supervision, the
-    departments' API, statistics.
+    Every action below is taken by the unit whose turn it is, checked by the
+    service (referral.routing): PERMISSION_DENIED names who may take it,
+    FAILED_PRECONDITION names what the letter awaits, INVALID_ARGUMENT names
+    the field; a refused action changes nothing. Each action is one unit of
+    work: the letter, its audit trail's entry and its events (`LetterMoved`)
+    are stored together. The legal deadline (three calendar months from the
+    handling unit's receipt, Asia/Shanghai) is set at receipt and moved by an
+    approved extension (at most six months from receipt).
+
+    Not built yet through this API: supervision's reminders and overdue
+    escalation as events, attachments' upload, the departments' own API,
+    statistics.
 
     Who may read a letter (checked by the service itself): the district's
     offices (admin, standing committee office, working body, government
@@ -130,6 +200,93 @@ class ReferralServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DecideJurisdiction(self, request, context):
+        """The street committee of the letter's street: the street's powers
+        (sign-offs follow) or the district's (to the working body).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignOff(self, request, context):
+        """The deputy, then the street committee's full-time deputy director, then
+        its director (the `position` of their token); after the director's the
+        letter goes to the street office.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefuseSignOff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReviewLetter(self, request, context):
+        """The district congress's working body accepts or returns the letter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DispatchLetter(self, request, context):
+        """The standing committee office sends it to the government office.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignLetter(self, request, context):
+        """The government office assigns a lead department and co-handlers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeLetter(self, request, context):
+        """The handling unit (or a co-handling department) acknowledges receipt.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerLetter(self, request, context):
+        """The handling unit answers in writing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestExtension(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideExtension(self, request, context):
+        """The supervising body (the street committee on the street's route, the
+        standing committee office on the district's) decides it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FeedBack(self, request, context):
+        """The street committee feeds the answer back to the deputy and the constituent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RateAnswer(self, request, context):
+        """The deputy, or the constituent (recorded for them by the street
+        committee), rates the answer; dissatisfied may reopen it, once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReferralServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -153,6 +310,66 @@ def add_ReferralServiceServicer_to_server(servicer, server):
                     request_deserializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.FromString,
                     response_serializer=liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesResponse.SerializeToString,
             ),
+            'DecideJurisdiction': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideJurisdiction,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.DecideJurisdictionRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'SignOff': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOff,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.SignOffRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'RefuseSignOff': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefuseSignOff,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.RefuseSignOffRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'ReviewLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewLetter,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ReviewLetterRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'DispatchLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.DispatchLetter,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.DispatchLetterRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'AssignLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignLetter,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AssignLetterRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'AcknowledgeLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeLetter,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AcknowledgeLetterRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'AnswerLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerLetter,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AnswerLetterRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'RequestExtension': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestExtension,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.RequestExtensionRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'DecideExtension': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideExtension,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.DecideExtensionRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'FeedBack': grpc.unary_unary_rpc_method_handler(
+                    servicer.FeedBack,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.FeedBackRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'RateAnswer': grpc.unary_unary_rpc_method_handler(
+                    servicer.RateAnswer,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.RateAnswerRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'liaison.referral.v1.ReferralService', rpc_method_handlers)
@@ -171,13 +388,18 @@ class ReferralService:
     government office, which assigns a lead department), and the handling
     unit answers in writing within three months of receiving it.
 
-    Built so far: letters opened from the reception service's events, read by
-    those who may (GetLetter, ListLetters), each with an audit trail whose
-    entries chain by hash (VerifyTrail). Not built yet through this API: the
-    jurisdiction decision, sign-offs, hops with receipts and clocks, answers,
-    ratings, reopening, extensions (their rules are written and tested in the
-    service: referral.routing, referral.deadlines), supervision, the
-    departments' API, statistics.
+    Every action below is taken by the unit whose turn it is, checked by the
+    service (referral.routing): PERMISSION_DENIED names who may take it,
+    FAILED_PRECONDITION names what the letter awaits, INVALID_ARGUMENT names
+    the field; a refused action changes nothing. Each action is one unit of
+    work: the letter, its audit trail's entry and its events (`LetterMoved`)
+    are stored together. The legal deadline (three calendar months from the
+    handling unit's receipt, Asia/Shanghai) is set at receipt and moved by an
+    approved extension (at most six months from receipt).
+
+    Not built yet through this API: supervision's reminders and overdue
+    escalation as events, attachments' upload, the departments' own API,
+    statistics.
 
     Who may read a letter (checked by the service itself): the district's
     offices (admin, standing committee office, working body, government
@@ -284,6 +506,330 @@ class ReferralService:
             '/liaison.referral.v1.ReferralService/ListAuditEntries',
             liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesRequest.SerializeToString,
             liaison_dot_common_dot_v1_dot_auth__pb2.ListAuditEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideJurisdiction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/DecideJurisdiction',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.DecideJurisdictionRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignOff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/SignOff',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.SignOffRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefuseSignOff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/RefuseSignOff',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.RefuseSignOffRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/ReviewLetter',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.ReviewLetterRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DispatchLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/DispatchLetter',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.DispatchLetterRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/AssignLetter',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.AssignLetterRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/AcknowledgeLetter',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.AcknowledgeLetterRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/AnswerLetter',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.AnswerLetterRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestExtension(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/RequestExtension',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.RequestExtensionRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideExtension(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/DecideExtension',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.DecideExtensionRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FeedBack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/FeedBack',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.FeedBackRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RateAnswer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/RateAnswer',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.RateAnswerRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
             options,
             channel_credentials,
             insecure,
