@@ -21,7 +21,7 @@ after its Kubernetes Service so the chart's addresses resolve unchanged
   terminationGracePeriodSeconds.
 
 Order (what Helm hooks and readiness give a cluster): PostgreSQL and
-RabbitMQ, then per service (services.toml order) the migrate Job, the demo
+RabbitMQ, then every service's migrate Job, then per service (services.toml order) the demo
 data (`<svc>.cli load-demo --if-empty`, as `make up` loads it; the chart
 has no such Job), the api and the worker; then the gateway.
 
@@ -573,9 +573,12 @@ class ContainerPlatform:
         for name in (f"{RELEASE}-postgresql", f"{RELEASE}-rabbitmq"):
             if name in self.loads:
                 self.start(self.loads[name])
+        # Every migrate Job first, as the chart's pre-install hooks run before
+        # any Deployment: a migrate that declares its worker's queues does so
+        # before another service's demo publishes the events they hold.
         for service in service_names():
-            job = migrate_job(self.loads, service)
-            self.run_job(job, f"{service}-migrate")
+            self.run_job(migrate_job(self.loads, service), f"{service}-migrate")
+        for service in service_names():
             api = self.loads[f"{RELEASE}-{service}-api"]
             self.run_job(api, f"{service}-demo", [f"{service}.cli", "load-demo", "--if-empty"])
             self.start(api)

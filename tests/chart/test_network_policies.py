@@ -262,6 +262,10 @@ def test_external_database_broker_and_issuer_are_reached_by_those_that_need_them
         assert _allowed(manifests, pod, BROKER_HOST, 5672) == (process == "worker"), process
         assert _allowed(manifests, pod, TOKEN_ISSUER, 443) == (process != "migrate"), process
         assert not _allowed(manifests, pod, TOKEN_ISSUER, 80), process
+    # Referral's migrate declares its worker's queues (events published
+    # before the worker first runs wait there); registry's consumes nothing.
+    assert _allowed(manifests, _pod("migrate", "referral"), BROKER_HOST, 5672)
+    assert not _allowed(manifests, _pod("migrate", "referral"), TOKEN_ISSUER, 443)
     assert not _allowed(manifests, GATEWAY, DATABASE_HOST, 5432)
     # The gateway's public directory listens to registry.events.
     assert _allowed(manifests, GATEWAY, BROKER_HOST, 5672)

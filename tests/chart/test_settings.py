@@ -130,6 +130,12 @@ def test_every_process_that_verifies_tokens_knows_the_issuer(
     # The migration verifies nothing.
     migrate = _settings(manifests, _container(manifests, "liaison-registry-migrate"))
     assert not set(TOKEN_SETTINGS) & set(migrate)
+    # Only a migration that declares its worker's queues knows the broker.
+    broker = {e["name"] for e in _container(manifests, "liaison-referral-migrate")["env"]}
+    assert "LIAISON_AMQP_URI" in broker
+    assert "LIAISON_AMQP_URI" not in {
+        e["name"] for e in _container(manifests, "liaison-registry-migrate")["env"]
+    }
     # Unset, each process keeps its own default (production refuses to start).
     defaults = rendered_profiles["default"]
     gateway = _settings(defaults, _container(defaults, "liaison-gateway"))

@@ -188,9 +188,11 @@ def scrapes() -> Iterator[dict[str, Scrape]]:
         assert http.get("/api/v1/find-station").status_code == 422
         assert http.get("/api/v1/deputies/999999/profile").status_code == 404
         _wait_for_sample(platform, "registry-worker", "liaison_outbox_backlog")
+        # The referral worker's deadline sweep sets its gauges on its first pass.
+        _wait_for_sample(platform, "referral-worker", "liaison_referral_letters_open")
         scraped = {
             process: _scrape(process, platform.metrics_urls[process])
-            for process in ("registry-api", "registry-worker")
+            for process in ("registry-api", "registry-worker", "referral-worker")
         }
         # An outage: the gateway answers 5xx while the registry's api is down
         # for what only the registry can answer (the public directory in the

@@ -170,7 +170,7 @@ worker) finds the issuer: LIAISON_JWT_* from values `auth`, only those set
       name: {{ include "liaison-service.databaseSecretName" . }}
       key: {{ .svc.database.secretKey }}
 {{- end }}
-{{- if has .process (list "api" "worker" "gateway") }}
+{{- if or (has .process (list "api" "worker" "gateway")) (and (eq (toString .process) "migrate") .proc.declaresQueues) }}
 {{- /* The gateway listens to registry.events to keep its public directory current. */}}
 - name: LIAISON_AMQP_URI
   valueFrom:

@@ -226,6 +226,9 @@ and the release's ordinary policies would arrive only after the hook.
 {{- $egress := list
   (include "liaison-service.databaseEgressRule" $root)
   (include "liaison-service.dnsEgressRule" $root) | join "" -}}
+{{- if .proc.declaresQueues -}}
+{{- $egress = printf "%s%s" $egress (include "liaison-service.brokerEgressRule" $root) -}}
+{{- end -}}
 {{- $extra := dict "ingress" "" "egress" $egress -}}
 {{- if $root.Values.migrations.hook -}}
 {{- $_ := set $extra "annotations" (dict

@@ -81,6 +81,19 @@ class Bootstrap(Generic[S]):
         finally:
             self.close()
         log.info("%s database is at the newest revision", self.service)
+        consumers = self.consumers()
+        if consumers is not None:
+            from kit.worker import declare_consumer_queues
+
+            names = declare_consumer_queues(consumers, self.settings.amqp_uri)
+            log.info("%s worker's queues declared: %s", self.service, ", ".join(names))
+
+    def consumers(self) -> type | None:
+        """The service's worker class, whose event queues the migrate process
+        declares (None: it consumes no other service's events, or its queues
+        are declared when its worker starts). The class must be importable
+        without the worker's green patching."""
+        return None
 
     def close(self) -> None:
         """Release what was built (the database's connections)."""

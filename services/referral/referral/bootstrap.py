@@ -25,6 +25,11 @@ class ReferralBootstrap(Bootstrap[ReferralSettings]):
         """The application service: one per process."""
         return Referral(self.db, clocks=self.settings.clocks)
 
+    def consumers(self) -> type:
+        from referral.consumers import ReferralWorker
+
+        return ReferralWorker
+
     @cached_property
     def supervision(self) -> Supervision:
         """The deadline sweep (the worker's timer)."""

@@ -31,6 +31,7 @@ from kit.inbox import dead_letter_queue_name
 from kit.migrations import upgrade
 from kit.outbox import OutboxRelay
 from kit.tables import event_failures, platform_metadata, processed_events
+from kit.worker import PlatformWorker, consumer_queues, consumes, declare_consumer_queues
 from liaison.registry.v1 import events_pb2, registry_pb2
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -247,6 +248,31 @@ def test_worker_handles_relayed_events_once_and_ignores_redeliveries(setup, amqp
     assert http_get(port, "/healthz")[0] == 200
     assert http_get(port, "/readyz")[0] == 200  # migrated to the sample's head
 
+    assert stop(process) < 10
+    assert process.returncode == 0, s.logs()
+
+
+def test_queues_declared_before_the_worker_first_starts_keep_what_was_published(setup, broker):
+    """What the migrate process does (`kit.worker.declare_consumer_queues`):
+    events published before the worker ever ran wait in its queue, and the
+    worker starts on that queue as it would have declared it."""
+    s, start = setup
+
+    class Declared(PlatformWorker):  # the sample worker's shape, unpatched
+        name = s.service
+
+        @consumes(s.source, events_pb2.StreetChanged)
+        def on_street_changed(self, uow, event, envelope):  # pragma: no cover
+            raise AssertionError("never run here")
+
+    assert [q.name for q in consumer_queues(Declared)] == [s.queue]
+    assert declare_consumer_queues(Declared, s.amqp_uri) == [s.queue]
+    assert declare_consumer_queues(Declared, s.amqp_uri) == [s.queue]  # again: no change
+    s.emit([f"early-{i}" for i in range(5)])
+    assert s.relay_all() == 5
+    assert broker.depth(s.queue) == 5
+    process, _ = start()
+    wait_for("the 5 early events handled", lambda: s.handled() == (5, 5))
     assert stop(process) < 10
     assert process.returncode == 0, s.logs()
 
