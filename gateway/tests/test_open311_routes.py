@@ -373,6 +373,8 @@ def test_the_list_and_its_filters(http: TestClient) -> None:
     [
         ({"start_date": "yesterday"}, "start_date"),
         ({"end_date": "2026-13-45"}, "end_date"),
+        ({"start_date": "0001-01-01"}, "start_date"),
+        ({"end_date": "9999-12-31T23:59:59-05:00"}, "end_date"),
         ({"start_date": "2026-01-01", "end_date": "2026-06-01"}, "end_date"),
         ({"start_date": "2026-06-01", "end_date": "2026-01-01"}, "end_date"),
         ({"status": "pending"}, "status"),

@@ -53,6 +53,9 @@ GROUP = "社情民意"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_REQUESTS = 1000
 MAX_SPAN = timedelta(days=90)
+# The dates a query may name.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
 # Open311's statuses: an opinion handed on for referral is still being
 # answered (by a referral letter); the others are final.
 OPEN_STATUSES = (
@@ -352,14 +355,17 @@ def _w3c(value: str, field: str, *, end: bool) -> datetime:
     text = value.strip()
     try:
         if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime.combine(day, time.max if end else time.min, SHANGHAI)
-        at = datetime.fromisoformat(text)
+            at = datetime.combine(date.fromisoformat(text), time.max if end else time.min, SHANGHAI)
+        else:
+            at = datetime.fromisoformat(text)
     except ValueError:
         raise bad_request(
             field, "is not a W3C date-time (e.g. 2010-01-01T00:00:00Z or 2010-01-01)"
         ) from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=SHANGHAI)
+    at = at if at.tzinfo is not None else at.replace(tzinfo=SHANGHAI)
+    if not EARLIEST <= at <= LATEST:
+        raise bad_request(field, "is out of range (1970 to 2999)")
+    return at
 
 
 def _listed(value: str | None) -> list[str]:
@@ -612,7 +618,7 @@ async def _community(request: Request, address: str) -> int:
     response_model=None,
     status_code=201,
     responses={
-        **_documented(list[CreatedRequest], ""),
+        **{k: v for k, v in _documented(list[CreatedRequest], "").items() if k != 200},
         201: {
             "model": list[CreatedRequest],
             "description": "The opinion raised: its tracking code is the service_request_id.",
