@@ -35,6 +35,7 @@ from gateway.routes import (
     dev,
     letters,
     lookups,
+    open311,
     opinions,
     ops,
     portal,
@@ -52,6 +53,9 @@ JSON API of the Deputy Liaison Platform.
 Errors are RFC 9457 problem details (`application/problem+json`). Send
 `Authorization: Bearer <JWT>`; public reads need no token. Every response
 carries `X-Request-ID`.
+
+Open311 GeoReport v2 is served under `/open311/v2` (tag `open311`), in
+JSON or XML by the path's suffix, with the specification's own errors.
 
 Each client (a token's subject, else its address) may make a limited number
 of reads and of writes a minute; past that the answer is 429 with
@@ -91,6 +95,8 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     body_limits: BodyLimits = app.state.body_limits
     for path, path_item in schema.get("paths", {}).items():
+        if path.startswith(open311.PREFIX + "/"):
+            continue  # Open311's errors are the specification's, documented by its routes
         for operation in path_item.values():
             if "requestBody" in operation:
                 for code, response in _body_errors(body_limits.for_template(path)).items():
@@ -178,6 +184,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.dev_oidc = DevOidcProvider(app.state.dev_issuer)
         api.append(dev.router)
     api.append(resources.build_router())
+    # Open311 GeoReport v2: its own paths, its own error shape.
+    api.append(open311.router)
+    app.state.error_renderers = {open311.PREFIX + "/": open311.render_errors}
     app.include_router(ops.router)
     for router in api:
         app.include_router(router, **limited)

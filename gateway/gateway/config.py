@@ -23,6 +23,9 @@
 | LIAISON_CONSOLE_OIDC_ISSUER           | (empty: the development issuer at /dev-issuer when LIAISON_DEV_ISSUER is set; else the console cannot sign in) |
 | LIAISON_CONSOLE_OIDC_CLIENT_ID        | liaison-console (a public client: authorization code with PKCE) |
 | LIAISON_CONSOLE_OIDC_SCOPE            | openid profile                           |
+| LIAISON_OPEN311_API_KEYS              | (empty: in development and test the demo key `open311-demo-key`; in production no key, so Open311's POST requests answers 403) |
+| LIAISON_OPEN311_CONTACT               | who answers for the Open311 endpoint (its discovery's `contact`) |
+| LIAISON_OPEN311_KEY_SERVICE           | where an Open311 API key is asked for (its discovery's `key_service`) |
 
 The staff console (`/console`) signs in with OpenID Connect against
 LIAISON_CONSOLE_OIDC_ISSUER (https in production), the identity provider that
@@ -37,6 +40,11 @@ X-Forwarded-For names the client.
 LIAISON_GATEWAY_WORKERS counts the CPUs of the process's affinity
 (`os.sched_getaffinity`), which a container's CPU limit does not narrow: in
 Kubernetes the chart sets it from `gateway.workers`.
+
+LIAISON_OPEN311_API_KEYS is a comma-separated list of the keys Open311
+clients send as `api_key` to raise an opinion (`POST /open311/v2/requests`,
+docs/OPEN311.md); a key is a secret, never logged. The demo key is refused
+in production.
 """
 
 from __future__ import annotations
@@ -50,6 +58,16 @@ from kit.auth import AuthConfigurationError, AuthSettings
 
 # The environment does not describe a gateway that can run safely.
 ConfigurationError = AuthConfigurationError
+
+
+# The Open311 API key of the local run and the tests (never in production).
+OPEN311_DEMO_KEY = "open311-demo-key"
+OPEN311_CONTACT = (
+    "天河区人大常委会办公室 (the standing committee office of the district people's congress)"
+)
+OPEN311_KEY_SERVICE = (
+    "Ask the standing committee office of the district people's congress for a key."
+)
 
 
 def available_cpus() -> int:
@@ -91,6 +109,10 @@ class GatewaySettings:
     console_oidc_issuer: str = ""
     console_oidc_client_id: str = "liaison-console"
     console_oidc_scope: str = "openid profile"
+    # Open311 GeoReport v2 (gateway.routes.open311): the keys that may POST requests.
+    open311_api_keys: tuple[str, ...] = ()
+    open311_contact: str = OPEN311_CONTACT
+    open311_key_service: str = OPEN311_KEY_SERVICE
 
     @property
     def is_production(self) -> bool:
@@ -127,6 +149,9 @@ class GatewaySettings:
             console_oidc_issuer=_env("LIAISON_CONSOLE_OIDC_ISSUER", "").rstrip("/"),
             console_oidc_client_id=_env("LIAISON_CONSOLE_OIDC_CLIENT_ID", "liaison-console"),
             console_oidc_scope=_env("LIAISON_CONSOLE_OIDC_SCOPE", "openid profile"),
+            open311_api_keys=_open311_keys(kit_settings.environment()),
+            open311_contact=_env("LIAISON_OPEN311_CONTACT", OPEN311_CONTACT),
+            open311_key_service=_env("LIAISON_OPEN311_KEY_SERVICE", OPEN311_KEY_SERVICE),
         )
 
     def validate(self) -> None:
@@ -158,4 +183,17 @@ class GatewaySettings:
             raise ConfigurationError("LIAISON_CONSOLE_OIDC_ISSUER must be an http(s) URL")
         if self.is_production and issuer and not issuer.startswith("https://"):
             raise ConfigurationError("LIAISON_CONSOLE_OIDC_ISSUER must be https in production")
+        if self.is_production and OPEN311_DEMO_KEY in self.open311_api_keys:
+            raise ConfigurationError(
+                "LIAISON_OPEN311_API_KEYS must not hold the demo key in production"
+            )
         self.auth.validate()
+
+
+def _open311_keys(env: str) -> tuple[str, ...]:
+    given = tuple(
+        key.strip() for key in _env("LIAISON_OPEN311_API_KEYS", "").split(",") if key.strip()
+    )
+    if given or env == "production":
+        return given
+    return (OPEN311_DEMO_KEY,)

@@ -9,13 +9,14 @@ can point at the offending field or spreadsheet cell.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import grpc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 from pydantic import BaseModel, Field
@@ -58,6 +59,12 @@ class Problem(BaseModel):
         description="Field violations (`field`, `message`) or roster rows (`row`, `column`, `message`).",
     )
 
+
+# How errors are answered under a path prefix of their own shape:
+# (request, status, detail, field errors, headers) -> the response.
+ErrorRenderer = Callable[
+    [Request, int, str, list[FieldError | RowError], dict[str, str] | None], Response
+]
 
 # slug and title for each status the gateway returns.
 _KINDS: dict[int, tuple[str, str]] = {
@@ -131,7 +138,23 @@ def problem_response(
     detail: str | None = None,
     errors: list[FieldError | RowError] | None = None,
     headers: dict[str, str] | None = None,
-) -> JSONResponse:
+) -> Response:
+    """The problem as problem+json; under a prefix with an error shape of
+    its own (`app.state.error_renderers`: Open311's list of errors) in that
+    shape."""
+    app = request.scope.get("app")
+    renderers: dict[str, ErrorRenderer] = getattr(
+        getattr(app, "state", None), "error_renderers", {}
+    )
+    for prefix, render in renderers.items():
+        if request.url.path.startswith(prefix):
+            return render(
+                request,
+                status,
+                detail or title or _KINDS.get(status, ("error", "Error"))[1],
+                errors or [],
+                headers,
+            )
     problem = Problem(
         type=problem_type(status),
         title=title or _KINDS.get(status, ("error", "Error"))[1],
@@ -217,7 +240,7 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError | RowErro
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
 
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+    async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProblemError)
         return problem_response(
             request,
@@ -228,13 +251,13 @@ def install(app: FastAPI) -> None:
             headers=exc.headers,
         )
 
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+    async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = _validation_errors(exc)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors if isinstance(e, FieldError))
         return problem_response(request, 422, detail=detail, errors=errors)
 
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else None
         headers = dict(exc.headers or {})
@@ -243,11 +266,11 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed.of(request.url.path))
         return problem_response(request, exc.status_code, detail=detail, headers=headers)
 
-    async def on_rpc(request: Request, exc: Exception) -> JSONResponse:
+    async def on_rpc(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, grpc.RpcError)
         return await on_problem(request, problem_from_rpc_error(exc))
 
-    async def on_upstream(request: Request, exc: Exception) -> JSONResponse:
+    async def on_upstream(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, UpstreamError)
         return await on_problem(request, problem_from_rpc_error(exc.error, exc.service))
 

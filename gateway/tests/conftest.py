@@ -7,6 +7,8 @@ go over a real channel.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import sys
 import threading
 import time
@@ -449,6 +451,61 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
         return pb.ExportRosterResponse(
             content=self.roster, filename="deputies.csv", content_type="text/csv; charset=utf-8"
         )
+
+
+@contextlib.contextmanager
+def reception_database(admin_url: str, name: str) -> Iterator[Any]:
+    """A throwaway PostgreSQL database of the real reception service,
+    migrated, holding its small district (reception.testing)."""
+    from kit.db import Database
+    from kit.migrations import upgrade
+    from kit.testrun import throwaway_database
+    from reception.bootstrap import MIGRATIONS
+    from reception.readmodel import apply_snapshot
+    from reception.testing import small_district
+
+    with throwaway_database(name, admin_url=admin_url) as url:
+        db = Database(url, "reception")
+        upgrade(db, MIGRATIONS)
+        with db.unit_of_work() as uow:
+            apply_snapshot(uow.session, small_district())
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+@contextlib.contextmanager
+def reception_api(db: Any) -> Iterator[str]:
+    """The real reception service's gRPC API over `db`, in this process; its target."""
+    from kit.grpc_server import build_server
+    from liaison.reception.v1 import reception_pb2 as rpb
+    from reception.api import ReceptionServicer
+    from reception.service import Reception
+    from reception.settings import ReceptionSettings
+
+    settings = dataclasses.replace(
+        ReceptionSettings.load("reception", "api"),
+        database_url=db.url,
+        grpc_port=0,
+        auth=TEST_AUTH,
+    )
+    server, health = build_server(
+        settings,
+        register=lambda s: reception_pb2_grpc.add_ReceptionServiceServicer_to_server(
+            ReceptionServicer(Reception(db)), s
+        ),
+        service_names=[rpb.DESCRIPTOR.services_by_name["ReceptionService"].full_name],
+        readiness=db.ping,
+        max_workers=4,
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        health.stop()
+        server.stop(0).wait()
 
 
 def every_service(target: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ opinion only for those who may see it, reception records and figures."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,20 +17,10 @@ from fastapi.testclient import TestClient
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from kit.db import Database
-from kit.grpc_server import build_server
-from kit.migrations import upgrade
-from kit.testrun import throwaway_database
-from liaison.reception.v1 import reception_pb2 as rpb
-from liaison.reception.v1 import reception_pb2_grpc
 from reception import domain, models
-from reception.api import ReceptionServicer
-from reception.bootstrap import MIGRATIONS
-from reception.readmodel import apply_snapshot
-from reception.service import Reception
-from reception.settings import ReceptionSettings
-from reception.testing import DEPUTY_A1, STATION_A1, small_district
+from reception.testing import DEPUTY_A1, STATION_A1
 
-from .conftest import TEST_AUTH, RegistryServer, every_service
+from .conftest import TEST_AUTH, RegistryServer, every_service, reception_api, reception_database
 
 pytestmark = pytest.mark.postgres
 
@@ -40,51 +29,23 @@ NAME, PHONE = "陈美玲", "13900139000"
 
 @pytest.fixture(scope="module")
 def reception_db(postgres_admin_url: str) -> Iterator[Database]:
-    with throwaway_database("gateway_opinions", admin_url=postgres_admin_url) as url:
-        db = Database(url, "reception")
-        upgrade(db, MIGRATIONS)
-        with db.unit_of_work() as uow:
-            apply_snapshot(uow.session, small_district())
-        try:
-            yield db
-        finally:
-            db.dispose()
+    with reception_database(postgres_admin_url, "gateway_opinions") as db:
+        yield db
 
 
 @pytest.fixture(scope="module")
 def http(reception_db: Database, registry_server: RegistryServer) -> Iterator[TestClient]:
-    settings = dataclasses.replace(
-        ReceptionSettings.load("reception", "api"),
-        database_url=reception_db.url,
-        grpc_port=0,
-        auth=TEST_AUTH,
-    )
-    server, health = build_server(
-        settings,
-        register=lambda s: reception_pb2_grpc.add_ReceptionServiceServicer_to_server(
-            ReceptionServicer(Reception(reception_db)), s
-        ),
-        service_names=[rpb.DESCRIPTOR.services_by_name["ReceptionService"].full_name],
-        readiness=reception_db.ping,
-        max_workers=4,
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    targets = every_service(registry_server.target) | {"reception": f"127.0.0.1:{port}"}
-    gateway = GatewaySettings(
-        targets=targets,
-        grpc_deadline_seconds=5.0,
-        read_rate_per_minute=1_000_000,
-        write_rate_per_minute=1_000_000,
-        auth=TEST_AUTH,
-        directory=False,
-    )
-    try:
+    with reception_api(reception_db) as target:
+        gateway = GatewaySettings(
+            targets=every_service(registry_server.target) | {"reception": target},
+            grpc_deadline_seconds=5.0,
+            read_rate_per_minute=1_000_000,
+            write_rate_per_minute=1_000_000,
+            auth=TEST_AUTH,
+            directory=False,
+        )
         with TestClient(create_app(gateway)) as client:
             yield client
-    finally:
-        health.stop()
-        server.stop(0).wait()
 
 
 @pytest.fixture(scope="module")

@@ -190,6 +190,16 @@ class ReceptionServicer(pb_grpc.ReceptionServiceServicer):
     def TrackOpinion(self, request: opb.TrackOpinionRequest, context: Ctx) -> opb.OpinionTrack:
         return self.reception.opinions.track(request.tracking_code)
 
+    def ListPublicOpinions(
+        self, request: opb.ListPublicOpinionsRequest, context: Ctx
+    ) -> opb.ListPublicOpinionsResponse:
+        return opb.ListPublicOpinionsResponse(opinions=self.reception.opinions.public_list(request))
+
+    def ListOpinionCategories(
+        self, request: opb.ListOpinionCategoriesRequest, context: Ctx
+    ) -> opb.ListOpinionCategoriesResponse:
+        return opb.ListOpinionCategoriesResponse(categories=self.reception.opinions.categories())
+
     def ListOpinions(
         self, request: opb.ListOpinionsRequest, context: Ctx
     ) -> opb.ListOpinionsResponse:

@@ -53,6 +53,8 @@ MAX_CONTENT = 2000
 MAX_REASON = 500
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
+# The most opinions a public list answers (Open311's GET requests: 1000).
+MAX_PUBLIC = 1000
 LIMITS = {"raiser_name": 100, "raiser_phone": 40, "raiser_contact": 300}
 ANONYMOUS = Principal(sub="anonymous", role=Role.CONSTITUENT, name="anonymous", kind="anonymous")
 STREET_STAFF = (Role.STATION_STAFF, Role.STREET_COMMITTEE)
@@ -384,19 +386,92 @@ class Opinions:
             ).first()
             if row is None:
                 raise NotFound(f"no opinion has the tracking code {code.strip().upper()}")
-            station = self._station(session, row.station_id)
-            merged = session.get(models.Opinion, row.merged_into_id) if row.merged_into_id else None
-            return opb.OpinionTrack(
-                tracking_code=row.tracking_code,
-                category=CATEGORY.number(row.category),  # type: ignore[arg-type]
-                category_name=rules.BY_NAME[row.category].label,
-                status=STATUS.number(row.status),  # type: ignore[arg-type]
-                station_id=station.id,
-                station_name=station.name,
-                timeline=self._timeline(row),
-                merged_into_code=merged.tracking_code if merged else "",
-                recorded_at=timestamp(row.recorded_at),
+            return opb.OpinionTrack(**self._tracked(session, row))
+
+    @staticmethod
+    def categories() -> list[opb.OpinionCategoryInfo]:
+        """Public: the fixed list of categories, in the enum's order."""
+        return [
+            opb.OpinionCategoryInfo(
+                category=CATEGORY.number(c.name),  # type: ignore[arg-type]
+                name=c.name,
+                label=c.label,
+                description=f"{c.label}方面的意见建议",
+                keywords=list(c.expertise),
             )
+            for c in rules.CATEGORIES
+        ]
+
+    def public_list(self, request: opb.ListPublicOpinionsRequest) -> list[opb.PublicOpinion]:
+        """Public: what TrackOpinion shows of each opinion the filters keep,
+        with its community and street, the newest recorded first; never
+        who raised it, nor its text."""
+        v = Violations()
+        codes: list[str] = []
+        if len(request.tracking_codes) > MAX_PUBLIC:
+            v.add("tracking_codes", f"may name at most {MAX_PUBLIC} codes")
+        for code in request.tracking_codes:
+            if rules.parse_code(code) is None:
+                v.add(
+                    "tracking_codes", f"{code[:40]!r} is not a tracking code (e.g. TH-2026-000123)"
+                )
+                break
+            codes.append(code.strip().upper())
+        categories = [CATEGORY.to_name.get(c, "") for c in request.categories]
+        if "" in categories:
+            v.add("categories", f"must be among: {', '.join(CATEGORY.names)}")
+        statuses = [STATUS.to_name.get(s, "") for s in request.statuses]
+        if "" in statuses:
+            v.add("statuses", f"must be among: {', '.join(STATUS.names)}")
+        limit = request.limit or MAX_PUBLIC
+        if not 1 <= limit <= MAX_PUBLIC:
+            v.add("limit", f"must be between 1 and {MAX_PUBLIC}")
+        since = request.recorded_from.ToDatetime(UTC) if request.HasField("recorded_from") else None
+        until = request.recorded_to.ToDatetime(UTC) if request.HasField("recorded_to") else None
+        if since and until and since > until:
+            v.add("recorded_to", "is before recorded_from")
+        v.raise_if_any("the query is not valid")
+        query = select(models.Opinion)
+        if codes:
+            query = query.where(models.Opinion.tracking_code.in_(codes))
+        if categories:
+            query = query.where(models.Opinion.category.in_(categories))
+        if statuses:
+            query = query.where(models.Opinion.status.in_(statuses))
+        if since:
+            query = query.where(models.Opinion.recorded_at >= since)
+        if until:
+            query = query.where(models.Opinion.recorded_at <= until)
+        query = query.order_by(models.Opinion.recorded_at.desc(), models.Opinion.id.desc())
+        with self.db.read() as session:
+            rows = list(session.scalars(query.limit(limit)))
+            return [self._public(session, row) for row in rows]
+
+    def _tracked(self, session: Session, row: models.Opinion) -> dict[str, Any]:
+        """What anyone with the tracking code sees (OpinionTrack's fields)."""
+        station = self._station(session, row.station_id)
+        merged = session.get(models.Opinion, row.merged_into_id) if row.merged_into_id else None
+        return {
+            "tracking_code": row.tracking_code,
+            "category": CATEGORY.number(row.category),
+            "category_name": rules.BY_NAME[row.category].label,
+            "status": STATUS.number(row.status),
+            "station_id": station.id,
+            "station_name": station.name,
+            "timeline": self._timeline(row),
+            "merged_into_code": merged.tracking_code if merged else "",
+            "recorded_at": timestamp(row.recorded_at),
+        }
+
+    def _public(self, session: Session, row: models.Opinion) -> opb.PublicOpinion:
+        community = session.get(models.RegistryCommunity, row.community_id)
+        return opb.PublicOpinion(
+            **self._tracked(session, row),
+            community_id=row.community_id,
+            community_name=community.name if community else "",
+            street_id=row.street_id,
+            updated_at=timestamp(row.updated_at),
+        )
 
     def get(self, opinion_id: int, actor: Principal | None) -> opb.Opinion:
         who = require(actor, *READERS, Role.CONSTITUENT, doing="read opinions")

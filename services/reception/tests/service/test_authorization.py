@@ -393,6 +393,16 @@ MATRIX += [
         PUBLIC,
     ),
     (
+        "ListPublicOpinions",
+        call(lambda s: s.ListPublicOpinions(opb.ListPublicOpinionsRequest(limit=5))),
+        PUBLIC,
+    ),
+    (
+        "ListOpinionCategories",
+        call(lambda s: s.ListOpinionCategories(opb.ListOpinionCategoriesRequest())),
+        PUBLIC,
+    ),
+    (
         "ListOpinions",
         call(lambda s: s.ListOpinions(opb.ListOpinionsRequest())),
         allowed(*DISTRICT, *(c for c in CALLERS if c.endswith(("-a", "-b"))), "deputy"),

@@ -15,6 +15,7 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_status import rpc_status
 from sqlalchemy import select
 
@@ -164,6 +165,76 @@ def test_tracking_a_bad_or_unknown_code(api: Any) -> None:
         lambda: api.anonymous.TrackOpinion(opb.TrackOpinionRequest(tracking_code="TH-1999-000001"))
     )
     assert unknown.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_the_public_list_shows_what_tracking_shows_with_community_and_street(api: Any) -> None:
+    sent = online(api, category=opb.OPINION_CATEGORY_TRANSPORT)
+    handed = online(api, category=opb.OPINION_CATEGORY_TRANSPORT)
+    street(api, "station_staff", STREET_A).HandOnOpinion(
+        opb.HandOnOpinionRequest(id=handed.id, note="转街道办")
+    )
+    found = api.anonymous.ListPublicOpinions(
+        opb.ListPublicOpinionsRequest(tracking_codes=[sent.tracking_code, handed.tracking_code])
+    ).opinions
+    # The newest recorded first.
+    assert [o.tracking_code for o in found] == [handed.tracking_code, sent.tracking_code]
+    one = found[1]
+    assert one.category_name == "交通出行" and one.status == opb.OPINION_STATUS_RECORDED
+    assert one.station_id == STATION_A1 and one.street_id == STREET_A
+    assert one.community_id == 501 and one.community_name
+    assert one.recorded_at.seconds and one.updated_at.seconds >= one.recorded_at.seconds
+    assert [e.kind for e in found[0].timeline] == ["recorded", "handed_on"]
+    track = api.anonymous.TrackOpinion(opb.TrackOpinionRequest(tracking_code=sent.tracking_code))
+    assert list(one.timeline) == list(track.timeline)
+    text = str(found)
+    assert NAME not in text and PHONE not in text and "电梯" not in text
+    # Filters: status, category, time, limit.
+    recorded = api.anonymous.ListPublicOpinions(
+        opb.ListPublicOpinionsRequest(
+            tracking_codes=[sent.tracking_code, handed.tracking_code],
+            statuses=[opb.OPINION_STATUS_HANDED_ON],
+        )
+    ).opinions
+    assert [o.tracking_code for o in recorded] == [handed.tracking_code]
+    others = api.anonymous.ListPublicOpinions(
+        opb.ListPublicOpinionsRequest(
+            categories=[opb.OPINION_CATEGORY_EDUCATION], recorded_from=sent.recorded_at
+        )
+    ).opinions
+    assert sent.tracking_code not in {o.tracking_code for o in others}
+    newest = api.anonymous.ListPublicOpinions(opb.ListPublicOpinionsRequest(limit=1)).opinions
+    assert len(newest) == 1
+    before = api.anonymous.ListPublicOpinions(
+        opb.ListPublicOpinionsRequest(
+            tracking_codes=[sent.tracking_code], recorded_to=Timestamp(seconds=1)
+        )
+    ).opinions
+    assert list(before) == []
+
+
+def test_a_bad_public_query_names_its_fields(api: Any) -> None:
+    error = refused(
+        lambda: api.anonymous.ListPublicOpinions(
+            opb.ListPublicOpinionsRequest(
+                tracking_codes=["TH-2026-000001", "nope"],
+                categories=[99],
+                statuses=[42],
+                limit=1001,
+                recorded_from=Timestamp(seconds=100),
+                recorded_to=Timestamp(seconds=10),
+            )
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert fields(error) == {"tracking_codes", "categories", "statuses", "limit", "recorded_to"}
+
+
+def test_the_categories_are_public(api: Any) -> None:
+    found = api.anonymous.ListOpinionCategories(opb.ListOpinionCategoriesRequest()).categories
+    assert [c.category for c in found] == list(range(1, 15))
+    property_ = next(c for c in found if c.name == "property")
+    assert property_.label == "物业管理与住房" and "物业管理" in property_.keywords
+    assert property_.description
 
 
 def test_an_invalid_opinion_names_every_field_and_writes_nothing(api: Any) -> None:

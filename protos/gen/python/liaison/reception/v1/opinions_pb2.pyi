@@ -373,6 +373,108 @@ class OpinionTrack(_message.Message):
 Global___OpinionTrack: _TypeAlias = OpinionTrack  # noqa: Y015
 
 @_typing.final
+class PublicOpinion(_message.Message):
+    """An opinion as anyone may see it in a public list (ListPublicOpinions):
+    what TrackOpinion shows, with where it belongs (its community and street)
+    and when it last changed; never who raised it, nor its text.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACKING_CODE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    CATEGORY_NAME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    STATION_NAME_FIELD_NUMBER: _builtins.int
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    COMMUNITY_NAME_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    TIMELINE_FIELD_NUMBER: _builtins.int
+    MERGED_INTO_CODE_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    tracking_code: _builtins.str
+    category: Global___OpinionCategory.ValueType
+    category_name: _builtins.str
+    status: Global___OpinionStatus.ValueType
+    station_id: _builtins.int
+    station_name: _builtins.str
+    community_id: _builtins.int
+    community_name: _builtins.str
+    street_id: _builtins.int
+    merged_into_code: _builtins.str
+    @_builtins.property
+    def timeline(self) -> _containers.RepeatedCompositeFieldContainer[Global___OpinionTimelineEntry]: ...
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        tracking_code: _builtins.str = ...,
+        category: Global___OpinionCategory.ValueType = ...,
+        category_name: _builtins.str = ...,
+        status: Global___OpinionStatus.ValueType = ...,
+        station_id: _builtins.int = ...,
+        station_name: _builtins.str = ...,
+        community_id: _builtins.int = ...,
+        community_name: _builtins.str = ...,
+        street_id: _builtins.int = ...,
+        timeline: _abc.Iterable[Global___OpinionTimelineEntry] | None = ...,
+        merged_into_code: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "category_name", b"category_name", "community_id", b"community_id", "community_name", b"community_name", "merged_into_code", b"merged_into_code", "recorded_at", b"recorded_at", "station_id", b"station_id", "station_name", b"station_name", "status", b"status", "street_id", b"street_id", "timeline", b"timeline", "tracking_code", b"tracking_code", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublicOpinion: _TypeAlias = PublicOpinion  # noqa: Y015
+
+@_typing.final
+class OpinionCategoryInfo(_message.Message):
+    """One category of the fixed list, as the public sees it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    KEYWORDS_FIELD_NUMBER: _builtins.int
+    category: Global___OpinionCategory.ValueType
+    name: _builtins.str
+    """e.g. property (the enum's suffix in lowercase)"""
+    label: _builtins.str
+    """e.g. 物业管理与住房"""
+    description: _builtins.str
+    """one sentence, public words"""
+    @_builtins.property
+    def keywords(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the deputies' expertise tags that fit, closest first"""
+
+    def __init__(
+        self,
+        *,
+        category: Global___OpinionCategory.ValueType = ...,
+        name: _builtins.str = ...,
+        label: _builtins.str = ...,
+        description: _builtins.str = ...,
+        keywords: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "description", b"description", "keywords", b"keywords", "label", b"label", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpinionCategoryInfo: _TypeAlias = OpinionCategoryInfo  # noqa: Y015
+
+@_typing.final
 class SuggestedDeputy(_message.Message):
     """A deputy suggested for an opinion (包干到户): the expertise matched."""
 
@@ -761,6 +863,117 @@ class ListOpinionsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListOpinionsResponse: _TypeAlias = ListOpinionsResponse  # noqa: Y015
+
+@_typing.final
+class ListPublicOpinionsRequest(_message.Message):
+    """Anyone: public facts only (PublicOpinion). Every filter given applies."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACKING_CODES_FIELD_NUMBER: _builtins.int
+    CATEGORIES_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
+    RECORDED_FROM_FIELD_NUMBER: _builtins.int
+    RECORDED_TO_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    limit: _builtins.int
+    """1..1000; 0 = 1000"""
+    @_builtins.property
+    def tracking_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """at most 1000"""
+
+    @_builtins.property
+    def categories(self) -> _containers.RepeatedScalarFieldContainer[Global___OpinionCategory.ValueType]:
+        """none: every category"""
+
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedScalarFieldContainer[Global___OpinionStatus.ValueType]:
+        """none: every status"""
+
+    @_builtins.property
+    def recorded_from(self) -> _timestamp_pb2.Timestamp:
+        """inclusive; unset: no bound"""
+
+    @_builtins.property
+    def recorded_to(self) -> _timestamp_pb2.Timestamp:
+        """inclusive; unset: no bound"""
+
+    def __init__(
+        self,
+        *,
+        tracking_codes: _abc.Iterable[_builtins.str] | None = ...,
+        categories: _abc.Iterable[Global___OpinionCategory.ValueType] | None = ...,
+        statuses: _abc.Iterable[Global___OpinionStatus.ValueType] | None = ...,
+        recorded_from: _timestamp_pb2.Timestamp | None = ...,
+        recorded_to: _timestamp_pb2.Timestamp | None = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_from", b"recorded_from", "recorded_to", b"recorded_to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["categories", b"categories", "limit", b"limit", "recorded_from", b"recorded_from", "recorded_to", b"recorded_to", "statuses", b"statuses", "tracking_codes", b"tracking_codes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPublicOpinionsRequest: _TypeAlias = ListPublicOpinionsRequest  # noqa: Y015
+
+@_typing.final
+class ListPublicOpinionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPINIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def opinions(self) -> _containers.RepeatedCompositeFieldContainer[Global___PublicOpinion]:
+        """the newest recorded first"""
+
+    def __init__(
+        self,
+        *,
+        opinions: _abc.Iterable[Global___PublicOpinion] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["opinions", b"opinions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPublicOpinionsResponse: _TypeAlias = ListPublicOpinionsResponse  # noqa: Y015
+
+@_typing.final
+class ListOpinionCategoriesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOpinionCategoriesRequest: _TypeAlias = ListOpinionCategoriesRequest  # noqa: Y015
+
+@_typing.final
+class ListOpinionCategoriesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CATEGORIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def categories(self) -> _containers.RepeatedCompositeFieldContainer[Global___OpinionCategoryInfo]:
+        """in the enum's order"""
+
+    def __init__(
+        self,
+        *,
+        categories: _abc.Iterable[Global___OpinionCategoryInfo] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["categories", b"categories"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOpinionCategoriesResponse: _TypeAlias = ListOpinionCategoriesResponse  # noqa: Y015
 
 @_typing.final
 class GetOpinionRequest(_message.Message):

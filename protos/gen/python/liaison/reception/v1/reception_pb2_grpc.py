@@ -214,6 +214,16 @@ class ReceptionServiceStub:
                 request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.TrackOpinionRequest.SerializeToString,
                 response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.OpinionTrack.FromString,
                 _registered_method=True)
+        self.ListPublicOpinions = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/ListPublicOpinions',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListPublicOpinionsRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListPublicOpinionsResponse.FromString,
+                _registered_method=True)
+        self.ListOpinionCategories = channel.unary_unary(
+                '/liaison.reception.v1.ReceptionService/ListOpinionCategories',
+                request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionCategoriesRequest.SerializeToString,
+                response_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionCategoriesResponse.FromString,
+                _registered_method=True)
         self.ListOpinions = channel.unary_unary(
                 '/liaison.reception.v1.ReceptionService/ListOpinions',
                 request_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionsRequest.SerializeToString,
@@ -555,6 +565,9 @@ class ReceptionServiceServicer:
         deputies on the session's rota; orders, the street committee of the
         street and the district. Answers the opinion with its tracking code.
         - TrackOpinion: anyone with the code; never who raised it.
+        - ListPublicOpinions: anyone; what TrackOpinion shows of each, with its
+        community and street (the gateway's Open311 GeoReport v2 lists them).
+        - ListOpinionCategories: anyone; the fixed list of categories.
         - ListOpinions (the triage queue): the street's staff (their street
         only), the district everywhere; a deputy sees the opinions they took.
         - GetOpinion: the street's staff, the district, the working bodies and
@@ -576,6 +589,18 @@ class ReceptionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def TrackOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPublicOpinions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOpinionCategories(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -806,6 +831,16 @@ def add_ReceptionServiceServicer_to_server(servicer, server):
                     servicer.TrackOpinion,
                     request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.TrackOpinionRequest.FromString,
                     response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.OpinionTrack.SerializeToString,
+            ),
+            'ListPublicOpinions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPublicOpinions,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListPublicOpinionsRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListPublicOpinionsResponse.SerializeToString,
+            ),
+            'ListOpinionCategories': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOpinionCategories,
+                    request_deserializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionCategoriesRequest.FromString,
+                    response_serializer=liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionCategoriesResponse.SerializeToString,
             ),
             'ListOpinions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListOpinions,
@@ -1665,6 +1700,60 @@ class ReceptionService:
             '/liaison.reception.v1.ReceptionService/TrackOpinion',
             liaison_dot_reception_dot_v1_dot_opinions__pb2.TrackOpinionRequest.SerializeToString,
             liaison_dot_reception_dot_v1_dot_opinions__pb2.OpinionTrack.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPublicOpinions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/ListPublicOpinions',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.ListPublicOpinionsRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.ListPublicOpinionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOpinionCategories(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.reception.v1.ReceptionService/ListOpinionCategories',
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionCategoriesRequest.SerializeToString,
+            liaison_dot_reception_dot_v1_dot_opinions__pb2.ListOpinionCategoriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,204 @@
+"""Open311 GeoReport v2 against the running platform (every service, the
+gateway, the demo district and its year of opinions), read by an Open311
+client library nobody here wrote (`georeport` from PyPI) in JSON and in XML,
+and fuzzed by schemathesis on its operations alone.
+
+`georeport` reads only (it does not create requests): an opinion is raised
+with a form-encoded POST as the specification describes, then the library
+finds it by its service_request_id, in the list, by its filters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import xmltodict
+from georeport import GeoReport
+
+from gateway import fuzzing
+from gateway.config import OPEN311_DEMO_KEY
+from kit.testrun import Platform
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.rabbitmq]
+
+ROOT = Path(__file__).resolve().parents[2]
+NAME, PHONE, EMAIL = ("周", "建华"), "13700137000", "zhou.jianhua@example.org"
+
+
+@pytest.fixture(scope="module")
+def platform(unlimited_platform: Platform) -> Platform:
+    # The fuzzer below is one client making many calls.
+    return unlimited_platform
+
+
+@pytest.fixture(scope="module")
+def v2(platform: Platform) -> str:
+    return f"{platform.base_url}/open311/v2"
+
+
+def _raise(v2: str, fmt: str, **fields: str) -> tuple[int, bytes]:
+    body = urllib.parse.urlencode(fields).encode()
+    request = urllib.request.Request(f"{v2}/requests.{fmt}", data=body, method="POST")
+    request.add_header("content-type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.fixture(scope="module")
+def address(platform: Platform) -> str:
+    """A demo address naming exactly one community: the name of the
+    community the README's example address finds."""
+    query = urllib.parse.urlencode({"address": "林和路"})
+    with urllib.request.urlopen(f"{platform.base_url}/api/v1/find-station?{query}") as reply:
+        community: str = json.loads(reply.read())["community"]["name"]
+    return community
+
+
+@pytest.fixture(scope="module")
+def raised(v2: str, address: str) -> str:
+    status, body = _raise(
+        v2,
+        "json",
+        api_key=OPEN311_DEMO_KEY,
+        service_code="property",
+        address_string=address,
+        description="楼道灯坏了三个月没人修",
+        last_name=NAME[0],
+        first_name=NAME[1],
+        phone=PHONE,
+        email=EMAIL,
+    )
+    assert status == 201, body
+    for value in (*NAME, PHONE, EMAIL, "楼道灯"):
+        assert value not in body.decode()
+    code: str = json.loads(body)[0]["service_request_id"]
+    return code
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_the_library_reads_services_and_the_request_raised(
+    v2: str, raised: str, address: str, fmt: str
+) -> None:
+    client = GeoReport(v2, output_format=fmt)
+    services = client.get_service_list()
+    assert len(services) == 14
+    codes = {s["service_code"] for s in services}
+    assert "property" in codes and "transport" in codes
+    assert all(str(s["metadata"]).lower() == "false" and s["type"] == "realtime" for s in services)
+    definition = client.get_service_definition("property")
+    assert definition["service_code"] == "property"
+    one = client.get_service_request(raised)
+    assert one["service_request_id"] == raised
+    assert one["status"] == "open" and one["service_code"] == "property"
+    assert one["service_name"] == "物业管理与住房"
+    assert one["status_notes"] and one["agency_responsible"]
+    assert one["address"].endswith(address)
+    assert not one.get("description")
+    requested = datetime.fromisoformat(one["requested_datetime"])
+    assert abs(datetime.now(UTC) - requested) < timedelta(minutes=15)
+    text = json.dumps(one, ensure_ascii=False)
+    for value in (*NAME, PHONE, EMAIL, "楼道灯"):
+        assert value not in text
+    by_id = client.get_service_requests(service_request_id=raised)
+    by_id = by_id if isinstance(by_id, list) else [by_id]  # xmltodict: one request, no list
+    assert [r["service_request_id"] for r in by_id] == [raised]
+    filtered = client.get_service_requests(service_code="property", status="open")
+    filtered = filtered if isinstance(filtered, list) else [filtered]
+    assert raised in {r["service_request_id"] for r in filtered}
+    assert all(r["service_code"] == "property" and r["status"] == "open" for r in filtered)
+
+
+def test_the_demo_years_opinions_are_listed_within_the_specifications_bounds(v2: str) -> None:
+    """Without dates, the last 90 days; a range of at most 90 days; at most 1000."""
+    client = GeoReport(v2)
+    recent = client.get_service_requests()
+    assert 0 < len(recent) <= 1000
+    since = datetime.now(UTC) - timedelta(days=91)
+    assert all(datetime.fromisoformat(r["requested_datetime"]) >= since for r in recent)
+    assert {r["status"] for r in recent} <= {"open", "closed"}
+    end = datetime.now(UTC) - timedelta(days=120)
+    start = end - timedelta(days=60)
+    older = client.get_service_requests(
+        start_date=start.strftime("%Y-%m-%dT%H:%M:%SZ"), end_date=end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    assert all(start <= datetime.fromisoformat(r["requested_datetime"]) <= end for r in older)
+
+
+def test_discovery_and_tokens_in_xml(v2: str, raised: str) -> None:
+    discovery = xmltodict.parse(requests.get(f"{v2}/discovery.xml", timeout=30).content)
+    endpoint = discovery["discovery"]["endpoints"]["endpoint"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"] == v2 and endpoint["type"] == "test"
+    assert endpoint["formats"]["format"] == ["application/json", "text/xml"]
+    token = xmltodict.parse(requests.get(f"{v2}/tokens/{raised}.xml", timeout=30).content)
+    assert token["service_requests"]["request"] == {"service_request_id": raised, "token": raised}
+
+
+@pytest.mark.parametrize(
+    ("call", "status"),
+    [
+        (lambda c: c.get_service_requests(start_date="last week"), 400),
+        (lambda c: c.get_service_requests(status="pending"), 400),
+        (lambda c: c.get_service_requests(service_code="potholes"), 400),
+        (lambda c: c.get_service_request("TH-1999-000001"), 404),
+        (lambda c: c.get_service_definition("potholes"), 404),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_bad_input_is_a_4xx_in_the_specifications_errors(
+    v2: str, call: Any, status: int, fmt: str
+) -> None:
+    with pytest.raises(requests.HTTPError) as refused:
+        call(GeoReport(v2, output_format=fmt))
+    response = refused.value.response
+    assert response.status_code == status
+    if fmt == "xml":
+        errors = xmltodict.parse(response.content, force_list=("error",))["errors"]["error"]
+    else:
+        errors = response.json()
+    assert errors and all(int(e["code"]) == status and e["description"] for e in errors)
+
+
+def test_a_post_without_a_key_or_a_place_is_refused(v2: str, address: str) -> None:
+    status, body = _raise(v2, "json", service_code="property", address_string=address)
+    assert status == 403 and json.loads(body)[0]["code"] == 403
+    status, body = _raise(
+        v2, "xml", api_key=OPEN311_DEMO_KEY, service_code="property", lat="23.13", long="113.32"
+    )
+    assert status == 400
+    error = xmltodict.parse(body)["errors"]["error"]
+    assert error["code"] == "400" and error["description"].startswith("address_string:")
+
+
+def test_schemathesis_finds_nothing_in_the_open311_operations(platform: Platform) -> None:
+    """The Open311 operations alone, fuzzed as the whole API's run does
+    (tests/e2e/test_schemathesis_e2e.py), against the running platform."""
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(fuzzing.CONFIG_FILE),
+        "--no-color", "run", f"{platform.base_url}/openapi.json",
+        "--include-tag", "open311",
+        "--checks", "all", "--exclude-checks", "positive_data_acceptance",
+        "--phases", "examples,coverage,fuzzing", "--seed", "20261127",
+        "--max-examples", "20", "--workers", "1",
+    ]  # fmt: skip
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "gateway.fuzzing"}
+    done = subprocess.run(
+        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-20000:]
+    assert "open311" in output or "/open311/v2" in output
