@@ -1441,6 +1441,33 @@ class Letter(_Out):
     stage_due_at: datetime | None = None
 
 
+class PublicSignOff(_Out):
+    signer: str
+    at: datetime | None = None
+    refused: bool = False
+
+
+class PublicLetter(_Out):
+    """A referral letter as anyone holding its opinion's tracking code
+    follows it: never its content, comments, reasons or who acted."""
+
+    tracking_code: str
+    stage: LetterStage
+    awaits: str = ""
+    route: LetterRoute | None = None
+    holder: LetterUnit | None = None
+    handler: LetterUnit | None = None
+    co_handlers: list[LetterUnit] = []
+    hops: list[Hop] = []
+    sign_offs: list[PublicSignOff] = []
+    answers: list[LetterAnswer] = []
+    ratings: list[LetterRating] = []
+    deadline: LetterDeadline | None = None
+    round: int = 1
+    opened_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
 LetterComment = Annotated[ProtoText, Field(max_length=500)]
 ContentHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 

@@ -37,7 +37,7 @@ from kit.errors import (
 )
 from liaison.common.v1 import auth_pb2, envelope_pb2
 from liaison.reception.v1 import reception_pb2_grpc, rota_pb2
-from liaison.referral.v1 import referral_pb2_grpc
+from liaison.referral.v1 import referral_pb2, referral_pb2_grpc
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc
 
@@ -521,12 +521,16 @@ def empty_audit(request: Any, context: grpc.ServicerContext) -> Message:
 
 
 class ReferralAudit(referral_pb2_grpc.ReferralServiceServicer):
-    """The referral service as the gateway's audit route sees it, on the
-    fake's server: an empty audit. Its letters' routes are tested against
+    """The referral service as the gateway's audit route and public tracking
+    see it, on the fake's server: an empty audit, no letters. Its letters' routes are tested against
     the real service (tests/e2e)."""
 
     def ListAuditEntries(self, request: Any, context: grpc.ServicerContext) -> Message:
         return empty_audit(request, context)
+
+    def TrackLetters(self, request: Any, context: grpc.ServicerContext) -> Message:
+        # No opinion here was handed on: no letter to follow.
+        return referral_pb2.TrackLettersResponse()
 
 
 class ReceptionAudit(reception_pb2_grpc.ReceptionServiceServicer):

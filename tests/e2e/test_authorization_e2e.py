@@ -668,6 +668,11 @@ def get_letter(w: World) -> Callable[[dict[str, str]], httpx.Response]:
     return lambda h: w.http.get(f"/api/v1/letters/{letter_id}", headers=h)
 
 
+def track_letter(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    code = _letter(w)["tracking_code"]
+    return lambda h: w.http.get(f"/api/v1/opinions/track/{code}/letter", headers=h)
+
+
 def check_trail(w: World) -> Callable[[dict[str, str]], httpx.Response]:
     letter_id = _letter(w)["id"]
     return lambda h: w.http.get(f"/api/v1/letters/{letter_id}/trail-check", headers=h)
@@ -681,6 +686,7 @@ MATRIX += [
     ("GET a letter of street 1", get_letter,
      allowed(*LETTER_READERS_OF_STREET_1, "station-staff", "street-committee")),
     ("GET a letter's trail check", check_trail, allowed(*LETTER_READERS_OF_STREET_1)),
+    ("GET a letter by its opinion's tracking code", track_letter, allowed(*CALLERS)),
     # Each step by whose turn it is: the rules are the referral service's.
     ("decide a letter's jurisdiction", decide_jurisdiction, allowed("street-committee")),
     ("review a letter", review_letter, allowed("working-body")),

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -120,6 +121,55 @@ def test_the_library_reads_services_and_the_request_raised(
     filtered = filtered if isinstance(filtered, list) else [filtered]
     assert raised in {r["service_request_id"] for r in filtered}
     assert all(r["service_code"] == "property" and r["status"] == "open" for r in filtered)
+
+
+def _token(platform: Platform, account: str) -> dict[str, str]:
+    reply = requests.post(f"{platform.base_url}/api/v1/dev/tokens", json={"account": account})
+    assert reply.status_code == 200, reply.text
+    return {"authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def test_a_request_handed_on_follows_its_letter_to_the_deadline_and_the_answer(
+    platform: Platform, v2: str, address: str
+) -> None:
+    status, body = _raise(v2, "json", api_key=OPEN311_DEMO_KEY, service_code="property",
+                          address_string=address, description="电梯经常停运")  # fmt: skip
+    assert status == 201, body
+    code = json.loads(body)[0]["service_request_id"]
+    base = f"{platform.base_url}/api/v1"
+    committee = _token(platform, "street-committee")
+    listed = requests.get(f"{base}/opinions", params={"page_size": 500}, headers=committee)
+    (opinion,) = [o for o in listed.json()["items"] if o["tracking_code"] == code]
+    handed = requests.post(f"{base}/opinions/{opinion['id']}:hand-on", json={}, headers=committee)
+    assert handed.status_code == 200, handed.text
+    letter = None
+    for _ in range(120):
+        page = requests.get(f"{base}/letters", params={"page_size": 500}, headers=committee)
+        letter = next((x for x in page.json()["items"] if x["tracking_code"] == code), None)
+        if letter:
+            break
+        time.sleep(0.25)
+    assert letter, "no letter opened"
+
+    def step(action: str, account: str, **fields: Any) -> None:
+        reply = requests.post(f"{base}/letters/{letter['id']}:{action}", json=fields,
+                              headers=_token(platform, account))  # fmt: skip
+        assert reply.status_code == 200, reply.text
+
+    step("decide-jurisdiction", "street-committee", route="district")
+    step("review", "working-body", accept=True)
+    step("dispatch", "standing-committee-office")
+    step("assign", "government-office", lead_department_id=52)
+    step("acknowledge", "department")
+    one = GeoReport(v2, output_format="json").get_service_request(code)
+    assert one["status"] == "open"
+    assert one["agency_responsible"] == "天河区住房和城乡建设局"
+    expected = datetime.fromisoformat(one["expected_datetime"])
+    assert expected.utcoffset() == timedelta(hours=8)
+    assert timedelta(days=85) < expected - datetime.now(UTC) < timedelta(days=100)
+    step("answer", "department", text="已安排维保单位检修")
+    answered = GeoReport(v2, output_format="xml").get_service_request(code)
+    assert answered["status"] == "closed" and not answered.get("expected_datetime")
 
 
 def test_the_demo_years_opinions_are_listed_within_the_specifications_bounds(v2: str) -> None:

@@ -23,6 +23,7 @@ from gateway.problems import (
     NOT_FOUND,
     UPSTREAM_ERRORS,
     VALIDATION,
+    ProblemError,
     responses,
 )
 from gateway.upstream import call_context, service
@@ -97,6 +98,27 @@ async def list_letters(
             "total_size": reply.page.total_size,
         }
     )
+
+
+@router.get(
+    "/opinions/track/{code}/letter",
+    response_model=s.PublicLetter,
+    responses=responses(VALIDATION, NOT_FOUND, UPSTREAM_ERRORS),
+    summary="Follow an opinion's referral letter by the opinion's tracking code",
+    description="Every hop with its receipt, the deadline to answer, the answers and the "
+    "ratings; never the letter's content, comments, reasons or who acted. No token.",
+    operation_id="track_letter",
+)
+async def track_letter(
+    request: Request,
+    code: Annotated[s.TrackingCode, Path(description="e.g. TH-2026-000123.")],
+) -> Any:
+    reply = await _call(
+        request, "TrackLetters", referral_pb2.TrackLettersRequest(tracking_codes=[code])
+    )
+    if not reply.letters:
+        raise ProblemError(404, f"no referral letter for {code}: it was not handed on")
+    return s.PublicLetter.model_validate(message_to_dict(reply.letters[0]))
 
 
 @router.get(

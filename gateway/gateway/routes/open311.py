@@ -41,6 +41,7 @@ from gateway.upstream import UpstreamError, call_context, registry, service
 from kit.errors import DomainError
 from liaison.common.v1 import envelope_pb2
 from liaison.reception.v1 import opinions_pb2 as opb
+from liaison.referral.v1 import referral_pb2
 from liaison.registry.v1 import registry_pb2 as rpb
 
 PREFIX = "/open311/v2"
@@ -147,6 +148,10 @@ class ServiceRequest(BaseModel):
     service_notice: str | None
     requested_datetime: str
     updated_datetime: str
+    expected_datetime: str | None = Field(
+        description="For an opinion handed on: its referral letter's legal deadline (an "
+        "answer within three months of the handling unit's receipt), while it is open."
+    )
     address: str | None = Field(description="The street and community; never a person's.")
     address_id: None
     zipcode: None
@@ -410,24 +415,50 @@ def _page() -> envelope_pb2.PageRequest:
     return envelope_pb2.PageRequest(page_size=200)
 
 
+# A letter at these stages has its written answer: the request is closed
+# (a reopened letter is open again).
+ANSWERED_STAGES = frozenset(
+    {
+        referral_pb2.LETTER_STAGE_ANSWERED,
+        referral_pb2.LETTER_STAGE_FED_BACK,
+        referral_pb2.LETTER_STAGE_CLOSED,
+    }
+)
+
+
 def _request_row(
-    opinion: opb.PublicOpinion, streets: dict[int, str], committees: dict[int, str]
+    opinion: opb.PublicOpinion,
+    streets: dict[int, str],
+    committees: dict[int, str],
+    letter: referral_pb2.PublicLetter | None = None,
+    handlers: dict[tuple[int, int], str] | None = None,
 ) -> dict[str, Any]:
     street = streets.get(opinion.street_id, "")
     notes = opinion.timeline[-1].text if opinion.timeline else None
+    status = "open" if opinion.status in OPEN_STATUSES else "closed"
+    agency = committees.get(opinion.street_id) or opinion.station_name or None
+    expected = None
+    if letter is not None:
+        status = "closed" if letter.stage in ANSWERED_STAGES else "open"
+        if letter.HasField("handler"):
+            key = (letter.handler.kind, letter.handler.id)
+            agency = (handlers or {}).get(key) or agency
+        if letter.HasField("deadline") and status == "open":
+            expected = _when(letter.deadline.ends_at)
     return {
         "service_request_id": opinion.tracking_code,
-        "status": "open" if opinion.status in OPEN_STATUSES else "closed",
+        "status": status,
         "status_notes": notes,
         "service_name": opinion.category_name,
         "service_code": opb.OpinionCategory.Name(opinion.category)
         .removeprefix("OPINION_CATEGORY_")
         .lower(),
         "description": None,
-        "agency_responsible": committees.get(opinion.street_id) or opinion.station_name or None,
+        "agency_responsible": agency,
         "service_notice": None,
         "requested_datetime": _when(opinion.recorded_at),
         "updated_datetime": _when(opinion.updated_at),
+        "expected_datetime": expected,
         "address": f"{street}{opinion.community_name}" or None,
         "address_id": None,
         "zipcode": None,
@@ -437,6 +468,37 @@ def _request_row(
     }
 
 
+async def _letters(request: Request, codes: list[str]) -> dict[str, referral_pb2.PublicLetter]:
+    """The referral letters of the opinions handed on, by tracking code."""
+    if not codes:
+        return {}
+    reply = await service(request, "referral").call(
+        "TrackLetters",
+        referral_pb2.TrackLettersRequest(tracking_codes=codes),
+        call_context(request),
+    )
+    return {letter.tracking_code: letter for letter in reply.letters}
+
+
+async def _handlers(request: Request) -> dict[tuple[int, int], str]:
+    """The names of the units that handle letters (the registry's street
+    offices, by street, and departments, by unit id), keyed as a letter's
+    handler is: (its unit kind, its id)."""
+    ctx = call_context(request)
+    names: dict[tuple[int, int], str] = {}
+    for kind, letter_kind in (
+        (rpb.UNIT_KIND_DEPARTMENT, referral_pb2.UNIT_KIND_DEPARTMENT),
+        (rpb.UNIT_KIND_STREET_OFFICE, referral_pb2.UNIT_KIND_STREET_OFFICE),
+    ):
+        listed = await registry(request).call(
+            "ListUnits", rpb.ListUnitsRequest(kind=kind, page=_page()), ctx
+        )
+        for unit in listed.units:
+            key = unit.street_id if letter_kind == referral_pb2.UNIT_KIND_STREET_OFFICE else unit.id
+            names[(letter_kind, key)] = unit.name
+    return names
+
+
 async def _requests(request: Request, query: opb.ListPublicOpinionsRequest) -> list[dict[str, Any]]:
     reply = await service(request, "reception").call(
         "ListPublicOpinions", query, call_context(request)
@@ -444,7 +506,17 @@ async def _requests(request: Request, query: opb.ListPublicOpinionsRequest) -> l
     if not reply.opinions:
         return []
     streets, committees = await _places(request)
-    return [_request_row(o, streets, committees) for o in reply.opinions]
+    handed_on = [
+        o.tracking_code for o in reply.opinions if o.status == opb.OPINION_STATUS_HANDED_ON
+    ]
+    letters = await _letters(request, handed_on)
+    handlers = (
+        await _handlers(request) if any(x.HasField("handler") for x in letters.values()) else {}
+    )
+    return [
+        _request_row(o, streets, committees, letters.get(o.tracking_code), handlers)
+        for o in reply.opinions
+    ]
 
 
 def _category_numbers(codes: Sequence[str], known: dict[str, int]) -> list[int]:

@@ -30,6 +30,11 @@ class ReferralServicer(pb_grpc.ReferralServiceServicer):
     def GetLetter(self, request: pb.GetLetterRequest, context: Ctx) -> pb.Letter:
         return self.referral.get_letter(request.id, current_principal())
 
+    def TrackLetters(
+        self, request: pb.TrackLettersRequest, context: Ctx
+    ) -> pb.TrackLettersResponse:
+        return self.referral.track_letters(request)
+
     def ListLetters(self, request: pb.ListLettersRequest, context: Ctx) -> pb.ListLettersResponse:
         letters, info = self.referral.list_letters(request, current_principal())
         return pb.ListLettersResponse(letters=letters, page=info)

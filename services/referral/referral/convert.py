@@ -120,3 +120,29 @@ def letter_pb(row: models.Letter, letter: routing.Letter) -> pb.Letter:
             )
         )
     return message
+
+
+def public_letter_pb(row: models.Letter, letter: routing.Letter) -> pb.PublicLetter:
+    """What anyone with the tracking code sees: where the letter is and
+    what came of it, never its content, comments, reasons or who acted."""
+    full = letter_pb(row, letter)
+    public = pb.PublicLetter(
+        tracking_code=row.tracking_code,
+        stage=full.stage,
+        awaits=full.awaits,
+        route=full.route,
+        hops=full.hops,
+        co_handlers=full.co_handlers,
+        sign_offs=[
+            pb.PublicSignOff(signer=s.signer, at=s.at, refused=s.refused) for s in full.sign_offs
+        ],
+        answers=full.answers,
+        ratings=full.ratings,
+        round=full.round,
+        opened_at=full.opened_at,
+        updated_at=full.updated_at,
+    )
+    for name in ("holder", "handler", "deadline"):
+        if full.HasField(name):
+            getattr(public, name).CopyFrom(getattr(full, name))
+    return public

@@ -26,6 +26,7 @@ SHA-256 only), reminders and overdue escalation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -42,11 +43,22 @@ from liaison.reception.v1 import events_pb2 as rev
 from liaison.referral.v1 import events_pb2 as ev
 from liaison.referral.v1 import referral_pb2 as pb
 from referral import deadlines, models, routing, state, trail, trail_rows
-from referral.convert import CATEGORY, RATER, ROUTE, SATISFACTION, STAGE, letter_pb, unit_pb
+from referral.convert import (
+    CATEGORY,
+    RATER,
+    ROUTE,
+    SATISFACTION,
+    STAGE,
+    letter_pb,
+    public_letter_pb,
+    unit_pb,
+)
 from referral.routing import Stage, Transition
 from referral.units import Actor, Position
 
 MAX_ID = 2**63 - 1
+MAX_TRACKED = 1000
+TRACKING_CODE = re.compile(r"^TH-[0-9]{4}-[0-9]{6,10}$")
 # Roles that read every letter of the district.
 DISTRICT_READERS = (
     Role.ADMIN,
@@ -483,6 +495,30 @@ class Referral:
             letter = _state(row)
             self._may_read(who, row, letter)
             return letter_pb(row, letter)
+
+    def track_letters(self, request: pb.TrackLettersRequest) -> pb.TrackLettersResponse:
+        """Public: the letters of the opinions whose tracking codes are given."""
+        codes = [c.strip().upper() for c in request.tracking_codes]
+        if len(codes) > MAX_TRACKED:
+            raise invalid("tracking_codes", f"may name at most {MAX_TRACKED} codes")
+        if any(not TRACKING_CODE.match(c) for c in codes):
+            raise invalid("tracking_codes", "holds something that is not a tracking code")
+        if not codes:
+            return pb.TrackLettersResponse()
+        with self.db.read() as session:
+            rows = {
+                r.tracking_code: r
+                for r in session.scalars(
+                    select(models.Letter).where(models.Letter.tracking_code.in_(set(codes)))
+                )
+            }
+            return pb.TrackLettersResponse(
+                letters=[
+                    public_letter_pb(rows[c], _state(rows[c]))
+                    for c in dict.fromkeys(codes)
+                    if c in rows
+                ]
+            )
 
     def list_letters(
         self, request: pb.ListLettersRequest, actor: Principal | None

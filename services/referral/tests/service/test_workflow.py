@@ -412,3 +412,28 @@ def test_only_the_street_committee_of_its_street_decides_jurisdiction(
         ),
         grpc.StatusCode.UNAUTHENTICATED,
     )
+
+
+def test_anyone_with_the_tracking_code_follows_the_letter_but_not_its_content(
+    api: Any, open_letter: Any
+) -> None:
+    letter_id = open_letter()
+    api.as_(COMMITTEE).DecideJurisdiction(
+        pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_STREET)
+    )
+    api.as_("deputy").SignOff(pb.SignOffRequest(letter_id=letter_id, comment="内部意见"))
+    code = api.as_("admin").GetLetter(pb.GetLetterRequest(id=letter_id)).tracking_code
+    found = api.anonymous.TrackLetters(
+        pb.TrackLettersRequest(tracking_codes=[code.lower(), "TH-2026-999999999"])
+    )
+    assert [x.tracking_code for x in found.letters] == [code]
+    public = found.letters[0]
+    assert public.stage == pb.LETTER_STAGE_DEPUTY_DIRECTOR_SIGN_OFF
+    assert [s.signer for s in public.sign_offs] == ["deputy"]
+    text = str(public)
+    assert "老旧小区" not in text and "内部意见" not in text and "请街道研究" not in text
+    error = refused(
+        lambda: api.anonymous.TrackLetters(pb.TrackLettersRequest(tracking_codes=["1; drop"])),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert "tracking_codes" in field_errors(error)

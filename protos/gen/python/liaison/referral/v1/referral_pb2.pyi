@@ -943,3 +943,147 @@ class RateAnswerRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RateAnswerRequest: _TypeAlias = RateAnswerRequest  # noqa: Y015
+
+@_typing.final
+class TrackLettersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACKING_CODES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def tracking_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """at most 1000"""
+
+    def __init__(
+        self,
+        *,
+        tracking_codes: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tracking_codes", b"tracking_codes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrackLettersRequest: _TypeAlias = TrackLettersRequest  # noqa: Y015
+
+@_typing.final
+class PublicLetter(_message.Message):
+    """A letter as the public follows it by its opinion's tracking code."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACKING_CODE_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    AWAITS_FIELD_NUMBER: _builtins.int
+    ROUTE_FIELD_NUMBER: _builtins.int
+    HOLDER_FIELD_NUMBER: _builtins.int
+    HANDLER_FIELD_NUMBER: _builtins.int
+    CO_HANDLERS_FIELD_NUMBER: _builtins.int
+    HOPS_FIELD_NUMBER: _builtins.int
+    SIGN_OFFS_FIELD_NUMBER: _builtins.int
+    ANSWERS_FIELD_NUMBER: _builtins.int
+    RATINGS_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    OPENED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    tracking_code: _builtins.str
+    stage: Global___LetterStage.ValueType
+    awaits: _builtins.str
+    route: Global___Route.ValueType
+    round: _builtins.int
+    @_builtins.property
+    def holder(self) -> Global___Unit: ...
+    @_builtins.property
+    def handler(self) -> Global___Unit: ...
+    @_builtins.property
+    def co_handlers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Unit]: ...
+    @_builtins.property
+    def hops(self) -> _containers.RepeatedCompositeFieldContainer[Global___Hop]: ...
+    @_builtins.property
+    def sign_offs(self) -> _containers.RepeatedCompositeFieldContainer[Global___PublicSignOff]: ...
+    @_builtins.property
+    def answers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Answer]: ...
+    @_builtins.property
+    def ratings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Rating]: ...
+    @_builtins.property
+    def deadline(self) -> Global___Deadline: ...
+    @_builtins.property
+    def opened_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        tracking_code: _builtins.str = ...,
+        stage: Global___LetterStage.ValueType = ...,
+        awaits: _builtins.str = ...,
+        route: Global___Route.ValueType = ...,
+        holder: Global___Unit | None = ...,
+        handler: Global___Unit | None = ...,
+        co_handlers: _abc.Iterable[Global___Unit] | None = ...,
+        hops: _abc.Iterable[Global___Hop] | None = ...,
+        sign_offs: _abc.Iterable[Global___PublicSignOff] | None = ...,
+        answers: _abc.Iterable[Global___Answer] | None = ...,
+        ratings: _abc.Iterable[Global___Rating] | None = ...,
+        deadline: Global___Deadline | None = ...,
+        round: _builtins.int = ...,
+        opened_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "handler", b"handler", "holder", b"holder", "opened_at", b"opened_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "awaits", b"awaits", "co_handlers", b"co_handlers", "deadline", b"deadline", "handler", b"handler", "holder", b"holder", "hops", b"hops", "opened_at", b"opened_at", "ratings", b"ratings", "round", b"round", "route", b"route", "sign_offs", b"sign_offs", "stage", b"stage", "tracking_code", b"tracking_code", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublicLetter: _TypeAlias = PublicLetter  # noqa: Y015
+
+@_typing.final
+class PublicSignOff(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIGNER_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    REFUSED_FIELD_NUMBER: _builtins.int
+    signer: _builtins.str
+    """deputy, deputy_director, director"""
+    refused: _builtins.bool
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        signer: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        refused: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "refused", b"refused", "signer", b"signer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublicSignOff: _TypeAlias = PublicSignOff  # noqa: Y015
+
+@_typing.final
+class TrackLettersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def letters(self) -> _containers.RepeatedCompositeFieldContainer[Global___PublicLetter]:
+        """those found, in the order asked"""
+
+    def __init__(
+        self,
+        *,
+        letters: _abc.Iterable[Global___PublicLetter] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letters", b"letters"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrackLettersResponse: _TypeAlias = TrackLettersResponse  # noqa: Y015

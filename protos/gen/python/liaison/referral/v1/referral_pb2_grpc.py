@@ -67,6 +67,11 @@ class ReferralServiceStub:
                 request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.GetLetterRequest.SerializeToString,
                 response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
                 _registered_method=True)
+        self.TrackLetters = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/TrackLetters',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.TrackLettersRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.TrackLettersResponse.FromString,
+                _registered_method=True)
         self.ListLetters = channel.unary_unary(
                 '/liaison.referral.v1.ReferralService/ListLetters',
                 request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersRequest.SerializeToString,
@@ -176,6 +181,15 @@ class ReferralServiceServicer:
 
     def GetLetter(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TrackLetters(self, request, context):
+        """What anyone holding an opinion's tracking code sees of its letter: where
+        it is, every hop with its receipt, the deadline, the answers and the
+        ratings; never its content, comments, reasons or who acted. No token.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -294,6 +308,11 @@ def add_ReferralServiceServicer_to_server(servicer, server):
                     servicer.GetLetter,
                     request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.GetLetterRequest.FromString,
                     response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'TrackLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.TrackLetters,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.TrackLettersRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.TrackLettersResponse.SerializeToString,
             ),
             'ListLetters': grpc.unary_unary_rpc_method_handler(
                     servicer.ListLetters,
@@ -425,6 +444,33 @@ class ReferralService:
             '/liaison.referral.v1.ReferralService/GetLetter',
             liaison_dot_referral_dot_v1_dot_referral__pb2.GetLetterRequest.SerializeToString,
             liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TrackLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/TrackLetters',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.TrackLettersRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.TrackLettersResponse.FromString,
             options,
             channel_credentials,
             insecure,
