@@ -444,11 +444,10 @@ class Suggestions:
         if which is None:
             raise invalid("suggestion_id", "is required, or meeting_id")
         owner_id = _id(getattr(request, which), which)
-        owner, entries_model = (
-            (models.Suggestion, models.SuggestionTrailEntry)
-            if which == "suggestion_id"
-            else (models.Meeting, models.MeetingTrailEntry)
-        )
+        owner: type[models.Suggestion] | type[models.Meeting] = models.Meeting
+        entries_model: TrailModel = models.MeetingTrailEntry
+        if which == "suggestion_id":
+            owner, entries_model = models.Suggestion, models.SuggestionTrailEntry
         with self.db.read() as session:
             row = session.get(owner, owner_id)
             if row is None:
