@@ -449,7 +449,7 @@ class Suggestions:
         if which == "suggestion_id":
             owner, entries_model = models.Suggestion, models.SuggestionTrailEntry
         with self.db.read() as session:
-            row = session.get(owner, owner_id)
+            row: models.Suggestion | models.Meeting | None = session.get(owner, owner_id)
             if row is None:
                 raise NotFound(f"no {which.removesuffix('_id')} {owner_id}")
             entries = [
