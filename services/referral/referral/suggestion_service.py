@@ -449,8 +449,8 @@ class Suggestions:
         if which == "suggestion_id":
             owner, entries_model = models.Suggestion, models.SuggestionTrailEntry
         with self.db.read() as session:
-            row: models.Suggestion | models.Meeting | None = session.get(owner, owner_id)
-            if row is None:
+            row = session.get(owner, owner_id)
+            if not isinstance(row, models.Suggestion | models.Meeting):
                 raise NotFound(f"no {which.removesuffix('_id')} {owner_id}")
             entries = [
                 _entry(e)
