@@ -42,6 +42,7 @@ from gateway.routes import (
     resources,
     rosters,
     rota,
+    suggestions,
 )
 from gateway.upstream import Upstreams
 from kit.auth import DevIssuer
@@ -169,6 +170,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         bookings.router,
         opinions.router,
         letters.router,
+        suggestions.router,
         rosters.router,
         audit.router,
     ]
