@@ -501,10 +501,10 @@ def _suggestion_value(session: Any, row: models.Suggestion) -> Suggestion:
     if row.received_at is not None:
         assert row.deadline_corresponding and row.deadline_last_day and row.deadline_ends_at
         deadline = Deadline(
-            received_on=local_day(row.received_at),
+            received_on=local_day(_at(row.received_at)),
             corresponding=row.deadline_corresponding,
             last_day=row.deadline_last_day,
-            ends_at=row.deadline_ends_at.astimezone(UTC),
+            ends_at=_at(row.deadline_ends_at),
             holidays_known=bool(row.deadline_holidays_known),
         )
     return Suggestion(
@@ -515,8 +515,8 @@ def _suggestion_value(session: Any, row: models.Suggestion) -> Suggestion:
         title=row.title,
         content=row.content,
         category=rules.Category(row.category),
-        registered_at=row.registered_at.astimezone(UTC),
-        updated_at=row.updated_at.astimezone(UTC),
+        registered_at=_at(row.registered_at),
+        updated_at=_at(row.updated_at),
         stage=Stage(row.stage),
         lead=row.lead_department_id,
         co_handlers=tuple(
@@ -590,8 +590,8 @@ def _meeting_value(row: models.Meeting) -> Meeting:
         deputy_id=row.deputy_id,
         department_id=row.department_id,
         topic=row.topic,
-        requested_at=row.requested_at.astimezone(UTC),
-        updated_at=row.updated_at.astimezone(UTC),
+        requested_at=_at(row.requested_at),
+        updated_at=_at(row.updated_at),
         suggestion_id=row.suggestion_id,
         status=MeetingStatus(row.status),
         scheduled_for=_utc(row.scheduled_for),
@@ -660,7 +660,16 @@ def _meeting_pb(row: models.Meeting) -> Any:
 
 
 def _utc(at: datetime | None) -> datetime | None:
-    return at.astimezone(UTC) if at is not None else None
+    """An instant read back, in UTC (SQLite gives naive UTC back)."""
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _at(at: datetime) -> datetime:
+    value = _utc(at)
+    assert value is not None
+    return value
 
 
 # ---------------------------------------------------------------- trails
@@ -689,5 +698,5 @@ _ENTRY_FIELDS = ("seq", "kind", "actor", "at", "payload", "prev_hash", "hash")
 
 def _entry(row: Any) -> trail.Entry:
     fields = {k: getattr(row, k) for k in _ENTRY_FIELDS}
-    fields["at"] = row.at.astimezone(UTC)
+    fields["at"] = _at(row.at)
     return trail.Entry(**fields)
