@@ -43,6 +43,7 @@ from gateway.routes import (
     resources,
     rosters,
     rota,
+    suggestions,
 )
 from gateway.upstream import Upstreams
 from kit.auth import DevIssuer
@@ -175,6 +176,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         bookings.router,
         opinions.router,
         letters.router,
+        suggestions.router,
         rosters.router,
         audit.router,
     ]

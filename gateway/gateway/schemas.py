@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge, Gt, Le
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -1540,3 +1541,195 @@ class TrailCheck(_Out):
         default=None, description="The first entry that does not hold (0 = the first)."
     )
     reason: str = ""
+
+
+# ---------------------------------------------------------------- deputies' suggestions and meetings
+
+
+class SuggestionCategory(StrEnum):
+    URBAN_DEVELOPMENT = "urban_development"
+    TRANSPORT = "transport"
+    EDUCATION = "education"
+    HEALTH = "health"
+    ENVIRONMENT = "environment"
+    SOCIAL_SECURITY = "social_security"
+    ECONOMY = "economy"
+    PUBLIC_SAFETY = "public_safety"
+    OTHER = "other"
+
+
+class SuggestionStage(StrEnum):
+    REGISTERED = "registered"
+    ASSIGNED = "assigned"
+    IN_HAND = "in_hand"
+    ANSWERED = "answered"
+    RATED = "rated"
+
+
+class MeetingStatus(StrEnum):
+    REQUESTED = "requested"
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+SuggestionText = Annotated[ProtoText, Field(min_length=1, max_length=10000)]
+ShortNote = Annotated[ProtoText, Field(max_length=500)]
+# Lists of deputies or departments: distinct ids.
+IdList = Annotated[list[Id], Field(max_length=50)]
+
+
+class CongressSession(BaseModel):
+    code: Code = Field(examples=["8-3"])
+    label: Name = Field(examples=["天河区第八届人民代表大会第三次会议"])
+    year: Annotated[int, Ge(1954), Le(2200), BeforeValidator(_json_integer)]
+
+
+class CoHandler(_Out):
+    department_id: int
+    opinion: str = ""
+    opinion_at: datetime | None = None
+
+
+class Supervision(_Out):
+    received_at: datetime | None = None
+    last_day: IsoDate = Field(default=None, description="The legal deadline's last day.")
+    ends_at: datetime | None = Field(default=None, description="24:00 of the last day, exclusive.")
+    holidays_known: bool = False
+    overdue_level: int = Field(
+        default=0, description="0 in time, 1 overdue, 2 over 30 days, 3 over 90 days."
+    )
+    answered_late: bool = False
+    reminder_days: list[int] = Field(default_factory=list, description="Reminders still to come.")
+    next_reminder_at: datetime | None = None
+
+
+class Suggestion(_Out):
+    id: int
+    session: CongressSession
+    street_id: int
+    proposer_id: int
+    cosigner_ids: list[int] = Field(default_factory=list)
+    title: str
+    content: str
+    category: SuggestionCategory
+    stage: SuggestionStage
+    lead_department_id: RefId = None
+    co_handlers: list[CoHandler] = Field(default_factory=list)
+    supervision: Supervision | None = None
+    answer: str = ""
+    answered_at: datetime | None = None
+    satisfaction: Satisfaction | None = None
+    rating_comment: str = ""
+    registered_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+SuggestionPage = page_model(Suggestion, "SuggestionPage")
+
+
+class SuggestionNew(_In):
+    session: CongressSession
+    street_id: Id = Field(description="The proposing deputy's street (staff: their own).")
+    proposer_id: Id | None = Field(default=None, description="Staff: the deputy; a deputy: omit.")
+    cosigner_ids: IdList = Field(default_factory=list, description="Co-signing deputies.")
+    title: Name
+    content: SuggestionText
+    category: SuggestionCategory
+
+
+class SuggestionQuery(ListQuery):
+    session_code: Code | None = None
+    street_id: IdParam | None = None
+    stage: SuggestionStage | None = None
+    deputy_id: IdParam | None = Field(default=None, description="Proposed or co-signed by.")
+    department_id: IdParam | None = Field(default=None, description="Led or co-handled by.")
+
+
+class SuggestionAssign(_In):
+    lead_department_id: Id
+    co_handler_ids: Annotated[list[Id], Field(max_length=20)] = Field(default_factory=list)
+
+
+class SuggestionOpinion(_In):
+    opinion: Annotated[ProtoText, Field(min_length=1, max_length=5000)]
+
+
+class SuggestionAnswer(_In):
+    answer: SuggestionText
+
+
+class SuggestionRating(_In):
+    satisfaction: Satisfaction
+    comment: ShortNote = ""
+
+
+class SessionSummaryQuery(BaseModel):
+    session_code: Code
+
+
+class SessionSummary(_Out):
+    session_code: str
+    suggestions: int = 0
+    registered: int = 0
+    assigned: int = 0
+    in_hand: int = 0
+    answered: int = 0
+    rated: int = 0
+    overdue: int = 0
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
+    satisfaction_rate: float = Field(
+        default=0.0, description="(satisfied + basically satisfied) / rated; 0 with none rated."
+    )
+
+
+class Meeting(_Out):
+    id: int
+    street_id: int
+    deputy_id: int
+    department_id: int
+    topic: str
+    suggestion_id: RefId = None
+    status: MeetingStatus
+    scheduled_for: datetime | None = None
+    place: str = ""
+    held_at: datetime | None = None
+    attended_by: str = ""
+    minutes: str = ""
+    cancel_reason: str = ""
+    requested_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+MeetingPage = page_model(Meeting, "MeetingPage")
+
+
+class MeetingNew(_In):
+    street_id: Id = Field(description="The deputy's street, whose committee arranges it.")
+    deputy_id: Id | None = Field(default=None, description="Staff: the deputy; a deputy: omit.")
+    department_id: Id = Field(description="The agency whose head is asked to come.")
+    topic: Annotated[ProtoText, Field(min_length=1, max_length=500)]
+    suggestion_id: Id | None = None
+
+
+class MeetingQuery(ListQuery):
+    street_id: IdParam | None = None
+    status: MeetingStatus | None = None
+    suggestion_id: IdParam | None = None
+
+
+class MeetingSchedule(_In):
+    scheduled_for: AwareDatetime = Field(description="With its time zone.")
+    place: Annotated[ProtoText, Field(min_length=1, max_length=500)]
+
+
+class MeetingRecord(_In):
+    held_at: AwareDatetime = Field(description="With its time zone.")
+    attended_by: Name = Field(description="The head who came: name and post.")
+    minutes: Annotated[ProtoText, Field(min_length=1, max_length=20000)]
+
+
+class MeetingCancel(_In):
+    reason: Annotated[ProtoText, Field(min_length=1, max_length=500)]

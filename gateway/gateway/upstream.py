@@ -97,15 +97,21 @@ class ServiceClient:
         self._loop = None
 
     async def call(
-        self, method: str, request: Any, ctx: CallContext, *, deadline: float | None = None
+        self,
+        method: str,
+        request: Any,
+        ctx: CallContext,
+        *,
+        deadline: float | None = None,
+        stub: type[Any] | None = None,
     ) -> Any:
         """Call `<Service>/<method>` (within `deadline` seconds, else the
-        channel's default); raises UpstreamError on a gRPC failure."""
+        channel's default), of another gRPC service the same process serves
+        when `stub` is its stub class; raises UpstreamError on a gRPC failure."""
         self._ensure()
+        target = self._stub if stub is None else stub(self._channel)
         try:
-            return await getattr(self._stub, method)(
-                request, metadata=ctx.metadata(), timeout=deadline
-            )
+            return await getattr(target, method)(request, metadata=ctx.metadata(), timeout=deadline)
         except grpc.aio.AioRpcError as error:
             raise UpstreamError(self.name, method, error) from error
 

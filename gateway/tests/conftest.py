@@ -33,11 +33,13 @@ from kit.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     to_rpc_status,
 )
 from liaison.common.v1 import auth_pb2, envelope_pb2
 from liaison.reception.v1 import reception_pb2_grpc, rota_pb2
-from liaison.referral.v1 import referral_pb2, referral_pb2_grpc
+from liaison.referral.v1 import referral_pb2, referral_pb2_grpc, suggestions_pb2_grpc
+from liaison.referral.v1 import suggestions_pb2 as spb
 from liaison.registry.v1 import registry_pb2 as pb
 from liaison.registry.v1 import registry_pb2_grpc
 
@@ -599,6 +601,183 @@ class ReceptionAudit(reception_pb2_grpc.ReceptionServiceServicer):
         raise AssertionError("unreachable")
 
 
+def _changed(message: Message, changes: dict[str, Any]) -> Message:
+    for name, value in changes.items():
+        if isinstance(value, Message):
+            getattr(message, name).CopyFrom(value)
+        else:
+            setattr(message, name, value)
+    return message
+
+
+class FakeSuggestions(suggestions_pb2_grpc.SuggestionServiceServicer):
+    """The referral service's SuggestionService as the gateway's routes see
+    it (gateway/routes/suggestions.py): suggestion 11 and meeting 21 exist;
+    a title "refuse", a lead among the co-handlers, an acknowledgement, an
+    opinion are refused as the service would. `last` keeps each method's
+    last request, to check what the gateway sent. The rules themselves are
+    tested on the service (services/referral/tests)."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, Message] = {}
+
+    def _refuse(self, context: grpc.ServicerContext, error: DomainError) -> None:
+        context.abort_with_status(rpc_status.to_status(to_rpc_status(error, "referral")))
+
+    def _suggestion(self, **changes: Any) -> Message:
+        suggestion = spb.Suggestion(
+            id=11,
+            session=spb.CongressSession(code="8-3", label="区八届人大三次会议", year=2013),
+            street_id=1,
+            proposer_id=1,
+            cosigner_ids=[2],
+            title="增设公交站点",
+            content="建议增设公交站点",
+            category=spb.SUGGESTION_CATEGORY_TRANSPORT,
+            stage=spb.SUGGESTION_STAGE_REGISTERED,
+        )
+        return _changed(suggestion, changes)
+
+    def _meeting(self, **changes: Any) -> Message:
+        meeting = spb.Meeting(
+            id=21,
+            street_id=1,
+            deputy_id=1,
+            department_id=5,
+            topic="办理进度",
+            status=spb.MEETING_STATUS_REQUESTED,
+        )
+        return _changed(meeting, changes)
+
+    def _keep(self, method: str, request: Message) -> None:
+        self.last[method] = request
+
+    def RegisterSuggestion(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._keep("RegisterSuggestion", request)
+        if request.title == "refuse":
+            self._refuse(
+                context,
+                InvalidArgument(
+                    "the suggestion cannot be registered",
+                    [FieldViolation("cosigner_ids", "names the proposer (1)")],
+                ),
+            )
+        return self._suggestion(title=request.title, proposer_id=request.proposer_id or 1)
+
+    def GetSuggestion(self, request: Any, context: grpc.ServicerContext) -> Message:
+        if request.id != 11:
+            self._refuse(context, NotFound(f"no suggestion {request.id}"))
+        return self._suggestion(
+            stage=spb.SUGGESTION_STAGE_IN_HAND,
+            lead_department_id=5,
+            supervision=spb.Supervision(
+                last_day="2013-04-28", overdue_level=0, reminder_days=[30, 7, 1]
+            ),
+        )
+
+    def ListSuggestions(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._keep("ListSuggestions", request)
+        return spb.ListSuggestionsResponse(
+            suggestions=[self._suggestion()], page=envelope_pb2.PageInfo(total_size=1)
+        )
+
+    def AssignSuggestion(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._keep("AssignSuggestion", request)
+        if request.lead_department_id in request.co_handler_ids:
+            self._refuse(
+                context,
+                InvalidArgument(
+                    "the suggestion cannot be assigned",
+                    [FieldViolation("co_handler_ids", "names the lead department")],
+                ),
+            )
+        return self._suggestion(
+            stage=spb.SUGGESTION_STAGE_ASSIGNED, lead_department_id=request.lead_department_id
+        )
+
+    def AcknowledgeSuggestion(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._refuse(
+            context,
+            FailedPrecondition(
+                "the suggestion awaits the standing committee office's assignment: "
+                "it cannot be acknowledged now"
+            ),
+        )
+        raise AssertionError("unreachable")
+
+    def AddCoHandlerOpinion(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._refuse(context, PermissionDenied("only a co-handling department may add an opinion"))
+        raise AssertionError("unreachable")
+
+    def AnswerSuggestion(self, request: Any, context: grpc.ServicerContext) -> Message:
+        return self._suggestion(stage=spb.SUGGESTION_STAGE_ANSWERED, answer=request.answer)
+
+    def RateSuggestion(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._keep("RateSuggestion", request)
+        return self._suggestion(stage=spb.SUGGESTION_STAGE_RATED, satisfaction=request.satisfaction)
+
+    def SummarizeSession(self, request: Any, context: grpc.ServicerContext) -> Message:
+        return spb.SessionSummary(
+            session_code=request.session_code,
+            suggestions=59,
+            rated=59,
+            satisfied=50,
+            basically_satisfied=7,
+            dissatisfied=2,
+            satisfaction_rate=57 / 59,
+        )
+
+    def VerifySuggestionTrail(self, request: Any, context: grpc.ServicerContext) -> Message:
+        if request.WhichOneof("of") == "meeting_id":
+            return referral_pb2.VerifyTrailResponse(
+                intact=False, entries=2, break_position=1, reason="its hash does not match"
+            )
+        return referral_pb2.VerifyTrailResponse(intact=True, entries=6)
+
+    def RequestMeeting(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._keep("RequestMeeting", request)
+        return self._meeting(topic=request.topic, suggestion_id=request.suggestion_id)
+
+    def GetMeeting(self, request: Any, context: grpc.ServicerContext) -> Message:
+        if request.id != 21:
+            self._refuse(context, NotFound(f"no meeting {request.id}"))
+        return self._meeting()
+
+    def ListMeetings(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._keep("ListMeetings", request)
+        return spb.ListMeetingsResponse(
+            meetings=[self._meeting()], page=envelope_pb2.PageInfo(total_size=1)
+        )
+
+    def ScheduleMeeting(self, request: Any, context: grpc.ServicerContext) -> Message:
+        self._keep("ScheduleMeeting", request)
+        return self._meeting(
+            status=spb.MEETING_STATUS_SCHEDULED,
+            scheduled_for=request.scheduled_for,
+            place=request.place,
+        )
+
+    def RecordMeeting(self, request: Any, context: grpc.ServicerContext) -> Message:
+        return self._meeting(
+            status=spb.MEETING_STATUS_HELD,
+            held_at=request.held_at,
+            attended_by=request.attended_by,
+            minutes=request.minutes,
+        )
+
+    def CancelMeeting(self, request: Any, context: grpc.ServicerContext) -> Message:
+        return self._meeting(status=spb.MEETING_STATUS_CANCELLED, cancel_reason=request.reason)
+
+
+FAKE_SUGGESTIONS = FakeSuggestions()
+
+
+@pytest.fixture
+def suggestions_fake() -> FakeSuggestions:
+    FAKE_SUGGESTIONS.last.clear()
+    return FAKE_SUGGESTIONS
+
+
 @dataclass
 class RegistryServer:
     fake: FakeRegistry
@@ -614,6 +793,7 @@ def registry_server() -> Iterator[RegistryServer]:
     registry_pb2_grpc.add_RegistryServiceServicer_to_server(fake, server)
     reception_pb2_grpc.add_ReceptionServiceServicer_to_server(ReceptionAudit(), server)
     referral_pb2_grpc.add_ReferralServiceServicer_to_server(ReferralAudit(), server)
+    suggestions_pb2_grpc.add_SuggestionServiceServicer_to_server(FAKE_SUGGESTIONS, server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()

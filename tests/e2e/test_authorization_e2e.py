@@ -761,6 +761,73 @@ def test_an_online_opinion_reaches_a_rated_answer_through_the_district(world: Wo
     assert track["tracking_code"] == opinion["tracking_code"]
 
 
+# Deputies' suggestions and meetings with agency heads (the referral
+# service's SuggestionService): the demo deputy is deputy 1, of street 1 here.
+SUGGESTION = {
+    "session": {"code": "e2e-1", "label": "测试会议", "year": 2027},
+    "street_id": 1,
+    "proposer_id": 1,
+    "title": "增设公交站点",
+    "content": "建议增设公交站点",
+    "category": "transport",
+}
+
+
+def _suggestion(w: World) -> dict[str, Any]:
+    made = w.http.post(
+        "/api/v1/suggestions", json=SUGGESTION, headers=w.headers["standing-committee-office"]
+    )
+    assert made.status_code == 201, made.text
+    return made.json()  # type: ignore[no-any-return]
+
+
+def register_suggestion(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    return lambda h: w.http.post("/api/v1/suggestions", json=SUGGESTION, headers=h)
+
+
+def get_suggestion(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    suggestion_id = _suggestion(w)["id"]
+    return lambda h: w.http.get(f"/api/v1/suggestions/{suggestion_id}", headers=h)
+
+
+def assign_suggestion(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    suggestion_id = _suggestion(w)["id"]
+    body = {"lead_department_id": 5, "co_handler_ids": [6]}
+    return lambda h: w.http.post(
+        f"/api/v1/suggestions/{suggestion_id}:assign", json=body, headers=h
+    )
+
+
+def check_suggestion_trail(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    suggestion_id = _suggestion(w)["id"]
+    return lambda h: w.http.get(f"/api/v1/suggestions/{suggestion_id}/trail-check", headers=h)
+
+
+def request_meeting(w: World) -> Callable[[dict[str, str]], httpx.Response]:
+    body = {"street_id": 1, "deputy_id": 1, "department_id": 5, "topic": "办理进度"}
+    return lambda h: w.http.post("/api/v1/meetings", json=body, headers=h)
+
+
+SUGGESTION_DISTRICT = (*DISTRICT, "working-body", "government-office")
+OF_STREET_1 = ("station-staff", "street-committee")
+MATRIX += [
+    ("POST /suggestions for deputy 1 of street 1", register_suggestion,
+     allowed("standing-committee-office", "deputy", *OF_STREET_1, ok=201)),
+    ("GET /suggestions", get("/api/v1/suggestions"),
+     allowed(*SUGGESTION_DISTRICT, *OF_STREET_1, "street-committee-2", "deputy", "department",
+             "department-system")),
+    ("GET a suggestion of deputy 1", get_suggestion,
+     allowed(*SUGGESTION_DISTRICT, *OF_STREET_1, "deputy")),
+    ("assign a suggestion", assign_suggestion, allowed("standing-committee-office")),
+    ("GET a suggestion's trail check", check_suggestion_trail, allowed(*SUGGESTION_DISTRICT)),
+    ("POST /meetings for deputy 1 of street 1", request_meeting,
+     allowed("deputy", *OF_STREET_1, ok=201)),
+    ("GET /meetings", get("/api/v1/meetings"),
+     allowed(*SUGGESTION_DISTRICT, *OF_STREET_1, "street-committee-2", "deputy", "department",
+             "department-system")),
+]  # fmt: skip
+
+
 CASES = [
     pytest.param(operation, caller, expected[caller], id=f"{name}-{caller}")
     for name, operation, expected in MATRIX
@@ -829,3 +896,40 @@ def test_a_constituent_books_lists_and_cancels_through_the_gateway(world: World)
         json={"cancel_code": anonymous["cancel_code"]},
     )
     assert right.status_code == 200 and right.json()["status"] == "cancelled", right.text
+
+
+def test_a_suggestion_through_the_gateway_and_the_demo_session(world: World) -> None:
+    suggestion = _suggestion(world)
+    assert (suggestion["stage"], suggestion["proposer_id"]) == ("registered", 1)
+    office = world.headers["standing-committee-office"]
+    assigned = world.http.post(
+        f"/api/v1/suggestions/{suggestion['id']}:assign",
+        json={"lead_department_id": 5},
+        headers=office,
+    )
+    assert assigned.status_code == 200 and assigned.json()["stage"] == "assigned"
+    again = world.http.post(
+        f"/api/v1/suggestions/{suggestion['id']}:assign",
+        json={"lead_department_id": 6},
+        headers=office,
+    )
+    assert again.status_code == 409, again.text
+    assert "awaits the lead department's receipt" in again.json()["detail"]
+    check = world.http.get(f"/api/v1/suggestions/{suggestion['id']}/trail-check", headers=office)
+    assert check.json() == {"intact": True, "entries": 2, "break_position": None, "reason": ""}
+    # Street 1's committee follows its deputies' suggestions; street 2's does not see them.
+    mine = world.http.get(
+        "/api/v1/suggestions",
+        params={"session_code": "e2e-1", "page_size": 500},
+        headers=world.headers["street-committee"],
+    ).json()
+    assert suggestion["id"] in {x["id"] for x in mine["items"]}
+    theirs = world.http.get(
+        "/api/v1/suggestions", headers=world.headers["street-committee-2"]
+    ).json()
+    assert suggestion["id"] not in {x["id"] for x in theirs["items"]}
+    # The demo session (referral load-demo): 59 suggestions, over 95% satisfied.
+    demo = world.http.get(
+        "/api/v1/suggestions/summary", params={"session_code": "8-3"}, headers=office
+    ).json()
+    assert demo["suggestions"] == 59 and demo["satisfaction_rate"] > 0.95

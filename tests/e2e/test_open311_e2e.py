@@ -133,7 +133,8 @@ def test_a_request_handed_on_follows_its_letter_to_the_deadline_and_the_answer(
     platform: Platform, v2: str, address: str
 ) -> None:
     status, body = _raise(v2, "json", api_key=OPEN311_DEMO_KEY, service_code="property",
-                          address_string=address, description="电梯经常停运")  # fmt: skip
+                          address_string=address, description="电梯经常停运",
+                          last_name=NAME[0], first_name=NAME[1], phone=PHONE)  # fmt: skip
     assert status == 201, body
     code = json.loads(body)[0]["service_request_id"]
     base = f"{platform.base_url}/api/v1"

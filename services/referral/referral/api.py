@@ -18,6 +18,7 @@ from liaison.referral.v1 import referral_pb2 as pb
 from liaison.referral.v1 import referral_pb2_grpc as pb_grpc
 from referral.bootstrap import ReferralBootstrap
 from referral.service import Referral
+from referral.suggestion_api import SUGGESTION_SERVICE_NAME, with_suggestions
 
 Ctx: TypeAlias = grpc.ServicerContext
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReferralService"].full_name
@@ -92,9 +93,9 @@ def main() -> None:
     serve(
         boot.settings,
         register=lambda server: pb_grpc.add_ReferralServiceServicer_to_server(
-            ReferralServicer(boot.referral), server
+            ReferralServicer(boot.referral), with_suggestions(server, boot.suggestions)
         ),
-        service_names=[SERVICE_NAME],
+        service_names=[SERVICE_NAME, SUGGESTION_SERVICE_NAME],
         readiness=boot.ready,
         on_stop=boot.close,
     )

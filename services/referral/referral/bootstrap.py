@@ -10,6 +10,7 @@ from pathlib import Path
 from kit.bootstrap import Bootstrap
 from referral.service import Referral
 from referral.settings import ReferralSettings
+from referral.suggestion_service import Suggestions
 from referral.supervision import Supervision
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -24,6 +25,11 @@ class ReferralBootstrap(Bootstrap[ReferralSettings]):
     def referral(self) -> Referral:
         """The application service: one per process."""
         return Referral(self.db, clocks=self.settings.clocks)
+
+    @cached_property
+    def suggestions(self) -> Suggestions:
+        """Deputies' suggestions and meetings with agency heads: one per process."""
+        return Suggestions(self.db)
 
     def consumers(self) -> type:
         from referral.consumers import ReferralWorker

@@ -135,3 +135,130 @@ class TrailEntry(Base):
     payload: Mapped[object] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# ---------------------------------------------------------------- suggestions and meetings
+#
+# - `referral_suggestions`: deputies' suggestions (议案建议, `referral.suggestions`),
+#   one row each, with its session, the proposer's street, the lead department
+#   and its receipt and legal deadline, the answer and the proposer's rating,
+#   and the hash of its trail's newest entry;
+# - `referral_suggestion_cosigners`, `referral_suggestion_co_handlers`: its
+#   co-signing deputies and co-handling departments (with their opinions);
+# - `referral_meetings`: meetings with agency heads (约见);
+# - `referral_suggestion_trail_entries`, `referral_meeting_trail_entries`:
+#   their audit trails, as the letters' (`referral.trail`), appended to only.
+
+
+class Suggestion(Base):
+    __tablename__ = "referral_suggestions"
+    __table_args__ = (
+        Index("ix_referral_suggestions_session_stage", "session_code", "stage"),
+        Index("ix_referral_suggestions_street", "street_id"),
+        Index("ix_referral_suggestions_proposer", "proposer_id"),
+        Index("ix_referral_suggestions_lead", "lead_department_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    session_code: Mapped[str] = mapped_column(String(64))
+    session_label: Mapped[str] = mapped_column(String(200))
+    session_year: Mapped[int] = mapped_column(Integer)
+    street_id: Mapped[int] = mapped_column(BigInteger)
+    proposer_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str] = mapped_column(String(20))
+    lead_department_id: Mapped[int | None] = mapped_column(BigInteger)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The legal deadline (referral.deadlines.Deadline) from the receipt.
+    deadline_corresponding: Mapped[date | None] = mapped_column(Date)
+    deadline_last_day: Mapped[date | None] = mapped_column(Date)
+    deadline_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline_holidays_known: Mapped[bool | None] = mapped_column(Boolean)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfaction: Mapped[str] = mapped_column(String(30), default="")
+    rating_comment: Mapped[str] = mapped_column(Text, default="")
+    trail_head: Mapped[str] = mapped_column(String(64), default="")
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SuggestionCosigner(Base):
+    __tablename__ = "referral_suggestion_cosigners"
+    __table_args__ = (Index("ix_referral_suggestion_cosigners_deputy", "deputy_id"),)
+
+    suggestion_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("referral_suggestions.id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    deputy_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class SuggestionCoHandler(Base):
+    __tablename__ = "referral_suggestion_co_handlers"
+    __table_args__ = (Index("ix_referral_suggestion_co_handlers_department", "department_id"),)
+
+    suggestion_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("referral_suggestions.id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    department_id: Mapped[int] = mapped_column(BigInteger)
+    opinion: Mapped[str] = mapped_column(Text, default="")
+    opinion_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Meeting(Base):
+    __tablename__ = "referral_meetings"
+    __table_args__ = (
+        Index("ix_referral_meetings_street_status", "street_id", "status"),
+        Index("ix_referral_meetings_suggestion", "suggestion_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    street_id: Mapped[int] = mapped_column(BigInteger)
+    deputy_id: Mapped[int] = mapped_column(BigInteger)
+    department_id: Mapped[int] = mapped_column(BigInteger)
+    topic: Mapped[str] = mapped_column(Text)
+    suggestion_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("referral_suggestions.id")
+    )
+    status: Mapped[str] = mapped_column(String(20))
+    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    place: Mapped[str] = mapped_column(Text, default="")
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attended_by: Mapped[str] = mapped_column(String(200), default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    trail_head: Mapped[str] = mapped_column(String(64), default="")
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class _TrailColumns:
+    """An entry of a trail (`referral.trail.Entry`), after its owner's key."""
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[object] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SuggestionTrailEntry(_TrailColumns, Base):
+    __tablename__ = "referral_suggestion_trail_entries"
+
+    owner_id: Mapped[int] = mapped_column(
+        "suggestion_id", BigInteger, ForeignKey("referral_suggestions.id"), primary_key=True
+    )
+
+
+class MeetingTrailEntry(_TrailColumns, Base):
+    __tablename__ = "referral_meeting_trail_entries"
+
+    owner_id: Mapped[int] = mapped_column(
+        "meeting_id", BigInteger, ForeignKey("referral_meetings.id"), primary_key=True
+    )

@@ -26,6 +26,8 @@ from referral.api import SERVICE_NAME, ReferralServicer
 from referral.bootstrap import MIGRATIONS
 from referral.service import OPENER, Referral
 from referral.settings import ReferralSettings
+from referral.suggestion_api import with_suggestions
+from referral.suggestion_service import Suggestions
 
 TOKENS = DevTokens()
 token = TOKENS.token
@@ -73,7 +75,7 @@ def api(referral_url: str) -> Iterator[Api]:
     server, health = build_server(
         settings,
         register=lambda s: pb_grpc.add_ReferralServiceServicer_to_server(
-            ReferralServicer(referral), s
+            ReferralServicer(referral), with_suggestions(s, Suggestions(db))
         ),
         service_names=[SERVICE_NAME],
         readiness=db.ping,
