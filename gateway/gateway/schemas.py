@@ -1469,6 +1469,64 @@ class PublicLetter(_Out):
     updated_at: datetime | None = None
 
 
+class LetterCounts(_Out):
+    received: int = 0
+    referred: int = Field(default=0, description="Sent the district's way.")
+    answered: int = 0
+    in_hand: int = Field(default=0, description="Sent to a handling unit, not answered yet.")
+    overdue: int = Field(default=0, description="In hand, past the legal deadline.")
+    closed: int = 0
+
+
+class StreetLetterFigures(_Out):
+    street_id: int
+    counts: LetterCounts
+
+
+class HandlerLetterFigures(_Out):
+    unit: LetterUnit
+    counts: LetterCounts
+    median_days_to_answer: float = Field(default=0, description="From receipt, calendar days.")
+    p90_days_to_answer: float = 0
+
+
+class MonthLetterFigures(_Out):
+    month: str
+    received: int = 0
+    answered: int = 0
+
+
+class StageCount(_Out):
+    stage: LetterStage
+    letters: int = 0
+
+
+class SatisfactionCounts(_Out):
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
+
+
+class LetterFigures(_Out):
+    """Public aggregates of a year's referral letters: no record, no person."""
+
+    year: int
+    street_id: RefId = None
+    totals: LetterCounts
+    by_street: list[StreetLetterFigures] = []
+    by_handler: list[HandlerLetterFigures] = []
+    by_month: list[MonthLetterFigures] = []
+    open_by_stage: list[StageCount] = []
+    satisfaction: SatisfactionCounts
+    median_days_to_answer: float = 0
+    p90_days_to_answer: float = 0
+
+
+class LetterFiguresQuery(BaseModel):
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    street_id: IdParam | None = None
+
+
 LetterComment = Annotated[ProtoText, Field(max_length=500)]
 ContentHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 

@@ -682,11 +682,14 @@ LETTER_READERS_OF_STREET_1 = (*DISTRICT, "working-body", "government-office")
 MATRIX += [
     ("GET /letters", get("/api/v1/letters"),
      allowed(*LETTER_READERS_OF_STREET_1, "station-staff", "street-committee",
-             "street-committee-2", "deputy", "department", "department-system")),
+             "street-committee-2", "deputy", "department", "department-system",
+             "constituent")),
     ("GET a letter of street 1", get_letter,
      allowed(*LETTER_READERS_OF_STREET_1, "station-staff", "street-committee")),
     ("GET a letter's trail check", check_trail, allowed(*LETTER_READERS_OF_STREET_1)),
     ("GET a letter by its opinion's tracking code", track_letter, allowed(*CALLERS)),
+    ("GET /letter-figures", get("/api/v1/letter-figures", year=2026, street_id=1),
+     allowed(*CALLERS)),
     # Each step by whose turn it is: the rules are the referral service's.
     ("decide a letter's jurisdiction", decide_jurisdiction, allowed("street-committee")),
     ("review a letter", review_letter, allowed("working-body")),
@@ -751,7 +754,10 @@ def test_an_online_opinion_reaches_a_rated_answer_through_the_district(world: Wo
     _step(world, letter_id, "answer", "department", text="已于本月完成维修")
     got = _step(world, letter_id, "feed-back", "street-committee", comment="已电话告知")
     assert got["stage"] == "fed_back"
-    got = _step(world, letter_id, "rate", "street-committee", rater="constituent",
+    # The constituent who raised it online, signed in, rates the answer.
+    mine = world.http.get("/api/v1/letters", headers=world.headers["constituent"]).json()
+    assert letter_id in {x["id"] for x in mine["items"]}
+    got = _step(world, letter_id, "rate", "constituent", rater="constituent",
                 satisfaction="satisfied")  # fmt: skip
     assert got["stage"] == "closed" and got["ratings"][0]["satisfaction"] == "satisfied"
     check = world.http.get(f"/api/v1/letters/{letter_id}/trail-check", headers=world.admin())

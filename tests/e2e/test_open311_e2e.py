@@ -123,8 +123,10 @@ def test_the_library_reads_services_and_the_request_raised(
     assert all(r["service_code"] == "property" and r["status"] == "open" for r in filtered)
 
 
-def _token(platform: Platform, account: str) -> dict[str, str]:
-    reply = requests.post(f"{platform.base_url}/api/v1/dev/tokens", json={"account": account})
+def _token(platform: Platform, account: str, **claims: int) -> dict[str, str]:
+    reply = requests.post(
+        f"{platform.base_url}/api/v1/dev/tokens", json={"account": account, **claims}
+    )
     assert reply.status_code == 200, reply.text
     return {"authorization": f"Bearer {reply.json()['access_token']}"}
 
@@ -138,9 +140,18 @@ def test_a_request_handed_on_follows_its_letter_to_the_deadline_and_the_answer(
     assert status == 201, body
     code = json.loads(body)[0]["service_request_id"]
     base = f"{platform.base_url}/api/v1"
-    committee = _token(platform, "street-committee")
-    listed = requests.get(f"{base}/opinions", params={"page_size": 500}, headers=committee)
-    (opinion,) = [o for o in listed.json()["items"] if o["tracking_code"] == code]
+    admin = _token(platform, "admin")
+    params: dict[str, Any] = {"page_size": 200, "source": "online", "category": "property"}
+    found: list[dict[str, Any]] = []
+    while not found:
+        listed = requests.get(f"{base}/opinions", params=params, headers=admin)
+        assert listed.status_code == 200, listed.text
+        found = [o for o in listed.json()["items"] if o["tracking_code"] == code]
+        params["page_token"] = listed.json()["next_page_token"]
+        assert found or params["page_token"], f"{code} is in no street's queue"
+    (opinion,) = found
+    # The street committee of the street the address lies in.
+    committee = _token(platform, "street-committee", street_id=opinion["street_id"])
     handed = requests.post(f"{base}/opinions/{opinion['id']}:hand-on", json={}, headers=committee)
     assert handed.status_code == 200, handed.text
     letter = None
@@ -153,8 +164,9 @@ def test_a_request_handed_on_follows_its_letter_to_the_deadline_and_the_answer(
     assert letter, "no letter opened"
 
     def step(action: str, account: str, **fields: Any) -> None:
+        headers = committee if account == "street-committee" else _token(platform, account)
         reply = requests.post(f"{base}/letters/{letter['id']}:{action}", json=fields,
-                              headers=_token(platform, account))  # fmt: skip
+                              headers=headers)  # fmt: skip
         assert reply.status_code == 200, reply.text
 
     step("decide-jurisdiction", "street-committee", route="district")

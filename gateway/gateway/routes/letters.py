@@ -44,6 +44,7 @@ READERS = (
     Role.STATION_STAFF,
     Role.DEPUTY,
     Role.DEPARTMENT,
+    Role.CONSTITUENT,  # the letters of what they raised online, signed in
 )
 # Who takes a letter's steps (which one, and when, the service decides).
 ACTORS = (
@@ -53,6 +54,7 @@ ACTORS = (
     Role.STANDING_COMMITTEE_OFFICE,
     Role.GOVERNMENT_OFFICE,
     Role.DEPARTMENT,
+    Role.CONSTITUENT,  # rates the answer to what they raised online
 )
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Actor = Annotated[Principal, Depends(require_roles(*ACTORS))]
@@ -97,6 +99,25 @@ async def list_letters(
             "next_page_token": reply.page.next_page_token or None,
             "total_size": reply.page.total_size,
         }
+    )
+
+
+@router.get(
+    "/letter-figures",
+    response_model=s.LetterFigures,
+    responses=responses(VALIDATION, UPSTREAM_ERRORS),
+    summary="A year's referral letters in figures",
+    description="Received, referred, answered, in hand and overdue, by street, by handling "
+    "unit (with days to answer) and by month; open letters by stage; satisfaction. Public "
+    "aggregates: no record, no person.",
+    operation_id="get_letter_figures",
+)
+async def get_letter_figures(
+    request: Request, query: Annotated[s.LetterFiguresQuery, Query()]
+) -> Any:
+    message = referral_pb2.GetLetterFiguresRequest(year=query.year, street_id=query.street_id or 0)
+    return s.LetterFigures.model_validate(
+        message_to_dict(await _call(request, "GetLetterFigures", message))
     )
 
 
@@ -303,5 +324,6 @@ _step(
         reopen=b.reopen,
     ),
     "Rate the answer; dissatisfied may reopen it once",
-    "The deputy, or the street committee recording the constituent's rating.",
+    "The deputy; the constituent who raised it online, signed in; or the street committee "
+    "recording the constituent's rating.",
 )

@@ -617,7 +617,11 @@ class Opinions:
         def apply(uow: UnitOfWork, who: Principal, row: models.Opinion) -> list[str]:
             words = "已转交街道人大工委，按转办函程序转办" + (f"：{text}" if text else "")
             self._note(row, rules.HAND_ON, words)
-            uow.emit(ev.OpinionHandedOn(opinion=self.facts(row, uow.session), note=text))
+            uow.emit(
+                ev.OpinionHandedOn(
+                    opinion=self.facts(row, uow.session), note=text, raiser_sub=row.raiser_sub
+                )
+            )
             return []
 
         return self._change(opinion_id, actor, rules.HAND_ON, self._never, apply)

@@ -36,6 +36,11 @@ class ReferralServicer(pb_grpc.ReferralServiceServicer):
     ) -> pb.TrackLettersResponse:
         return self.referral.track_letters(request)
 
+    def GetLetterFigures(
+        self, request: pb.GetLetterFiguresRequest, context: Ctx
+    ) -> pb.LetterFigures:
+        return self.referral.figures(request)
+
     def ListLetters(self, request: pb.ListLettersRequest, context: Ctx) -> pb.ListLettersResponse:
         letters, info = self.referral.list_letters(request, current_principal())
         return pb.ListLettersResponse(letters=letters, page=info)

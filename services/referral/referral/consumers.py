@@ -39,7 +39,9 @@ class ReferralWorker(PlatformWorker):
     def on_opinion_handed_on(
         self, uow: UnitOfWork, event: rev.OpinionHandedOn, envelope: Envelope
     ) -> None:
-        opened = self.referral.open_from_opinion(uow, OPENER, event.opinion, event.note)
+        opened = self.referral.open_from_opinion(
+            uow, OPENER, event.opinion, event.note, event.raiser_sub
+        )
         if opened is None:
             log.info("opinion %d has a letter already", event.opinion.id)
 

@@ -52,6 +52,8 @@ class Letter(Base):
         # The deadline sweep reads open letters by their clocks.
         Index("ix_referral_letters_due", "due_at"),
         Index("ix_referral_letters_stage_due", "stage_due_at"),
+        Index("ix_referral_letters_tracking_code", "tracking_code"),
+        Index("ix_referral_letters_raiser", "raiser_sub"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -64,6 +66,9 @@ class Letter(Base):
     category: Mapped[str] = mapped_column(String(40))
     content: Mapped[str] = mapped_column(Text)
     deputy_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The account of the constituent who raised it online ("" otherwise): a
+    # pseudonymous subject, never a name; it lets them follow and rate it.
+    raiser_sub: Mapped[str] = mapped_column(String(200), default="", server_default="")
     note: Mapped[str] = mapped_column(Text, default="")
     stage: Mapped[str] = mapped_column(String(30))
     trail_head: Mapped[str] = mapped_column(String(64), default="", server_default="")

@@ -16,10 +16,11 @@ Who may read a letter: the district's offices (admin, standing committee
 office, working body, government office, the platform itself) every
 letter; the street committee and station staff of its street; the deputy
 who took its opinion; the units it was sent to for handling (the street
-office, the lead and co-handling departments).
+office, the lead and co-handling departments); the constituent who raised
+it online while signed in (their account, `raiser_sub`), who also rates its
+answer (the street committee records the rating of anyone else).
 
-Not built yet: the constituent's own rating online (the street committee
-records it for them), a check of department ids against the registry's
+Not built yet: a check of department ids against the registry's
 units at assignment, attachments' upload (an answer names files by their
 SHA-256 only), reminders and overdue escalation.
 """
@@ -38,11 +39,11 @@ from kit.auth import Principal, Role, require
 from kit.db import Database, UnitOfWork
 from kit.errors import NotFound, PermissionDenied, Violations, invalid
 from kit.records import page
-from kit.workdays import WorkCalendar
+from kit.workdays import SHANGHAI, WorkCalendar
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.referral.v1 import events_pb2 as ev
 from liaison.referral.v1 import referral_pb2 as pb
-from referral import deadlines, models, routing, state, trail, trail_rows
+from referral import deadlines, figures, models, routing, state, trail, trail_rows
 from referral.convert import (
     CATEGORY,
     RATER,
@@ -51,6 +52,7 @@ from referral.convert import (
     STAGE,
     letter_pb,
     public_letter_pb,
+    unit_of,
     unit_pb,
 )
 from referral.routing import Stage, Transition
@@ -68,7 +70,7 @@ DISTRICT_READERS = (
     Role.SYSTEM,
 )
 STREET_READERS = (Role.STREET_COMMITTEE, Role.STATION_STAFF)
-READERS = (*DISTRICT_READERS, *STREET_READERS, Role.DEPUTY, Role.DEPARTMENT)
+READERS = (*DISTRICT_READERS, *STREET_READERS, Role.DEPUTY, Role.DEPARTMENT, Role.CONSTITUENT)
 # Who may take a letter's actions at all (the rules say which, and when).
 ACTORS = (
     Role.STREET_COMMITTEE,
@@ -77,6 +79,7 @@ ACTORS = (
     Role.STANDING_COMMITTEE_OFFICE,
     Role.GOVERNMENT_OFFICE,
     Role.DEPARTMENT,
+    Role.CONSTITUENT,  # who raised it online: rates the answer
 )
 # Who opens letters from the reception service's events (the worker).
 OPENER = Principal.system("referral-worker")
@@ -121,7 +124,12 @@ class Referral:
     # -- letters from the reception service's events
 
     def open_from_opinion(
-        self, uow: UnitOfWork, who: Principal, opinion: rev.OpinionFacts, note: str
+        self,
+        uow: UnitOfWork,
+        who: Principal,
+        opinion: rev.OpinionFacts,
+        note: str,
+        raiser_sub: str = "",
     ) -> pb.Letter | None:
         """Open, in `uow`, the letter of an opinion handed on; None when that
         opinion has one already (the event came again under another id)."""
@@ -150,6 +158,7 @@ class Referral:
             content=opinion.content,
             deputy_id=opinion.taken_by_deputy_id or None,
             note=note,
+            raiser_sub=raiser_sub[:200],
             stage=opened.letter.stage.value,
             state=state.dump(opened.letter),
             opened_at=at,
@@ -520,6 +529,73 @@ class Referral:
                 ]
             )
 
+    def figures(self, request: pb.GetLetterFiguresRequest) -> pb.LetterFigures:
+        """Public aggregates of a year's letters (referral.figures)."""
+        v = Violations()
+        if not 2000 <= request.year <= 2100:
+            v.add("year", "is required: a year from 2000 to 2100")
+        if not 0 <= request.street_id <= MAX_ID:
+            v.add("street_id", "must be a positive number")
+        v.raise_if_any("the figures' scope is not valid")
+        start = datetime(request.year, 1, 1, tzinfo=SHANGHAI)
+        end = datetime(request.year + 1, 1, 1, tzinfo=SHANGHAI)
+        query = select(models.Letter).where(
+            models.Letter.opened_at >= start, models.Letter.opened_at < end
+        )
+        if request.street_id:
+            query = query.where(models.Letter.street_id == request.street_id)
+        with self.db.read() as session:
+            rows = [_figure_row(r) for r in session.scalars(query)]
+        counted = figures.count(rows, self.now())
+        handlers = sorted(counted.by_handler.items(), key=lambda item: (-item[1].received, item[0]))
+        return pb.LetterFigures(
+            year=request.year,
+            street_id=request.street_id,
+            totals=_counts_pb(counted.totals),
+            by_street=[
+                pb.StreetLetterFigures(street_id=street, counts=_counts_pb(c))
+                for street, c in sorted(counted.by_street.items())
+            ],
+            by_handler=[
+                pb.HandlerLetterFigures(
+                    unit=unit_pb(unit_of(kind, unit_id)),
+                    counts=_counts_pb(c),
+                    median_days_to_answer=figures.quantile(
+                        counted.days_by_handler[(kind, unit_id)], 0.5
+                    ),
+                    p90_days_to_answer=figures.quantile(
+                        counted.days_by_handler[(kind, unit_id)], 0.9
+                    ),
+                )
+                for (kind, unit_id), c in handlers
+            ],
+            by_month=[
+                pb.MonthLetterFigures(
+                    month=m,
+                    received=counted.received_by_month[m],
+                    answered=counted.answered_by_month[m],
+                )
+                for m in (f"{request.year}-{n:02d}" for n in range(1, 13))
+            ],
+            open_by_stage=[
+                pb.StageCount(
+                    stage=STAGE.number(stage.value),  # type: ignore[arg-type]
+                    letters=counted.open_by_stage[stage.value],
+                )
+                for stage in routing.Stage
+                if stage in routing.open_stages
+            ],
+            satisfaction=pb.SatisfactionCounts(
+                satisfied=counted.satisfaction[routing.Satisfaction.SATISFIED.value],
+                basically_satisfied=counted.satisfaction[
+                    routing.Satisfaction.BASICALLY_SATISFIED.value
+                ],
+                dissatisfied=counted.satisfaction[routing.Satisfaction.DISSATISFIED.value],
+            ),
+            median_days_to_answer=figures.quantile(counted.days, 0.5),
+            p90_days_to_answer=figures.quantile(counted.days, 0.9),
+        )
+
     def list_letters(
         self, request: pb.ListLettersRequest, actor: Principal | None
     ) -> tuple[list[pb.Letter], Any]:
@@ -540,6 +616,8 @@ class Referral:
             query = query.where(models.Letter.street_id == (who.street_id or 0))
         elif who.role is Role.DEPUTY:
             query = query.where(models.Letter.deputy_id == (who.deputy_id or 0))
+        elif who.role is Role.CONSTITUENT:
+            query = query.where(models.Letter.raiser_sub == who.sub, models.Letter.raiser_sub != "")
         elif who.role is Role.DEPARTMENT:
             unit = actor_of(who).unit
             query = query.where(
@@ -570,6 +648,8 @@ class Referral:
             return
         if who.role is Role.DEPUTY and who.deputy_id is not None and who.deputy_id == row.deputy_id:
             return
+        if who.role is Role.CONSTITUENT and row.raiser_sub and who.sub == row.raiser_sub:
+            return
         raise PermissionDenied(f"a {who.role.value} may not read letter {row.id}")
 
     # -- the audit
@@ -585,6 +665,32 @@ class Referral:
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _counts_pb(c: figures.Counts) -> pb.LetterCounts:
+    return pb.LetterCounts(
+        received=c.received,
+        referred=c.referred,
+        answered=c.answered,
+        in_hand=c.in_hand,
+        overdue=c.overdue,
+        closed=c.closed,
+    )
+
+
+def _figure_row(row: models.Letter) -> figures.Row:
+    rated = row.stage in (Stage.FED_BACK.value, Stage.CLOSED.value) or row.round > 1
+    return figures.Row(
+        street_id=row.street_id,
+        stage=row.stage,
+        route=row.route,
+        handler=(row.handler_kind, row.handler_id or 0) if row.handler_kind else None,
+        opened_at=_aware(row.opened_at),
+        received_at=_aware(row.received_at) if row.received_at else None,
+        answered_at=_aware(row.answered_at) if row.answered_at else None,
+        due_at=_aware(row.due_at) if row.due_at else None,
+        ratings=figures.latest_ratings(_state(row)) if rated else (),
+    )
 
 
 def _state(row: models.Letter) -> routing.Letter:

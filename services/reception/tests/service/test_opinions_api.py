@@ -331,6 +331,15 @@ def test_each_transition_and_its_event(api: Any) -> None:
         kind == "opinion_handed_on" and payload["opinion"]["status"] == "OPINION_STATUS_HANDED_ON"
     )
     assert payload["opinion"]["content"] and payload["opinion"]["community_id"] == "501"
+    assert "raiser_sub" not in payload  # raised anonymously: no account to follow it
+    assert NAME not in str(payload) and PHONE not in str(payload)
+    mine = online(api, api.as_("constituent"))
+    staff.HandOnOpinion(opb.HandOnOpinionRequest(id=mine.id))
+    kind, payload = events(api)[-1]
+    # The raiser's account (a pseudonymous subject), so that the referral
+    # service lets them rate the answer; never their name or phone.
+    assert kind == "opinion_handed_on" and payload["raiser_sub"] == "demo:constituent"
+    assert NAME not in str(payload) and PHONE not in str(payload)
     target = online(api)
     merged = staff.MergeOpinion(opb.MergeOpinionRequest(id=online(api).id, into_id=target.id))
     assert (

@@ -7,7 +7,7 @@ by the wrong unit, bad input, past the legal limit) changes nothing."""
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import grpc
@@ -17,8 +17,12 @@ from sqlalchemy import func, select
 
 from kit.errors import violations_from_status
 from kit.tables import outbox_events
+from kit.workdays import SHANGHAI
+from liaison.reception.v1 import events_pb2 as rev
+from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.referral.v1 import referral_pb2 as pb
 from referral import models
+from referral.service import OPENER
 
 pytestmark = [pytest.mark.postgres]
 
@@ -437,3 +441,103 @@ def test_anyone_with_the_tracking_code_follows_the_letter_but_not_its_content(
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert "tracking_codes" in field_errors(error)
+
+
+def test_the_constituent_who_raised_it_online_follows_and_rates_the_answer(api: Any) -> None:
+    facts = rev.OpinionFacts(
+        id=900_001,
+        tracking_code="TH-2026-900001",
+        category=opb.OPINION_CATEGORY_PROPERTY,
+        content="楼道灯坏了",
+        community_id=3,
+        street_id=1,
+        station_id=2,
+    )
+    with api.db.unit_of_work() as uow:
+        opened = api.referral.open_from_opinion(uow, OPENER, facts, "", "demo:constituent")
+    letter_id = opened.id
+    someone_else = {"sub": "test:another-constituent", "role": "constituent"}
+    assert letter_id in [
+        x.id for x in api.as_("constituent").ListLetters(pb.ListLettersRequest()).letters
+    ]
+    assert api.as_(someone_else).ListLetters(pb.ListLettersRequest()).letters == []
+    unchanged(
+        api,
+        letter_id,
+        lambda: api.as_(someone_else).GetLetter(pb.GetLetterRequest(id=letter_id)),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
+    api.as_(COMMITTEE).DecideJurisdiction(
+        pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_STREET)
+    )
+    # No deputy took it: the deputy director signs first.
+    for who in (DEPUTY_DIRECTOR, DIRECTOR):
+        api.as_(who).SignOff(pb.SignOffRequest(letter_id=letter_id))
+    api.as_(STREET_OFFICE).AcknowledgeLetter(pb.AcknowledgeLetterRequest(letter_id=letter_id))
+    api.as_(STREET_OFFICE).AnswerLetter(pb.AnswerLetterRequest(letter_id=letter_id, text="已修好"))
+    api.as_(COMMITTEE).FeedBack(pb.FeedBackRequest(letter_id=letter_id))
+    rating = pb.RateAnswerRequest(
+        letter_id=letter_id,
+        rater=pb.RATER_CONSTITUENT,
+        satisfaction=pb.SATISFACTION_DISSATISFIED,
+        reopen=True,
+    )
+    # Another constituent may not; nor may the constituent rate as the deputy.
+    unchanged(
+        api,
+        letter_id,
+        lambda: api.as_(someone_else).RateAnswer(rating),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
+    as_deputy = pb.RateAnswerRequest(
+        letter_id=letter_id, rater=pb.RATER_DEPUTY, satisfaction=pb.SATISFACTION_SATISFIED
+    )
+    unchanged(
+        api,
+        letter_id,
+        lambda: api.as_("constituent").RateAnswer(as_deputy),
+        grpc.StatusCode.FAILED_PRECONDITION,  # no deputy handed it on
+    )
+    got = api.as_("constituent").RateAnswer(rating)
+    assert got.stage == pb.LETTER_STAGE_AWAITING_RECEIPT and got.round == 2
+
+
+def test_the_years_figures_count_letters_without_a_record_or_a_person(
+    api: Any, open_letter: Any
+) -> None:
+    year = datetime.now(UTC).astimezone(SHANGHAI).year
+    ask = pb.GetLetterFiguresRequest(year=year, street_id=STREET)
+    before = api.anonymous.GetLetterFigures(ask)
+    letter_id = open_letter()
+    api.as_(COMMITTEE).DecideJurisdiction(
+        pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_DISTRICT)
+    )
+    api.as_("working-body").ReviewLetter(pb.ReviewLetterRequest(letter_id=letter_id, accept=True))
+    api.as_("standing-committee-office").DispatchLetter(
+        pb.DispatchLetterRequest(letter_id=letter_id)
+    )
+    api.as_("government-office").AssignLetter(
+        pb.AssignLetterRequest(letter_id=letter_id, lead_department_id=HOUSING)
+    )
+    api.as_("department").AcknowledgeLetter(pb.AcknowledgeLetterRequest(letter_id=letter_id))
+    api.as_("department").AnswerLetter(pb.AnswerLetterRequest(letter_id=letter_id, text="已答复"))
+    after = api.anonymous.GetLetterFigures(ask)
+    assert after.totals.received == before.totals.received + 1
+    assert after.totals.referred == before.totals.referred + 1
+    assert after.totals.answered == before.totals.answered + 1
+    (housing,) = [h for h in after.by_handler if h.unit.id == HOUSING]
+    assert housing.unit.kind == pb.UNIT_KIND_DEPARTMENT and housing.counts.answered >= 1
+    assert (
+        len(after.by_month) == 12
+        and sum(m.received for m in after.by_month) == after.totals.received
+    )
+    assert {s.stage for s in after.open_by_stage} >= {
+        pb.LETTER_STAGE_JURISDICTION,
+        pb.LETTER_STAGE_IN_HAND,
+    }
+    assert "老旧小区" not in str(after) and "TH-" not in str(after)
+    error = refused(
+        lambda: api.anonymous.GetLetterFigures(pb.GetLetterFiguresRequest()),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert "year" in field_errors(error)

@@ -552,7 +552,14 @@ class OpinionHandedOn(_message.Message):
 
     OPINION_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
+    RAISER_SUB_FIELD_NUMBER: _builtins.int
     note: _builtins.str
+    raiser_sub: _builtins.str
+    """The signed-in constituent who raised it online (their token's subject,
+    a pseudonymous account id; "" otherwise): the referral service lets
+    that account follow the letter and rate its answer. Never a name,
+    phone or address.
+    """
     @_builtins.property
     def opinion(self) -> Global___OpinionFacts: ...
     def __init__(
@@ -560,10 +567,11 @@ class OpinionHandedOn(_message.Message):
         *,
         opinion: Global___OpinionFacts | None = ...,
         note: _builtins.str = ...,
+        raiser_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "opinion", b"opinion"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "opinion", b"opinion", "raiser_sub", b"raiser_sub"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1087,3 +1087,259 @@ class TrackLettersResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TrackLettersResponse: _TypeAlias = TrackLettersResponse  # noqa: Y015
+
+@_typing.final
+class GetLetterFiguresRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    """required: letters opened in this year (Asia/Shanghai)"""
+    street_id: _builtins.int
+    """0 = the district"""
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+        street_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["street_id", b"street_id", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLetterFiguresRequest: _TypeAlias = GetLetterFiguresRequest  # noqa: Y015
+
+@_typing.final
+class LetterCounts(_message.Message):
+    """How many letters, of those opened in the year (and of the street asked)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECEIVED_FIELD_NUMBER: _builtins.int
+    REFERRED_FIELD_NUMBER: _builtins.int
+    ANSWERED_FIELD_NUMBER: _builtins.int
+    IN_HAND_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    CLOSED_FIELD_NUMBER: _builtins.int
+    received: _builtins.int
+    """opened"""
+    referred: _builtins.int
+    """sent the district's way (to the government office)"""
+    answered: _builtins.int
+    """answered in writing (this round)"""
+    in_hand: _builtins.int
+    """sent to a handling unit, not answered yet"""
+    overdue: _builtins.int
+    """in hand, past the legal deadline"""
+    closed: _builtins.int
+    def __init__(
+        self,
+        *,
+        received: _builtins.int = ...,
+        referred: _builtins.int = ...,
+        answered: _builtins.int = ...,
+        in_hand: _builtins.int = ...,
+        overdue: _builtins.int = ...,
+        closed: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered", b"answered", "closed", b"closed", "in_hand", b"in_hand", "overdue", b"overdue", "received", b"received", "referred", b"referred"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LetterCounts: _TypeAlias = LetterCounts  # noqa: Y015
+
+@_typing.final
+class StreetLetterFigures(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    street_id: _builtins.int
+    @_builtins.property
+    def counts(self) -> Global___LetterCounts: ...
+    def __init__(
+        self,
+        *,
+        street_id: _builtins.int = ...,
+        counts: Global___LetterCounts | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "street_id", b"street_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StreetLetterFigures: _TypeAlias = StreetLetterFigures  # noqa: Y015
+
+@_typing.final
+class HandlerLetterFigures(_message.Message):
+    """A handling unit's letters and the calendar days from its receipt to its
+    written answer (of the letters it answered).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    MEDIAN_DAYS_TO_ANSWER_FIELD_NUMBER: _builtins.int
+    P90_DAYS_TO_ANSWER_FIELD_NUMBER: _builtins.int
+    median_days_to_answer: _builtins.float
+    p90_days_to_answer: _builtins.float
+    @_builtins.property
+    def unit(self) -> Global___Unit: ...
+    @_builtins.property
+    def counts(self) -> Global___LetterCounts: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___Unit | None = ...,
+        counts: Global___LetterCounts | None = ...,
+        median_days_to_answer: _builtins.float = ...,
+        p90_days_to_answer: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "median_days_to_answer", b"median_days_to_answer", "p90_days_to_answer", b"p90_days_to_answer", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HandlerLetterFigures: _TypeAlias = HandlerLetterFigures  # noqa: Y015
+
+@_typing.final
+class MonthLetterFigures(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MONTH_FIELD_NUMBER: _builtins.int
+    RECEIVED_FIELD_NUMBER: _builtins.int
+    ANSWERED_FIELD_NUMBER: _builtins.int
+    month: _builtins.str
+    """YYYY-MM"""
+    received: _builtins.int
+    answered: _builtins.int
+    """answers given in that month"""
+    def __init__(
+        self,
+        *,
+        month: _builtins.str = ...,
+        received: _builtins.int = ...,
+        answered: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered", b"answered", "month", b"month", "received", b"received"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MonthLetterFigures: _TypeAlias = MonthLetterFigures  # noqa: Y015
+
+@_typing.final
+class StageCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGE_FIELD_NUMBER: _builtins.int
+    LETTERS_FIELD_NUMBER: _builtins.int
+    stage: Global___LetterStage.ValueType
+    letters: _builtins.int
+    def __init__(
+        self,
+        *,
+        stage: Global___LetterStage.ValueType = ...,
+        letters: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letters", b"letters", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StageCount: _TypeAlias = StageCount  # noqa: Y015
+
+@_typing.final
+class SatisfactionCounts(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SATISFIED_FIELD_NUMBER: _builtins.int
+    BASICALLY_SATISFIED_FIELD_NUMBER: _builtins.int
+    DISSATISFIED_FIELD_NUMBER: _builtins.int
+    satisfied: _builtins.int
+    basically_satisfied: _builtins.int
+    dissatisfied: _builtins.int
+    def __init__(
+        self,
+        *,
+        satisfied: _builtins.int = ...,
+        basically_satisfied: _builtins.int = ...,
+        dissatisfied: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["basically_satisfied", b"basically_satisfied", "dissatisfied", b"dissatisfied", "satisfied", b"satisfied"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SatisfactionCounts: _TypeAlias = SatisfactionCounts  # noqa: Y015
+
+@_typing.final
+class LetterFigures(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    STREET_ID_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
+    BY_STREET_FIELD_NUMBER: _builtins.int
+    BY_HANDLER_FIELD_NUMBER: _builtins.int
+    BY_MONTH_FIELD_NUMBER: _builtins.int
+    OPEN_BY_STAGE_FIELD_NUMBER: _builtins.int
+    SATISFACTION_FIELD_NUMBER: _builtins.int
+    MEDIAN_DAYS_TO_ANSWER_FIELD_NUMBER: _builtins.int
+    P90_DAYS_TO_ANSWER_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    street_id: _builtins.int
+    median_days_to_answer: _builtins.float
+    p90_days_to_answer: _builtins.float
+    @_builtins.property
+    def totals(self) -> Global___LetterCounts: ...
+    @_builtins.property
+    def by_street(self) -> _containers.RepeatedCompositeFieldContainer[Global___StreetLetterFigures]: ...
+    @_builtins.property
+    def by_handler(self) -> _containers.RepeatedCompositeFieldContainer[Global___HandlerLetterFigures]:
+        """most letters first"""
+
+    @_builtins.property
+    def by_month(self) -> _containers.RepeatedCompositeFieldContainer[Global___MonthLetterFigures]:
+        """each month of the year"""
+
+    @_builtins.property
+    def open_by_stage(self) -> _containers.RepeatedCompositeFieldContainer[Global___StageCount]:
+        """every open stage"""
+
+    @_builtins.property
+    def satisfaction(self) -> Global___SatisfactionCounts:
+        """the latest rating of each rater"""
+
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+        street_id: _builtins.int = ...,
+        totals: Global___LetterCounts | None = ...,
+        by_street: _abc.Iterable[Global___StreetLetterFigures] | None = ...,
+        by_handler: _abc.Iterable[Global___HandlerLetterFigures] | None = ...,
+        by_month: _abc.Iterable[Global___MonthLetterFigures] | None = ...,
+        open_by_stage: _abc.Iterable[Global___StageCount] | None = ...,
+        satisfaction: Global___SatisfactionCounts | None = ...,
+        median_days_to_answer: _builtins.float = ...,
+        p90_days_to_answer: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["satisfaction", b"satisfaction", "totals", b"totals"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_handler", b"by_handler", "by_month", b"by_month", "by_street", b"by_street", "median_days_to_answer", b"median_days_to_answer", "open_by_stage", b"open_by_stage", "p90_days_to_answer", b"p90_days_to_answer", "satisfaction", b"satisfaction", "street_id", b"street_id", "totals", b"totals", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LetterFigures: _TypeAlias = LetterFigures  # noqa: Y015

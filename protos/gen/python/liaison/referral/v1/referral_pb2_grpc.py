@@ -77,6 +77,11 @@ class ReferralServiceStub:
                 request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersRequest.SerializeToString,
                 response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersResponse.FromString,
                 _registered_method=True)
+        self.GetLetterFigures = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/GetLetterFigures',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.GetLetterFiguresRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.LetterFigures.FromString,
+                _registered_method=True)
         self.VerifyTrail = channel.unary_unary(
                 '/liaison.referral.v1.ReferralService/VerifyTrail',
                 request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.VerifyTrailRequest.SerializeToString,
@@ -200,6 +205,15 @@ class ReferralServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLetterFigures(self, request, context):
+        """Public aggregates of a year's letters (no record, no person): received,
+        referred, answered, in hand, overdue, by street, by handling unit (with
+        days to answer) and by month; open letters by stage; satisfaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def VerifyTrail(self, request, context):
         """Check a letter's audit trail: every entry's hash, the chain of hashes
         and the newest hash the letter keeps. For the district's offices and admin.
@@ -318,6 +332,11 @@ def add_ReferralServiceServicer_to_server(servicer, server):
                     servicer.ListLetters,
                     request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersRequest.FromString,
                     response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersResponse.SerializeToString,
+            ),
+            'GetLetterFigures': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLetterFigures,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.GetLetterFiguresRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.LetterFigures.SerializeToString,
             ),
             'VerifyTrail': grpc.unary_unary_rpc_method_handler(
                     servicer.VerifyTrail,
@@ -498,6 +517,33 @@ class ReferralService:
             '/liaison.referral.v1.ReferralService/ListLetters',
             liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersRequest.SerializeToString,
             liaison_dot_referral_dot_v1_dot_referral__pb2.ListLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLetterFigures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/GetLetterFigures',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.GetLetterFiguresRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.LetterFigures.FromString,
             options,
             channel_credentials,
             insecure,
