@@ -204,7 +204,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app.state.body_limits = BodyLimits(
         default=settings.max_body_bytes,
-        by_route={rosters.router.prefix + rosters.IMPORT_PATH: settings.max_upload_bytes},
+        by_route={
+            rosters.router.prefix + rosters.IMPORT_PATH: settings.max_upload_bytes,
+            letters.router.prefix + letters.ATTACHMENTS_PATH: settings.max_upload_bytes,
+        },
     )
     # Outermost last: the request id and access log wrap everything, then the
     # client address is settled, then the body is limited.

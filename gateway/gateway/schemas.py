@@ -1402,6 +1402,15 @@ class LetterExtension(_Out):
     comment: str = ""
 
 
+class LetterAttachment(_Out):
+    sha256: str
+    filename: str = ""
+    content_type: str = ""
+    size: int = 0
+    uploaded_by: LetterUnit | None = None
+    uploaded_at: datetime | None = None
+
+
 class LetterDeadline(_Out):
     received_at: datetime | None = None
     last_day: str = Field(description="The last day to answer, Asia/Shanghai.")
@@ -1440,6 +1449,9 @@ class Letter(_Out):
         default=None, description="The legal deadline, from the handling unit's receipt."
     )
     stage_due_at: datetime | None = None
+    attachments: list[LetterAttachment] = Field(
+        default=[], description="Files uploaded for its answers (one letter only)."
+    )
 
 
 class PublicSignOff(_Out):

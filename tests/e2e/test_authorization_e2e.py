@@ -751,7 +751,24 @@ def test_an_online_opinion_reaches_a_rated_answer_through_the_district(world: Wo
                               json={"rater": "constituent", "satisfaction": "satisfied"},
                               headers=world.headers["street-committee"])  # fmt: skip
     assert refused.status_code == 409, refused.text  # rating before an answer
-    _step(world, letter_id, "answer", "department", text="已于本月完成维修")
+    # The answer's file, uploaded first, named by its SHA-256, read back by the street.
+    pdf = "%PDF-1.4 维修验收单".encode()
+    uploaded = world.http.post(
+        f"/api/v1/letters/{letter_id}/attachments",
+        files={"file": ("验收单.pdf", pdf, "application/pdf")},
+        headers=world.headers["department"],
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    sha256 = uploaded.json()["sha256"]
+    _step(world, letter_id, "answer", "department", text="已于本月完成维修",
+          attachments=[sha256])  # fmt: skip
+    back = world.http.get(f"/api/v1/letters/{letter_id}/attachments/{sha256}",
+                          headers=world.headers["street-committee"])  # fmt: skip
+    assert back.status_code == 200 and back.content == pdf
+    assert back.headers["content-type"] == "application/pdf"
+    stranger = world.http.get(f"/api/v1/letters/{letter_id}/attachments/{sha256}",
+                              headers=world.headers["street-committee-2"])  # fmt: skip
+    assert stranger.status_code == 403
     got = _step(world, letter_id, "feed-back", "street-committee", comment="已电话告知")
     assert got["stage"] == "fed_back"
     # The constituent who raised it online, signed in, rates the answer.

@@ -11,8 +11,10 @@ refuses early a role that never may."""
 
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
+from fastapi.responses import Response
 
 from gateway import schemas as s
 from gateway.auth import Principal, Role, require_roles
@@ -168,6 +170,67 @@ async def check_letter_trail(request: Request, principal: Checker, id: LetterId)
     if values.get("intact"):
         values.pop("break_position", None)
     return s.TrailCheck.model_validate(values)
+
+
+# ---------------------------------------------------------------- answers' files
+
+ATTACHMENTS_PATH = "/letters/{id}/attachments"
+Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The file's SHA-256.")]
+
+
+@router.post(
+    ATTACHMENTS_PATH,
+    response_model=s.LetterAttachment,
+    status_code=201,
+    responses=_ACT,
+    summary="Attach a file to the answer, before answering",
+    description="The unit handling the letter, while it is in hand; the answer then names the "
+    "file by its SHA-256. At most LIAISON_GATEWAY_MAX_UPLOAD_BYTES here and the referral "
+    "service's own limit.",
+    operation_id="upload_letter_attachment",
+)
+async def upload_attachment(
+    request: Request,
+    principal: Actor,
+    id: LetterId,
+    file: Annotated[UploadFile, File(description="The file.", json_schema_extra={"minLength": 1})],
+) -> Any:
+    content = await file.read()
+    message = referral_pb2.UploadAttachmentRequest(
+        letter_id=id,
+        filename=file.filename or "",
+        content_type=file.content_type or "application/octet-stream",
+        content=content,
+    )
+    return s.LetterAttachment.model_validate(
+        message_to_dict(await _call(request, "UploadAttachment", message))
+    )
+
+
+@router.get(
+    ATTACHMENTS_PATH + "/{sha256}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file."},
+        **_READ,
+    },
+    summary="One of a letter's files",
+    operation_id="get_letter_attachment",
+)
+async def get_attachment(request: Request, principal: Reader, id: LetterId, sha256: Sha256) -> Any:
+    reply = await _call(
+        request, "GetAttachment", referral_pb2.GetAttachmentRequest(letter_id=id, sha256=sha256)
+    )
+    meta = reply.attachment
+    return Response(
+        content=reply.content,
+        media_type=meta.content_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(meta.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=0",
+        },
+    )
 
 
 # ---------------------------------------------------------------- the workflow's steps

@@ -71,6 +71,12 @@ class ReferralServicer(pb_grpc.ReferralServiceServicer):
     def AcknowledgeLetter(self, request: pb.AcknowledgeLetterRequest, context: Ctx) -> pb.Letter:
         return self.referral.acknowledge(request, current_principal())
 
+    def UploadAttachment(self, request: pb.UploadAttachmentRequest, context: Ctx) -> pb.Attachment:
+        return self.referral.upload_attachment(request, current_principal())
+
+    def GetAttachment(self, request: pb.GetAttachmentRequest, context: Ctx) -> pb.AttachmentContent:
+        return self.referral.get_attachment(request, current_principal())
+
     def AnswerLetter(self, request: pb.AnswerLetterRequest, context: Ctx) -> pb.Letter:
         return self.referral.answer(request, current_principal())
 

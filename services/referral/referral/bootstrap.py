@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from kit.bootstrap import Bootstrap
+from referral.files import FileStore, LocalFileStore, S3FileStore
 from referral.service import Referral
 from referral.settings import ReferralSettings
 from referral.suggestion_service import Suggestions
@@ -24,7 +25,22 @@ class ReferralBootstrap(Bootstrap[ReferralSettings]):
     @cached_property
     def referral(self) -> Referral:
         """The application service: one per process."""
-        return Referral(self.db, clocks=self.settings.clocks)
+        return Referral(
+            self.db,
+            clocks=self.settings.clocks,
+            files=self.files,
+            max_file_bytes=self.settings.max_file_bytes,
+        )
+
+    @cached_property
+    def files(self) -> FileStore:
+        """Where answers' files are kept (referral.files)."""
+        s = self.settings
+        if s.files == "s3":
+            return S3FileStore(
+                s.s3_bucket, endpoint_url=s.s3_endpoint_url or None, region=s.s3_region or None
+            )
+        return LocalFileStore(Path(s.files_dir))
 
     @cached_property
     def suggestions(self) -> Suggestions:

@@ -34,6 +34,17 @@ def unit_of(kind: str | None, unit_id: int | None) -> Unit | None:
     return Unit(k, unit_id if unit_id else None)
 
 
+def attachment_pb(row: models.Attachment) -> pb.Attachment:
+    return pb.Attachment(
+        sha256=row.sha256,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        uploaded_by=unit_pb(unit_of(row.uploaded_by_kind, row.uploaded_by_id)),
+        uploaded_at=timestamp(row.uploaded_at),
+    )
+
+
 def letter_pb(row: models.Letter, letter: routing.Letter) -> pb.Letter:
     """The letter as its readers see it: the row's facts and its workflow."""
     message = pb.Letter(

@@ -111,6 +111,24 @@ class HandlingUnit(Base):
     lead: Mapped[bool] = mapped_column(Boolean)
 
 
+class Attachment(Base):
+    """A file uploaded for a letter's answer: its content lives in the file
+    store (`referral.files`) under its SHA-256."""
+
+    __tablename__ = "referral_attachments"
+
+    letter_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("referral_letters.id"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    uploaded_by_kind: Mapped[str] = mapped_column(String(40))
+    uploaded_by_id: Mapped[int] = mapped_column(BigInteger)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class SupervisionMark(Base):
     """A reminder or an overdue escalation fired for a letter's round: its
     key makes each fire once, whichever worker's sweep gets there first."""

@@ -37,7 +37,7 @@ from sqlalchemy import exists, select
 from kit import audit
 from kit.auth import Principal, Role, require
 from kit.db import Database, UnitOfWork
-from kit.errors import NotFound, PermissionDenied, Violations, invalid
+from kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from kit.records import page
 from kit.workdays import SHANGHAI, WorkCalendar
 from liaison.reception.v1 import events_pb2 as rev
@@ -50,17 +50,20 @@ from referral.convert import (
     ROUTE,
     SATISFACTION,
     STAGE,
+    attachment_pb,
     letter_pb,
     public_letter_pb,
     unit_of,
     unit_pb,
 )
+from referral.files import FileStore
 from referral.routing import Stage, Transition
 from referral.units import Actor, Position
 
 MAX_ID = 2**63 - 1
 MAX_TRACKED = 1000
 TRACKING_CODE = re.compile(r"^TH-[0-9]{4}-[0-9]{6,10}$")
+CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$", re.I)
 # Roles that read every letter of the district.
 DISTRICT_READERS = (
     Role.ADMIN,
@@ -115,8 +118,12 @@ class Referral:
         calendar: WorkCalendar | None = None,
         clocks: deadlines.StageClocks | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        files: FileStore | None = None,
+        max_file_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         self.db = db
+        self.files = files
+        self.max_file_bytes = max_file_bytes
         self.calendar = calendar or WorkCalendar()
         self.clocks = clocks or deadlines.StageClocks()
         self.now = now
@@ -393,6 +400,26 @@ class Referral:
         return self.act(request.letter_id, actor, "acknowledge letters", routing.acknowledge)
 
     def answer(self, request: pb.AnswerLetterRequest, actor: Principal | None) -> pb.Letter:
+        def uploaded(row: models.Letter, after: routing.Letter) -> None:
+            named = set(request.attachments)
+            if not named:
+                return
+            with self.db.read() as session:
+                found = set(
+                    session.scalars(
+                        select(models.Attachment.sha256).where(
+                            models.Attachment.letter_id == row.id,
+                            models.Attachment.sha256.in_(named),
+                        )
+                    )
+                )
+            missing = sorted(named - found)
+            if missing:
+                raise invalid(
+                    "attachments",
+                    f"names a file not uploaded to this letter: {missing[0]} (upload it first)",
+                )
+
         return self.act(
             request.letter_id,
             actor,
@@ -400,7 +427,93 @@ class Referral:
             lambda letter, by, at: routing.answer(
                 letter, by, at, request.text, list(request.attachments)
             ),
+            check=uploaded,
         )
+
+    # -- answers' files
+
+    def upload_attachment(
+        self, request: pb.UploadAttachmentRequest, actor: Principal | None
+    ) -> pb.Attachment:
+        """Keep a file for the handling unit's answer (before it answers)."""
+        who = require(actor, Role.DEPARTMENT, doing="attach files to answers")
+        v = Violations()
+        name = request.filename.strip()
+        if not name:
+            v.add("filename", "is required")
+        elif len(name) > 200 or any(c in name for c in "/\\") or not name.isprintable():
+            v.add("filename", "must be a file's name: at most 200 printable characters, no path")
+        if not request.content:
+            v.add("content", "is empty")
+        elif len(request.content) > self.max_file_bytes:
+            v.add("content", f"is larger than {self.max_file_bytes} bytes")
+        content_type = request.content_type.strip() or "application/octet-stream"
+        if len(content_type) > 100 or not CONTENT_TYPE.match(content_type):
+            v.add("content_type", "is not a media type such as application/pdf")
+        v.raise_if_any("the file cannot be attached")
+        by = actor_of(who)
+        with self.db.read() as session:
+            row = (
+                session.get(models.Letter, request.letter_id)
+                if 0 < request.letter_id <= MAX_ID
+                else None
+            )
+            if row is None:
+                raise NotFound(f"no letter {request.letter_id}")
+            letter = _state(row)
+            self._may_read(who, row, letter)
+            letter_id = row.id
+        if by.unit not in (letter.handler, *letter.co_handlers) or by.unit is None:
+            raise PermissionDenied(
+                f"only the units handling letter {letter_id} attach files to its answer"
+            )
+        if letter.stage is not Stage.IN_HAND:
+            raise FailedPrecondition(
+                f"the letter awaits {routing.AWAITS[letter.stage]}: files are attached while "
+                "it is in hand, before the answer"
+            )
+        if self.files is None:
+            raise FailedPrecondition("this deployment keeps no files")
+        sha256 = self.files.put(request.content, content_type)
+        with self.db.unit_of_work() as uow:
+            stored = uow.session.get(models.Attachment, (letter_id, sha256))
+            if stored is None:
+                assert by.unit is not None
+                stored = models.Attachment(
+                    letter_id=letter_id,
+                    sha256=sha256,
+                    filename=name,
+                    content_type=content_type,
+                    size=len(request.content),
+                    uploaded_by_kind=by.unit.kind.value,
+                    uploaded_by_id=by.unit.id or 0,
+                    uploaded_at=self.now(),
+                )
+                uow.session.add(stored)
+                audit.record(uow.session, who, "attached", "letter", letter_id, ["attachments"])
+            uow.session.flush()
+            return attachment_pb(stored)
+
+    def get_attachment(
+        self, request: pb.GetAttachmentRequest, actor: Principal | None
+    ) -> pb.AttachmentContent:
+        who = require(actor, *READERS, doing="read referral letters")
+        with self.db.read() as session:
+            row = (
+                session.get(models.Letter, request.letter_id)
+                if 0 < request.letter_id <= MAX_ID
+                else None
+            )
+            if row is None:
+                raise NotFound(f"no letter {request.letter_id}")
+            self._may_read(who, row, _state(row))
+            stored = session.get(models.Attachment, (row.id, request.sha256.lower()))
+            if stored is None:
+                raise NotFound(f"letter {row.id} has no file {request.sha256[:64]}")
+            meta = attachment_pb(stored)
+        if self.files is None:
+            raise FailedPrecondition("this deployment keeps no files")
+        return pb.AttachmentContent(attachment=meta, content=self.files.get(meta.sha256))
 
     def request_extension(
         self, request: pb.RequestExtensionRequest, actor: Principal | None
@@ -503,7 +616,16 @@ class Referral:
                 raise NotFound(f"no letter {letter_id}")
             letter = _state(row)
             self._may_read(who, row, letter)
-            return letter_pb(row, letter)
+            message = letter_pb(row, letter)
+            message.attachments.extend(
+                attachment_pb(a)
+                for a in session.scalars(
+                    select(models.Attachment)
+                    .where(models.Attachment.letter_id == row.id)
+                    .order_by(models.Attachment.uploaded_at, models.Attachment.sha256)
+                )
+            )
+            return message
 
     def track_letters(self, request: pb.TrackLettersRequest) -> pb.TrackLettersResponse:
         """Public: the letters of the opinions whose tracking codes are given."""

@@ -8,17 +8,28 @@
 | LIAISON_REFERRAL_REVIEW_DAYS               | 5: working days for the working body's review |
 | LIAISON_REFERRAL_DISPATCH_DAYS             | 2: working days for the standing committee office's dispatch |
 | LIAISON_REFERRAL_ASSIGNMENT_DAYS           | 3: working days for the government office's assignment |
+| LIAISON_REFERRAL_FILES                     | local: answers' files in a directory; s3: in an S3-compatible bucket |
+| LIAISON_REFERRAL_FILES_DIR                 | <LIAISON_VAR_DIR>/referral-files (local) |
+| LIAISON_REFERRAL_S3_BUCKET                 | the bucket (s3); credentials as boto3 finds them (AWS_ACCESS_KEY_ID...) |
+| LIAISON_REFERRAL_S3_ENDPOINT_URL           | the store's URL, for a store other than AWS's (s3) |
+| LIAISON_REFERRAL_S3_REGION                 | its region (s3) |
+| LIAISON_REFERRAL_MAX_FILE_BYTES            | 10485760: the largest file an answer may attach |
+
+The local directory is one process's disk: a deployment with more than one
+api replica, or pods that come and go, needs the S3-compatible store.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from kit.settings import Settings, SettingsError, read_int, read_str
+from kit.settings import Settings, SettingsError, read_choice, read_int, read_str, var_dir
 from referral.deadlines import REMINDER_DAYS, StageClocks
 
 SWEEP_SECONDS = 300
+MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 def sweep_seconds() -> int:
@@ -43,6 +54,12 @@ def read_days(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class ReferralSettings(Settings):
     reminder_days: tuple[int, ...] = REMINDER_DAYS
+    files: str = "local"
+    files_dir: str = ""
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    max_file_bytes: int = MAX_FILE_BYTES
     clocks: StageClocks = field(default_factory=StageClocks)
 
     @classmethod
@@ -50,6 +67,7 @@ class ReferralSettings(Settings):
         defaults = StageClocks()
         return super().from_environment(service, process) | {
             "reminder_days": read_days("LIAISON_REFERRAL_REMINDER_DAYS", REMINDER_DAYS),
+            **_file_settings(),
             "clocks": StageClocks(
                 sign_off=read_int("LIAISON_REFERRAL_SIGN_OFF_DAYS", defaults.sign_off, minimum=1),
                 review=read_int("LIAISON_REFERRAL_REVIEW_DAYS", defaults.review, minimum=1),
@@ -59,3 +77,20 @@ class ReferralSettings(Settings):
                 ),
             ),
         }
+
+
+def _file_settings() -> dict[str, Any]:
+    files = read_choice("LIAISON_REFERRAL_FILES", "local", ("local", "s3"))
+    bucket = read_str("LIAISON_REFERRAL_S3_BUCKET", "")
+    if files == "s3" and not bucket:
+        raise SettingsError("LIAISON_REFERRAL_FILES=s3 needs LIAISON_REFERRAL_S3_BUCKET")
+    return {
+        "files": files,
+        "files_dir": read_str(
+            "LIAISON_REFERRAL_FILES_DIR", str(Path(var_dir()) / "referral-files")
+        ),
+        "s3_bucket": bucket,
+        "s3_endpoint_url": read_str("LIAISON_REFERRAL_S3_ENDPOINT_URL", ""),
+        "s3_region": read_str("LIAISON_REFERRAL_S3_REGION", ""),
+        "max_file_bytes": read_int("LIAISON_REFERRAL_MAX_FILE_BYTES", MAX_FILE_BYTES, minimum=1024),
+    }

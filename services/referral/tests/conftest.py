@@ -24,6 +24,7 @@ from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.referral.v1 import referral_pb2_grpc as pb_grpc
 from referral.api import SERVICE_NAME, ReferralServicer
 from referral.bootstrap import MIGRATIONS
+from referral.files import LocalFileStore
 from referral.service import OPENER, Referral
 from referral.settings import ReferralSettings
 from referral.suggestion_api import with_suggestions
@@ -63,9 +64,11 @@ def referral_url(postgres_admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def api(referral_url: str) -> Iterator[Api]:
+def api(referral_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     db = Database(referral_url, "referral")
-    referral = Referral(db)
+    referral = Referral(
+        db, files=LocalFileStore(tmp_path_factory.mktemp("files")), max_file_bytes=64 * 1024
+    )
     settings = dataclasses.replace(
         ReferralSettings.load("referral", "api"),
         database_url=db.url,

@@ -443,6 +443,7 @@ class Letter(_message.Message):
     ROUND_FIELD_NUMBER: _builtins.int
     DEADLINE_FIELD_NUMBER: _builtins.int
     STAGE_DUE_AT_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     opinion_id: _builtins.int
     """the reception service's opinion"""
@@ -499,6 +500,10 @@ class Letter(_message.Message):
         where no stage clock runs.
         """
 
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Attachment]:
+        """files uploaded for its answers (GetLetter)"""
+
     def __init__(
         self,
         *,
@@ -529,14 +534,129 @@ class Letter(_message.Message):
         round: _builtins.int = ...,
         deadline: Global___Deadline | None = ...,
         stage_due_at: _timestamp_pb2.Timestamp | None = ...,
+        attachments: _abc.Iterable[Global___Attachment] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "handler", b"handler", "holder", b"holder", "opened_at", b"opened_at", "stage_due_at", b"stage_due_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "awaits", b"awaits", "category", b"category", "co_handlers", b"co_handlers", "community_id", b"community_id", "community_name", b"community_name", "content", b"content", "deadline", b"deadline", "deputy_id", b"deputy_id", "extensions", b"extensions", "handler", b"handler", "holder", b"holder", "hops", b"hops", "id", b"id", "note", b"note", "opened_at", b"opened_at", "opinion_id", b"opinion_id", "ratings", b"ratings", "round", b"round", "route", b"route", "sign_offs", b"sign_offs", "stage", b"stage", "stage_due_at", b"stage_due_at", "station_id", b"station_id", "street_id", b"street_id", "tracking_code", b"tracking_code", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "attachments", b"attachments", "awaits", b"awaits", "category", b"category", "co_handlers", b"co_handlers", "community_id", b"community_id", "community_name", b"community_name", "content", b"content", "deadline", b"deadline", "deputy_id", b"deputy_id", "extensions", b"extensions", "handler", b"handler", "holder", b"holder", "hops", b"hops", "id", b"id", "note", b"note", "opened_at", b"opened_at", "opinion_id", b"opinion_id", "ratings", b"ratings", "round", b"round", "route", b"route", "sign_offs", b"sign_offs", "stage", b"stage", "stage_due_at", b"stage_due_at", "station_id", b"station_id", "street_id", b"street_id", "tracking_code", b"tracking_code", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Letter: _TypeAlias = Letter  # noqa: Y015
+
+@_typing.final
+class Attachment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHA256_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
+    UPLOADED_BY_FIELD_NUMBER: _builtins.int
+    UPLOADED_AT_FIELD_NUMBER: _builtins.int
+    sha256: _builtins.str
+    """of its content: what an answer names"""
+    filename: _builtins.str
+    content_type: _builtins.str
+    size: _builtins.int
+    """bytes"""
+    @_builtins.property
+    def uploaded_by(self) -> Global___Unit: ...
+    @_builtins.property
+    def uploaded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        sha256: _builtins.str = ...,
+        filename: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        size: _builtins.int = ...,
+        uploaded_by: Global___Unit | None = ...,
+        uploaded_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["uploaded_at", b"uploaded_at", "uploaded_by", b"uploaded_by"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "filename", b"filename", "sha256", b"sha256", "size", b"size", "uploaded_at", b"uploaded_at", "uploaded_by", b"uploaded_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Attachment: _TypeAlias = Attachment  # noqa: Y015
+
+@_typing.final
+class UploadAttachmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    filename: _builtins.str
+    """e.g. 答复函.pdf; no path"""
+    content_type: _builtins.str
+    """e.g. application/pdf"""
+    content: _builtins.bytes
+    """at most the service's limit (10 MiB by default)"""
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        filename: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "content_type", b"content_type", "filename", b"filename", "letter_id", b"letter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadAttachmentRequest: _TypeAlias = UploadAttachmentRequest  # noqa: Y015
+
+@_typing.final
+class GetAttachmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LETTER_ID_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    letter_id: _builtins.int
+    sha256: _builtins.str
+    def __init__(
+        self,
+        *,
+        letter_id: _builtins.int = ...,
+        sha256: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["letter_id", b"letter_id", "sha256", b"sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAttachmentRequest: _TypeAlias = GetAttachmentRequest  # noqa: Y015
+
+@_typing.final
+class AttachmentContent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTACHMENT_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    content: _builtins.bytes
+    @_builtins.property
+    def attachment(self) -> Global___Attachment: ...
+    def __init__(
+        self,
+        *,
+        attachment: Global___Attachment | None = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment", "content", b"content"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttachmentContent: _TypeAlias = AttachmentContent  # noqa: Y015
 
 @_typing.final
 class GetLetterRequest(_message.Message):

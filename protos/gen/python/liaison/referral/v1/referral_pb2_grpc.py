@@ -127,6 +127,16 @@ class ReferralServiceStub:
                 request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AcknowledgeLetterRequest.SerializeToString,
                 response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
                 _registered_method=True)
+        self.UploadAttachment = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/UploadAttachment',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.UploadAttachmentRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Attachment.FromString,
+                _registered_method=True)
+        self.GetAttachment = channel.unary_unary(
+                '/liaison.referral.v1.ReferralService/GetAttachment',
+                request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.GetAttachmentRequest.SerializeToString,
+                response_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AttachmentContent.FromString,
+                _registered_method=True)
         self.AnswerLetter = channel.unary_unary(
                 '/liaison.referral.v1.ReferralService/AnswerLetter',
                 request_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AnswerLetterRequest.SerializeToString,
@@ -279,6 +289,21 @@ class ReferralServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadAttachment(self, request, context):
+        """The handling unit (or a co-handler) attaches a file to its answer, before
+        answering: kept under the SHA-256 of its content, which the answer names.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAttachment(self, request, context):
+        """A file of a letter, for those who may read the letter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AnswerLetter(self, request, context):
         """The handling unit answers in writing.
         """
@@ -382,6 +407,16 @@ def add_ReferralServiceServicer_to_server(servicer, server):
                     servicer.AcknowledgeLetter,
                     request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AcknowledgeLetterRequest.FromString,
                     response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.SerializeToString,
+            ),
+            'UploadAttachment': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadAttachment,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.UploadAttachmentRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.Attachment.SerializeToString,
+            ),
+            'GetAttachment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAttachment,
+                    request_deserializer=liaison_dot_referral_dot_v1_dot_referral__pb2.GetAttachmentRequest.FromString,
+                    response_serializer=liaison_dot_referral_dot_v1_dot_referral__pb2.AttachmentContent.SerializeToString,
             ),
             'AnswerLetter': grpc.unary_unary_rpc_method_handler(
                     servicer.AnswerLetter,
@@ -787,6 +822,60 @@ class ReferralService:
             '/liaison.referral.v1.ReferralService/AcknowledgeLetter',
             liaison_dot_referral_dot_v1_dot_referral__pb2.AcknowledgeLetterRequest.SerializeToString,
             liaison_dot_referral_dot_v1_dot_referral__pb2.Letter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/UploadAttachment',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.UploadAttachmentRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.Attachment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.referral.v1.ReferralService/GetAttachment',
+            liaison_dot_referral_dot_v1_dot_referral__pb2.GetAttachmentRequest.SerializeToString,
+            liaison_dot_referral_dot_v1_dot_referral__pb2.AttachmentContent.FromString,
             options,
             channel_credentials,
             insecure,
