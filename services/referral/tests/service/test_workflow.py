@@ -111,9 +111,14 @@ def test_the_street_route_from_opening_to_closing(api: Any, open_letter: Any) ->
     months = (last_day.year - received.year) * 12 + last_day.month - received.month
     assert months == 3 or (months == 4 and last_day.day <= 10)
 
+    file = api.as_(STREET_OFFICE).UploadAttachment(
+        pb.UploadAttachmentRequest(
+            letter_id=letter_id, filename="维修记录.txt", content_type="text/plain", content=b"ok"
+        )
+    )
     got = api.as_(STREET_OFFICE).AnswerLetter(
         pb.AnswerLetterRequest(
-            letter_id=letter_id, text="已安排维修，本月内完成", attachments=["a" * 64]
+            letter_id=letter_id, text="已安排维修，本月内完成", attachments=[file.sha256]
         )
     )
     assert got.stage == pb.LETTER_STAGE_ANSWERED
