@@ -91,6 +91,14 @@ class DeadlineExceeded(DomainError):
     reason = "DEADLINE_EXCEEDED"
 
 
+class Unavailable(DomainError):
+    """Something this answer needs (another service) cannot be reached now;
+    nothing was changed: the caller may try again."""
+
+    code = grpc.StatusCode.UNAVAILABLE
+    reason = "UNAVAILABLE"
+
+
 # A record's natural key: what people type and spreadsheets carry.
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

@@ -8,6 +8,9 @@ from functools import cached_property
 from pathlib import Path
 
 from kit.bootstrap import Bootstrap
+from kit.grpc_client import channel
+from liaison.registry.v1 import registry_pb2_grpc
+from referral.departments import RegistryDepartments
 from referral.files import FileStore, LocalFileStore, S3FileStore
 from referral.service import Referral
 from referral.settings import ReferralSettings
@@ -30,6 +33,11 @@ class ReferralBootstrap(Bootstrap[ReferralSettings]):
             clocks=self.settings.clocks,
             files=self.files,
             max_file_bytes=self.settings.max_file_bytes,
+            departments=RegistryDepartments(
+                registry_pb2_grpc.RegistryServiceStub(
+                    channel(self.settings.registry_target, self.settings)
+                )
+            ),
         )
 
     @cached_property

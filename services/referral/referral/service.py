@@ -20,9 +20,8 @@ office, the lead and co-handling departments); the constituent who raised
 it online while signed in (their account, `raiser_sub`), who also rates its
 answer (the street committee records the rating of anyone else).
 
-Not built yet: a check of department ids against the registry's
-units at assignment, attachments' upload (an answer names files by their
-SHA-256 only), reminders and overdue escalation.
+The government office's assignment names units the registry knows as
+active departments (`referral.departments`, asked of the registry).
 """
 
 from __future__ import annotations
@@ -56,6 +55,7 @@ from referral.convert import (
     unit_of,
     unit_pb,
 )
+from referral.departments import Departments
 from referral.files import FileStore
 from referral.routing import Stage, Transition
 from referral.units import Actor, Position
@@ -120,7 +120,9 @@ class Referral:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         files: FileStore | None = None,
         max_file_bytes: int = 10 * 1024 * 1024,
+        departments: Departments | None = None,
     ) -> None:
+        self.departments = departments
         self.db = db
         self.files = files
         self.max_file_bytes = max_file_bytes
@@ -391,6 +393,13 @@ class Referral:
                 at,
                 lead=request.lead_department_id,
                 co_handlers=list(request.co_handler_ids),
+            ),
+            # Once the rules let the caller assign it: units the registry
+            # knows as active departments.
+            check=lambda row, after: (
+                self.departments.check(request.lead_department_id, list(request.co_handler_ids))
+                if self.departments is not None
+                else None
             ),
         )
 

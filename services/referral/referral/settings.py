@@ -14,6 +14,7 @@
 | LIAISON_REFERRAL_S3_ENDPOINT_URL           | the store's URL, for a store other than AWS's (s3) |
 | LIAISON_REFERRAL_S3_REGION                 | its region (s3) |
 | LIAISON_REFERRAL_MAX_FILE_BYTES            | 10485760: the largest file an answer may attach |
+| LIAISON_REGISTRY_GRPC_TARGET               | where the registry is asked which units are departments (kit.settings) |
 
 The local directory is one process's disk: a deployment with more than one
 api replica, or pods that come and go, needs the S3-compatible store.
@@ -25,7 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kit.settings import Settings, SettingsError, read_choice, read_int, read_str, var_dir
+from kit.settings import (
+    Settings,
+    SettingsError,
+    grpc_target,
+    read_choice,
+    read_int,
+    read_str,
+    var_dir,
+)
 from referral.deadlines import REMINDER_DAYS, StageClocks
 
 SWEEP_SECONDS = 300
@@ -54,6 +63,7 @@ def read_days(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class ReferralSettings(Settings):
     reminder_days: tuple[int, ...] = REMINDER_DAYS
+    registry_target: str = ""
     files: str = "local"
     files_dir: str = ""
     s3_bucket: str = ""
@@ -68,6 +78,7 @@ class ReferralSettings(Settings):
         return super().from_environment(service, process) | {
             "reminder_days": read_days("LIAISON_REFERRAL_REMINDER_DAYS", REMINDER_DAYS),
             **_file_settings(),
+            "registry_target": grpc_target("registry"),
             "clocks": StageClocks(
                 sign_off=read_int("LIAISON_REFERRAL_SIGN_OFF_DAYS", defaults.sign_off, minimum=1),
                 review=read_int("LIAISON_REFERRAL_REVIEW_DAYS", defaults.review, minimum=1),

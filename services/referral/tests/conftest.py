@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,11 @@ from kit.testrun import DevTokens, throwaway_database
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.referral.v1 import referral_pb2_grpc as pb_grpc
+from liaison.registry.v1 import registry_pb2 as rpb
+from liaison.registry.v1 import registry_pb2_grpc as rpb_grpc
 from referral.api import SERVICE_NAME, ReferralServicer
 from referral.bootstrap import MIGRATIONS
+from referral.departments import RegistryDepartments
 from referral.files import LocalFileStore
 from referral.service import OPENER, Referral
 from referral.settings import ReferralSettings
@@ -63,11 +67,50 @@ def referral_url(postgres_admin_url: str) -> Iterator[str]:
         yield url
 
 
+# The registry's units as the referral service asks them (GetUnit): the
+# demo's housing and transport bureaux, a street committee, a department
+# no longer active.
+UNITS = {
+    52: rpb.Unit(id=52, name="天河区住房和城乡建设局", kind=rpb.UNIT_KIND_DEPARTMENT, active=True),
+    53: rpb.Unit(id=53, name="天河区交通运输局", kind=rpb.UNIT_KIND_DEPARTMENT, active=True),
+    9: rpb.Unit(id=9, name="五山街道人大工委", kind=rpb.UNIT_KIND_STREET_COMMITTEE, active=True),
+    70: rpb.Unit(id=70, name="已撤销的局", kind=rpb.UNIT_KIND_DEPARTMENT, active=False),
+}
+
+
+class RegistryUnits(rpb_grpc.RegistryServiceServicer):
+    """The registry's public GetUnit, over gRPC, for these units only."""
+
+    def GetUnit(self, request: rpb.GetRequest, context: grpc.ServicerContext) -> rpb.Unit:
+        if request.id not in UNITS:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"no unit {request.id}")
+        return UNITS[request.id]
+
+
 @pytest.fixture(scope="module")
-def api(referral_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def registry_stub() -> Iterator[Any]:
+    server = grpc.server(ThreadPoolExecutor(max_workers=4))
+    rpb_grpc.add_RegistryServiceServicer_to_server(RegistryUnits(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield rpb_grpc.RegistryServiceStub(channel)
+    finally:
+        channel.close()
+        server.stop(0).wait()
+
+
+@pytest.fixture(scope="module")
+def api(
+    referral_url: str, tmp_path_factory: pytest.TempPathFactory, registry_stub: Any
+) -> Iterator[Api]:
     db = Database(referral_url, "referral")
     referral = Referral(
-        db, files=LocalFileStore(tmp_path_factory.mktemp("files")), max_file_bytes=64 * 1024
+        db,
+        files=LocalFileStore(tmp_path_factory.mktemp("files")),
+        max_file_bytes=64 * 1024,
+        departments=RegistryDepartments(registry_stub),
     )
     settings = dataclasses.replace(
         ReferralSettings.load("referral", "api"),

@@ -546,3 +546,32 @@ def test_the_years_figures_count_letters_without_a_record_or_a_person(
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert "year" in field_errors(error)
+
+
+def test_a_letter_goes_only_to_active_departments_of_the_registry(
+    api: Any, open_letter: Any
+) -> None:
+    letter_id = open_letter()
+    api.as_(COMMITTEE).DecideJurisdiction(
+        pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_DISTRICT)
+    )
+    api.as_("working-body").ReviewLetter(pb.ReviewLetterRequest(letter_id=letter_id, accept=True))
+    api.as_("standing-committee-office").DispatchLetter(
+        pb.DispatchLetterRequest(letter_id=letter_id)
+    )
+    for lead, co, field, words in (
+        (999, [], "lead_department_id", "no unit"),
+        (9, [], "lead_department_id", "not a department"),
+        (HOUSING, [70], "co_handler_ids", "no longer active"),
+    ):
+        error = unchanged(
+            api,
+            letter_id,
+            lambda lead=lead, co=co: api.as_("government-office").AssignLetter(  # type: ignore[misc]
+                pb.AssignLetterRequest(
+                    letter_id=letter_id, lead_department_id=lead, co_handler_ids=co
+                )
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        )
+        assert words in field_errors(error)[field]
