@@ -217,14 +217,7 @@ class Referral:
             return letter_pb(row, moved.letter)
 
     def _locked(self, uow: UnitOfWork, letter_id: int) -> models.Letter:
-        row = (
-            uow.session.get(models.Letter, letter_id, with_for_update=True)
-            if 0 < letter_id <= MAX_ID
-            else None
-        )
-        if row is None:
-            raise NotFound(f"no letter {letter_id}")
-        return row
+        return _letter_row(uow.session, letter_id, for_update=True)
 
     def _store(
         self,
@@ -462,13 +455,7 @@ class Referral:
         v.raise_if_any("the file cannot be attached")
         by = actor_of(who)
         with self.db.read() as session:
-            row = (
-                session.get(models.Letter, request.letter_id)
-                if 0 < request.letter_id <= MAX_ID
-                else None
-            )
-            if row is None:
-                raise NotFound(f"no letter {request.letter_id}")
+            row = _letter_row(session, request.letter_id)
             letter = _state(row)
             self._may_read(who, row, letter)
             letter_id = row.id
@@ -508,13 +495,7 @@ class Referral:
     ) -> pb.AttachmentContent:
         who = require(actor, *READERS, doing="read referral letters")
         with self.db.read() as session:
-            row = (
-                session.get(models.Letter, request.letter_id)
-                if 0 < request.letter_id <= MAX_ID
-                else None
-            )
-            if row is None:
-                raise NotFound(f"no letter {request.letter_id}")
+            row = _letter_row(session, request.letter_id)
             self._may_read(who, row, _state(row))
             stored = session.get(models.Attachment, (row.id, request.sha256.lower()))
             if stored is None:
@@ -594,9 +575,7 @@ class Referral:
     def verify_trail(self, letter_id: int, actor: Principal | None) -> pb.VerifyTrailResponse:
         require(actor, *DISTRICT_READERS, doing="check letters' trails")
         with self.db.read() as session:
-            row = session.get(models.Letter, letter_id) if 0 < letter_id <= MAX_ID else None
-            if row is None:
-                raise NotFound(f"no letter {letter_id}")
+            row = _letter_row(session, letter_id)
             entries = [
                 trail_rows.entry_of(e)
                 for e in session.scalars(
@@ -620,9 +599,7 @@ class Referral:
     def get_letter(self, letter_id: int, actor: Principal | None) -> pb.Letter:
         who = require(actor, *READERS, doing="read referral letters")
         with self.db.read() as session:
-            row = session.get(models.Letter, letter_id) if 0 < letter_id <= MAX_ID else None
-            if row is None:
-                raise NotFound(f"no letter {letter_id}")
+            row = _letter_row(session, letter_id)
             letter = _state(row)
             self._may_read(who, row, letter)
             message = letter_pb(row, letter)
@@ -792,6 +769,18 @@ class Referral:
                 session, audit.query(request), audit.audit_entries.c.id, request.page, request
             )
             return [audit.entry_pb(r) for r in rows], info
+
+
+def _letter_row(session: Any, letter_id: int, *, for_update: bool = False) -> models.Letter:
+    """The letter's row (locked for update when asked); NotFound when there is none."""
+    row = (
+        session.get(models.Letter, letter_id, with_for_update=for_update)
+        if 0 < letter_id <= MAX_ID
+        else None
+    )
+    if row is None:
+        raise NotFound(f"no letter {letter_id}")
+    return row  # type: ignore[no-any-return]
 
 
 def _aware(at: datetime) -> datetime:
