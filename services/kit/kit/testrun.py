@@ -92,6 +92,44 @@ class DevTokens:
         return self._issuer.issue(account)
 
 
+# ------------------------------------------------------------------ gRPC in process
+
+
+@contextlib.contextmanager
+def serving(
+    settings: Any,
+    register: Callable[[Any], None],
+    service_names: list[str],
+    readiness: Callable[[], bool],
+) -> Iterator[Any]:
+    """A service's gRPC api served in this process (kit's server: auth,
+    errors, health, metrics) on a free port; a channel to it while the
+    block runs. `settings` are the service's own, with the test's auth."""
+    import dataclasses
+
+    import grpc
+
+    from kit.grpc_server import build_server
+
+    server, health = build_server(
+        dataclasses.replace(settings, grpc_port=0),
+        register=register,
+        service_names=service_names,
+        readiness=readiness,
+        max_workers=8,
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        grpc.channel_ready_future(channel).result(timeout=10)
+        yield channel
+    finally:
+        channel.close()
+        health.stop()
+        server.stop(0).wait()
+
+
 # ------------------------------------------------------------------ PostgreSQL
 
 

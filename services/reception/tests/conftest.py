@@ -15,9 +15,8 @@ import pytest
 
 from kit.db import Database
 from kit.grpc_client import with_bearer
-from kit.grpc_server import build_server
 from kit.migrations import upgrade
-from kit.testrun import DevTokens, throwaway_database
+from kit.testrun import DevTokens, serving, throwaway_database
 from liaison.reception.v1 import reception_pb2 as pb
 from liaison.reception.v1 import reception_pb2_grpc as pb_grpc
 from reception.api import ReceptionServicer
@@ -69,25 +68,17 @@ def api(reception_url: str) -> Iterator[Api]:
     db = Database(reception_url, "reception")
     reception = Reception(db)
     settings = dataclasses.replace(
-        ReceptionSettings.load("reception", "api"), database_url=db.url, grpc_port=0, auth=TEST_AUTH
+        ReceptionSettings.load("reception", "api"), database_url=db.url, auth=TEST_AUTH
     )
-    server, health = build_server(
-        settings,
-        register=lambda s: pb_grpc.add_ReceptionServiceServicer_to_server(
-            ReceptionServicer(reception), s
-        ),
-        service_names=[SERVICE_NAME],
-        readiness=db.ping,
-        max_workers=8,
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    grpc.channel_ready_future(channel).result(timeout=10)
     try:
-        yield Api(reception, channel)
+        with serving(
+            settings,
+            register=lambda s: pb_grpc.add_ReceptionServiceServicer_to_server(
+                ReceptionServicer(reception), s
+            ),
+            service_names=[SERVICE_NAME],
+            readiness=db.ping,
+        ) as channel:
+            yield Api(reception, channel)
     finally:
-        channel.close()
-        health.stop()
-        server.stop(0).wait()
         db.dispose()

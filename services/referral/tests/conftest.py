@@ -17,9 +17,8 @@ import pytest
 
 from kit.db import Database
 from kit.grpc_client import with_bearer
-from kit.grpc_server import build_server
 from kit.migrations import upgrade
-from kit.testrun import DevTokens, throwaway_database
+from kit.testrun import DevTokens, serving, throwaway_database
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.referral.v1 import referral_pb2_grpc as pb_grpc
@@ -31,7 +30,7 @@ from referral.departments import RegistryDepartments
 from referral.files import LocalFileStore
 from referral.service import OPENER, Referral
 from referral.settings import ReferralSettings
-from referral.suggestion_api import with_suggestions
+from referral.suggestion_api import SUGGESTION_SERVICE_NAME, with_suggestions
 from referral.suggestion_service import Suggestions
 
 TOKENS = DevTokens()
@@ -113,30 +112,19 @@ def api(
         departments=RegistryDepartments(registry_stub),
     )
     settings = dataclasses.replace(
-        ReferralSettings.load("referral", "api"),
-        database_url=db.url,
-        grpc_port=0,
-        auth=TOKENS.auth,
+        ReferralSettings.load("referral", "api"), database_url=db.url, auth=TOKENS.auth
     )
-    server, health = build_server(
-        settings,
-        register=lambda s: pb_grpc.add_ReferralServiceServicer_to_server(
-            ReferralServicer(referral), with_suggestions(s, Suggestions(db))
-        ),
-        service_names=[SERVICE_NAME],
-        readiness=db.ping,
-        max_workers=8,
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    ch = grpc.insecure_channel(f"127.0.0.1:{port}")
-    grpc.channel_ready_future(ch).result(timeout=10)
     try:
-        yield Api(referral, ch)
+        with serving(
+            settings,
+            register=lambda s: pb_grpc.add_ReferralServiceServicer_to_server(
+                ReferralServicer(referral), with_suggestions(s, Suggestions(db))
+            ),
+            service_names=[SERVICE_NAME, SUGGESTION_SERVICE_NAME],
+            readiness=db.ping,
+        ) as channel:
+            yield Api(referral, channel)
     finally:
-        ch.close()
-        health.stop()
-        server.stop(0).wait()
         db.dispose()
 
 
