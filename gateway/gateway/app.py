@@ -97,7 +97,11 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
     body_limits: BodyLimits = app.state.body_limits
     for path, path_item in schema.get("paths", {}).items():
         if path.startswith(open311.PREFIX + "/"):
-            continue  # Open311's errors are the specification's, documented by its routes
+            # Open311's errors are the specification's, documented by its
+            # routes (a parameter FastAPI would refuse with 422 is its 400).
+            for operation in path_item.values():
+                operation.get("responses", {}).pop("422", None)
+            continue
         for operation in path_item.values():
             if "requestBody" in operation:
                 for code, response in _body_errors(body_limits.for_template(path)).items():

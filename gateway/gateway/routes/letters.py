@@ -145,7 +145,7 @@ async def track_letter(
 
 
 @router.get(
-    "/letters/{id}",
+    "/letters/{id:segment}",
     response_model=s.Letter,
     responses=_READ,
     summary="One referral letter",

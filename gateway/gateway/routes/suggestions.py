@@ -155,7 +155,7 @@ async def summarize_suggestions(
 
 
 @router.get(
-    "/suggestions/{id}",
+    "/suggestions/{id:segment}",
     response_model=s.Suggestion,
     responses=_READ,
     summary="One suggestion, with its deadline's supervision",
@@ -309,7 +309,7 @@ async def request_meeting(
 
 
 @router.get(
-    "/meetings/{id}",
+    "/meetings/{id:segment}",
     response_model=s.Meeting,
     responses=_READ,
     summary="One meeting",
