@@ -1,17 +1,22 @@
 """`referral <command>`: the referral service's operator commands.
 
-    referral load-demo [--if-empty]  the demo letters (none yet: the demo
-                                     half year of letters is not built; letters
-                                     open from opinions handed on)
+    referral load-demo [--if-empty]  the demo half year of letters (referral.demo_letters)
 
-`make up` runs `load-demo --if-empty` at every start.
+`make up` runs `load-demo --if-empty` at every start: it loads the demo
+letters only while there is no letter at all, so what people changed is left
+alone; without `--if-empty` the demo letters are added unless they are in.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
 
 from kit.logging import configure_logging
+from kit.workdays import SHANGHAI
+from referral import demo_letters
 from referral.bootstrap import ReferralBootstrap
 
 
@@ -24,13 +29,23 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="load only when there is no letter yet; leave existing data alone",
     )
-    parser.parse_args(argv)
+    args = parser.parse_args(argv)
     boot = ReferralBootstrap.for_process("cli")
     configure_logging(boot.settings)
     try:
-        print("the referral service has no demo letters yet: letters open from opinions handed on")
+        if args.command == "load-demo":
+            load_demo_letters(boot, if_empty=args.if_empty)
     finally:
         boot.close()
+
+
+def load_demo_letters(boot: ReferralBootstrap, *, if_empty: bool) -> None:
+    """The demo half year of letters up to today (Asia/Shanghai)."""
+    if if_empty and demo_letters.has_letters(boot.db):
+        print("the referral service holds letters already: the demo was not loaded")
+        return
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+    print(json.dumps(asdict(demo_letters.load_demo(boot.db, today)), ensure_ascii=False))
 
 
 if __name__ == "__main__":
