@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from prometheus_client import Gauge
 from sqlalchemy import Table, func, select
@@ -270,35 +270,32 @@ class Supervision:
 
     @staticmethod
     def _reminder(row: models.Letter, mark: _Due) -> ev.LetterDueSoon:
-        assert row.due_at is not None
-        return ev.LetterDueSoon(
-            letter_id=row.id,
-            tracking_code=row.tracking_code,
-            street_id=row.street_id,
-            round=mark.round,
-            days_before=mark.step,
-            last_day=deadlines.last_day_of(_aware(row.due_at)).isoformat(),
-            handler=unit_pb(unit_of(row.handler_kind, row.handler_id)),
-        )
+        return ev.LetterDueSoon(days_before=mark.step, **_about(row, mark))
 
     @staticmethod
     def _escalation(row: models.Letter, mark: _Due) -> tuple[Unit, ev.LetterOverdue]:
-        assert row.due_at is not None
         supervisor = (
             street_committee(row.street_id)
             if row.route == routing.Route.STREET.value
             else STANDING_COMMITTEE_OFFICE
         )
-        return supervisor, ev.LetterOverdue(
-            letter_id=row.id,
-            tracking_code=row.tracking_code,
-            street_id=row.street_id,
-            round=mark.round,
-            level=mark.step,
-            last_day=deadlines.last_day_of(_aware(row.due_at)).isoformat(),
-            handler=unit_pb(unit_of(row.handler_kind, row.handler_id)),
-            supervisor=unit_pb(supervisor),
+        event = ev.LetterOverdue(
+            level=mark.step, supervisor=unit_pb(supervisor), **_about(row, mark)
         )
+        return supervisor, event
+
+
+def _about(row: models.Letter, mark: _Due) -> dict[str, Any]:
+    """What a reminder and an escalation both say of the letter."""
+    assert row.due_at is not None
+    return {
+        "letter_id": row.id,
+        "tracking_code": row.tracking_code,
+        "street_id": row.street_id,
+        "round": mark.round,
+        "last_day": deadlines.last_day_of(_aware(row.due_at)).isoformat(),
+        "handler": unit_pb(unit_of(row.handler_kind, row.handler_id)),
+    }
 
 
 def _key(mark: _Due) -> tuple[int, int, str, int]:
