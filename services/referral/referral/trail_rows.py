@@ -74,17 +74,20 @@ def append_after(
     """Append an entry after `newest`, the letter's newest entry (None: it has
     none), and keep its hash as the letter's head."""
     entry = trail.next_entry(newest, kind, who.sub, at or datetime.now(UTC), payload)
-    uow.session.add(
-        models.TrailEntry(
-            letter_id=letter.id,
-            seq=entry.seq,
-            kind=entry.kind,
-            actor=entry.actor,
-            at=entry.at,
-            payload=entry.payload,
-            prev_hash=entry.prev_hash,
-            hash=entry.hash,
-        )
-    )
+    uow.session.add(row_of(letter.id, entry))
     letter.trail_head = entry.hash
     return entry
+
+
+def row_of(letter_id: int, entry: trail.Entry) -> models.TrailEntry:
+    """The table's row of `entry`, on the trail of `letter_id`."""
+    return models.TrailEntry(
+        letter_id=letter_id,
+        seq=entry.seq,
+        kind=entry.kind,
+        actor=entry.actor,
+        at=entry.at,
+        payload=entry.payload,
+        prev_hash=entry.prev_hash,
+        hash=entry.hash,
+    )
