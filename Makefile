@@ -73,7 +73,7 @@ chart: ## Lint, render and validate the Helm charts; check the alert rules
 	$(PY) pytest tests/chart -q
 
 .PHONY: bench
-bench: install ## Benchmarks that print figures (the edge against a baseline, freshness, the directory's memory, event latency, roster import memory, event writes and the relay, bookings)
+bench: install ## Benchmarks that print figures (the edge against a baseline, freshness, the directory's memory, event latency, roster import memory, event writes and the relay, bookings, referral letters opened and the deadline sweep)
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)) || \
 		echo "wrk is not installed: the read benchmark uses a Python client"
@@ -84,6 +84,7 @@ bench: install ## Benchmarks that print figures (the edge against a baseline, fr
 	$(PY) python bench/roster_memory.py
 	$(PY) python bench/writes.py
 	$(PY) python bench/bookings.py
+	$(PY) python bench/letters.py
 	@uptime
 
 .PHONY: clean

@@ -173,15 +173,19 @@ class Referral:
             opened_at=at,
             updated_at=at,
         )
-        uow.session.add(row)
-        uow.session.flush()
-        self._append(
-            uow,
-            row,
+        # The trail's first entry, its hash the letter's head from the start
+        # (no newest entry to read, no second write of the row).
+        first = trail.next_entry(
+            None,
             trail.OPENED,
-            who,
+            who.sub,
+            at,
             {"opinion_id": opinion.id, "tracking_code": opinion.tracking_code, "note": note},
         )
+        row.trail_head = first.hash
+        uow.session.add(row)
+        uow.session.flush()
+        uow.session.add(trail_rows.row_of(row.id, first))
         view = letter_pb(row, opened.letter)
         uow.emit(ev.LetterOpened(letter=view))
         audit.record(uow.session, who, "opened", "letter", row.id, ["opinion_id"])

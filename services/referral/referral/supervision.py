@@ -9,12 +9,15 @@ and round:
 - a `letter_overdue` escalation to the supervising body at each overdue
   level reached (`referral.deadlines.Overdue`), with a trail entry.
 
-Each firing is one unit of work: a row of `referral_supervision_marks`
-(whose key is the letter, the round, the kind and the step), its event and,
-for an escalation, its trail entry. Two workers sweeping at once both try;
-the key lets one commit and the other's insert finds the row and fires
-nothing (`ON CONFLICT DO NOTHING`), so each reminder and escalation fires
-exactly once. A reminder whose day has passed by more than a day when the
+A firing is a row of `referral_supervision_marks` (whose key is the letter,
+the round, the kind and the step), its event and, for an escalation, its
+trail entry, committed together; the marks due are fired FIRE_BATCH at a
+time, one unit of work each, which first locks their letters (in id order,
+so that sweeps wait for each other and never deadlock) and drops marks of
+letters answered or reopened since they were read. Two workers sweeping at
+once both try; the locks make the second wait for the first's commit, and
+then its insert finds the rows and fires nothing (`ON CONFLICT DO
+NOTHING`), so each reminder and escalation fires exactly once. A reminder whose day has passed by more than a day when the
 sweep first sees it (a letter received late in its period, or a worker
 down for days) is not sent late: only the latest reminder due is.
 
@@ -28,23 +31,48 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from prometheus_client import Gauge
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import load_only
 
 from kit.auth import Principal
 from kit.db import Database
 from liaison.referral.v1 import events_pb2 as ev
 from referral import deadlines, models, routing, trail, trail_rows
 from referral.convert import unit_of, unit_pb
-from referral.units import STANDING_COMMITTEE_OFFICE, street_committee
+from referral.units import STANDING_COMMITTEE_OFFICE, Unit, street_committee
 
 REMINDER = "reminder"
 OVERDUE = "overdue"
 SUPERVISOR = Principal.system("referral-supervision")
 # Letters read per query of the sweep.
 BATCH = 1000
+# Marks fired per unit of work (their letters locked meanwhile).
+FIRE_BATCH = 200
+# What firing reads of a letter (not its workflow's JSON).
+_FIRING_COLUMNS = (
+    models.Letter.id,
+    models.Letter.tracking_code,
+    models.Letter.street_id,
+    models.Letter.stage,
+    models.Letter.round,
+    models.Letter.route,
+    models.Letter.handler_kind,
+    models.Letter.handler_id,
+    models.Letter.due_at,
+    models.Letter.trail_head,
+)
+_marks = cast(Table, models.SupervisionMark.__table__)
+# The marks' rows, many at once (the statement compiled once); those another
+# sweep inserted first are not returned.
+_INSERT_MARKS = (
+    insert(_marks)
+    .on_conflict_do_nothing()
+    .returning(_marks.c.letter_id, _marks.c.round, _marks.c.kind, _marks.c.step)
+)
 
 letters_open = Gauge(
     "liaison_referral_letters_open",
@@ -146,14 +174,11 @@ class Supervision:
                 if late >= timedelta(0):
                     result.overdue += 1
                     result.oldest_overdue = max(result.oldest_overdue, late)
-            for mark in wanted:
-                if (mark.letter_id, mark.round, mark.kind, mark.step) in fired:
-                    continue
-                if self._fire(mark, now):
-                    if mark.kind == REMINDER:
-                        result.reminders += 1
-                    else:
-                        result.escalations += 1
+            pending = [m for m in wanted if (m.letter_id, m.round, m.kind, m.step) not in fired]
+            for start in range(0, len(pending), FIRE_BATCH):
+                reminders, escalations = self._fire(pending[start : start + FIRE_BATCH], now)
+                result.reminders += reminders
+                result.escalations += escalations
             if len(rows) < BATCH:
                 break
             after = rows[-1].id
@@ -181,66 +206,100 @@ class Supervision:
         letters_overdue.set(result.overdue)
         oldest_overdue.set(result.oldest_overdue.total_seconds())
 
-    def _fire(self, mark: _Due, now: datetime) -> bool:
-        """Fire `mark` in its own unit of work; False when another sweep did."""
+    def _fire(self, marks: list[_Due], now: datetime) -> tuple[int, int]:
+        """Fire `marks` in one unit of work; the reminders and escalations
+        fired (not those another sweep fired first)."""
         with self.db.unit_of_work() as uow:
-            inserted = uow.session.execute(
-                insert(models.SupervisionMark)
-                .values(
-                    letter_id=mark.letter_id,
-                    round=mark.round,
-                    kind=mark.kind,
-                    step=mark.step,
-                    fired_at=now,
+            letters = {
+                row.id: row
+                for row in uow.session.scalars(
+                    select(models.Letter)
+                    .where(models.Letter.id.in_({m.letter_id for m in marks}))
+                    .order_by(models.Letter.id)
+                    .with_for_update()
+                    .options(load_only(*_FIRING_COLUMNS))
                 )
-                .on_conflict_do_nothing()
-                .returning(models.SupervisionMark.letter_id)
-            ).first()
-            if inserted is None:
-                return False
-            row = uow.session.get(models.Letter, mark.letter_id, with_for_update=True)
-            assert row is not None and row.due_at is not None
-            handler = unit_pb(unit_of(row.handler_kind, row.handler_id))
-            last_day = deadlines.last_day_of(_aware(row.due_at)).isoformat()
-            if mark.kind == REMINDER:
-                uow.emit(
-                    ev.LetterDueSoon(
-                        letter_id=row.id,
-                        tracking_code=row.tracking_code,
-                        street_id=row.street_id,
-                        round=mark.round,
-                        days_before=mark.step,
-                        last_day=last_day,
-                        handler=handler,
+            }
+            # Still in hand in the same round: not answered or reopened since read.
+            live = [
+                m
+                for m in marks
+                if (row := letters.get(m.letter_id)) is not None
+                and row.stage == routing.Stage.IN_HAND.value
+                and row.round == m.round
+                and row.due_at is not None
+            ]
+            if not live:
+                return 0, 0
+            inserted = {
+                tuple(r)
+                for r in uow.session.execute(
+                    _INSERT_MARKS,
+                    [
+                        {"letter_id": m.letter_id, "round": m.round, "kind": m.kind,
+                         "step": m.step, "fired_at": now}
+                        for m in sorted(live, key=_key)
+                    ],
+                )
+            }  # fmt: skip
+            firing = [m for m in live if _key(m) in inserted]
+            escalated = {m.letter_id for m in firing if m.kind == OVERDUE}
+            newest = trail_rows.newest_entries(uow.session, escalated)
+            for mark in firing:
+                row = letters[mark.letter_id]
+                if mark.kind == REMINDER:
+                    uow.emit(self._reminder(row, mark))
+                else:
+                    supervisor, event = self._escalation(row, mark)
+                    uow.emit(event)
+                    newest[row.id] = trail_rows.append_after(
+                        uow,
+                        row,
+                        newest.get(row.id),
+                        trail.OVERDUE,
+                        SUPERVISOR,
+                        {
+                            "level": mark.step,
+                            "last_day": event.last_day,
+                            "supervisor": str(supervisor),
+                        },
+                        at=now,
                     )
-                )
-                return True
-            supervisor = (
-                street_committee(row.street_id)
-                if row.route == routing.Route.STREET.value
-                else STANDING_COMMITTEE_OFFICE
-            )
-            uow.emit(
-                ev.LetterOverdue(
-                    letter_id=row.id,
-                    tracking_code=row.tracking_code,
-                    street_id=row.street_id,
-                    round=mark.round,
-                    level=mark.step,
-                    last_day=last_day,
-                    handler=handler,
-                    supervisor=unit_pb(supervisor),
-                )
-            )
-            trail_rows.append(
-                uow,
-                row,
-                trail.OVERDUE,
-                SUPERVISOR,
-                {"level": mark.step, "last_day": last_day, "supervisor": str(supervisor)},
-                at=now,
-            )
-            return True
+            reminders = sum(m.kind == REMINDER for m in firing)
+            return reminders, len(firing) - reminders
+
+    @staticmethod
+    def _reminder(row: models.Letter, mark: _Due) -> ev.LetterDueSoon:
+        return ev.LetterDueSoon(days_before=mark.step, **_about(row, mark))
+
+    @staticmethod
+    def _escalation(row: models.Letter, mark: _Due) -> tuple[Unit, ev.LetterOverdue]:
+        supervisor = (
+            street_committee(row.street_id)
+            if row.route == routing.Route.STREET.value
+            else STANDING_COMMITTEE_OFFICE
+        )
+        event = ev.LetterOverdue(
+            level=mark.step, supervisor=unit_pb(supervisor), **_about(row, mark)
+        )
+        return supervisor, event
+
+
+def _about(row: models.Letter, mark: _Due) -> dict[str, Any]:
+    """What a reminder and an escalation both say of the letter."""
+    assert row.due_at is not None
+    return {
+        "letter_id": row.id,
+        "tracking_code": row.tracking_code,
+        "street_id": row.street_id,
+        "round": mark.round,
+        "last_day": deadlines.last_day_of(_aware(row.due_at)).isoformat(),
+        "handler": unit_pb(unit_of(row.handler_kind, row.handler_id)),
+    }
+
+
+def _key(mark: _Due) -> tuple[int, int, str, int]:
+    return (mark.letter_id, mark.round, mark.kind, mark.step)
 
 
 def _fired(session: object, letter_ids: set[int]) -> set[tuple[int, int, str, int]]:

@@ -125,3 +125,20 @@ def test_the_due_marks_of_a_deadline() -> None:
     assert [(m.kind, m.step) for m in supervision.due_marks(1, 1, ends_at, ends_at)] == [
         ("overdue", 1)
     ]
+
+
+def test_marks_fired_in_batches_chain_each_trail(
+    api: Any, open_letter: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Marks are fired a few at a time, one letter's levels split across
+    units of work: each fires once, and each trail still holds."""
+    monkeypatch.setattr(supervision, "FIRE_BATCH", 3)
+    letters = [in_hand(api, open_letter) for _ in range(3)]
+    now = max(ends_at for _, ends_at in letters) + timedelta(days=31)
+    first = Supervision(api.db).sweep(now)
+    assert first.escalations >= 6
+    assert Supervision(api.db).sweep(now).escalations == 0
+    for letter_id, _ in letters:
+        assert sorted(e.level for e in fired(api, "letter_overdue", letter_id)) == [1, 2]
+        check = api.as_("admin").VerifyTrail(pb.VerifyTrailRequest(letter_id=letter_id))
+        assert check.intact
