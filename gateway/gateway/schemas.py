@@ -1424,7 +1424,7 @@ class Letter(_Out):
     opinion_id: int
     tracking_code: str
     street_id: int
-    station_id: int
+    station_id: RefId = None
     community_id: RefId = None
     community_name: str = ""
     category: OpinionCategory

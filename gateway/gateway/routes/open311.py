@@ -94,7 +94,12 @@ UNPLACED = (
 
 Format = Annotated[Literal["json", "xml"], Path(description="`json` or `xml`.")]
 Jurisdiction = Annotated[
-    str | None, Query(max_length=100, description="Ignored: the endpoint serves one district.")
+    str | None,
+    Query(
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._ -]*$",
+        description="Ignored: the endpoint serves one district.",
+    ),
 ]
 router = APIRouter(prefix=PREFIX, tags=["open311"])
 
@@ -539,11 +544,17 @@ def _category_numbers(codes: Sequence[str], known: dict[str, int]) -> list[int]:
 async def list_requests(
     request: Request,
     format: Format,
-    service_request_id: Annotated[str | None, Query(max_length=20000)] = None,
-    service_code: Annotated[str | None, Query(max_length=1000)] = None,
-    start_date: Annotated[str | None, Query(max_length=40)] = None,
-    end_date: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[str | None, Query(max_length=40)] = None,
+    # Tracking codes and service codes are ASCII: a URL of 1000 codes stays
+    # well within what the HTTP server reads (some 32 KB).
+    service_request_id: Annotated[
+        str | None, Query(max_length=20000, pattern=r"^[A-Za-z0-9, -]*$")
+    ] = None,
+    service_code: Annotated[
+        str | None, Query(max_length=1000, pattern=r"^[A-Za-z0-9_, -]*$")
+    ] = None,
+    start_date: Annotated[str | None, Query(max_length=40, pattern=r"^[0-9A-Za-z:.+ -]*$")] = None,
+    end_date: Annotated[str | None, Query(max_length=40, pattern=r"^[0-9A-Za-z:.+ -]*$")] = None,
+    status: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z, ]*$")] = None,
     jurisdiction_id: Jurisdiction = None,
 ) -> Response:
     ids = _listed(service_request_id)
