@@ -8,6 +8,8 @@
 | LIAISON_REFERRAL_REVIEW_DAYS               | 5: working days for the working body's review |
 | LIAISON_REFERRAL_DISPATCH_DAYS             | 2: working days for the standing committee office's dispatch |
 | LIAISON_REFERRAL_ASSIGNMENT_DAYS           | 3: working days for the government office's assignment |
+| LIAISON_REFERRAL_MAX_WATCHES               | 8: departments' watches (`WatchAssignedLetters`) one api process holds at once, each on one of its 16 gRPC threads (at most 12) |
+| LIAISON_REFERRAL_WATCH_POLL_SECONDS        | 1: how often a watch looks for letters newly sent |
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kit.settings import Settings, SettingsError, read_int, read_str
+from kit.settings import Settings, SettingsError, read_float, read_int, read_str
 from referral.deadlines import REMINDER_DAYS, StageClocks
 
 SWEEP_SECONDS = 300
+MAX_WATCHES = 8
+# The api's gRPC threads (kit.grpc_server.serve's pool) less those kept for
+# every other call while watches hold theirs.
+WATCH_LIMIT = 16 - 4
 
 
 def sweep_seconds() -> int:
@@ -44,11 +50,21 @@ def read_days(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
 class ReferralSettings(Settings):
     reminder_days: tuple[int, ...] = REMINDER_DAYS
     clocks: StageClocks = field(default_factory=StageClocks)
+    max_watches: int = MAX_WATCHES
+    watch_poll_seconds: float = 1.0
 
     @classmethod
     def from_environment(cls, service: str, process: str) -> dict[str, Any]:
         defaults = StageClocks()
+        max_watches = read_int("LIAISON_REFERRAL_MAX_WATCHES", MAX_WATCHES, minimum=1)
+        if max_watches > WATCH_LIMIT:
+            raise SettingsError(
+                f"LIAISON_REFERRAL_MAX_WATCHES must be at most {WATCH_LIMIT} (each watch holds "
+                f"one of the api's 16 gRPC threads), not {max_watches}"
+            )
         return super().from_environment(service, process) | {
+            "max_watches": max_watches,
+            "watch_poll_seconds": read_float("LIAISON_REFERRAL_WATCH_POLL_SECONDS", 1.0),
             "reminder_days": read_days("LIAISON_REFERRAL_REMINDER_DAYS", REMINDER_DAYS),
             "clocks": StageClocks(
                 sign_off=read_int("LIAISON_REFERRAL_SIGN_OFF_DAYS", defaults.sign_off, minimum=1),

@@ -13,17 +13,26 @@ from typing import Any
 
 import grpc
 import pytest
+from grpc_status import rpc_status
+from sqlalchemy import func, select
 
 from kit.db import Database
+from kit.errors import violations_from_status
 from kit.grpc_client import with_bearer
 from kit.grpc_server import build_server
 from kit.migrations import upgrade
+from kit.tables import outbox_events
 from kit.testrun import DevTokens, throwaway_database
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.reception.v1 import opinions_pb2 as opb
+from liaison.referral.v1 import departments_pb2_grpc as dpb_grpc
+from liaison.referral.v1 import referral_pb2 as pb
 from liaison.referral.v1 import referral_pb2_grpc as pb_grpc
-from referral.api import SERVICE_NAME, ReferralServicer
+from referral import models
+from referral.api import SERVICE_NAME, register
 from referral.bootstrap import MIGRATIONS
+from referral.departments import SERVICE_NAME as DEPARTMENTS_SERVICE_NAME
+from referral.departments import DepartmentServicer
 from referral.service import OPENER, Referral
 from referral.settings import ReferralSettings
 
@@ -31,10 +40,29 @@ TOKENS = DevTokens()
 token = TOKENS.token
 
 
+def refused(call: Callable[[], Any], code: grpc.StatusCode) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    assert caught.value.code() is code, caught.value.details()
+    return caught.value
+
+
+def field_errors(error: grpc.RpcError) -> dict[str, str]:
+    status = rpc_status.from_call(error)
+    assert status is not None
+    return {v.field: v.description for v in violations_from_status(status)}
+
+
 @dataclass
 class Api:
     referral: Referral
     channel: grpc.Channel
+    departments: DepartmentServicer
+    target: str  # the server's address, for clients of their own
+
+    @staticmethod
+    def token(who: str | dict[str, Any]) -> str:
+        return token(who)
 
     @property
     def db(self) -> Database:
@@ -46,6 +74,51 @@ class Api:
 
     def as_(self, who: str | dict[str, Any]) -> pb_grpc.ReferralServiceStub:
         return pb_grpc.ReferralServiceStub(with_bearer(self.channel, token(who)))
+
+    def department(self, who: str | dict[str, Any]) -> dpb_grpc.DepartmentServiceStub:
+        """The departments' own API, as `who`."""
+        return dpb_grpc.DepartmentServiceStub(with_bearer(self.channel, token(who)))
+
+    # -- refused calls (test modules do not import conftest: they reach
+    # these through the fixture), and what they must leave as it was
+
+    refused = staticmethod(refused)
+    field_errors = staticmethod(field_errors)
+
+    def trail_length(self, letter_id: int) -> int:
+        with self.db.read() as session:
+            return int(
+                session.scalar(select(func.count()).where(models.TrailEntry.letter_id == letter_id))
+                or 0
+            )
+
+    def moved_events(self) -> int:
+        return self.events("letter_moved")
+
+    def events(self, kind: str) -> int:
+        """How many events of `kind` the outbox holds."""
+        with self.db.read() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(outbox_events)
+                    .where(outbox_events.c.type == kind)
+                )
+                or 0
+            )
+
+    def unchanged(
+        self, letter_id: int, call: Callable[[], Any], code: grpc.StatusCode
+    ) -> grpc.RpcError:
+        """`call` is refused with `code`, and the letter, its trail and the
+        outbox are as they were."""
+        before = self.as_("admin").GetLetter(pb.GetLetterRequest(id=letter_id))
+        entries, events = self.trail_length(letter_id), self.moved_events()
+        error = refused(call, code)
+        assert self.as_("admin").GetLetter(pb.GetLetterRequest(id=letter_id)) == before
+        assert self.trail_length(letter_id) == entries
+        assert self.moved_events() == events
+        return error
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +143,12 @@ def api(referral_url: str) -> Iterator[Api]:
         grpc_port=0,
         auth=TOKENS.auth,
     )
+    # Two watches at most, looking every 0.1 s: the tests fill them quickly.
+    departments = DepartmentServicer(referral, max_watches=2, poll=0.1)
     server, health = build_server(
         settings,
-        register=lambda s: pb_grpc.add_ReferralServiceServicer_to_server(
-            ReferralServicer(referral), s
-        ),
-        service_names=[SERVICE_NAME],
+        register=lambda s: register(s, referral, departments),
+        service_names=[SERVICE_NAME, DEPARTMENTS_SERVICE_NAME],
         readiness=db.ping,
         max_workers=8,
     )
@@ -84,10 +157,11 @@ def api(referral_url: str) -> Iterator[Api]:
     ch = grpc.insecure_channel(f"127.0.0.1:{port}")
     grpc.channel_ready_future(ch).result(timeout=10)
     try:
-        yield Api(referral, ch)
+        yield Api(referral, ch, departments, f"127.0.0.1:{port}")
     finally:
         ch.close()
         health.stop()
+        departments.drain()
         server.stop(0).wait()
         db.dispose()
 
@@ -120,3 +194,24 @@ def open_letter(api: Api) -> Callable[..., int]:
         return int(letter.id)
 
     return open_one
+
+
+@pytest.fixture
+def to_assignment(api: Api, open_letter: Callable[..., int]) -> Callable[[], int]:
+    """Open a letter of street 1 and take it the district's way to the
+    government office's assignment; its id."""
+
+    def take() -> int:
+        letter_id = open_letter()
+        api.as_("street-committee").DecideJurisdiction(
+            pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_DISTRICT)
+        )
+        api.as_("working-body").ReviewLetter(
+            pb.ReviewLetterRequest(letter_id=letter_id, accept=True)
+        )
+        api.as_("standing-committee-office").DispatchLetter(
+            pb.DispatchLetterRequest(letter_id=letter_id)
+        )
+        return letter_id
+
+    return take
