@@ -76,11 +76,21 @@ def handle(
     letter = sent.letter
     role = "lead" if sent.lead else "co-handler"
     say(f"letter {letter.id} ({letter.tracking_code}) at position {sent.position}, as {role}")
-    if letter.stage == pb.LETTER_STAGE_AWAITING_RECEIPT:
-        got = stub.AcknowledgeReceipt(pb.AcknowledgeLetterRequest(letter_id=letter.id))
-        last_day = got.deadline.last_day if got.HasField("deadline") else "-"
-        say(f"  acknowledged receipt; last day to answer: {last_day}")
-        letter = got
+    # A co-handler acknowledges its own receipt, also once the lead has.
+    receivable = [pb.LETTER_STAGE_AWAITING_RECEIPT] + (
+        [] if sent.lead else [pb.LETTER_STAGE_IN_HAND]
+    )
+    if letter.stage in receivable:
+        try:
+            got = stub.AcknowledgeReceipt(pb.AcknowledgeLetterRequest(letter_id=letter.id))
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+            say(f"  not acknowledged: {error.details()}")  # already, say
+        else:
+            last_day = got.deadline.last_day if got.HasField("deadline") else "-"
+            say(f"  acknowledged receipt; last day to answer: {last_day}")
+            letter = got
     if sent.lead and answer and letter.stage == pb.LETTER_STAGE_IN_HAND:
         got = stub.PostAnswer(pb.AnswerLetterRequest(letter_id=letter.id, text=answer))
         say(f"  answered; the letter now awaits: {got.awaits or pb.LetterStage.Name(got.stage)}")
