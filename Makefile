@@ -36,9 +36,10 @@ protos-check: ## Fail when the generated code differs from what the protos produ
 
 .PHONY: lint
 lint: ## ruff and mypy on the project's own code
-	$(PY) ruff check services gateway tests bench
-	$(PY) ruff format --check services gateway tests bench
+	$(PY) ruff check services gateway tests bench examples
+	$(PY) ruff format --check services gateway tests bench examples
 	$(PY) mypy services/kit/kit $(foreach s,$(SERVICES),services/$(s)/$(s))
+	$(PY) mypy examples/department_client
 	$(PY) mypy gateway/gateway
 
 .PHONY: up

@@ -668,6 +668,7 @@ def serve(
     service_names: Sequence[str],
     readiness: Callable[[], bool],
     on_stop: Callable[[], None] | None = None,
+    on_draining: Callable[[], None] | None = None,
     max_workers: int = 16,
     grace: float = 10.0,
 ) -> None:
@@ -676,8 +677,10 @@ def serve(
     Configures logging, starts the metrics server on settings.metrics_port
     (with /readyz following the gRPC health), serves gRPC on
     `[::]:settings.grpc_port` (TLS when configured) and health alone on
-    settings.grpc_health_port when set; on a signal reports NOT_SERVING, lets
-    calls in flight finish for up to `grace` seconds, then calls `on_stop()`.
+    settings.grpc_health_port when set; on a signal reports NOT_SERVING,
+    calls `on_draining()` (long-lived streams end themselves then, instead
+    of being cancelled when the grace runs out), lets calls in flight finish
+    for up to `grace` seconds, then calls `on_stop()`.
     """
     configure_logging(settings)
     server, health = build_server(
@@ -723,6 +726,8 @@ def serve(
     _log.info("grpc server stopping", extra={"grace_seconds": grace})
     # NOT_SERVING first, so health-checking balancers stop sending new calls.
     health.stop()
+    if on_draining is not None:
+        on_draining()
     server.stop(grace).wait()
     if health_server is not None:
         health_server.stop(0).wait()

@@ -101,10 +101,13 @@ def serving(
     register: Callable[[Any], None],
     service_names: list[str],
     readiness: Callable[[], bool],
-) -> Iterator[Any]:
+    on_stop: Callable[[], None] | None = None,
+) -> Iterator[tuple[Any, str]]:
     """A service's gRPC api served in this process (kit's server: auth,
-    errors, health, metrics) on a free port; a channel to it while the
-    block runs. `settings` are the service's own, with the test's auth."""
+    errors, health, metrics) on a free port; a channel to it and its
+    address while the block runs. `settings` are the service's own, with
+    the test's auth; `on_stop` runs before the server stops (to end its
+    long calls)."""
     import dataclasses
 
     import grpc
@@ -120,13 +123,16 @@ def serving(
     )
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    target = f"127.0.0.1:{port}"
+    channel = grpc.insecure_channel(target)
     try:
         grpc.channel_ready_future(channel).result(timeout=10)
-        yield channel
+        yield channel, target
     finally:
         channel.close()
         health.stop()
+        if on_stop is not None:
+            on_stop()
         server.stop(0).wait()
 
 

@@ -78,7 +78,7 @@ def api(reception_url: str) -> Iterator[Api]:
             ),
             service_names=[SERVICE_NAME],
             readiness=db.ping,
-        ) as channel:
+        ) as (channel, _):
             yield Api(reception, channel)
     finally:
         db.dispose()

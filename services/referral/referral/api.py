@@ -14,9 +14,12 @@ import grpc
 from kit.auth import current_principal
 from kit.grpc_server import serve
 from liaison.common.v1 import auth_pb2
+from liaison.referral.v1 import departments_pb2_grpc as dpb_grpc
 from liaison.referral.v1 import referral_pb2 as pb
 from liaison.referral.v1 import referral_pb2_grpc as pb_grpc
 from referral.bootstrap import ReferralBootstrap
+from referral.department_api import SERVICE_NAME as DEPARTMENTS_SERVICE_NAME
+from referral.department_api import DepartmentServicer
 from referral.service import Referral
 from referral.suggestion_api import SUGGESTION_SERVICE_NAME, with_suggestions
 
@@ -99,15 +102,27 @@ class ReferralServicer(pb_grpc.ReferralServiceServicer):
         return auth_pb2.ListAuditEntriesResponse(entries=entries, page=info)
 
 
+def register(server: grpc.Server, referral: Referral, departments: DepartmentServicer) -> None:
+    """Both services of the api: the letters' and the departments' own."""
+    pb_grpc.add_ReferralServiceServicer_to_server(ReferralServicer(referral), server)
+    dpb_grpc.add_DepartmentServiceServicer_to_server(departments, server)
+
+
 def main() -> None:
     boot = ReferralBootstrap.for_process("api")
+    departments = DepartmentServicer(
+        boot.referral,
+        max_watches=boot.settings.max_watches,
+        poll=boot.settings.watch_poll_seconds,
+    )
     serve(
         boot.settings,
-        register=lambda server: pb_grpc.add_ReferralServiceServicer_to_server(
-            ReferralServicer(boot.referral), with_suggestions(server, boot.suggestions)
+        register=lambda server: register(
+            with_suggestions(server, boot.suggestions), boot.referral, departments
         ),
-        service_names=[SERVICE_NAME, SUGGESTION_SERVICE_NAME],
+        service_names=[SERVICE_NAME, SUGGESTION_SERVICE_NAME, DEPARTMENTS_SERVICE_NAME],
         readiness=boot.ready,
+        on_draining=departments.drain,
         on_stop=boot.close,
     )
 

@@ -11,7 +11,10 @@
   unit's receipt), the current stage's clock, when it was answered and
   closed;
 - `referral_handling_units`: the departments (lead and co-handling) and
-  street offices a letter was sent to, for each unit's inbox;
+  street offices a letter was sent to, for each unit's inbox, each with its
+  `seq`, the position in the feed of letters sent (`WatchAssignedLetters`):
+  numbered one after another as they are committed (referral.feed), so a
+  reader that has seen one position has seen every lower one;
 - `referral_trail_entries`: each letter's audit trail (`referral.trail`),
   appended to and never changed: every entry carries the hash of the one
   before, and the letter keeps the newest hash, so an entry removed from the
@@ -101,7 +104,13 @@ class HandlingUnit(Base):
     or a department) or a co-handling department."""
 
     __tablename__ = "referral_handling_units"
-    __table_args__ = (Index("ix_referral_handling_units_unit", "unit_kind", "unit_id"),)
+    __table_args__ = (
+        Index("ix_referral_handling_units_unit", "unit_kind", "unit_id"),
+        # The feed: the next position is the highest one plus one, and each
+        # unit reads its own after a position.
+        Index("uq_referral_handling_units_seq", "seq", unique=True),
+        Index("ix_referral_handling_units_feed", "unit_kind", "unit_id", "seq"),
+    )
 
     letter_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("referral_letters.id"), primary_key=True
@@ -109,6 +118,8 @@ class HandlingUnit(Base):
     unit_kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     unit_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     lead: Mapped[bool] = mapped_column(Boolean)
+    # The position in the feed of letters sent (referral.feed.next_position).
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class Attachment(Base):

@@ -40,9 +40,10 @@ from kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violation
 from kit.records import page
 from kit.workdays import SHANGHAI, WorkCalendar
 from liaison.reception.v1 import events_pb2 as rev
+from liaison.referral.v1 import departments_pb2 as dpb
 from liaison.referral.v1 import events_pb2 as ev
 from liaison.referral.v1 import referral_pb2 as pb
-from referral import deadlines, figures, models, routing, state, trail, trail_rows
+from referral import deadlines, feed, figures, models, routing, state, trail, trail_rows
 from referral.convert import (
     CATEGORY,
     RATER,
@@ -58,7 +59,7 @@ from referral.convert import (
 from referral.departments import Departments
 from referral.files import FileStore
 from referral.routing import Stage, Transition
-from referral.units import Actor, Position
+from referral.units import Actor, Position, Unit
 
 MAX_ID = 2**63 - 1
 MAX_TRACKED = 1000
@@ -301,16 +302,28 @@ class Referral:
 
     @staticmethod
     def _handling_units(uow: UnitOfWork, row: models.Letter, letter: routing.Letter) -> None:
+        """Record the units the letter was sent to that are not yet, each
+        at the next position of the feed of letters sent (referral.feed)."""
         wanted = [(letter.handler, True), *((u, False) for u in letter.co_handlers)]
+        new = []
         for unit, lead in wanted:
             assert unit is not None and unit.id is not None
-            key = (row.id, unit.kind.value, unit.id)
-            if uow.session.get(models.HandlingUnit, key) is None:
-                uow.session.add(
-                    models.HandlingUnit(
-                        letter_id=row.id, unit_kind=unit.kind.value, unit_id=unit.id, lead=lead
-                    )
+            if uow.session.get(models.HandlingUnit, (row.id, unit.kind.value, unit.id)) is None:
+                new.append((unit, lead))
+        if not new:
+            return
+        position = feed.next_position(uow.session)
+        for offset, (unit, lead) in enumerate(new):
+            assert unit.id is not None
+            uow.session.add(
+                models.HandlingUnit(
+                    letter_id=row.id,
+                    unit_kind=unit.kind.value,
+                    unit_id=unit.id,
+                    lead=lead,
+                    seq=position + offset,
                 )
+            )
 
     @staticmethod
     def _deadline(row: models.Letter, deadline: deadlines.Deadline) -> None:
@@ -746,6 +759,66 @@ class Referral:
         with self.db.read() as session:
             rows, info = page(session, query, models.Letter.id, request.page, request)
             return [letter_pb(r, _state(r)) for r in rows], info
+
+    # -- departments' own systems (DepartmentService)
+
+    @staticmethod
+    def handling_unit(actor: Principal | None, doing: str) -> tuple[Principal, Unit]:
+        """The caller of the departments' API and the unit it acts for: a
+        department (its token's `unit_id`) or a street office (the
+        department role with a `street_id` and no `unit_id`)."""
+        who = require(actor, *READERS, doing=doing)
+        if who.role is not Role.DEPARTMENT:
+            raise PermissionDenied(
+                f"the departments' API is for a department's or a street office's own token: "
+                f"role {who.role.value} may not {doing} there"
+            )
+        unit = actor_of(who).unit
+        if unit is None:
+            raise PermissionDenied(
+                f"a department's token names its unit (unit_id), a street office's its street "
+                f"(street_id); this one names neither, so it may not {doing}"
+            )
+        return who, unit
+
+    def watcher(self, actor: Principal | None, after: int) -> tuple[Principal, Unit]:
+        """The caller of a watch of the feed from `after`, and its unit."""
+        who, unit = self.handling_unit(actor, "watch the letters sent to it")
+        if not 0 <= after <= MAX_ID:
+            raise invalid("after", "must be 0 or a position the feed gave")
+        return who, unit
+
+    def letters_sent(
+        self, actor: Principal | None, after: int, limit: int
+    ) -> list[dpb.AssignedLetter]:
+        """Up to `limit` letters sent to the caller's unit after position
+        `after` of the feed (referral.feed), in its order."""
+        who, unit = self.watcher(actor, after)
+        query = (
+            select(models.HandlingUnit, models.Letter)
+            .join(models.Letter, models.Letter.id == models.HandlingUnit.letter_id)
+            .where(
+                models.HandlingUnit.unit_kind == unit.kind.value,
+                models.HandlingUnit.unit_id == unit.id,
+                models.HandlingUnit.seq > after,
+            )
+            .order_by(models.HandlingUnit.seq)
+            .limit(limit)
+        )
+        found = []
+        with self.db.read() as session:
+            for sent, row in session.execute(query):
+                letter = _state(row)
+                try:  # a unit reads what it handles, by the same rule as everywhere
+                    self._may_read(who, row, letter)
+                except PermissionDenied:
+                    continue
+                found.append(
+                    dpb.AssignedLetter(
+                        position=sent.seq, lead=sent.lead, letter=letter_pb(row, letter)
+                    )
+                )
+        return found
 
     @staticmethod
     def _may_read(who: Principal, row: models.Letter, letter: routing.Letter) -> None:

@@ -15,6 +15,8 @@
 | LIAISON_REFERRAL_S3_REGION                 | its region (s3) |
 | LIAISON_REFERRAL_MAX_FILE_BYTES            | 10485760: the largest file an answer may attach |
 | LIAISON_REGISTRY_GRPC_TARGET               | where the registry is asked which units are departments (kit.settings) |
+| LIAISON_REFERRAL_MAX_WATCHES               | 8: departments' watches (`WatchAssignedLetters`) one api process holds at once, each on one of its 16 gRPC threads (at most 12) |
+| LIAISON_REFERRAL_WATCH_POLL_SECONDS        | 1: how often a watch looks for letters newly sent |
 
 The local directory is one process's disk: a deployment with more than one
 api replica, or pods that come and go, needs the S3-compatible store.
@@ -31,6 +33,7 @@ from kit.settings import (
     SettingsError,
     grpc_target,
     read_choice,
+    read_float,
     read_int,
     read_str,
     var_dir,
@@ -39,6 +42,10 @@ from referral.deadlines import REMINDER_DAYS, StageClocks
 
 SWEEP_SECONDS = 300
 MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_WATCHES = 8
+# The api's gRPC threads (kit.grpc_server.serve's pool) less those kept for
+# every other call while watches hold theirs.
+WATCH_LIMIT = 16 - 4
 
 
 def sweep_seconds() -> int:
@@ -71,11 +78,21 @@ class ReferralSettings(Settings):
     s3_region: str = ""
     max_file_bytes: int = MAX_FILE_BYTES
     clocks: StageClocks = field(default_factory=StageClocks)
+    max_watches: int = MAX_WATCHES
+    watch_poll_seconds: float = 1.0
 
     @classmethod
     def from_environment(cls, service: str, process: str) -> dict[str, Any]:
         defaults = StageClocks()
+        max_watches = read_int("LIAISON_REFERRAL_MAX_WATCHES", MAX_WATCHES, minimum=1)
+        if max_watches > WATCH_LIMIT:
+            raise SettingsError(
+                f"LIAISON_REFERRAL_MAX_WATCHES must be at most {WATCH_LIMIT} (each watch holds "
+                f"one of the api's 16 gRPC threads), not {max_watches}"
+            )
         return super().from_environment(service, process) | {
+            "max_watches": max_watches,
+            "watch_poll_seconds": read_float("LIAISON_REFERRAL_WATCH_POLL_SECONDS", 1.0),
             "reminder_days": read_days("LIAISON_REFERRAL_REMINDER_DAYS", REMINDER_DAYS),
             **_file_settings(),
             "registry_target": grpc_target("registry"),

@@ -14,18 +14,27 @@ from typing import Any
 
 import grpc
 import pytest
+from grpc_status import rpc_status
+from sqlalchemy import func, select
 
 from kit.db import Database
+from kit.errors import violations_from_status
 from kit.grpc_client import with_bearer
 from kit.migrations import upgrade
+from kit.tables import outbox_events
 from kit.testrun import DevTokens, serving, throwaway_database
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.reception.v1 import opinions_pb2 as opb
+from liaison.referral.v1 import departments_pb2_grpc as dpb_grpc
+from liaison.referral.v1 import referral_pb2 as pb
 from liaison.referral.v1 import referral_pb2_grpc as pb_grpc
 from liaison.registry.v1 import registry_pb2 as rpb
 from liaison.registry.v1 import registry_pb2_grpc as rpb_grpc
-from referral.api import SERVICE_NAME, ReferralServicer
+from referral import models
+from referral.api import SERVICE_NAME, register
 from referral.bootstrap import MIGRATIONS
+from referral.department_api import SERVICE_NAME as DEPARTMENTS_SERVICE_NAME
+from referral.department_api import DepartmentServicer
 from referral.departments import RegistryDepartments
 from referral.files import LocalFileStore
 from referral.service import OPENER, Referral
@@ -37,10 +46,29 @@ TOKENS = DevTokens()
 token = TOKENS.token
 
 
+def refused(call: Callable[[], Any], code: grpc.StatusCode) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    assert caught.value.code() is code, caught.value.details()
+    return caught.value
+
+
+def field_errors(error: grpc.RpcError) -> dict[str, str]:
+    status = rpc_status.from_call(error)
+    assert status is not None
+    return {v.field: v.description for v in violations_from_status(status)}
+
+
 @dataclass
 class Api:
     referral: Referral
     channel: grpc.Channel
+    departments: DepartmentServicer
+    target: str  # the server's address, for clients of their own
+
+    @staticmethod
+    def token(who: str | dict[str, Any]) -> str:
+        return token(who)
 
     @property
     def db(self) -> Database:
@@ -52,6 +80,51 @@ class Api:
 
     def as_(self, who: str | dict[str, Any]) -> pb_grpc.ReferralServiceStub:
         return pb_grpc.ReferralServiceStub(with_bearer(self.channel, token(who)))
+
+    def department(self, who: str | dict[str, Any]) -> dpb_grpc.DepartmentServiceStub:
+        """The departments' own API, as `who`."""
+        return dpb_grpc.DepartmentServiceStub(with_bearer(self.channel, token(who)))
+
+    # -- refused calls (test modules do not import conftest: they reach
+    # these through the fixture), and what they must leave as it was
+
+    refused = staticmethod(refused)
+    field_errors = staticmethod(field_errors)
+
+    def trail_length(self, letter_id: int) -> int:
+        with self.db.read() as session:
+            return int(
+                session.scalar(select(func.count()).where(models.TrailEntry.letter_id == letter_id))
+                or 0
+            )
+
+    def moved_events(self) -> int:
+        return self.events("letter_moved")
+
+    def events(self, kind: str) -> int:
+        """How many events of `kind` the outbox holds."""
+        with self.db.read() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(outbox_events)
+                    .where(outbox_events.c.type == kind)
+                )
+                or 0
+            )
+
+    def unchanged(
+        self, letter_id: int, call: Callable[[], Any], code: grpc.StatusCode
+    ) -> grpc.RpcError:
+        """`call` is refused with `code`, and the letter, its trail and the
+        outbox are as they were."""
+        before = self.as_("admin").GetLetter(pb.GetLetterRequest(id=letter_id))
+        entries, events = self.trail_length(letter_id), self.moved_events()
+        error = refused(call, code)
+        assert self.as_("admin").GetLetter(pb.GetLetterRequest(id=letter_id)) == before
+        assert self.trail_length(letter_id) == entries
+        assert self.moved_events() == events
+        return error
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +141,16 @@ def referral_url(postgres_admin_url: str) -> Iterator[str]:
 
 # The registry's units as the referral service asks them (GetUnit): the
 # demo's housing and transport bureaux, a street committee, a department
-# no longer active.
+# no longer active, and the departments the departments' API's tests use.
 UNITS = {
     52: rpb.Unit(id=52, name="天河区住房和城乡建设局", kind=rpb.UNIT_KIND_DEPARTMENT, active=True),
     53: rpb.Unit(id=53, name="天河区交通运输局", kind=rpb.UNIT_KIND_DEPARTMENT, active=True),
     9: rpb.Unit(id=9, name="五山街道人大工委", kind=rpb.UNIT_KIND_STREET_COMMITTEE, active=True),
     70: rpb.Unit(id=70, name="已撤销的局", kind=rpb.UNIT_KIND_DEPARTMENT, active=False),
+    # The departments' own API's tests: water, roads, parks.
+    61: rpb.Unit(id=61, name="天河区水务局", kind=rpb.UNIT_KIND_DEPARTMENT, active=True),
+    62: rpb.Unit(id=62, name="天河区道路管理所", kind=rpb.UNIT_KIND_DEPARTMENT, active=True),
+    71: rpb.Unit(id=71, name="天河区园林所", kind=rpb.UNIT_KIND_DEPARTMENT, active=True),
 }
 
 
@@ -114,16 +191,19 @@ def api(
     settings = dataclasses.replace(
         ReferralSettings.load("referral", "api"), database_url=db.url, auth=TOKENS.auth
     )
+    # Two watches at most, looking every 0.1 s: the tests fill them quickly.
+    departments = DepartmentServicer(referral, max_watches=2, poll=0.1)
     try:
         with serving(
             settings,
-            register=lambda s: pb_grpc.add_ReferralServiceServicer_to_server(
-                ReferralServicer(referral), with_suggestions(s, Suggestions(db))
+            register=lambda s: register(
+                with_suggestions(s, Suggestions(db)), referral, departments
             ),
-            service_names=[SERVICE_NAME, SUGGESTION_SERVICE_NAME],
+            service_names=[SERVICE_NAME, SUGGESTION_SERVICE_NAME, DEPARTMENTS_SERVICE_NAME],
             readiness=db.ping,
-        ) as channel:
-            yield Api(referral, channel)
+            on_stop=departments.drain,
+        ) as (channel, target):
+            yield Api(referral, channel, departments, target)
     finally:
         db.dispose()
 
@@ -156,3 +236,24 @@ def open_letter(api: Api) -> Callable[..., int]:
         return int(letter.id)
 
     return open_one
+
+
+@pytest.fixture
+def to_assignment(api: Api, open_letter: Callable[..., int]) -> Callable[[], int]:
+    """Open a letter of street 1 and take it the district's way to the
+    government office's assignment; its id."""
+
+    def take() -> int:
+        letter_id = open_letter()
+        api.as_("street-committee").DecideJurisdiction(
+            pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_DISTRICT)
+        )
+        api.as_("working-body").ReviewLetter(
+            pb.ReviewLetterRequest(letter_id=letter_id, accept=True)
+        )
+        api.as_("standing-committee-office").DispatchLetter(
+            pb.DispatchLetterRequest(letter_id=letter_id)
+        )
+        return letter_id
+
+    return take

@@ -16,12 +16,11 @@ import pytest
 import sqlalchemy.exc
 from google.protobuf.json_format import MessageToDict
 from grpc_status import rpc_status
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from kit.errors import violations_from_status
 from kit.events import Envelope
 from kit.inbox import DeadLetterPublisher, Inbox
-from kit.tables import outbox_events
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.referral.v1 import referral_pb2 as pb
@@ -93,27 +92,15 @@ def letters_of(api: Any, opinion_id: int) -> list[models.Letter]:
         return found
 
 
-def opened_events(api: Any) -> int:
-    with api.db.read() as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(outbox_events)
-                .where(outbox_events.c.type == "letter_opened")
-            )
-            or 0
-        )
-
-
 def test_a_redelivered_event_opens_one_letter(api: Any, deliver: Deliver) -> None:
-    before = opened_events(api)
+    before = api.events("letter_opened")
     body = handed_on(101)
     assert deliver(body) == "handled"
     assert deliver(body) == "duplicate"
     # The same opinion under another event id (published twice): still one.
     assert deliver(handed_on(101)) == "handled"
     (letter,) = letters_of(api, 101)
-    assert opened_events(api) == before + 1
+    assert api.events("letter_opened") == before + 1
     assert letter.tracking_code == "TH-2026-000101"
     assert letter.stage == "jurisdiction"
     assert letter.category == "transport" and letter.deputy_id == DEPUTY

@@ -12,16 +12,11 @@ from typing import Any
 
 import grpc
 import pytest
-from grpc_status import rpc_status
-from sqlalchemy import func, select
 
-from kit.errors import violations_from_status
-from kit.tables import outbox_events
 from kit.workdays import SHANGHAI
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.referral.v1 import referral_pb2 as pb
-from referral import models
 from referral.service import OPENER
 
 pytestmark = [pytest.mark.postgres]
@@ -38,54 +33,9 @@ STREET_OFFICE = "street-office"
 OTHER_DEPARTMENT = {"sub": "test:transport", "role": "department", "unit_id": TRANSPORT}
 
 
-def refused(call: Any, code: grpc.StatusCode) -> grpc.RpcError:
-    with pytest.raises(grpc.RpcError) as caught:
-        call()
-    assert caught.value.code() is code, caught.value.details()
-    return caught.value
-
-
-def field_errors(error: grpc.RpcError) -> dict[str, str]:
-    status = rpc_status.from_call(error)
-    assert status is not None
-    return {v.field: v.description for v in violations_from_status(status)}
-
-
-def trail_length(api: Any, letter_id: int) -> int:
-    with api.db.read() as session:
-        return int(
-            session.scalar(select(func.count()).where(models.TrailEntry.letter_id == letter_id))
-            or 0
-        )
-
-
-def moved_events(api: Any) -> int:
-    with api.db.read() as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(outbox_events)
-                .where(outbox_events.c.type == "letter_moved")
-            )
-            or 0
-        )
-
-
-def unchanged(api: Any, letter_id: int, call: Any, code: grpc.StatusCode) -> grpc.RpcError:
-    """`call` is refused with `code`, and the letter, its trail and the
-    outbox are as they were."""
-    before = api.as_("admin").GetLetter(pb.GetLetterRequest(id=letter_id))
-    entries, events = trail_length(api, letter_id), moved_events(api)
-    error = refused(call, code)
-    assert api.as_("admin").GetLetter(pb.GetLetterRequest(id=letter_id)) == before
-    assert trail_length(api, letter_id) == entries
-    assert moved_events(api) == events
-    return error
-
-
 def test_the_street_route_from_opening_to_closing(api: Any, open_letter: Any) -> None:
     letter_id = open_letter()
-    events = moved_events(api)
+    events = api.moved_events()
     got = api.as_(COMMITTEE).DecideJurisdiction(
         pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_STREET)
     )
@@ -140,8 +90,8 @@ def test_the_street_route_from_opening_to_closing(api: Any, open_letter: Any) ->
     assert got.stage == pb.LETTER_STAGE_CLOSED
     # One letter_moved per fact: jurisdiction, 3 sign-offs, the hop sent,
     # receipt, answer, copy, feedback, 2 ratings, closed.
-    assert moved_events(api) - events == 12
-    assert trail_length(api, letter_id) == 13  # and the opening
+    assert api.moved_events() - events == 12
+    assert api.trail_length(letter_id) == 13  # and the opening
     check = api.as_("admin").VerifyTrail(pb.VerifyTrailRequest(letter_id=letter_id))
     assert check.intact and check.entries == 13
 
@@ -170,8 +120,7 @@ def test_the_district_route_with_an_extension_and_a_reopening(api: Any, open_let
     first_last_day = date.fromisoformat(got.deadline.last_day)
 
     # Past six months from receipt: refused, naming the field and the limit.
-    error = unchanged(
-        api,
+    error = api.unchanged(
         letter_id,
         lambda: api.as_("department").RequestExtension(
             pb.RequestExtensionRequest(
@@ -180,9 +129,8 @@ def test_the_district_route_with_an_extension_and_a_reopening(api: Any, open_let
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
-    assert "legal limit" in field_errors(error)["requested_last_day"]
-    error = unchanged(
-        api,
+    assert "legal limit" in api.field_errors(error)["requested_last_day"]
+    error = api.unchanged(
         letter_id,
         lambda: api.as_("department").RequestExtension(
             pb.RequestExtensionRequest(
@@ -191,7 +139,7 @@ def test_the_district_route_with_an_extension_and_a_reopening(api: Any, open_let
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
-    assert "requested_last_day" in field_errors(error)
+    assert "requested_last_day" in api.field_errors(error)
     until = date(
         first_last_day.year + (first_last_day.month == 12), first_last_day.month % 12 + 1, 1
     )
@@ -202,8 +150,7 @@ def test_the_district_route_with_an_extension_and_a_reopening(api: Any, open_let
     )
     assert got.extensions[-1].decision == ""
     # The street committee does not supervise the district's route.
-    unchanged(
-        api,
+    api.unchanged(
         letter_id,
         lambda: api.as_(COMMITTEE).DecideExtension(
             pb.DecideExtensionRequest(letter_id=letter_id, approve=True)
@@ -234,8 +181,7 @@ def test_the_district_route_with_an_extension_and_a_reopening(api: Any, open_let
     api.as_("department").AnswerLetter(pb.AnswerLetterRequest(letter_id=letter_id, text="再次答复"))
     api.as_(COMMITTEE).FeedBack(pb.FeedBackRequest(letter_id=letter_id))
     # Reopening twice: refused, nothing changed.
-    error = unchanged(
-        api,
+    error = api.unchanged(
         letter_id,
         lambda: api.as_("deputy").RateAnswer(
             pb.RateAnswerRequest(
@@ -254,16 +200,14 @@ def test_the_district_route_with_an_extension_and_a_reopening(api: Any, open_let
 def test_refused_actions_name_the_problem_and_change_nothing(api: Any, open_letter: Any) -> None:
     letter_id = open_letter()
     # Signing off before the jurisdiction is decided.
-    error = unchanged(
-        api,
+    error = api.unchanged(
         letter_id,
         lambda: api.as_("deputy").SignOff(pb.SignOffRequest(letter_id=letter_id)),
         grpc.StatusCode.FAILED_PRECONDITION,
     )
     assert "jurisdiction" in error.details()
     # Rating before an answer.
-    unchanged(
-        api,
+    api.unchanged(
         letter_id,
         lambda: api.as_("deputy").RateAnswer(
             pb.RateAnswerRequest(
@@ -273,55 +217,49 @@ def test_refused_actions_name_the_problem_and_change_nothing(api: Any, open_lett
         grpc.StatusCode.FAILED_PRECONDITION,
     )
     # No route, no rater: the field is named.
-    error = unchanged(
-        api,
+    error = api.unchanged(
         letter_id,
         lambda: api.as_(COMMITTEE).DecideJurisdiction(
             pb.DecideJurisdictionRequest(letter_id=letter_id)
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
-    assert "route" in field_errors(error)
+    assert "route" in api.field_errors(error)
     api.as_(COMMITTEE).DecideJurisdiction(
         pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_STREET)
     )
     # Out of turn: the director before the deputy and the deputy director.
-    error = unchanged(
-        api,
+    error = api.unchanged(
         letter_id,
         lambda: api.as_(DIRECTOR).SignOff(pb.SignOffRequest(letter_id=letter_id)),
         grpc.StatusCode.FAILED_PRECONDITION,
     )
     assert "the deputy's sign-off" in error.details()
     # A street committee member without a position signs nothing off.
-    unchanged(
-        api,
+    api.unchanged(
         letter_id,
         lambda: api.as_(COMMITTEE).SignOff(pb.SignOffRequest(letter_id=letter_id)),
         grpc.StatusCode.PERMISSION_DENIED,
     )
     # Another deputy may not even read it.
     other = {"sub": "test:deputy-9", "role": "deputy", "deputy_id": 9}
-    error = unchanged(
-        api,
+    error = api.unchanged(
         letter_id,
         lambda: api.as_(other).SignOff(pb.SignOffRequest(letter_id=letter_id)),
         grpc.StatusCode.PERMISSION_DENIED,
     )
     assert "may not read" in error.details()
     # A comment too long.
-    error = unchanged(
-        api,
+    error = api.unchanged(
         letter_id,
         lambda: api.as_("deputy").SignOff(
             pb.SignOffRequest(letter_id=letter_id, comment="长" * 501)
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
-    assert "comment" in field_errors(error)
+    assert "comment" in api.field_errors(error)
     # A refusal needs a reason; with one, the letter goes back a step.
-    unchanged(
-        api,
+    api.unchanged(
         letter_id,
         lambda: api.as_("deputy").RefuseSignOff(pb.RefuseSignOffRequest(letter_id=letter_id)),
         grpc.StatusCode.INVALID_ARGUMENT,
@@ -330,24 +268,16 @@ def test_refused_actions_name_the_problem_and_change_nothing(api: Any, open_lett
         pb.RefuseSignOffRequest(letter_id=letter_id, reason="应由区里办理")
     )
     assert got.stage == pb.LETTER_STAGE_JURISDICTION
-    refused(
+    api.refused(
         lambda: api.as_("deputy").SignOff(pb.SignOffRequest(letter_id=2**62)),
         grpc.StatusCode.NOT_FOUND,
     )
 
 
-def test_a_department_sees_and_answers_only_what_it_handles(api: Any, open_letter: Any) -> None:
-    letter_id = open_letter()
-    api.as_(COMMITTEE).DecideJurisdiction(
-        pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_DISTRICT)
-    )
-    api.as_("working-body").ReviewLetter(pb.ReviewLetterRequest(letter_id=letter_id, accept=True))
-    api.as_("standing-committee-office").DispatchLetter(
-        pb.DispatchLetterRequest(letter_id=letter_id)
-    )
+def test_a_department_sees_and_answers_only_what_it_handles(api: Any, to_assignment: Any) -> None:
+    letter_id = to_assignment()
     # Before assignment, no department may read it.
-    unchanged(
-        api,
+    api.unchanged(
         letter_id,
         lambda: api.as_("department").AcknowledgeLetter(
             pb.AcknowledgeLetterRequest(letter_id=letter_id)
@@ -366,8 +296,7 @@ def test_a_department_sees_and_answers_only_what_it_handles(api: Any, open_lette
     theirs = api.as_(OTHER_DEPARTMENT).ListLetters(pb.ListLettersRequest())
     assert letter_id not in [letter.id for letter in theirs.letters]
     # Answering a letter the department does not hold.
-    unchanged(
-        api,
+    api.unchanged(
         letter_id,
         lambda: api.as_(OTHER_DEPARTMENT).AnswerLetter(
             pb.AnswerLetterRequest(letter_id=letter_id, text="答复")
@@ -375,8 +304,7 @@ def test_a_department_sees_and_answers_only_what_it_handles(api: Any, open_lette
         grpc.StatusCode.PERMISSION_DENIED,
     )
     # Answering before acknowledging receipt.
-    error = unchanged(
-        api,
+    error = api.unchanged(
         letter_id,
         lambda: api.as_("department").AnswerLetter(
             pb.AnswerLetterRequest(letter_id=letter_id, text="答复")
@@ -414,8 +342,8 @@ def test_only_the_street_committee_of_its_street_decides_jurisdiction(
     if code is grpc.StatusCode.OK:
         assert call().stage == pb.LETTER_STAGE_DEPUTY_SIGN_OFF
     else:
-        unchanged(api, letter_id, call, code)
-    refused(
+        api.unchanged(letter_id, call, code)
+    api.refused(
         lambda: api.anonymous.DecideJurisdiction(
             pb.DecideJurisdictionRequest(letter_id=letter_id, route=pb.ROUTE_STREET)
         ),
@@ -441,11 +369,11 @@ def test_anyone_with_the_tracking_code_follows_the_letter_but_not_its_content(
     assert [s.signer for s in public.sign_offs] == ["deputy"]
     text = str(public)
     assert "老旧小区" not in text and "内部意见" not in text and "请街道研究" not in text
-    error = refused(
+    error = api.refused(
         lambda: api.anonymous.TrackLetters(pb.TrackLettersRequest(tracking_codes=["1; drop"])),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
-    assert "tracking_codes" in field_errors(error)
+    assert "tracking_codes" in api.field_errors(error)
 
 
 def test_the_constituent_who_raised_it_online_follows_and_rates_the_answer(api: Any) -> None:
@@ -466,8 +394,7 @@ def test_the_constituent_who_raised_it_online_follows_and_rates_the_answer(api: 
         x.id for x in api.as_("constituent").ListLetters(pb.ListLettersRequest()).letters
     ]
     assert api.as_(someone_else).ListLetters(pb.ListLettersRequest()).letters == []
-    unchanged(
-        api,
+    api.unchanged(
         letter_id,
         lambda: api.as_(someone_else).GetLetter(pb.GetLetterRequest(id=letter_id)),
         grpc.StatusCode.PERMISSION_DENIED,
@@ -488,8 +415,7 @@ def test_the_constituent_who_raised_it_online_follows_and_rates_the_answer(api: 
         reopen=True,
     )
     # Another constituent may not; nor may the constituent rate as the deputy.
-    unchanged(
-        api,
+    api.unchanged(
         letter_id,
         lambda: api.as_(someone_else).RateAnswer(rating),
         grpc.StatusCode.PERMISSION_DENIED,
@@ -497,8 +423,7 @@ def test_the_constituent_who_raised_it_online_follows_and_rates_the_answer(api: 
     as_deputy = pb.RateAnswerRequest(
         letter_id=letter_id, rater=pb.RATER_DEPUTY, satisfaction=pb.SATISFACTION_SATISFIED
     )
-    unchanged(
-        api,
+    api.unchanged(
         letter_id,
         lambda: api.as_("constituent").RateAnswer(as_deputy),
         grpc.StatusCode.FAILED_PRECONDITION,  # no deputy handed it on
@@ -541,11 +466,11 @@ def test_the_years_figures_count_letters_without_a_record_or_a_person(
         pb.LETTER_STAGE_IN_HAND,
     }
     assert "老旧小区" not in str(after) and "TH-" not in str(after)
-    error = refused(
+    error = api.refused(
         lambda: api.anonymous.GetLetterFigures(pb.GetLetterFiguresRequest()),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
-    assert "year" in field_errors(error)
+    assert "year" in api.field_errors(error)
 
 
 def test_a_letter_goes_only_to_active_departments_of_the_registry(
@@ -564,8 +489,7 @@ def test_a_letter_goes_only_to_active_departments_of_the_registry(
         (9, [], "lead_department_id", "not a department"),
         (HOUSING, [70], "co_handler_ids", "no longer active"),
     ):
-        error = unchanged(
-            api,
+        error = api.unchanged(
             letter_id,
             lambda lead=lead, co=co: api.as_("government-office").AssignLetter(  # type: ignore[misc]
                 pb.AssignLetterRequest(
@@ -574,4 +498,4 @@ def test_a_letter_goes_only_to_active_departments_of_the_registry(
             ),
             grpc.StatusCode.INVALID_ARGUMENT,
         )
-        assert words in field_errors(error)[field]
+        assert words in api.field_errors(error)[field]

@@ -45,9 +45,9 @@ class ReferralServiceStub:
     handling unit's receipt, Asia/Shanghai) is set at receipt and moved by an
     approved extension (at most six months from receipt).
 
-    Not built yet through this API: supervision's reminders and overdue
-    escalation as events, attachments' upload, the departments' own API,
-    statistics.
+    Supervision's reminders and escalations are events (`letter_due_soon`,
+    `letter_overdue`, events.proto); departments' own systems have an API of
+    their own (DepartmentService, departments.proto).
 
     Who may read a letter (checked by the service itself): the district's
     offices (admin, standing committee office, working body, government
@@ -183,9 +183,9 @@ class ReferralServiceServicer:
     handling unit's receipt, Asia/Shanghai) is set at receipt and moved by an
     approved extension (at most six months from receipt).
 
-    Not built yet through this API: supervision's reminders and overdue
-    escalation as events, attachments' upload, the departments' own API,
-    statistics.
+    Supervision's reminders and escalations are events (`letter_due_soon`,
+    `letter_overdue`, events.proto); departments' own systems have an API of
+    their own (DepartmentService, departments.proto).
 
     Who may read a letter (checked by the service itself): the district's
     offices (admin, standing committee office, working body, government
@@ -470,9 +470,9 @@ class ReferralService:
     handling unit's receipt, Asia/Shanghai) is set at receipt and moved by an
     approved extension (at most six months from receipt).
 
-    Not built yet through this API: supervision's reminders and overdue
-    escalation as events, attachments' upload, the departments' own API,
-    statistics.
+    Supervision's reminders and escalations are events (`letter_due_soon`,
+    `letter_overdue`, events.proto); departments' own systems have an API of
+    their own (DepartmentService, departments.proto).
 
     Who may read a letter (checked by the service itself): the district's
     offices (admin, standing committee office, working body, government
