@@ -107,6 +107,19 @@ def test_the_console_loads_nothing_from_other_hosts() -> None:
         assert "innerHTML" not in text, path.name
 
 
+def test_every_rule_of_the_console_stylesheet_is_closed() -> None:
+    """An unclosed rule swallows every rule after it, silently."""
+    css = re.sub(r"/\*.*?\*/", "", (CONSOLE_DIR / "static" / "console.css").read_text(), flags=re.S)
+    depth = 0
+    for number, line in enumerate(css.splitlines(), 1):
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"console.css:{number} closes a rule never opened"
+        # A rule at the top level starts at column 0; only @media nests rules.
+        if (line[:1].isalnum() or line[:1] in ".#:[*") and line.rstrip().endswith("{"):
+            assert depth == 1, f"console.css:{number} starts a rule inside another"
+    assert depth == 0, "console.css leaves a rule open"
+
+
 def test_the_config_names_the_development_issuer_locally(client: TestClient) -> None:
     config = client.get("/console/config.json").json()
     assert config == {
