@@ -34,7 +34,19 @@
       figure.appendChild(el("p", { className: "note", text: options.empty || "" }));
       return figure;
     }
-    var labelWidth = 190;
+    // Room for the longest label (a CJK character about 13 units wide at
+    // the chart's 13px, another about 7.5), within reason.
+    var labelWidth = Math.min(
+      320,
+      Math.max.apply(
+        null,
+        rows.map(function (r) {
+          return Array.from(String(r.label)).reduce(function (width, c) {
+            return width + (c.charCodeAt(0) > 0x2e80 ? 13.5 : 7.5);
+          }, 16);
+        })
+      )
+    );
     var barArea = 420;
     var rowHeight = 28;
     var width = labelWidth + barArea + 110;

@@ -198,6 +198,19 @@
         fed_back: "已反馈，待评价",
         closed: "已办结",
       },
+      awaitsStages: {
+        jurisdiction: "街道人大工委决定是否属于街道职权范围",
+        deputy_sign_off: "代表签署意见",
+        deputy_director_sign_off: "街道人大工委专职副主任签署意见",
+        director_sign_off: "街道人大工委主任签署意见",
+        review: "区人大工作机构审核",
+        dispatch: "区人大常委会办公室转交区政府办公室",
+        assignment: "区政府办公室交办职能部门",
+        awaiting_receipt: "承办单位签收",
+        in_hand: "承办单位书面答复",
+        answered: "街道人大工委向代表和选民反馈",
+        fed_back: "代表和选民评价答复",
+      },
       routes: { street: "街道职权范围", district: "报区里" },
       unitKinds: {
         street_committee: "{street}人大工委",
@@ -381,6 +394,19 @@
         answered: "Answered, to feed back",
         fed_back: "Fed back, to rate",
         closed: "Closed",
+      },
+      awaitsStages: {
+        jurisdiction: "The street committee's decision: within the street's powers or not",
+        deputy_sign_off: "The deputy's sign-off",
+        deputy_director_sign_off: "The street committee's deputy director's sign-off",
+        director_sign_off: "The street committee's director's sign-off",
+        review: "The district congress's working body's review",
+        dispatch: "The standing committee office's dispatch to the government office",
+        assignment: "The government office's assignment to departments",
+        awaiting_receipt: "The handling unit's receipt",
+        in_hand: "The handling unit's written answer",
+        answered: "The street committee's feedback to the deputy and the constituent",
+        fed_back: "The ratings of the answer",
       },
       routes: { street: "The street's powers", district: "For the district" },
       unitKinds: {
@@ -1028,7 +1054,7 @@
 
   function awaitsText(letter) {
     var pending = pendingExtension(letter);
-    var text = named("stages", letter.stage);
+    var text = named("awaitsStages", letter.stage);
     if (pending) text += "；" + t("qExtensions") + "（" + unitName(supervisorOf(letter)) + "）";
     return text;
   }
@@ -1297,8 +1323,11 @@
             })
             .then(function (reply) {
               if (!reply.ok) return failed(reply);
-              C.announce(t("done")[action].replace("{code}", reply.body.tracking_code));
-              showLetter(reply.body, detail, claims, "screen-title");
+              // A step answers with the letter; its files' names come with a read of it.
+              return api("GET", "/api/v1/letters/" + letter.id).then(function (again) {
+                showLetter(again.ok ? again.body : reply.body, detail, claims, "screen-title");
+                C.announce(t("done")[action].replace("{code}", reply.body.tracking_code));
+              });
             });
         },
       },
