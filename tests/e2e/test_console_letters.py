@@ -264,6 +264,11 @@ def test_a_letter_goes_the_districts_way_across_roles(
     assert answered["answers"][0]["text"] == answer
     assert answered["answers"][0]["attachments"] == [hashlib.sha256(content).hexdigest()]
     assert "批复.txt" in department.locator(".letter-answer").inner_text()
+    with department.expect_download() as downloading:
+        department.get_by_role("button", name="批复.txt").click()
+    saved = downloading.value
+    assert saved.suggested_filename == "批复.txt"
+    assert Path(saved.path()).read_bytes() == content
     # Back in the inbox, it is gone.
     department.goto(f"{base}/console/#/letters")
     department.locator("#queue-inbox").wait_for()

@@ -64,7 +64,8 @@
       class: "bar-chart",
       role: "img",
       viewBox: "0 0 " + width + " " + height,
-      width: "100%",
+      width: width,
+      height: height,
       preserveAspectRatio: "xMinYMin meet",
       "aria-labelledby": id + "-svg-title " + id + "-svg-desc",
     });

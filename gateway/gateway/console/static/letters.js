@@ -46,6 +46,7 @@
       lNoActions: "你的角色不办理转办函的流程，只能查看。",
       lLoadingQueues: "正在加载待办…",
       lCapped: "只显示了前 {count} 件。",
+      lQueueTitle: "{title}（{count} 件）",
       qJurisdiction: "待决定管辖",
       qJurisdictionHint: "属于街道职权范围的，经代表、专职副主任、主任签署后转街道办事处办理；不属于的，报区人大工作机构审核后转区政府办公室交办。",
       qSignOff: "待你签署",
@@ -244,6 +245,7 @@
       lNoActions: "Your role takes no step of a referral letter; you may read them.",
       lLoadingQueues: "Loading what awaits you…",
       lCapped: "Only the first {count} are shown.",
+      lQueueTitle: "{title} ({count})",
       qJurisdiction: "Jurisdiction to decide",
       qJurisdictionHint: "Within the street's powers: signed off by the deputy, the deputy director and the director, then handled by the street office. Not within them: reviewed by the district congress's working body, then assigned to departments by the government office.",
       qSignOff: "Awaiting your sign-off",
@@ -765,7 +767,7 @@
           });
         }
         any = any || letters.length > 0;
-        section.appendChild(el("h3", { id: "queue-" + q.id + "-title", text: q.title + "（" + letters.length + "）" }));
+        section.appendChild(el("h3", { id: "queue-" + q.id + "-title", text: t("lQueueTitle", { title: q.title, count: letters.length }) }));
         if (q.hint) section.appendChild(el("p", { className: "hint", text: q.hint }));
         if (letters.length) section.appendChild(letterTable(letters, claims, q.id === "inbox"));
         if (results[index].some(function (r) { return r.capped; })) {
@@ -1009,8 +1011,22 @@
         if ((a.attachments || []).length) {
           var list = el("ul", { className: "answer-files", "aria-label": t("lFiles") });
           a.attachments.forEach(function (hash) {
-            var meta = files[hash];
-            list.appendChild(el("li", {}, [el("span", { text: meta ? meta.filename + " " : "" }), el("code", { text: hash })]));
+            var meta = files[hash] || { filename: hash };
+            list.appendChild(
+              el("li", {}, [
+                el("button", {
+                  type: "button",
+                  className: "link",
+                  text: meta.filename,
+                  "aria-describedby": "file-" + hash,
+                  onclick: function () {
+                    download(letter.id, meta);
+                  },
+                }),
+                " ",
+                el("code", { id: "file-" + hash, text: hash }),
+              ])
+            );
           });
           block.appendChild(list);
         }
@@ -1050,6 +1066,32 @@
     detail.replaceChildren.apply(detail, children);
     var focus = focusId && document.getElementById(focusId);
     if (focus) focus.focus();
+  }
+
+  // A file of the letter's answers, read with the caller's token and saved
+  // under its name.
+  function download(letterId, meta) {
+    var user = C.currentUser();
+    fetch("/api/v1/letters/" + letterId + "/attachments/" + meta.sha256, {
+      headers: { Authorization: "Bearer " + (user ? user.token : "") },
+    })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.blob();
+      })
+      .then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var link = el("a", { href: url, download: meta.filename });
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        window.setTimeout(function () {
+          URL.revokeObjectURL(url);
+        }, 1000);
+      })
+      .catch(function (error) {
+        C.announce(t("errorTitle") + ": " + (error.message || String(error)));
+      });
   }
 
   function awaitsText(letter) {
