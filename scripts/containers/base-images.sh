@@ -83,12 +83,29 @@ local_uv() {
   work=$(mktemp -d)
   arch=$(uname -m)
   log "taking uv $UV_VERSION from its PyPI wheel"
-  python3 -m pip download --quiet --no-deps --only-binary :all: \
-    --platform "manylinux_2_17_$arch" "uv==$UV_VERSION" -d "$work" >&2
-  python3 - "$work" <<'PY'
-import pathlib, sys, zipfile
-work = pathlib.Path(sys.argv[1])
-(wheel,) = work.glob("uv-*.whl")
+  # The wheel's address from PyPI's simple index, in its JSON form (PEP 691;
+  # no pip needed: a project's venv made by uv has none), checked against
+  # the digest the index lists.
+  python3 - "$work" "$UV_VERSION" "$arch" <<'PY'
+import hashlib, json, pathlib, sys, urllib.request, zipfile
+work, version, arch = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+index = urllib.request.Request(
+    "https://pypi.org/simple/uv/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+)
+with urllib.request.urlopen(index, timeout=60) as reply:
+    files = json.load(reply)["files"]
+tag = f"manylinux_2_17_{arch}"
+(entry,) = [
+    f for f in files
+    if f["filename"].startswith(f"uv-{version}-") and f["filename"].endswith(".whl")
+    and tag in f["filename"]
+]
+with urllib.request.urlopen(entry["url"], timeout=300) as reply:
+    data = reply.read()
+if hashlib.sha256(data).hexdigest() != entry["hashes"]["sha256"]:
+    sys.exit(f"uv {version}'s wheel does not match the digest PyPI lists")
+wheel = work / entry["filename"]
+wheel.write_bytes(data)
 with zipfile.ZipFile(wheel) as z:
     (name,) = [n for n in z.namelist() if n.endswith(".data/scripts/uv")]
     (work / "root").mkdir()

@@ -37,7 +37,9 @@ import pytest
 from kit.required_tools import in_ci
 from kit.services import SERVICES
 
-pytestmark = [pytest.mark.containers]
+# On a fresh machine the module's platform first builds its base and
+# service images (minutes), past the suite's default of 300 s per test.
+pytestmark = [pytest.mark.containers, pytest.mark.timeout(1500)]
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -96,11 +96,19 @@ def summary(output: str) -> str:
     return "\n".join(keep[-20:])
 
 
+# A whole run over every operation (138 of them) takes minutes on a busy
+# machine, past the suite's default of 300 s per test; it has its own limit
+# (the subprocess's 1500 s).
+LONG = pytest.mark.timeout(1600)
+
+
+@LONG
 def test_no_failure_with_a_fixed_seed(platform: Platform) -> None:
     output = run_schemathesis(platform, FIXED_SEED)
     assert re.search(r"Stateful", output), "the stateful phase ran"
 
 
+@LONG
 def test_no_failure_with_a_random_seed(platform: Platform) -> None:
     seed = random.SystemRandom().randrange(2**31)
     print(f"schemathesis seed {seed} (run again with it to reproduce)")

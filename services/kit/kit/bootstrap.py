@@ -83,7 +83,7 @@ class Bootstrap(Generic[S]):
         log.info("%s database is at the newest revision", self.service)
         consumers = self.consumers()
         if consumers is not None:
-            from kit.worker import declare_consumer_queues
+            from kit.queues import declare_consumer_queues
 
             names = declare_consumer_queues(consumers, self.settings.amqp_uri)
             log.info("%s worker's queues declared: %s", self.service, ", ".join(names))

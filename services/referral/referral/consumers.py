@@ -1,7 +1,7 @@
 """The referral service's nameko worker class: what it consumes and what
 its timers do. `referral.worker` runs it (after eventlet's patching); the
 migrate process imports it unpatched only to declare its queues
-(`kit.worker.declare_consumer_queues`), so that reception's events
+(`kit.queues.declare_consumer_queues`), so that reception's events
 published before the worker first starts wait for it.
 
 It relays the service's outbox to RabbitMQ (`referral.events`), opens a

@@ -30,8 +30,9 @@ from kit.events import new_envelope
 from kit.inbox import dead_letter_queue_name
 from kit.migrations import upgrade
 from kit.outbox import OutboxRelay
+from kit.queues import consumer_queues, declare_consumer_queues
 from kit.tables import event_failures, platform_metadata, processed_events
-from kit.worker import PlatformWorker, consumer_queues, consumes, declare_consumer_queues
+from kit.worker import PlatformWorker, consumes
 from liaison.registry.v1 import events_pb2, registry_pb2
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -253,7 +254,7 @@ def test_worker_handles_relayed_events_once_and_ignores_redeliveries(setup, amqp
 
 
 def test_queues_declared_before_the_worker_first_starts_keep_what_was_published(setup, broker):
-    """What the migrate process does (`kit.worker.declare_consumer_queues`):
+    """What the migrate process does (`kit.queues.declare_consumer_queues`):
     events published before the worker ever ran wait in its queue, and the
     worker starts on that queue as it would have declared it."""
     s, start = setup
