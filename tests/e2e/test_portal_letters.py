@@ -212,9 +212,11 @@ def test_an_opinion_is_followed_through_its_letters_hops_to_the_deadline(
 
 
 def sign_in(page: Any, base_url: str) -> None:
-    """From the portal's header through the issuer's page and back."""
+    """From "my letters" (after the search and the tracking, which need no
+    sign-in) through the issuer's page and back."""
     page.goto(f"{base_url}/")
-    page.locator("#account #sign-in").click()
+    assert page.locator("#account").inner_text() == ""
+    page.locator("section.mine #sign-in").click()
     page.wait_for_url("**/dev-issuer/authorize?**")
     # The portal's client offers constituents' accounts only.
     accounts = page.locator("input[name=account]")
@@ -340,8 +342,9 @@ def test_a_signed_in_constituent_rates_the_answer_and_has_it_reopened(
     assert closed["stage"] == "closed"
     assert [r["satisfaction"] for r in closed["ratings"]] == ["dissatisfied", "satisfied"]
 
-    # Signed out, "my letters" is gone; following by code still works.
-    page.locator("#sign-out").click()
-    assert page.locator("section.mine").count() == 0
-    assert page.locator("#account #sign-in").is_visible()
+    # Signed out: no letters, no name, the sign-in offered again.
+    page.locator("section.mine #sign-out").click()
+    assert page.locator("section.mine li.mine-letter").count() == 0
+    assert page.locator("#account").inner_text() == ""
+    assert page.evaluate("document.activeElement.id") == "sign-in"
     assert console.unexpected(*EXPECTED_REFUSALS) == []

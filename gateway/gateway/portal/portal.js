@@ -1454,9 +1454,10 @@
   function mineSection(user) {
     var parts = formCard("mine", "h2");
     var section = parts[0];
+    if (!user) return append(section, [parts[1], el("p", "note", t("signInHint")), signInRow(null)]);
     var body = el("div", "mine-body");
     body.setAttribute("aria-live", "polite");
-    append(section, [parts[1], el("p", "note", t("mineNote")), body]);
+    append(section, [parts[1], el("p", "note", t("mineNote")), signInRow(user), body]);
     if (user.claims.role !== "constituent") {
       body.appendChild(el("p", "note", t("mineNotConstituent")));
       return section;
@@ -1741,47 +1742,50 @@
   var signInFailure = "";
   var mine = null;
 
-  // The header's sign-in button, or who is signed in and signing out; and
-  // "my letters" below the tracking while signed in.
+  // Who is signed in, in the header; below the tracking, "my letters":
+  // signed out, what signing in gives and its button (after the search and
+  // the tracking, which need none); signed in, the letters and signing out.
   function renderAccount() {
     var user = signin.user();
     accountBox.replaceChildren();
     if (user) {
-      var who = el("span", "who");
-      append(who, [el("span", "visually-hidden", t("signedInAs")), el("span", "who-name", user.claims.name || user.claims.sub)]);
-      var out = el("button", "secondary", t("signOut"));
-      out.type = "button";
-      out.id = "sign-out";
-      out.addEventListener("click", function () {
-        signin.forget();
-        signInFailure = "";
-        renderAccount();
-        if (shown && !pending) outcome.replaceChildren(shown());
-        langButton.focus();
-      });
-      append(accountBox, [who, out]);
-    } else {
-      var signInButton = el("button", "secondary", t("signIn"));
-      signInButton.type = "button";
-      signInButton.id = "sign-in";
-      signInButton.title = t("signInHint");
-      signInButton.addEventListener("click", function () {
+      append(accountBox, [
+        el("span", "visually-hidden", t("signedInAs")),
+        el("span", "who-name", user.claims.name || user.claims.sub),
+      ]);
+    }
+    var fresh = mineSection(user);
+    if (mine) mine.remove();
+    mine = fresh;
+    track.after(mine);
+  }
+
+  function signInRow(user) {
+    var row = el("div", "sign-in-row");
+    var button = el("button", "secondary", user ? t("signOut") : t("signIn"));
+    button.type = "button";
+    button.id = user ? "sign-out" : "sign-in";
+    button.addEventListener("click", function () {
+      if (!user) {
         signin.begin(window.location.search).catch(function (error) {
           signInFailure = error.message || String(error);
           renderAccount();
         });
-      });
-      accountBox.appendChild(signInButton);
-    }
+        return;
+      }
+      signin.forget();
+      signInFailure = "";
+      renderAccount();
+      if (shown && !pending) outcome.replaceChildren(shown());
+      document.getElementById("sign-in").focus();
+    });
+    row.appendChild(button);
     if (signInFailure) {
       var failed = el("p", "form-error sign-in-error", t("signInFailed", { reason: signInFailure }));
       failed.setAttribute("role", "alert");
-      accountBox.appendChild(failed);
+      row.appendChild(failed);
     }
-    var fresh = user ? mineSection(user) : null;
-    if (mine) mine.remove();
-    mine = fresh;
-    if (mine) track.after(mine);
+    return row;
   }
 
   // Back from the provider with ?code=…&state=… (or ?error=…): the token
