@@ -205,6 +205,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.allowed_methods = AllowedMethods([ops.router, *api, *pages])
     app.mount(portal.STATIC_PREFIX, portal.static_files(), name="portal")
     app.mount(console.STATIC_PREFIX, console.static_files(), name="console")
+    app.mount(portal.SHARED_PREFIX, portal.shared_files(), name="shared")
 
     app.state.body_limits = BodyLimits(
         default=settings.max_body_bytes,

@@ -109,6 +109,8 @@ class GatewaySettings:
     console_oidc_issuer: str = ""
     console_oidc_client_id: str = "liaison-console"
     console_oidc_scope: str = "openid profile"
+    # The public portal's client of the same provider, for constituents (gateway.routes.portal).
+    portal_oidc_client_id: str = "liaison-portal"
     # Open311 GeoReport v2 (gateway.routes.open311): the keys that may POST requests.
     open311_api_keys: tuple[str, ...] = ()
     open311_contact: str = OPEN311_CONTACT
@@ -149,6 +151,7 @@ class GatewaySettings:
             console_oidc_issuer=_env("LIAISON_CONSOLE_OIDC_ISSUER", "").rstrip("/"),
             console_oidc_client_id=_env("LIAISON_CONSOLE_OIDC_CLIENT_ID", "liaison-console"),
             console_oidc_scope=_env("LIAISON_CONSOLE_OIDC_SCOPE", "openid profile"),
+            portal_oidc_client_id=_env("LIAISON_PORTAL_OIDC_CLIENT_ID", "liaison-portal"),
             open311_api_keys=_open311_keys(kit_settings.environment()),
             open311_contact=_env("LIAISON_OPEN311_CONTACT", OPEN311_CONTACT),
             open311_key_service=_env("LIAISON_OPEN311_KEY_SERVICE", OPEN311_KEY_SERVICE),

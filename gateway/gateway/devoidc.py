@@ -3,10 +3,12 @@ console's sign-in on a local run: authorization code flow with PKCE (S256),
 public clients only.
 
 Mounted with the development issuer (LIAISON_DEV_ISSUER, never in
-production; `gateway.routes.dev`). One registered client, the console
-(`CONSOLE_CLIENT_ID`), whose one redirect URI is the console's own page on
-the issuer's origin. Its authorization codes are short-lived (60 s),
-single-use, bound to the client, the redirect URI and the PKCE challenge.
+production; `gateway.routes.dev`). Two registered clients (`CLIENTS`): the
+staff console (`CONSOLE_CLIENT_ID`), whose one redirect URI is the console's
+page on the issuer's origin, and the public portal (`PORTAL_CLIENT_ID`),
+whose one redirect URI is the portal's page, `/`, and which signs in
+constituents only. Authorization codes are short-lived (60 s), single-use,
+bound to the client, the redirect URI and the PKCE challenge.
 
 A code is a token signed with the development secret, so any worker of the
 gateway can redeem a code another issued; that it is redeemed once is kept
@@ -39,11 +41,22 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from kit.auth import DEMO_ACCOUNTS, DEV_ALGORITHM, DEV_TOKEN_TTL_SECONDS, DemoAccount, DevIssuer
+from kit.auth import (
+    DEMO_ACCOUNTS,
+    DEV_ALGORITHM,
+    DEV_TOKEN_TTL_SECONDS,
+    DemoAccount,
+    DevIssuer,
+    Role,
+)
 
+# Where the gateway mounts the issuer (gateway.routes.dev).
+ISSUER_PATH = "/dev-issuer"
 CONSOLE_CLIENT_ID = "liaison-console"
 # The console's page, on the issuer's origin: its only redirect URI.
 CONSOLE_REDIRECT_PATH = "/console/"
+PORTAL_CLIENT_ID = "liaison-portal"
+PORTAL_REDIRECT_PATH = "/"
 CODE_TTL_SECONDS = 60
 ID_TOKEN_TTL_SECONDS = 300
 # RFC 7636 §4.1: 43 to 128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
@@ -52,6 +65,24 @@ CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
 CODE_AUDIENCE = "liaison-dev-authorization-code"
 # Accounts a person signs in with: not a department's system.
 SIGN_IN_ACCOUNTS: tuple[DemoAccount, ...] = tuple(a for a in DEMO_ACCOUNTS if not a.client)
+
+
+@dataclass(frozen=True)
+class Client:
+    """A registered public client: its one redirect path, on the issuer's
+    origin, and the accounts one may sign in to it with."""
+
+    redirect_path: str
+    accounts: tuple[DemoAccount, ...]
+
+
+CLIENTS: dict[str, Client] = {
+    CONSOLE_CLIENT_ID: Client(CONSOLE_REDIRECT_PATH, SIGN_IN_ACCOUNTS),
+    # The public portal is the constituents': no staff account signs in there.
+    PORTAL_CLIENT_ID: Client(
+        PORTAL_REDIRECT_PATH, tuple(a for a in SIGN_IN_ACCOUNTS if a.role is Role.CONSTITUENT)
+    ),
+}
 
 
 class OAuthError(Exception):
@@ -73,9 +104,9 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def redirect_uri_for(issuer_url: str) -> str:
+def redirect_uri_for(issuer_url: str, client_id: str = CONSOLE_CLIENT_ID) -> str:
     parts = urlsplit(issuer_url)
-    return f"{parts.scheme}://{parts.netloc}{CONSOLE_REDIRECT_PATH}"
+    return f"{parts.scheme}://{parts.netloc}{CLIENTS[client_id].redirect_path}"
 
 
 @dataclass(frozen=True)
@@ -94,10 +125,10 @@ def check_client(params: dict[str, str], issuer_url: str) -> tuple[str, str]:
     """The client and redirect URI, which must be known before any error may
     be sent back to the client by redirect (RFC 6749 §4.1.2.1)."""
     client_id = params.get("client_id", "")
-    if client_id != CONSOLE_CLIENT_ID:
+    if client_id not in CLIENTS:
         raise OAuthError("invalid_client", f"unknown client_id {client_id!r}")
     redirect_uri = params.get("redirect_uri", "")
-    if redirect_uri != redirect_uri_for(issuer_url):
+    if redirect_uri != redirect_uri_for(issuer_url, client_id):
         raise OAuthError("invalid_request", "redirect_uri is not registered for this client")
     return client_id, redirect_uri
 
@@ -181,6 +212,10 @@ class DevOidcProvider:
         account = next((a for a in SIGN_IN_ACCOUNTS if a.account == account_name), None)
         if account is None:
             raise OAuthError("invalid_request", f"no demo account {account_name!r}")
+        if account not in CLIENTS[request.client_id].accounts:
+            raise OAuthError(
+                "access_denied", f"the {account_name} account does not sign in to this client"
+            )
         now = int(time.time())
         claims = {
             "aud": CODE_AUDIENCE,

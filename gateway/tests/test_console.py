@@ -94,7 +94,10 @@ def test_the_console_page_is_served_with_its_policy(client: TestClient) -> None:
     assert sorted(assets) == on_disk
     scripts = [a for a in assets if a.endswith(".js")]
     assert scripts[0] == "/console/static/console.js" and "/console/static/calendar.js" in scripts
-    for path in assets:
+    # The sign-in the portal shares, before the shell that uses it.
+    every_script = re.findall(r'<script src="([^"]+)"', page)
+    assert every_script[0] == "/shared/signin.js"
+    for path in [*assets, "/shared/signin.js"]:
         assert client.get(path).status_code == 200, path
 
 
@@ -138,13 +141,20 @@ def test_a_configured_issuer_is_named_and_allowed_by_the_policy(
         auth=AuthSettings(env="test", jwks_url="https://idp.example.org/jwks"),
         console_oidc_issuer="https://idp.example.org/realms/liaison",
         console_oidc_client_id="console",
+        portal_oidc_client_id="portal",
     )
     client = make_client(configured)
-    config = client.get("/console/config.json").json()
-    assert config["issuer"] == "https://idp.example.org/realms/liaison"
-    assert config["client_id"] == "console"
-    policy = client.get("/console/").headers["content-security-policy"]
-    assert "connect-src 'self' https://idp.example.org" in policy
+    # The portal signs constituents in with the same provider, as its own client.
+    for page, client_id, redirect_path in (
+        ("/console/", "console", "/console/"),
+        ("/", "portal", "/"),
+    ):
+        config_path = "/portal/config.json" if page == "/" else "/console/config.json"
+        config = client.get(config_path).json()
+        assert config["issuer"] == "https://idp.example.org/realms/liaison"
+        assert (config["client_id"], config["redirect_path"]) == (client_id, redirect_path)
+        policy = client.get(page).headers["content-security-policy"]
+        assert "connect-src 'self' https://idp.example.org" in policy
     # Without the development issuer, its endpoints are not there.
     assert client.get("/dev-issuer/.well-known/openid-configuration").status_code == 404
 

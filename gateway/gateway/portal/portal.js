@@ -1,7 +1,11 @@
-// The public portal: find my liaison station and my deputies.
-// Calls GET /api/v1/find-station?address=… and renders the answer; errors are
-// RFC 9457 problem details. Everything is rendered with textContent.
-// zh-CN, with an English switch in the header (kept in localStorage).
+// The public portal: find my liaison station and my deputies; book a place
+// at a session; raise an opinion online and follow it by its tracking code,
+// with its referral letter (转办函) once handed on. Constituents may sign in
+// (/shared/signin.js, the console's sign-in too): what they raise online is
+// theirs, and "my letters" rates the answers fed back to them.
+// Calls the gateway's API; errors are RFC 9457 problem details. Everything
+// is rendered with textContent. zh-CN, with an English switch in the header
+// (kept in localStorage).
 "use strict";
 
 (function () {
@@ -129,6 +133,99 @@
       status_declined: "不予受理",
       status_in_progress: "办理中",
       status_done: "已办结",
+      signIn: "选民登录",
+      signInHint: "登录后，网上反映的意见记在您的账号下，可以查看转办情况并评价答复。不登录也可以使用本页其他功能。",
+      signOut: "退出登录",
+      signedInAs: "已登录：",
+      signInBusy: "正在登录…",
+      signInFailed: "登录没有完成：{reason}",
+      signInNotConfigured: "暂未开通选民登录。",
+      opinionSignedIn: "您已登录，这条意见记在您的账号下；转交办理后，可以在“我的意见转办情况”中查看并评价答复。",
+      followLink: "查看办理进度",
+      letterTitle: "转办函办理情况",
+      letterLoading: "正在查询转办函…",
+      letterFailed: "暂时无法查询转办函，请稍后再试。",
+      letterStage: "当前环节",
+      letterRound: "第{n}轮办理（不满意后重新办理）",
+      handler: "承办单位",
+      coHandlers: "协办单位",
+      noHandler: "尚未确定",
+      deadline: "法定答复期限",
+      deadlineNote: "承办单位自签收之日起三个月内书面答复。",
+      lastDay: "最后一天：{day}",
+      daysLeft: "还有 {n} 天",
+      lastDayToday: "今天是最后一天",
+      overdue: "已超期 {n} 天",
+      answeredInTime: "已按期答复",
+      answeredLate: "答复超过期限",
+      extended: "已批准延期",
+      deadlinePending: "承办单位签收后开始计算",
+      hops: "流转经过",
+      hopSent: "发出",
+      hopReceived: "签收",
+      hopNotReceived: "尚未签收",
+      arrow: "→",
+      signOffs: "签署",
+      signOffRefused: "退回",
+      signOffDone: "已签署",
+      answers: "书面答复",
+      answerBy: "第{round}轮答复 · {unit}",
+      ratings: "评价",
+      ratingRound: "第{round}轮",
+      noYet: "暂无",
+      stages: {
+        jurisdiction: "等待街道人大工委确定由街道还是区里办理",
+        deputy_sign_off: "等待代表签署意见",
+        deputy_director_sign_off: "等待街道人大工委专职副主任签署",
+        director_sign_off: "等待街道人大工委主任签署",
+        review: "等待区人大常委会工作机构审查",
+        dispatch: "等待区人大常委会办公室转送区政府办公室",
+        assignment: "等待区政府办公室交办职能部门",
+        awaiting_receipt: "等待承办单位签收",
+        in_hand: "承办单位办理中，等待书面答复",
+        answered: "已书面答复，等待街道人大工委反馈",
+        fed_back: "答复已反馈，等待评价",
+        closed: "已办结",
+      },
+      hopKinds: {
+        to_street_office: "交街道办事处办理",
+        to_review: "报送审查",
+        returned: "退回街道",
+        to_dispatch: "转送区人大常委会办公室",
+        to_government_office: "转送区政府办公室",
+        co_handling: "交协办单位",
+        to_lead_department: "交承办单位",
+        answer: "书面答复",
+        reopened: "重新办理",
+      },
+      unitKinds: {
+        street_committee: "街道人大工委",
+        street_office: "街道办事处",
+        working_body: "区人大常委会工作机构",
+        standing_committee_office: "区人大常委会办公室",
+        government_office: "区政府办公室",
+        department: "区职能部门",
+      },
+      signers: {deputy: "代表", deputy_director: "街道人大工委专职副主任", director: "街道人大工委主任"},
+      raters: {deputy: "代表", constituent: "选民"},
+      satisfaction: {satisfied: "满意", basically_satisfied: "基本满意", dissatisfied: "不满意"},
+      mineTitle: "我的意见转办情况",
+      mineNote: "您登录后在网上反映、已转交办理的意见。",
+      mineLoading: "正在查询…",
+      mineEmpty: "暂时没有转交办理的意见。",
+      mineFailed: "暂时无法查询，请稍后再试。",
+      mineNotConstituent: "这个账号不是选民账号，没有可以评价的转办函。",
+      yourOpinion: "您反映的内容",
+      rateTitle: "评价这次答复",
+      rateQuestion: "您对答复是否满意？",
+      reopen: "申请重新办理",
+      reopenHint: "不满意时，可以申请由承办单位重新办理、再次答复。每件转办函只能申请一次。",
+      reopenUsed: "这件转办函已经重新办理过一次，不能再申请。",
+      submitRating: "提交评价",
+      rated: "已收到您的评价：{satisfaction}。",
+      reopened: "已申请重新办理：承办单位将重新签收，并在新的期限内书面答复。",
+      rateRefused: "评价没有成功：{detail}",
+      rateConflict: "这件转办函现在不能评价（可能已经评价过），请重新查询。",
       categories: {urban_planning:"城市规划",transport:"交通出行",environment:"生态环境",education:"教育",health:"医疗卫生",elderly_care:"养老服务",employment:"就业创业",property:"物业管理",public_safety:"公共安全",legal:"法律服务",economy:"经济发展",culture_sports:"文化体育",community:"社区治理",other:"其他"},
     },
     en: {
@@ -253,6 +350,99 @@
       status_declined: "Declined",
       status_in_progress: "In progress",
       status_done: "Done",
+      signIn: "Constituent sign-in",
+      signInHint: "Signed in, what you raise online is kept under your account: you can follow its referral and rate the answer. Everything else works without.",
+      signOut: "Sign out",
+      signedInAs: "Signed in: ",
+      signInBusy: "Signing in…",
+      signInFailed: "Sign-in did not complete: {reason}",
+      signInNotConfigured: "Constituent sign-in is not available.",
+      opinionSignedIn: "You are signed in: this view is kept under your account; once handed on, follow it and rate the answer under “My referred views”.",
+      followLink: "Follow it",
+      letterTitle: "Its referral letter",
+      letterLoading: "Looking up the referral letter…",
+      letterFailed: "The referral letter cannot be looked up now; please try again later.",
+      letterStage: "Now",
+      letterRound: "Round {n} (handled again after a dissatisfied rating)",
+      handler: "Handling unit",
+      coHandlers: "Co-handling units",
+      noHandler: "Not decided yet",
+      deadline: "Legal deadline to answer",
+      deadlineNote: "The handling unit answers in writing within three months of receiving it.",
+      lastDay: "Last day: {day}",
+      daysLeft: "{n} days left",
+      lastDayToday: "Today is the last day",
+      overdue: "Overdue by {n} days",
+      answeredInTime: "Answered in time",
+      answeredLate: "Answered after the deadline",
+      extended: "Extension approved",
+      deadlinePending: "Runs from the handling unit's receipt",
+      hops: "Its way",
+      hopSent: "Sent",
+      hopReceived: "Received",
+      hopNotReceived: "Not yet received",
+      arrow: "→",
+      signOffs: "Sign-offs",
+      signOffRefused: "Sent back",
+      signOffDone: "Signed off",
+      answers: "Written answers",
+      answerBy: "Answer of round {round} · {unit}",
+      ratings: "Ratings",
+      ratingRound: "Round {round}",
+      noYet: "None yet",
+      stages: {
+        jurisdiction: "Awaiting the street committee's decision: the street's or the district's",
+        deputy_sign_off: "Awaiting the deputy's sign-off",
+        deputy_director_sign_off: "Awaiting the street committee's deputy director's sign-off",
+        director_sign_off: "Awaiting the street committee's director's sign-off",
+        review: "Awaiting the working body's review",
+        dispatch: "Awaiting the standing committee office's dispatch to the government office",
+        assignment: "Awaiting the government office's assignment to a department",
+        awaiting_receipt: "Awaiting the handling unit's receipt",
+        in_hand: "In hand: awaiting the handling unit's written answer",
+        answered: "Answered: awaiting the street committee's feedback",
+        fed_back: "The answer is fed back: awaiting the ratings",
+        closed: "Closed",
+      },
+      hopKinds: {
+        to_street_office: "To the street office to handle",
+        to_review: "For review",
+        returned: "Returned to the street",
+        to_dispatch: "To the standing committee office",
+        to_government_office: "To the government office",
+        co_handling: "To a co-handling unit",
+        to_lead_department: "To the handling unit",
+        answer: "Written answer",
+        reopened: "Handled again",
+      },
+      unitKinds: {
+        street_committee: "Street committee",
+        street_office: "Street office",
+        working_body: "District congress working body",
+        standing_committee_office: "Standing committee office",
+        government_office: "District government office",
+        department: "District department",
+      },
+      signers: {deputy: "Deputy", deputy_director: "Deputy director", director: "Director"},
+      raters: {deputy: "Deputy", constituent: "Constituent"},
+      satisfaction: {satisfied: "Satisfied", basically_satisfied: "Basically satisfied", dissatisfied: "Dissatisfied"},
+      mineTitle: "My referred views",
+      mineNote: "What you raised online signed in and was handed on.",
+      mineLoading: "Looking up…",
+      mineEmpty: "Nothing handed on yet.",
+      mineFailed: "This cannot be looked up now; please try again later.",
+      mineNotConstituent: "This account is not a constituent's: it has no letters to rate.",
+      yourOpinion: "What you raised",
+      rateTitle: "Rate the answer",
+      rateQuestion: "Are you satisfied with the answer?",
+      reopen: "Ask for it to be handled again",
+      reopenHint: "When dissatisfied, you may ask the handling unit to handle it again and answer anew. Once per letter.",
+      reopenUsed: "This letter was handled again once already; it cannot be asked again.",
+      submitRating: "Send the rating",
+      rated: "Your rating is received: {satisfaction}.",
+      reopened: "Asked to handle it again: the handling unit receives it anew and answers in writing within a new deadline.",
+      rateRefused: "The rating failed: {detail}",
+      rateConflict: "This letter cannot be rated now (it may have been rated already); please look it up again.",
       categories: {urban_planning:"Urban planning",transport:"Transport",environment:"Environment",education:"Education",health:"Health",elderly_care:"Elderly care",employment:"Employment",property:"Property management",public_safety:"Public safety",legal:"Legal services",economy:"Economy",culture_sports:"Culture and sports",community:"Community affairs",other:"Other"},
     },
   };
@@ -697,6 +887,15 @@
     }).then(readReply);
   }
 
+  // A call with the signed-in constituent's token (none when signed out);
+  // a 401 means the sign-in has lapsed: the page shows it signed out.
+  function authorized(method, url, body) {
+    return signin.call(method, url, body).then(function (reply) {
+      if (reply.status === 401) renderAccount();
+      return reply;
+    });
+  }
+
   // A form's submit button and its live status line, appended to the form;
   // `onSubmit` runs instead of the browser's submission.
   function submitRow(form, label, className, onSubmit) {
@@ -921,7 +1120,7 @@
       };
       if (phone.value.trim()) body.raiser_phone = phone.value.trim();
       if (contact.value.trim()) body.raiser_contact = contact.value.trim();
-      postJson("/api/v1/opinions", body)
+      authorized("POST", "/api/v1/opinions", body)
         .then(function (reply) {
           if (reply.ok) {
             var done = el("div", "opinion-done");
@@ -930,7 +1129,9 @@
             var facts = el("dl", "facts");
             field(facts, t("trackingCode"), reply.body.tracking_code);
             facts.lastChild.className = "tracking-code";
-            append(done, [title, facts, el("p", "note", t("trackingNote"))]);
+            var follow = el("a", "follow-link", t("followLink"));
+            follow.href = "?track=" + encodeURIComponent(reply.body.tracking_code);
+            append(done, [title, facts, el("p", "note", t("trackingNote")), append(el("p"), [follow])]);
             form.replaceWith(done);
             title.focus();
             return;
@@ -946,11 +1147,13 @@
           submit.removeAttribute("aria-disabled");
         });
     });
-    return append(section, [heading, el("p", "note", t("opinionNote")), form]);
+    var user = signin.user();
+    var signedIn = user && user.claims.role === "constituent" ? el("p", "note signed-in-note", t("opinionSignedIn")) : null;
+    return append(section, [heading, el("p", "note", t("opinionNote")), signedIn, form]);
   }
 
   // Following an opinion by its tracking code: its status and public timeline.
-  function trackSection() {
+  function trackSection(initialCode) {
     var parts = formCard("track", "h2");
     var section = parts[0];
     var heading = parts[1];
@@ -962,6 +1165,7 @@
     answer.setAttribute("aria-live", "polite");
     submitRow(form, t("trackSubmit"), null, function (submit, status) {
       var value = code.value.trim().toUpperCase();
+      followedCode = value;
       fetch("/api/v1/opinions/track/" + encodeURIComponent(value), { headers: { Accept: "application/json" } })
         .then(readReply)
         .then(function (reply) {
@@ -991,12 +1195,407 @@
             list.appendChild(item);
           });
           answer.replaceChildren(facts, list);
+          if (body.status === "handed_on") answer.appendChild(trackedLetter(body.tracking_code));
         })
         .catch(function () {
           status.replaceChildren(el("p", "form-error", t("networkText")));
         });
     });
+    if (initialCode) {
+      code.value = initialCode;
+      // Once the section is on the page.
+      window.setTimeout(function () {
+        form.requestSubmit();
+      }, 0);
+    }
     return append(section, [heading, form, answer]);
+  }
+
+  // ------------------------------------------------------ referral letters
+
+  // A time of the API (an ISO instant) as Guangzhou's wall clock,
+  // "2026-03-05 09:30" (Sweden's locale writes ISO dates).
+  var DATE_TIME = new Intl.DateTimeFormat("sv-SE", {
+    timeZone: "Asia/Shanghai",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+
+  function localTime(iso) {
+    return DATE_TIME.format(new Date(iso));
+  }
+
+  function timeNode(iso, className) {
+    var node = el("time", className, localTime(iso));
+    node.setAttribute("datetime", iso);
+    return node;
+  }
+
+  // Days from today (Guangzhou) to `day` (YYYY-MM-DD): negative once past.
+  function daysUntil(day) {
+    var today = todayInShanghai();
+    var parts = day.split("-").map(Number);
+    return Math.round(
+      (Date.UTC(parts[0], parts[1] - 1, parts[2]) - Date.UTC(today.year, today.month - 1, today.day)) / DAY_MS
+    );
+  }
+
+  // The registry's units, once per page: letters name units by kind and id.
+  var unitsLoaded = null;
+  function loadUnits() {
+    if (!unitsLoaded) {
+      unitsLoaded = fetch("/api/v1/units?page_size=500", { headers: { Accept: "application/json" } })
+        .then(function (response) {
+          return response.ok ? response.json() : { items: [] };
+        })
+        .then(function (page) {
+          return page.items || [];
+        })
+        .catch(function () {
+          unitsLoaded = null;
+          return [];
+        });
+    }
+    return unitsLoaded;
+  }
+
+  // A letter's unit ({kind, id, label}) by its registry name: a street's
+  // committee or office by the street, a department by its id, a district
+  // office by its kind when the district has one.
+  function unitName(unit, units) {
+    if (!unit) return t("noHandler");
+    var kind = unit.kind;
+    var byStreet = kind === "street_committee" || kind === "street_office";
+    var matches = units.filter(function (u) {
+      if (u.kind !== kind) return false;
+      if (byStreet) return u.street_id === unit.id;
+      return unit.id ? u.id === unit.id : true;
+    });
+    if (matches.length === 1 || (matches.length && unit.id)) return matches[0].name;
+    var generic = t("unitKinds")[kind] || kind;
+    return kind === "department" && unit.id ? generic + " " + unit.id : generic;
+  }
+
+  function subHeading(text) {
+    return el("h4", null, text);
+  }
+
+  // The legal deadline: its last day and, while in hand, the days left or
+  // overdue; once answered, whether in time.
+  function deadlineText(letter) {
+    var deadline = letter.deadline;
+    if (!deadline || !deadline.last_day) return t("deadlinePending");
+    var words = [t("lastDay", { day: deadline.last_day })];
+    var answer = (letter.answers || []).filter(function (a) {
+      return a.round === letter.round;
+    })[0];
+    if (answer && answer.at) {
+      words.push(localTime(answer.at).slice(0, 10) <= deadline.last_day ? t("answeredInTime") : t("answeredLate"));
+    } else {
+      var days = daysUntil(deadline.last_day);
+      words.push(days > 0 ? t("daysLeft", { n: days }) : days === 0 ? t("lastDayToday") : t("overdue", { n: -days }));
+    }
+    if (deadline.extended) words.push(t("extended"));
+    return words.join(t("listSeparator"));
+  }
+
+  function deadlineState(letter) {
+    var deadline = letter.deadline;
+    if (!deadline || !deadline.last_day) return "pending";
+    var answered = (letter.answers || []).some(function (a) {
+      return a.round === letter.round;
+    });
+    if (answered) return "answered";
+    return daysUntil(deadline.last_day) < 0 ? "overdue" : "due";
+  }
+
+  // One hop of the letter's way: from → to, why, sent and received.
+  function hopItem(hop, units) {
+    var received = Boolean(hop.received_at);
+    var item = el("li", "hop " + (received ? "received" : "pending"));
+    item.setAttribute("data-kind", hop.kind);
+    var route = el("p", "hop-route");
+    append(route, [
+      el("span", "hop-from", unitName(hop.from_unit, units)),
+      el("span", "hop-arrow", " " + t("arrow") + " "),
+      el("span", "hop-to", unitName(hop.to_unit, units)),
+    ]);
+    var kind = el("p", "hop-kind", t("hopKinds")[hop.kind] || hop.kind);
+    var times = el("p", "hop-times");
+    if (hop.sent_at) append(times, [el("span", "label", t("hopSent") + " "), timeNode(hop.sent_at, "hop-sent")]);
+    var got = el("span", "hop-received");
+    if (received) append(got, [el("span", "label", t("hopReceived") + " "), timeNode(hop.received_at)]);
+    else got.textContent = t("hopNotReceived");
+    append(times, [got]);
+    return append(item, [route, kind, times]);
+  }
+
+  // A referral letter as its constituent follows it: the stage in words,
+  // the handling unit, the legal deadline, every hop, the sign-offs (never
+  // their comments), the answers and the ratings.
+  function letterView(letter, units, headingTag) {
+    var section = el("section", "letter");
+    section.setAttribute("data-stage", letter.stage);
+    formCount += 1;
+    var titleId = "letter-title-" + formCount;
+    section.setAttribute("aria-labelledby", titleId);
+    var heading = el(headingTag || "h3", null, t("letterTitle"));
+    heading.id = titleId;
+    section.appendChild(heading);
+    if (letter.round > 1) section.appendChild(el("p", "badge round", t("letterRound", { n: letter.round })));
+    var facts = el("dl", "facts letter-facts");
+    field(facts, t("letterStage"), t("stages")[letter.stage] || letter.stage);
+    facts.lastChild.className = "letter-stage";
+    field(facts, t("handler"), letter.handler ? unitName(letter.handler, units) : t("noHandler"));
+    facts.lastChild.className = "letter-handler";
+    if ((letter.co_handlers || []).length) {
+      field(
+        facts,
+        t("coHandlers"),
+        letter.co_handlers
+          .map(function (u) {
+            return unitName(u, units);
+          })
+          .join(t("listSeparator"))
+      );
+    }
+    field(facts, t("deadline"), deadlineText(letter));
+    facts.lastChild.className = "letter-deadline";
+    facts.lastChild.setAttribute("data-state", deadlineState(letter));
+    append(section, [facts, el("p", "note", t("deadlineNote"))]);
+
+    var hops = el("ol", "hops");
+    hops.setAttribute("aria-label", t("hops"));
+    (letter.hops || []).forEach(function (hop) {
+      hops.appendChild(hopItem(hop, units));
+    });
+    append(section, [subHeading(t("hops")), hops]);
+
+    if ((letter.sign_offs || []).length) {
+      var signs = el("ul", "sign-offs");
+      letter.sign_offs.forEach(function (sign) {
+        var item = el("li", sign.refused ? "refused" : null);
+        item.appendChild(el("span", null, (t("signers")[sign.signer] || sign.signer) + " "));
+        item.appendChild(el("span", "badge", sign.refused ? t("signOffRefused") : t("signOffDone")));
+        if (sign.at) append(item, [el("span", null, " "), timeNode(sign.at)]);
+        signs.appendChild(item);
+      });
+      append(section, [subHeading(t("signOffs")), signs]);
+    }
+
+    var answers = el("div", "answers");
+    (letter.answers || []).forEach(function (answer) {
+      var block = el("div", "answer");
+      var meta = el("p", "answer-meta", t("answerBy", { round: answer.round, unit: unitName(answer.by, units) }) + " ");
+      if (answer.at) meta.appendChild(timeNode(answer.at));
+      append(block, [meta, el("p", "answer-text", answer.text)]);
+      answers.appendChild(block);
+    });
+    if (!answers.firstChild) answers.appendChild(el("p", "note", t("noYet")));
+    append(section, [subHeading(t("answers")), answers]);
+
+    if ((letter.ratings || []).length) {
+      var ratings = el("ul", "ratings");
+      letter.ratings.forEach(function (rating) {
+        var item = el("li", "rating");
+        item.setAttribute("data-satisfaction", rating.satisfaction);
+        item.textContent =
+          t("ratingRound", { round: rating.round }) + " · " + (t("raters")[rating.rater] || rating.rater) + "：" +
+          (t("satisfaction")[rating.satisfaction] || rating.satisfaction) + " ";
+        if (rating.at) item.appendChild(timeNode(rating.at));
+        ratings.appendChild(item);
+      });
+      append(section, [subHeading(t("ratings")), ratings]);
+    }
+    return section;
+  }
+
+  // A reply ({status, ok, body}, promised) and the registry's units for
+  // `body`: busy meanwhile, `render(json, units)` when both arrive, the
+  // `failed` text in `body` when they do not.
+  function loadWithUnits(body, replied, render, failed) {
+    body.setAttribute("aria-busy", "true");
+    Promise.all([replied, loadUnits()])
+      .then(function (got) {
+        if (!got[0].ok) throw new Error(String(got[0].status));
+        render(got[0].body, got[1]);
+      })
+      .catch(function () {
+        body.replaceChildren(el("p", "note", failed));
+      })
+      .finally(function () {
+        body.setAttribute("aria-busy", "false");
+      });
+  }
+
+  // An opinion handed on: its letter, filled in when it arrives.
+  function trackedLetter(code) {
+    var slot = el("div", "letter-slot");
+    slot.appendChild(el("p", "note", t("letterLoading")));
+    var url = "/api/v1/opinions/track/" + encodeURIComponent(code) + "/letter";
+    loadWithUnits(
+      slot,
+      fetch(url, { headers: { Accept: "application/json" } }).then(readReply),
+      function (letter, units) {
+        slot.replaceChildren(letterView(letter, units, "h3"));
+      },
+      t("letterFailed")
+    );
+    return slot;
+  }
+
+  // ----------------------------------------------------- my letters, rated
+
+  // The signed-in constituent's letters: what they raised online, signed
+  // in, and was handed on; the rate form when one awaits their rating.
+  function mineSection(user) {
+    var parts = formCard("mine", "h2");
+    var section = parts[0];
+    if (!user) return append(section, [parts[1], el("p", "note", t("signInHint")), signInRow(null)]);
+    var body = el("div", "mine-body");
+    body.setAttribute("aria-live", "polite");
+    append(section, [parts[1], el("p", "note", t("mineNote")), signInRow(user), body]);
+    if (user.claims.role !== "constituent") {
+      body.appendChild(el("p", "note", t("mineNotConstituent")));
+      return section;
+    }
+    body.appendChild(el("p", "note", t("mineLoading")));
+    loadWithUnits(
+      body,
+      authorized("GET", "/api/v1/letters?page_size=100"),
+      function (page, units) {
+        var letters = page.items || [];
+        if (!letters.length) {
+          body.replaceChildren(el("p", "note", t("mineEmpty")));
+          return;
+        }
+        var list = el("ul", "mine-list");
+        letters.forEach(function (letter) {
+          list.appendChild(mineItem(letter, units));
+        });
+        body.replaceChildren(list);
+      },
+      t("mineFailed")
+    );
+    return section;
+  }
+
+  function awaitsMyRating(letter) {
+    return (
+      letter.stage === "fed_back" &&
+      !(letter.ratings || []).some(function (r) {
+        return r.rater === "constituent" && r.round === letter.round;
+      })
+    );
+  }
+
+  function mineItem(letter, units, outcomeText) {
+    var item = el("li", "mine-letter");
+    item.setAttribute("data-letter", String(letter.id));
+    item.setAttribute("data-code", letter.tracking_code);
+    var title = el("h3", null, letter.tracking_code + " · " + (t("categories")[letter.category] || letter.category));
+    title.tabIndex = -1;
+    var facts = el("dl", "facts");
+    field(facts, t("yourOpinion"), letter.content);
+    append(item, [title, facts]);
+    if (outcomeText) {
+      var done = el("p", "form-ok rate-outcome", outcomeText);
+      done.setAttribute("role", "status");
+      item.appendChild(done);
+    }
+    item.appendChild(letterView(letter, units, "h4"));
+    if (awaitsMyRating(letter)) item.appendChild(rateForm(letter, units, item));
+    return item;
+  }
+
+  // Satisfied, basically satisfied or dissatisfied; with dissatisfied (and
+  // only then) the letter may be handed back to be handled again, once.
+  function rateForm(letter, units, item) {
+    var form = el("form", "rate-form");
+    form.noValidate = true;
+    form.setAttribute("aria-label", t("rateTitle"));
+    form.appendChild(el("h4", null, t("rateTitle")));
+    var group = el("fieldset", "field choice");
+    group.setAttribute("data-field", "satisfaction");
+    group.appendChild(el("legend", null, t("rateQuestion")));
+    formCount += 1;
+    var radioName = "satisfaction-" + letter.id + "-" + formCount;
+    ["satisfied", "basically_satisfied", "dissatisfied"].forEach(function (value) {
+      var wrap = el("div", "choice-option");
+      var radio = el("input");
+      radio.type = "radio";
+      radio.name = radioName;
+      radio.value = value;
+      radio.id = radioName + "-" + value;
+      var label = el("label", null, t("satisfaction")[value]);
+      label.htmlFor = radio.id;
+      group.appendChild(append(wrap, [radio, label]));
+    });
+    var groupError = el("p", "field-error");
+    groupError.hidden = true;
+    group.appendChild(groupError);
+    form.appendChild(group);
+
+    var reopenWrap = el("div", "field check reopen");
+    reopenWrap.setAttribute("data-field", "reopen");
+    reopenWrap.hidden = true;
+    var reopen = el("input");
+    reopen.type = "checkbox";
+    reopen.id = radioName + "-reopen";
+    var reopenLabel = el("label", null, t("reopen"));
+    reopenLabel.htmlFor = reopen.id;
+    var reopenHint = el("p", "hint", letter.round > 1 ? t("reopenUsed") : t("reopenHint"));
+    reopenHint.id = reopen.id + "-hint";
+    reopen.setAttribute("aria-describedby", reopenHint.id);
+    reopen.disabled = letter.round > 1;
+    var reopenError = el("p", "field-error");
+    reopenError.hidden = true;
+    append(reopenWrap, [reopen, reopenLabel, reopenHint, reopenError]);
+    form.appendChild(reopenWrap);
+
+    function chosen() {
+      var picked = form.querySelector('input[type="radio"]:checked');
+      return picked ? picked.value : "";
+    }
+    group.addEventListener("change", function () {
+      var dissatisfied = chosen() === "dissatisfied";
+      reopenWrap.hidden = !dissatisfied;
+      if (!dissatisfied) reopen.checked = false;
+    });
+
+    submitRow(form, t("submitRating"), null, function (submit, status) {
+      if (submit.getAttribute("aria-disabled") === "true") return;
+      submit.setAttribute("aria-disabled", "true");
+      var body = { rater: "constituent", reopen: reopen.checked };
+      if (chosen()) body.satisfaction = chosen();
+      authorized("POST", "/api/v1/letters/" + letter.id + ":rate", body)
+        .then(function (reply) {
+          if (reply.ok) {
+            var text = body.reopen
+              ? t("reopened")
+              : t("rated", { satisfaction: t("satisfaction")[body.satisfaction] });
+            var fresh = mineItem(reply.body, units, text);
+            item.replaceWith(fresh);
+            fresh.querySelector("h3").focus();
+            return;
+          }
+          showProblem(form, status, reply.body, function (problem, unplaced) {
+            var detail = unplaced.join("; ") || (problem && (problem.detail || problem.title)) || reply.status;
+            if (reply.status === 409) return t("rateConflict") + "（" + detail + "）";
+            return t("rateRefused", { detail: detail });
+          });
+        })
+        .catch(function () {
+          status.replaceChildren(el("p", "form-error", t("networkText")));
+        })
+        .finally(function () {
+          submit.removeAttribute("aria-disabled");
+        });
+    });
+    return form;
   }
 
   function renderResult(result) {
@@ -1129,31 +1728,115 @@
     langButton.setAttribute("lang", lang === "en" ? "zh-CN" : "en");
   }
 
-  var track = trackSection();
+  // ------------------------------------------------------------ sign-in
+
+  // Optional, for constituents: /shared/signin.js, as the console signs in.
+  var signin = window.LiaisonSignIn.create({
+    config: "/portal/config.json",
+    key: "liaison.portal",
+    notConfigured: function () {
+      return t("signInNotConfigured");
+    },
+  });
+  var accountBox = document.getElementById("account");
+  var signInFailure = "";
+  var mine = null;
+
+  // Who is signed in, in the header; below the tracking, "my letters":
+  // signed out, what signing in gives and its button (after the search and
+  // the tracking, which need none); signed in, the letters and signing out.
+  function renderAccount() {
+    var user = signin.user();
+    accountBox.replaceChildren();
+    if (user) {
+      append(accountBox, [
+        el("span", "visually-hidden", t("signedInAs")),
+        el("span", "who-name", user.claims.name || user.claims.sub),
+      ]);
+    }
+    var fresh = mineSection(user);
+    if (mine) mine.remove();
+    mine = fresh;
+    track.after(mine);
+  }
+
+  function signInRow(user) {
+    var row = el("div", "sign-in-row");
+    var button = el("button", "secondary", user ? t("signOut") : t("signIn"));
+    button.type = "button";
+    button.id = user ? "sign-out" : "sign-in";
+    button.addEventListener("click", function () {
+      if (!user) {
+        signin.begin(window.location.search).catch(function (error) {
+          signInFailure = error.message || String(error);
+          renderAccount();
+        });
+        return;
+      }
+      signin.forget();
+      signInFailure = "";
+      renderAccount();
+      if (shown && !pending) outcome.replaceChildren(shown());
+      document.getElementById("sign-in").focus();
+    });
+    row.appendChild(button);
+    if (signInFailure) {
+      var failed = el("p", "form-error sign-in-error", t("signInFailed", { reason: signInFailure }));
+      failed.setAttribute("role", "alert");
+      row.appendChild(failed);
+    }
+    return row;
+  }
+
+  // Back from the provider with ?code=…&state=… (or ?error=…): the token
+  // is kept, and the address is the page's again.
+  var params = new URLSearchParams(window.location.search);
+  var finishing = null;
+  if (params.get("code") || params.get("error")) {
+    finishing = signin.finish(params);
+    history.replaceState(null, "", window.location.pathname + finishing.back);
+    params = new URLSearchParams(finishing.back);
+  }
+
+  // The code followed last, followed again in the other language; a link
+  // such as /?track=TH-2026-000123 follows it at once.
+  var followedCode = "";
+  var track = trackSection((params.get("track") || "").trim().toUpperCase());
   outcome.after(track);
 
   langButton.addEventListener("click", function () {
     lang = lang === "en" ? "zh-CN" : "en";
     localStorage.setItem(LANG_KEY, lang);
     applyLanguage();
-    var fresh = trackSection();
+    var fresh = trackSection(followedCode);
     track.replaceWith(fresh);
     track = fresh;
+    renderAccount();
     if (shown && !pending) outcome.replaceChildren(shown());
   });
   applyLanguage();
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var address = input.value.trim();
-    if (address) {
-      history.replaceState(null, "", "?address=" + encodeURIComponent(address));
-    }
-    search(address);
-  });
+  if (finishing) {
+    accountBox.replaceChildren(el("p", "note", t("signInBusy")));
+    finishing.done
+      .then(
+        function () {
+          signInFailure = "";
+        },
+        function (error) {
+          signInFailure = error.message || String(error);
+        }
+      )
+      .then(function () {
+        renderAccount();
+        if (shown && !pending) outcome.replaceChildren(shown());
+      });
+  } else {
+    renderAccount();
+  }
 
   // A shared link such as /?address=林和东路 searches at once.
-  var initial = new URLSearchParams(window.location.search).get("address");
+  var initial = params.get("address");
   if (initial && initial.trim()) {
     input.value = initial.trim();
     search(input.value);

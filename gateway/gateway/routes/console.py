@@ -10,41 +10,19 @@ its screens may do is decided by the API they call, as for any client.
 """
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from gateway.config import GatewaySettings
-from gateway.routes.dev import OIDC_PREFIX
-from gateway.routes.portal import PAGE_POLICY
+from gateway.routes.portal import content_security_policy, issuer_for, sign_in_config
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 PREFIX = "/console"
 STATIC_PREFIX = "/console/static"
 
 router = APIRouter(include_in_schema=False)
-
-
-def issuer_for(request: Request) -> str:
-    """The provider the console signs in with; empty when there is none."""
-    settings: GatewaySettings = request.app.state.settings
-    if settings.console_oidc_issuer:
-        return settings.console_oidc_issuer
-    if settings.auth.dev_issuer:
-        return str(request.base_url).rstrip("/") + OIDC_PREFIX
-    return ""
-
-
-def content_security_policy(issuer: str) -> str:
-    """The portal's policy; besides this origin's API, the page calls the
-    provider's discovery and token endpoints."""
-    connect = "connect-src 'self'"
-    if issuer:
-        parts = urlsplit(issuer)
-        connect += f" {parts.scheme}://{parts.netloc}"
-    return "; ".join((*PAGE_POLICY, connect))
 
 
 @router.get(PREFIX)
@@ -70,15 +48,7 @@ async def console_page(request: Request) -> FileResponse:
 @router.get(f"{PREFIX}/config.json")
 async def console_config(request: Request) -> JSONResponse:
     settings: GatewaySettings = request.app.state.settings
-    return JSONResponse(
-        {
-            "issuer": issuer_for(request),
-            "client_id": settings.console_oidc_client_id,
-            "scope": settings.console_oidc_scope,
-            "redirect_path": f"{PREFIX}/",
-        },
-        headers={"Cache-Control": "no-cache"},
-    )
+    return sign_in_config(request, settings.console_oidc_client_id, f"{PREFIX}/")
 
 
 def static_files() -> StaticFiles:

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from gateway import schemas as s
 from gateway.devoidc import (
-    SIGN_IN_ACCOUNTS,
+    CLIENTS,
+    ISSUER_PATH,
     DevOidcProvider,
     OAuthError,
     check_authorization,
@@ -81,15 +82,15 @@ async def issue_token(request: Request, body: s.DevTokenRequest) -> Any:
     )
 
 
-# ------------------------------------------------ OpenID Connect for the console
+# ------------------------------------- OpenID Connect for the console and the portal
 #
-# The development issuer as the console's OpenID Connect provider
-# (gateway.devoidc): discovery, an /authorize page where one picks a demo
-# account, and /token. These speak OAuth 2.0's own formats (form posts,
+# The development issuer as the OpenID Connect provider of the console and
+# the portal (gateway.devoidc): discovery, an /authorize page where one picks
+# a demo account (the portal's: a constituent's), and /token. These speak OAuth 2.0's own formats (form posts,
 # RFC 6749 error objects, redirects), not the JSON API's, so they are outside
 # /api/v1 and the OpenAPI document.
 
-OIDC_PREFIX = "/dev-issuer"
+OIDC_PREFIX = ISSUER_PATH
 oidc_router = APIRouter(prefix=OIDC_PREFIX, include_in_schema=False)
 
 _PAGE_HEADERS = {
@@ -147,7 +148,7 @@ def _error_page(error: OAuthError) -> HTMLResponse:
     )
 
 
-def _sign_in_page(params: dict[str, str]) -> HTMLResponse:
+def _sign_in_page(params: dict[str, str], client_id: str) -> HTMLResponse:
     hidden = "\n".join(
         f'<input type="hidden" name="{name}" value="{escape(params.get(name, ""))}">'
         for name in _AUTHORIZE_FIELDS
@@ -159,11 +160,11 @@ def _sign_in_page(params: dict[str, str]) -> HTMLResponse:
         f'<span class="account-name">{escape(a.name)}</span> '
         f'<span class="account-role">{escape(a.account)} · {escape(a.role.value)}'
         f"{f' · street {a.street_id}' if a.street_id else ''}</span></label></li>"
-        for i, a in enumerate(SIGN_IN_ACCOUNTS)
+        for i, a in enumerate(CLIENTS[client_id].accounts)
     )
     body = (
         '<h1>演示账号登录 <span lang="en">Demo sign-in</span></h1>\n'
-        '<p class="note">本地开发用的签发方：选择一个演示账号登录人大代表联络平台工作台。'
+        '<p class="note">本地开发用的签发方：选择一个演示账号登录人大代表联络平台。'
         '<span lang="en">The local development issuer: pick a demo account.</span></p>\n'
         f'<form method="post" action="{OIDC_PREFIX}/authorize" class="issuer-form">\n{hidden}\n'
         '<fieldset>\n<legend>演示账号 <span lang="en">Demo account</span></legend>\n'
@@ -208,7 +209,7 @@ def _authorize(
 ) -> Response:
     issuer = issuer_url(request)
     try:
-        _, redirect_uri = check_client(params, issuer)
+        client_id, redirect_uri = check_client(params, issuer)
     except OAuthError as refused:
         # An unknown client or redirect URI is never redirected to.
         return _error_page(refused)
@@ -216,7 +217,7 @@ def _authorize(
     try:
         checked = check_authorization(params, issuer)
         if decision is None:
-            return _sign_in_page(params)
+            return _sign_in_page(params, client_id)
         if decision != "allow":
             raise OAuthError("access_denied", "the sign-in was cancelled")
         code = _provider(request).issue_code(checked, account)

@@ -2,8 +2,8 @@
 //
 // Sign-in: OpenID Connect authorization code flow with PKCE (S256) against
 // the provider named by /console/config.json (locally the gateway's
-// development issuer). The access token is kept in sessionStorage only, and
-// signing out removes it.
+// development issuer), by /shared/signin.js, which the public portal shares.
+// The access token is kept in sessionStorage only, and signing out removes it.
 //
 // This script is the shell: sign-in, languages, the API and the helpers every
 // screen uses, published as window.LiaisonConsole. Each screen (hash route
@@ -15,8 +15,6 @@
 "use strict";
 
 (function () {
-  var TOKEN_KEY = "liaison.console.token";
-  var LOGIN_KEY = "liaison.console.login";
   var LANG_KEY = "liaison.console.lang";
 
   // ------------------------------------------------------------ languages
@@ -272,157 +270,38 @@
 
   // ---------------------------------------------------------- the token
 
-  function base64url(bytes) {
-    var text = "";
-    bytes.forEach(function (b) {
-      text += String.fromCharCode(b);
-    });
-    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-
-  function randomString(size) {
-    var bytes = new Uint8Array(size);
-    crypto.getRandomValues(bytes);
-    return base64url(bytes);
-  }
-
-  function claimsOf(token) {
-    var part = token.split(".")[1] || "";
-    var binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
-    var bytes = Uint8Array.from(binary, function (c) {
-      return c.charCodeAt(0);
-    });
-    return JSON.parse(new TextDecoder().decode(bytes));
-  }
+  // The sign-in itself is /shared/signin.js, which the portal loads too.
+  var signin = window.LiaisonSignIn.create({
+    config: "/console/config.json",
+    key: "liaison.console",
+    notConfigured: function () {
+      return t("signInNotConfigured");
+    },
+  });
 
   // The signed-in user: {token, claims}, or null.
   function currentUser() {
-    var stored = sessionStorage.getItem(TOKEN_KEY);
-    if (!stored) return null;
-    try {
-      var saved = JSON.parse(stored);
-      var claims = claimsOf(saved.access_token);
-      if (saved.expires_at && Date.now() >= saved.expires_at) {
-        sessionStorage.removeItem(TOKEN_KEY);
-        return null;
-      }
-      return { token: saved.access_token, claims: claims };
-    } catch (error) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      return null;
-    }
-  }
-
-  var provider = null; // {config, metadata}
-
-  function loadProvider() {
-    if (provider) return Promise.resolve(provider);
-    return fetch("/console/config.json", { headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.json();
-      })
-      .then(function (config) {
-        if (!config.issuer) throw new Error(t("signInNotConfigured"));
-        return fetch(config.issuer + "/.well-known/openid-configuration", {
-          headers: { Accept: "application/json" },
-        })
-          .then(function (response) {
-            if (!response.ok) throw new Error("discovery: HTTP " + response.status);
-            return response.json();
-          })
-          .then(function (metadata) {
-            provider = { config: config, metadata: metadata };
-            return provider;
-          });
-      });
-  }
-
-  function redirectUri(config) {
-    return window.location.origin + config.redirect_path;
+    return signin.user();
   }
 
   function signIn() {
-    loadProvider()
-      .then(function (p) {
-        var verifier = randomString(32);
-        var state = randomString(16);
-        var nonce = randomString(16);
-        return crypto.subtle
-          .digest("SHA-256", new TextEncoder().encode(verifier))
-          .then(function (digest) {
-            sessionStorage.setItem(
-              LOGIN_KEY,
-              JSON.stringify({ verifier: verifier, state: state, nonce: nonce, back: location.hash })
-            );
-            var query = new URLSearchParams({
-              response_type: "code",
-              client_id: p.config.client_id,
-              redirect_uri: redirectUri(p.config),
-              scope: p.config.scope,
-              state: state,
-              nonce: nonce,
-              code_challenge: base64url(new Uint8Array(digest)),
-              code_challenge_method: "S256",
-            });
-            window.location.assign(p.metadata.authorization_endpoint + "?" + query.toString());
-          });
-      })
-      .catch(function (error) {
-        showSignIn(error.message || String(error));
-      });
+    signin.begin(location.hash).catch(function (error) {
+      showSignIn(error.message || String(error));
+    });
   }
 
   // Back from the provider with ?code=…&state=… (or ?error=…).
   function finishSignIn(params) {
-    var pending = JSON.parse(sessionStorage.getItem(LOGIN_KEY) || "null");
-    sessionStorage.removeItem(LOGIN_KEY);
-    history.replaceState(null, "", window.location.pathname + ((pending && pending.back) || "#/calendar"));
-    if (params.get("error")) {
-      return Promise.resolve(showSignIn(params.get("error_description") || params.get("error")));
-    }
-    if (!pending || pending.state !== params.get("state")) {
-      return Promise.resolve(showSignIn("state mismatch"));
-    }
+    var result = signin.finish(params);
+    history.replaceState(null, "", window.location.pathname + (result.back || "#/calendar"));
     main.replaceChildren(el("p", { text: t("signInBusy"), className: "note" }));
-    return loadProvider()
-      .then(function (p) {
-        return fetch(p.metadata.token_endpoint, {
-          method: "POST",
-          headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
-          body: new URLSearchParams({
-            grant_type: "authorization_code",
-            code: params.get("code"),
-            redirect_uri: redirectUri(p.config),
-            client_id: p.config.client_id,
-            code_verifier: pending.verifier,
-          }).toString(),
-        });
-      })
-      .then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok || !body.access_token) {
-            throw new Error(body.error_description || body.error || "HTTP " + response.status);
-          }
-          // The ID token answers this sign-in, not another one replayed.
-          if (body.id_token && claimsOf(body.id_token).nonce !== pending.nonce) {
-            throw new Error("nonce mismatch");
-          }
-          var expiresIn = Number(body.expires_in) || 3600;
-          sessionStorage.setItem(
-            TOKEN_KEY,
-            JSON.stringify({ access_token: body.access_token, expires_at: Date.now() + expiresIn * 1000 })
-          );
-          route();
-        });
-      })
-      .catch(function (error) {
-        showSignIn(error.message || String(error));
-      });
+    return result.done.then(route, function (error) {
+      showSignIn(error.message || String(error));
+    });
   }
 
   function signOut() {
-    sessionStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(LOGIN_KEY);
+    signin.forget();
     history.replaceState(null, "", window.location.pathname);
     showSignIn(null, t("signedOut"));
   }
@@ -431,28 +310,11 @@
 
   // {ok, status, body}; a 401 signs the user out.
   function api(method, path, body) {
-    var user = currentUser();
-    var headers = { Accept: "application/json" };
-    if (user) headers.Authorization = "Bearer " + user.token;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(path, {
-      method: method,
-      headers: headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-      .then(function (response) {
-        return response
-          .json()
-          .catch(function () {
-            return null;
-          })
-          .then(function (data) {
-            if (response.status === 401) {
-              sessionStorage.removeItem(TOKEN_KEY);
-              showSignIn(null, t("sessionExpired"));
-            }
-            return { ok: response.ok, status: response.status, body: data };
-          });
+    return signin
+      .call(method, path, body)
+      .then(function (reply) {
+        if (reply.status === 401) showSignIn(null, t("sessionExpired"));
+        return reply;
       })
       .catch(function () {
         return { ok: false, status: 0, body: { detail: t("networkError") } };
