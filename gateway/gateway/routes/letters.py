@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from gateway import schemas as s
 from gateway.auth import Principal, Role, require_roles
-from gateway.convert import fill_message, message_to_dict
+from gateway.convert import enum_from_name, fill_message, message_to_dict
 from gateway.problems import (
     AUTH_ERRORS,
     CONFLICT,
@@ -264,25 +264,18 @@ def _step(
     )(step)
 
 
-_ROUTES = {
-    s.LetterRoute.STREET: referral_pb2.ROUTE_STREET,
-    s.LetterRoute.DISTRICT: referral_pb2.ROUTE_DISTRICT,
-}
-_RATERS = {
-    s.Rater.DEPUTY: referral_pb2.RATER_DEPUTY,
-    s.Rater.CONSTITUENT: referral_pb2.RATER_CONSTITUENT,
-}
-_SATISFACTION = {
-    s.Satisfaction.SATISFIED: referral_pb2.SATISFACTION_SATISFIED,
-    s.Satisfaction.BASICALLY_SATISFIED: referral_pb2.SATISFACTION_BASICALLY_SATISFIED,
-    s.Satisfaction.DISSATISFIED: referral_pb2.SATISFACTION_DISSATISFIED,
-}
+def _enum(enum: Any, value: Any) -> int:
+    """The proto enum's number of a schema enum's value (same names)."""
+    return enum_from_name(enum.DESCRIPTOR, value.value)
+
 
 _step(
     "decide-jurisdiction",
     "DecideJurisdiction",
     s.JurisdictionDecision,
-    lambda id, b: referral_pb2.DecideJurisdictionRequest(letter_id=id, route=_ROUTES[b.route]),
+    lambda id, b: referral_pb2.DecideJurisdictionRequest(
+        letter_id=id, route=_enum(referral_pb2.Route, b.route)
+    ),
     "Decide jurisdiction: the street's powers or the district's",
     "The street committee of the letter's street.",
 )
@@ -382,8 +375,8 @@ _step(
     s.LetterRatingBody,
     lambda id, b: referral_pb2.RateAnswerRequest(
         letter_id=id,
-        rater=_RATERS[b.rater],
-        satisfaction=_SATISFACTION[b.satisfaction],
+        rater=_enum(referral_pb2.Rater, b.rater),
+        satisfaction=_enum(referral_pb2.Satisfaction, b.satisfaction),
         reopen=b.reopen,
     ),
     "Rate the answer; dissatisfied may reopen it once",

@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import object_session
 
 from kit import audit
 from kit.auth import Principal, Role, require
@@ -423,15 +424,17 @@ class Referral:
             named = set(request.attachments)
             if not named:
                 return
-            with self.db.read() as session:
-                found = set(
-                    session.scalars(
-                        select(models.Attachment.sha256).where(
-                            models.Attachment.letter_id == row.id,
-                            models.Attachment.sha256.in_(named),
-                        )
+            # In the action's own unit of work (the letter's row is locked).
+            session = object_session(row)
+            assert session is not None
+            found = set(
+                session.scalars(
+                    select(models.Attachment.sha256).where(
+                        models.Attachment.letter_id == row.id,
+                        models.Attachment.sha256.in_(named),
                     )
                 )
+            )
             missing = sorted(named - found)
             if missing:
                 raise invalid(
