@@ -73,8 +73,12 @@ test: test-deps ## Run every test: unit, service (PostgreSQL, RabbitMQ, Redis), 
 chart: ## Lint, render and validate the Helm charts; check the alert rules
 	$(PY) pytest tests/chart -q
 
+.PHONY: explore
+explore: test-deps ## schemathesis against the running platform with a random seed (printed), beyond the fixed one of `make test`
+	$(PY) pytest -m explore tests/e2e/test_schemathesis_e2e.py
+
 .PHONY: bench
-bench: install ## Benchmarks that print figures (the edge against a baseline, freshness, the directory's memory, event latency, roster import memory, event writes and the relay, bookings, referral letters opened and the deadline sweep)
+bench: install ## Benchmarks that print figures (the edge against a baseline, freshness, the directory's memory, event latency, roster import memory, event writes and the relay, bookings, referral letters opened and the deadline sweep, votes on one ballot, the duty-record read, notifications fanned out, emailed and their latency)
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)) || \
 		echo "wrk is not installed: the read benchmark uses a Python client"
@@ -86,6 +90,9 @@ bench: install ## Benchmarks that print figures (the edge against a baseline, fr
 	$(PY) python bench/writes.py
 	$(PY) python bench/bookings.py
 	$(PY) python bench/letters.py
+	$(PY) python bench/ballots.py
+	$(PY) python bench/duty_record.py
+	$(PY) python bench/notifications_bench.py
 	@uptime
 
 .PHONY: clean

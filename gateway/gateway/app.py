@@ -29,12 +29,19 @@ from gateway.problems import (
 from gateway.ratelimit import RateLimits, rate_limit
 from gateway.routes import (
     AllowedMethods,
+    activities,
     audit,
+    ballots,
     bookings,
     console,
+    conversations,
     dev,
+    duty_record,
     letters,
     lookups,
+    notification_deliveries,
+    notification_inbox,
+    notification_rules,
     open311,
     opinions,
     ops,
@@ -43,6 +50,7 @@ from gateway.routes import (
     resources,
     rosters,
     rota,
+    scorecard,
     suggestions,
 )
 from gateway.upstream import Upstreams
@@ -181,8 +189,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         opinions.router,
         letters.router,
         suggestions.router,
+        scorecard.router,
+        duty_record.router,
+        activities.router,
+        ballots.router,
         rosters.router,
         audit.router,
+        notification_deliveries.router,
+        notification_rules.router,
+        notification_inbox.router,
+        conversations.router,
     ]
     if settings.auth.dev_issuer:
         # Signs with the verifier's secret: the one the local run hands every process.
@@ -212,6 +228,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         by_route={
             rosters.router.prefix + rosters.IMPORT_PATH: settings.max_upload_bytes,
             letters.router.prefix + letters.ATTACHMENTS_PATH: settings.max_upload_bytes,
+            activities.router.prefix + activities.REPORT_PATH: max(
+                settings.max_body_bytes, activities.REPORT_BODY_BYTES
+            ),
         },
     )
     # Outermost last: the request id and access log wrap everything, then the

@@ -16,6 +16,8 @@ from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from liaison.common.v1 import envelope_pb2
+
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 # The upb and pure-Python descriptor classes differ in type, not in interface.
 FieldDescriptor = Any
@@ -116,3 +118,37 @@ def fill_message(message: Message, values: dict[str, Any]) -> Message:
         else:
             setattr(message, name, _scalar_in(field, value))
     return message
+
+
+def list_request(message: Message, query: Any) -> Message:
+    """`message` (a List request with a `page` field) filled from a
+    `schemas.ListQuery`: its page size and token, and its filters."""
+    filters = query.model_dump(mode="json", exclude_none=True)
+    message.page.CopyFrom(  # type: ignore[attr-defined]
+        envelope_pb2.PageRequest(
+            page_size=filters.pop("page_size", 0), page_token=filters.pop("page_token", "")
+        )
+    )
+    return fill_message(message, filters)
+
+
+def page_request(query: Any) -> envelope_pb2.PageRequest:
+    """The PageRequest of a query with `page_size` and `page_token` (a
+    `schemas.ListQuery` or one like it): an absent one as the service's
+    default."""
+    return envelope_pb2.PageRequest(
+        page_size=query.page_size or 0, page_token=query.page_token or ""
+    )
+
+
+def page_reply(model: Any, items: list[Any], info: Any, **more: Any) -> Any:
+    """A page model (`schemas.page_model`) of `items` and the reply's PageInfo,
+    with `more` fields of the model beside them (an inbox's unread count)."""
+    return model.model_validate(
+        {
+            "items": items,
+            "next_page_token": info.next_page_token or None,
+            "total_size": info.total_size,
+            **more,
+        }
+    )

@@ -1803,3 +1803,705 @@ class MeetingRecord(_In):
 
 class MeetingCancel(_In):
     reason: Annotated[ProtoText, Field(min_length=1, max_length=500)]
+
+
+# ---------------------------------------------------------------- the report plan and learning materials
+
+PlanYear = Annotated[int, Ge(2000), Le(2200)]
+
+
+class ReportPlanNew(_In):
+    first_year: Annotated[PlanYear, BeforeValidator(_json_integer)] = Field(
+        description="The cycle's first year: it holds this year and the two after."
+    )
+
+
+class ReportPlanExtension(_In):
+    joined_in: Annotated[PlanYear, BeforeValidator(_json_integer)] | None = Field(
+        default=None,
+        description="The year the joiners joined in (they report in it or later); "
+        "this year (Asia/Shanghai) when absent.",
+    )
+
+
+class ReportPlanQuery(BaseModel):
+    street_id: IdParam | None = Field(default=None, description="Street staff: their own.")
+    deputy_id: IdParam | None = Field(default=None, description="A deputy: their own.")
+
+
+class ReportSlot(_Out):
+    deputy_id: int
+    street_id: int
+    level: str = ""
+    year: int
+    joined: bool = Field(default=False, description="Joined after the cycle was planned.")
+
+
+class YearLoad(_Out):
+    year: int
+    deputies: int = 0
+
+
+class ReportPlan(_Out):
+    first_year: int
+    slots: list[ReportSlot] = Field(default_factory=list, description="By year, then deputy.")
+    loads: list[YearLoad] = Field(default_factory=list, description="Of the slots shown.")
+    made_at: datetime | None = None
+    updated_at: datetime | None = None
+    joined_ids: list[int] = Field(
+        default_factory=list, description="An extension: the deputies it placed."
+    )
+    withdrawn_ids: list[int] = Field(
+        default_factory=list, description="An extension: the leavers whose slots it freed."
+    )
+
+
+class MaterialKind(StrEnum):
+    DOCUMENT = "document"
+    ARTICLE = "article"
+    VIDEO = "video"
+
+
+class MaterialNew(_In):
+    title: Name
+    kind: MaterialKind
+    text: Annotated[ProtoText, Field(max_length=100_000)] = Field(
+        default="", description="A document's or an article's text."
+    )
+    url: Annotated[ProtoText, Field(max_length=2000)] = Field(
+        default="", description="An https link: a video's, or a source's."
+    )
+    street_id: Id | None = Field(
+        default=None,
+        description="For one street's deputies (a street committee: its own); "
+        "absent: the whole district.",
+    )
+
+
+class Material(_Out):
+    id: int
+    title: str
+    kind: MaterialKind
+    text: str = ""
+    url: str = ""
+    street_id: RefId = Field(default=None, description="Null: the whole district.")
+    published_at: datetime | None = None
+    read_at: datetime | None = Field(default=None, description="A deputy: when they read it.")
+
+
+MaterialPage = page_model(Material, "MaterialPage")
+
+
+class MaterialQuery(ListQuery):
+    street_id: IdParam | None = None
+    unread_only: bool = Field(default=False, description="A deputy: only those not yet read.")
+
+
+class ReadershipQuery(BaseModel):
+    street_id: IdParam | None = Field(default=None, description="Street staff: their own.")
+
+
+class Reader(_Out):
+    deputy_id: int
+    name: str = ""
+    street_id: int
+    read_at: datetime | None = None
+
+
+class MaterialReadership(_Out):
+    material_id: int
+    read: list[Reader] = Field(default_factory=list)
+    not_read: list[Reader] = Field(default_factory=list)
+
+
+class FiveOnesItem(StrEnum):
+    TRAINING = "training"
+    SUGGESTION = "suggestion"
+    RESEARCH = "research"
+    DUTY_REPORT = "duty_report"
+    VISIT = "visit"
+
+
+class ItemStatus(StrEnum):
+    DONE = "done"
+    SHORT = "short"
+    NOT_DUE = "not_due"
+
+
+class ScorecardQuery(BaseModel):
+    year: PlanYear | None = Field(default=None, description="This year (Asia/Shanghai) if absent.")
+
+
+class ShortfallQuery(ScorecardQuery):
+    street_id: IdParam | None = Field(
+        default=None, description="Absent: the district (street staff: their street)."
+    )
+
+
+class ScorecardEvidence(_Out):
+    kind: str
+    day: str
+    ref: str = Field(description="The record it comes from, e.g. `referral/letter/12`.")
+    flagged: bool = False
+
+
+class ScorecardItem(_Out):
+    item: FiveOnesItem
+    status: ItemStatus
+    evidence: list[ScorecardEvidence] = Field(default_factory=list)
+    flagged: bool = Field(
+        default=False,
+        description="The duty report's ballot fell below the share (shown to the district's "
+        "offices, the deputy's street staff and the deputy).",
+    )
+
+
+class Scorecard(_Out):
+    deputy_id: int
+    street_id: int
+    year: int
+    items: list[ScorecardItem]
+    short: list[FiveOnesItem] = Field(default_factory=list, description="What is still short.")
+    days_left: int = Field(description="Before the year ends, today included; 0 once ended.")
+    open: bool
+
+
+class ItemShortfall(_Out):
+    item: FiveOnesItem
+    count: int = 0
+    deputy_ids: list[int] = Field(default_factory=list)
+
+
+class StreetShortfalls(_Out):
+    street_id: int
+    deputies: int = 0
+    complete: int = 0
+    items: list[ItemShortfall] = Field(default_factory=list)
+    flagged_ids: list[int] = Field(default_factory=list)
+
+
+class Shortfalls(_Out):
+    year: int
+    days_left: int = 0
+    open: bool = False
+    deputies: int = 0
+    complete: int = Field(default=0, description="Deputies with nothing short.")
+    items: list[ItemShortfall] = Field(default_factory=list)
+    flagged_ids: list[int] = Field(default_factory=list)
+    streets: list[StreetShortfalls] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- duty reports and ballots
+# (the duties service's BallotService; docs/BALLOTS.md)
+
+
+class ReportMeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+
+
+class BallotStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+
+class BallotChoice(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class ReportQuestion(BaseModel):
+    question: Annotated[ProtoText, Field(min_length=1, max_length=4000)] = Field(
+        description="What a voter asked (no name)."
+    )
+    answer: Annotated[ProtoText, Field(min_length=1, max_length=4000)] = Field(
+        description="The deputy's answer on the spot."
+    )
+
+
+class ReportMeeting(_Out):
+    id: int
+    deputy_id: int
+    street_id: int
+    held_on: date
+    year: int
+    venue: str
+    status: ReportMeetingStatus
+    questions: list[ReportQuestion] = []
+    ballot_id: RefId = Field(default=None, description="Null until its ballot is opened.")
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+ReportMeetingPage = page_model(ReportMeeting, "ReportMeetingPage")
+
+
+class ReportMeetingNew(_In):
+    deputy_id: Id
+    held_on: JsonDate = Field(description="The meeting's day (YYYY-MM-DD).")
+    venue: Annotated[ProtoText, Field(min_length=1, max_length=200)]
+
+
+class ReportMeetingQuery(ListQuery):
+    street_id: IdParam | None = None
+    deputy_id: IdParam | None = None
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+
+
+class ReportAnswers(_In):
+    questions: Annotated[list[ReportQuestion], Field(min_length=1, max_length=200)]
+
+
+class Ballot(_Out):
+    id: int
+    meeting_id: int
+    deputy_id: int
+    street_id: int
+    year: int
+    status: BallotStatus
+    codes_issued: int = 0
+    papers_cast: int = Field(default=0, description="Counted at closing: 0 while open.")
+    result_shown: bool = Field(
+        default=False, description="Closed with at least the minimum turnout."
+    )
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    published_at: datetime | None = None
+
+
+class BallotCodesNew(_In):
+    count: Annotated[int, Field(ge=1, le=500), BeforeValidator(_json_integer)] = Field(
+        description="Codes for the voters present: 1-500 a request, 2000 a ballot."
+    )
+
+
+class BallotCodes(_Out):
+    ballot_id: int
+    codes: list[str] = Field(
+        description="Printable one-time codes, answered this once: only their hashes are kept."
+    )
+    codes_issued: int = Field(description="The ballot's codes so far, these included.")
+
+
+class VoteNew(_In):
+    code: Annotated[ProtoText, Field(min_length=1, max_length=40)] = Field(
+        description="The ballot code as printed; case, spaces and hyphens do not matter."
+    )
+    choice: BallotChoice
+    comment: Annotated[ProtoText, Field(max_length=2000)] = Field(
+        default="",
+        description="Optional; goes back to the deputy in writing, apart from the choice.",
+    )
+
+
+class VoteCounted(_Out):
+    ballot_id: int
+
+
+class BallotResult(_Out):
+    ballot_id: int
+    meeting_id: int
+    deputy_id: int
+    year: int
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
+    papers_cast: int = 0
+    codes_issued: int = 0
+    share: float = Field(
+        default=0.0, description="(satisfied + basically satisfied) / papers cast."
+    )
+    flagged: bool = Field(default=False, description="Below the re-nomination share.")
+    reelection_share: float = 0.0
+    min_turnout: int = 0
+    published: bool = False
+
+
+class BallotComments(_Out):
+    ballot_id: int
+    comments: list[str] = Field(description="In a random order, without times.")
+
+
+# ---------------------------------------------------------------- deputies' activities, research and visits
+
+
+class ActivityKind(StrEnum):
+    TRAINING = "training"
+    INSPECTION = "inspection"
+    FORUM = "forum"
+    RESEARCH_TRIP = "research_trip"
+    JOINT_STREET_EVENT = "joint_street_event"
+
+
+class OrganiserLevel(StrEnum):
+    STREET = "street"
+    STATION = "station"
+    DISTRICT = "district"
+
+
+class ActivityAttendanceMark(StrEnum):
+    ATTENDED = "attended"
+    ABSENT_WITH_LEAVE = "absent_with_leave"
+    ABSENT = "absent"
+
+
+class ResearchState(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    REPORTED = "reported"
+    ACKNOWLEDGED = "acknowledged"
+
+
+LongText = Annotated[ProtoText, Field(min_length=1, max_length=20000)]
+
+
+class Invitation(_Out):
+    deputy_id: int
+    invited_at: datetime | None = None
+    signed_up_at: datetime | None = None
+    attendance: ActivityAttendanceMark | None = Field(
+        default=None, description="None: not recorded yet."
+    )
+    attendance_recorded_at: datetime | None = None
+
+
+class Activity(_Out):
+    id: int
+    kind: ActivityKind
+    title: str
+    starts_on: IsoDate = None
+    ends_on: IsoDate = None
+    place: str
+    organiser: str
+    level: OrganiserLevel
+    street_id: RefId = Field(default=None, description="None for a district activity.")
+    station_id: RefId = None
+    invitations: list[Invitation] = Field(
+        default_factory=list, description="All for staff; a deputy sees their own."
+    )
+    invited: int = 0
+    signed_up: int = 0
+    attended: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+ActivityPage = page_model(Activity, "ActivityPage")
+
+
+class ActivityNew(_In):
+    kind: ActivityKind
+    title: Name
+    starts_on: JsonDate
+    ends_on: JsonDate | None = Field(default=None, description="Omit for a one-day activity.")
+    place: Name
+    organiser: Name = Field(description="The organising body as shown, e.g. 林和街道人大工委.")
+    station_id: Id | None = Field(default=None, description="A station's staff: their station.")
+
+
+class ActivityQuery(ListQuery):
+    year: Year | None = None
+    street_id: IdParam | None = None
+    kind: ActivityKind | None = None
+    deputy_id: IdParam | None = Field(default=None, description="Invited deputy.")
+
+
+class ActivityInvitations(_In):
+    deputy_ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
+
+
+class AttendanceEntry(_In):
+    deputy_id: Id
+    attendance: ActivityAttendanceMark
+
+
+class ActivityAttendance(_In):
+    entries: Annotated[list[AttendanceEntry], Field(min_length=1, max_length=500)]
+
+
+class KindFigures(_Out):
+    kind: ActivityKind | None = Field(default=None, description="None: all kinds together.")
+    activities: int = 0
+    invited: int = 0
+    person_times: int = Field(default=0, description="Invitations recorded as attended.")
+    absent_with_leave: int = 0
+    absent: int = 0
+
+
+class StreetActivityFigures(_Out):
+    street_id: int
+    by_kind: list[KindFigures] = Field(default_factory=list)
+    total: KindFigures
+
+
+class ActivityFigures(_Out):
+    year: int
+    by_kind: list[KindFigures] = Field(default_factory=list)
+    total: KindFigures
+    streets: list[StreetActivityFigures] = Field(default_factory=list)
+
+
+class ActivityFiguresQuery(BaseModel):
+    year: Year
+    street_id: IdParam | None = None
+
+
+class Research(_Out):
+    id: int
+    deputy_id: int
+    street_id: int
+    year: int
+    title: str
+    plan: str
+    amount_requested_yuan: int
+    state: ResearchState
+    budget_line_id: RefId = None
+    amount_granted_yuan: int = 0
+    decline_reason: str = ""
+    report: str = ""
+    proposed_at: datetime | None = None
+    approved_at: datetime | None = None
+    reported_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+ResearchPage = page_model(Research, "ResearchPage")
+
+
+class ResearchNew(_In):
+    title: Name
+    plan: LongText
+    amount_requested_yuan: Annotated[int, Gt(0), Le(10_000_000), BeforeValidator(_json_integer)]
+    year: Year | None = Field(default=None, description="This year when absent.")
+
+
+class ResearchQuery(ListQuery):
+    year: Year | None = None
+    street_id: IdParam | None = None
+    deputy_id: IdParam | None = None
+    state: ResearchState | None = None
+
+
+class ResearchApproval(_In):
+    budget_line_id: Id = Field(description="An operations line of the committee's, for the year.")
+    amount_yuan: Annotated[int, Gt(0), Le(10_000_000), BeforeValidator(_json_integer)]
+
+
+class ResearchDecline(_In):
+    reason: Annotated[ProtoText, Field(min_length=1, max_length=2000)]
+
+
+# A research report's characters at most (the duties service's REPORT_MAX).
+RESEARCH_REPORT_MAX = 200_000
+
+
+class ResearchReport(_In):
+    text: Annotated[ProtoText, Field(min_length=1, max_length=RESEARCH_REPORT_MAX)]
+
+
+class FollowUp(_Out):
+    id: int
+    text: str
+    added_at: datetime | None = None
+    answer: str = ""
+    answered_at: datetime | None = None
+
+
+class Visit(_Out):
+    id: int
+    deputy_id: int
+    street_id: int
+    visited_on: IsoDate = None
+    visitors: list[str] = Field(default_factory=list)
+    place: str
+    raised: str = ""
+    follow_ups: list[FollowUp] = Field(default_factory=list)
+    recorded_at: datetime | None = None
+
+
+VisitPage = page_model(Visit, "VisitPage")
+
+
+class VisitNew(_In):
+    deputy_id: Id
+    visited_on: JsonDate
+    visitors: Annotated[
+        list[Annotated[ProtoText, Field(min_length=1, max_length=50)]],
+        Field(min_length=1, max_length=10),
+    ] = Field(description="The committee's staff who went.")
+    place: Name = Field(description="The deputy's workplace.")
+    raised: Annotated[ProtoText, Field(max_length=20000)] = Field(
+        default="", description="What the deputy raised."
+    )
+
+
+class VisitQuery(ListQuery):
+    year: Year | None = None
+    street_id: IdParam | None = None
+    deputy_id: IdParam | None = None
+
+
+class FollowUpNew(_In):
+    text: LongText
+
+
+class FollowUpAnswer(_In):
+    answer: LongText
+
+
+class VisitCoverage(_Out):
+    year: int
+    street_id: int
+    deputies: int = Field(default=0, description="Serving deputies of the street.")
+    visited: int = Field(default=0, description="Of them, visited in the year.")
+    not_visited_deputy_ids: list[int] = Field(default_factory=list)
+
+
+class VisitCoverageQuery(BaseModel):
+    year: Year
+    street_id: IdParam | None = Field(default=None, description="A committee: its own street.")
+
+
+# ---------------------------------------------------------------- the duty record and ratings
+# (the duties service's DutyRecordService: gateway/routes/duty_record.py)
+
+DutyEntryKind = Literal[
+    "reception_attended",
+    "opinion_taken",
+    "letter_followed",
+    "suggestion_followed",
+    "activity_attended",
+    "research_reported",
+    "visit_received",
+    "report_rated",
+]
+
+
+class DutyRecordQuery(ListQuery):
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
+        default=None, description="The year (Asia/Shanghai); the current one when absent."
+    )
+    kind: DutyEntryKind | None = Field(
+        default=None, description="Entries of one kind only (the counts are of every kind)."
+    )
+
+
+class DutyRecordEntry(_Out):
+    # A plain string: a kind the service adds later still passes this gateway.
+    kind: str = Field(description="One of the `kind` filter's values.")
+    on: str = Field(description="ISO date (Asia/Shanghai) it counts for.")
+    title: str = ""
+    status: str = ""
+    completed: bool = False
+    detail: str = ""
+    source_service: str
+    source_type: str
+    source_id: int
+
+
+class DutyKindCount(_Out):
+    kind: str
+    count: int = 0
+    completed: int = 0
+
+
+class DutyRecord(_Out):
+    deputy_id: int
+    year: int
+    counts: list[DutyKindCount] = Field(default_factory=list)
+    entries: list[DutyRecordEntry] = Field(default_factory=list)
+    next_page_token: str | None = None
+    total_size: int = 0
+
+
+class DeputyRatingLevel(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class DeputyRatingNew(_In):
+    level: DeputyRatingLevel = Field(description="满意 / 基本满意 / 不满意.")
+    comment: ShortNote = ""
+
+
+class DeputyRatingGiven(_Out):
+    id: int
+    deputy_id: int
+    year: int
+    level: DeputyRatingLevel
+    comment: str = ""
+    rated_at: datetime | None = None
+
+
+class DeputyRatingsQuery(ListQuery):
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
+        default=None, description="One year's counts and comments; every year when absent."
+    )
+
+
+class RatingYearCounts(_Out):
+    year: int
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
+    total: int = 0
+
+
+class PublishedComment(_Out):
+    rating_id: int
+    year: int
+    level: DeputyRatingLevel
+    comment: str
+    rated_on: str
+
+
+class DeputyRatings(_Out):
+    deputy_id: int
+    years: list[RatingYearCounts] = Field(default_factory=list)
+    comments: list[PublishedComment] = Field(default_factory=list)
+    next_page_token: str | None = None
+    total_size: int = 0
+
+
+class RatingReportNew(_In):
+    reason: Annotated[ProtoText, Field(min_length=1, max_length=500)]
+
+
+class RatingReport(_Out):
+    id: int
+    rating_id: int
+    reason: str
+    reported_at: datetime | None = None
+
+
+class ReportedCommentsQuery(ListQuery):
+    deputy_id: IdParam | None = None
+    include_moderated: bool = Field(
+        default=False, description="Also comments with no report since their last moderation."
+    )
+
+
+class ModeratedComment(_Out):
+    rating_id: int
+    deputy_id: int
+    year: int
+    level: DeputyRatingLevel
+    comment: str
+    hidden: bool = False
+    moderation_reason: str = ""
+    moderated_at: datetime | None = None
+    reports: int = 0
+    report_reasons: list[str] = Field(default_factory=list)
+
+
+ModeratedCommentPage = page_model(ModeratedComment, "ModeratedCommentPage")
+
+
+class CommentModerationNew(_In):
+    action: Literal["hide", "restore"]
+    reason: Annotated[ProtoText, Field(min_length=1, max_length=500)]

@@ -172,5 +172,15 @@ def service(request: Request, name: str) -> ServiceClient:
     return upstreams[name]
 
 
+def caller(name: str, stub: type[Any] | None = None) -> Any:
+    """A route module's call to one gRPC service of `name`'s api (its main
+    one, or `stub`'s), with the caller's token: `await call(request, method, message)`."""
+
+    async def call(request: Request, method: str, message: Any) -> Any:
+        return await service(request, name).call(method, message, call_context(request), stub=stub)
+
+    return call
+
+
 def registry(request: Request) -> ServiceClient:
     return service(request, "registry")

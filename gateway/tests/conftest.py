@@ -12,7 +12,7 @@ import dataclasses
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +37,8 @@ from kit.errors import (
     to_rpc_status,
 )
 from liaison.common.v1 import auth_pb2, envelope_pb2
+from liaison.duties.v1 import duties_pb2_grpc
+from liaison.notifications.v1 import notifications_pb2_grpc
 from liaison.reception.v1 import reception_pb2_grpc, rota_pb2
 from liaison.referral.v1 import referral_pb2, referral_pb2_grpc, suggestions_pb2_grpc
 from liaison.referral.v1 import suggestions_pb2 as spb
@@ -535,6 +537,22 @@ class ReferralAudit(referral_pb2_grpc.ReferralServiceServicer):
         return referral_pb2.TrackLettersResponse()
 
 
+class DutiesAudit(duties_pb2_grpc.DutiesServiceServicer):
+    """The duties service as the gateway's audit route sees it, on the
+    fake's server: an empty audit."""
+
+    def ListAuditEntries(self, request: Any, context: grpc.ServicerContext) -> Message:
+        return empty_audit(request, context)
+
+
+class NotificationsAudit(notifications_pb2_grpc.NotificationsServiceServicer):
+    """The notifications service as the gateway's audit route sees it, on
+    the fake's server: an empty audit."""
+
+    def ListAuditEntries(self, request: Any, context: grpc.ServicerContext) -> Message:
+        return empty_audit(request, context)
+
+
 class ReceptionAudit(reception_pb2_grpc.ReceptionServiceServicer):
     """The reception service as the gateway's audit route sees it, on the
     fake's server: an empty audit. Its other routes are tested against the
@@ -785,22 +803,54 @@ class RegistryServer:
     target: str
 
 
+# How a generated module puts a servicer on a server: `add_..._to_server`.
+Adder = Callable[[Any, grpc.Server], None]
+
+
+@contextlib.contextmanager
+def fake_upstream(
+    fake: Any,
+    *adders: Adder,
+    besides: Sequence[tuple[Any, Adder]] = (),
+    max_workers: int = 4,
+) -> Iterator[str]:
+    """A gRPC server in this process on a free local port, serving `fake`
+    through each of `adders` and each other servicer of `besides` through
+    its own; the target to give the gateway. Stopped on leaving."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+    for add in adders:
+        add(fake, server)
+    for servicer, add in besides:
+        add(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop(None).wait()
+
+
 @pytest.fixture(scope="session")
 def registry_server() -> Iterator[RegistryServer]:
     fake = FakeRegistry()
     health_servicer = health.HealthServicer()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    registry_pb2_grpc.add_RegistryServiceServicer_to_server(fake, server)
-    reception_pb2_grpc.add_ReceptionServiceServicer_to_server(ReceptionAudit(), server)
-    referral_pb2_grpc.add_ReferralServiceServicer_to_server(ReferralAudit(), server)
-    suggestions_pb2_grpc.add_SuggestionServiceServicer_to_server(FAKE_SUGGESTIONS, server)
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield RegistryServer(fake, health_servicer, f"127.0.0.1:{port}")
-    finally:
-        server.stop(grace=None)
+    with fake_upstream(
+        fake,
+        registry_pb2_grpc.add_RegistryServiceServicer_to_server,
+        besides=[
+            (ReceptionAudit(), reception_pb2_grpc.add_ReceptionServiceServicer_to_server),
+            (ReferralAudit(), referral_pb2_grpc.add_ReferralServiceServicer_to_server),
+            (DutiesAudit(), duties_pb2_grpc.add_DutiesServiceServicer_to_server),
+            (
+                NotificationsAudit(),
+                notifications_pb2_grpc.add_NotificationsServiceServicer_to_server,
+            ),
+            (FAKE_SUGGESTIONS, suggestions_pb2_grpc.add_SuggestionServiceServicer_to_server),
+            (health_servicer, health_pb2_grpc.add_HealthServicer_to_server),
+        ],
+        max_workers=8,
+    ) as target:
+        yield RegistryServer(fake, health_servicer, target)
 
 
 @pytest.fixture
@@ -837,6 +887,21 @@ def make_client() -> Iterator[Callable[[GatewaySettings], TestClient]]:
     yield make
     for client in opened:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client_with(
+    settings: GatewaySettings, make_client: Callable[[GatewaySettings], TestClient]
+) -> Callable[[str, str], TestClient]:
+    """Makes an app of its own whose upstream `service` (a name of
+    gateway.upstream.UPSTREAMS) is at `target`, a fake_upstream; every
+    other service stays at the fake registry's server."""
+
+    def make(service: str, target: str) -> TestClient:
+        targets = {**settings.targets, service: target}
+        return make_client(dataclasses.replace(settings, targets=targets))
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -110,17 +110,52 @@ def test_the_console_loads_nothing_from_other_hosts() -> None:
         assert "innerHTML" not in text, path.name
 
 
-def test_every_rule_of_the_console_stylesheet_is_closed() -> None:
+@pytest.mark.parametrize(
+    "stylesheet",
+    [CONSOLE_DIR / "static" / "console.css", CONSOLE_DIR.parent / "portal" / "portal.css"],
+    ids=lambda path: path.name,
+)
+def test_every_rule_of_a_stylesheet_is_closed(stylesheet: Path) -> None:
     """An unclosed rule swallows every rule after it, silently."""
-    css = re.sub(r"/\*.*?\*/", "", (CONSOLE_DIR / "static" / "console.css").read_text(), flags=re.S)
+    css = re.sub(r"/\*.*?\*/", "", stylesheet.read_text(), flags=re.S)
+    name = stylesheet.name
     depth = 0
     for number, line in enumerate(css.splitlines(), 1):
         depth += line.count("{") - line.count("}")
-        assert depth >= 0, f"console.css:{number} closes a rule never opened"
+        assert depth >= 0, f"{name}:{number} closes a rule never opened"
         # A rule at the top level starts at column 0; only @media nests rules.
         if (line[:1].isalnum() or line[:1] in ".#:[*") and line.rstrip().endswith("{"):
-            assert depth == 1, f"console.css:{number} starts a rule inside another"
-    assert depth == 0, "console.css leaves a rule open"
+            assert depth == 1, f"{name}:{number} starts a rule inside another"
+    assert depth == 0, f"{name} leaves a rule open"
+
+
+def _text_keys(script: str) -> set[str]:
+    """The keys of the texts a console script defines: console.js's `TEXT`,
+    a screen's `LiaisonConsole.addText({...})`."""
+    keys: set[str] = set()
+    inside = False
+    for line in script.splitlines():
+        if re.match(r"\s*(var TEXT = \{|C\.addText\(\{|LiaisonConsole\.addText\(\{)", line):
+            inside = True
+        elif inside and re.match(r"  \}\)?;", line):
+            inside = False
+        elif inside and (found := re.match(r" {6}(\w+):", line)):
+            keys.add(found.group(1))
+    return keys
+
+
+def test_no_two_console_scripts_define_the_same_text() -> None:
+    """The console's texts are one table: a screen defining a key another
+    defines replaces that screen's text (its title became another's)."""
+    owner: dict[str, str] = {}
+    scripts = sorted((CONSOLE_DIR / "static").glob("*.js"))
+    for path in scripts:
+        keys = _text_keys(path.read_text(encoding="utf-8"))
+        if path.name in ("console.js", "inbox.js", "notification-rules.js"):
+            assert keys, f"no texts found in {path.name}: has its layout changed?"
+        for key in keys:
+            assert key not in owner, f"{path.name} and {owner[key]} both define the text {key!r}"
+            owner[key] = path.name
 
 
 def test_the_config_names_the_development_issuer_locally(client: TestClient) -> None:

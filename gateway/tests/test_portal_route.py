@@ -32,11 +32,26 @@ def test_the_page_is_served_at_the_root(client: TestClient) -> None:
 def test_every_asset_the_page_names_is_served(client: TestClient) -> None:
     page = client.get("/").text
     assets = re.findall(r'(?:href|src)="(/(?:portal|shared)/[^"]+)"', page)
-    assert sorted(assets) == ["/portal/portal.css", "/portal/portal.js", "/shared/signin.js"]
-    # The shared sign-in before the portal's script, which uses it.
-    assert re.findall(r'<script src="([^"]+)"', page) == ["/shared/signin.js", "/portal/portal.js"]
+    assert sorted(assets) == [
+        "/portal/conversations.js",
+        "/portal/duties.js",
+        "/portal/notifications.js",
+        "/portal/portal.css",
+        "/portal/portal.js",
+        "/shared/signin.js",
+    ]
+    # The shared sign-in before the portal's script, which uses it; the
+    # duties' and notifications' pages after portal.js, whose helpers they borrow.
+    assert re.findall(r'<script src="([^"]+)"', page) == [
+        "/shared/signin.js",
+        "/portal/portal.js",
+        "/portal/duties.js",
+        "/portal/notifications.js",
+        "/portal/conversations.js",
+    ]
     kinds = {"/portal/portal.css": "text/css", "/portal/portal.js": "javascript"}
-    kinds["/shared/signin.js"] = "javascript"
+    kinds["/shared/signin.js"] = kinds["/portal/duties.js"] = "javascript"
+    kinds["/portal/notifications.js"] = kinds["/portal/conversations.js"] = "javascript"
     for path in assets:
         reply = client.get(path)
         assert reply.status_code == 200, path

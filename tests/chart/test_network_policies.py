@@ -78,6 +78,7 @@ TOKEN_ISSUER = _outside("198.51.100.1")
 REDIS = _outside("10.30.0.7")
 OTHER_REDIS = _outside("10.30.0.8")
 DEPARTMENT = _outside("10.20.1.1")
+MAIL_RELAY = _outside("192.0.2.25")
 
 
 def _peer_matches(peer: dict[str, Any], target: Endpoint) -> bool:
@@ -213,10 +214,10 @@ def test_the_gateway_is_reached_by_the_ingress_and_prometheus_only(
 # Who calls whom with every service on (values.yaml `callers`).
 CALLS = {
     "registry": {"reception", "referral", "duties", "notifications"},
-    "reception": {"referral", "duties"},
+    "reception": {"referral", "duties", "notifications"},
     "referral": {"duties"},
     "duties": set(),
-    "notifications": {"reception", "referral", "duties"},
+    "notifications": set(),
 }
 
 
@@ -262,10 +263,11 @@ def test_external_database_broker_and_issuer_are_reached_by_those_that_need_them
         assert _allowed(manifests, pod, BROKER_HOST, 5672) == (process == "worker"), process
         assert _allowed(manifests, pod, TOKEN_ISSUER, 443) == (process != "migrate"), process
         assert not _allowed(manifests, pod, TOKEN_ISSUER, 80), process
-    # Referral's migrate declares its worker's queues (events published
-    # before the worker first runs wait there); registry's consumes nothing.
-    assert _allowed(manifests, _pod("migrate", "referral"), BROKER_HOST, 5672)
-    assert not _allowed(manifests, _pod("migrate", "referral"), TOKEN_ISSUER, 443)
+    # Referral's and duties' migrates declare their workers' queues (events
+    # published before the worker first runs wait there); registry's consumes nothing.
+    for declares in ("referral", "duties"):
+        assert _allowed(manifests, _pod("migrate", declares), BROKER_HOST, 5672), declares
+        assert not _allowed(manifests, _pod("migrate", declares), TOKEN_ISSUER, 443), declares
     assert not _allowed(manifests, GATEWAY, DATABASE_HOST, 5432)
     # The gateway's public directory listens to registry.events.
     assert _allowed(manifests, GATEWAY, BROKER_HOST, 5672)
@@ -324,3 +326,19 @@ def test_the_migration_policy_comes_before_its_hook_job(
 
 def test_without_policies_nothing_is_rendered(rendered_profiles: dict[str, list[Manifest]]) -> None:
     assert [m for m in rendered_profiles["dev"] if m["kind"] == "NetworkPolicy"] == []
+
+
+def test_the_notifications_worker_alone_reaches_the_mail_relay(
+    rendered_profiles: dict[str, list[Manifest]],
+) -> None:
+    manifests = rendered_profiles["all-services"]
+    worker = _pod("worker", "notifications")
+    # SMTP submission to the mail relay; the providers' HTTPS APIs on 443.
+    assert _allowed(manifests, worker, MAIL_RELAY, 587)
+    assert _allowed(manifests, worker, MAIL_RELAY, 443)
+    assert not _allowed(manifests, worker, MAIL_RELAY, 25)
+    for process in ("api", "migrate"):
+        assert not _allowed(manifests, _pod(process, "notifications"), MAIL_RELAY, 587), process
+    for other in ("registry", "reception", "referral", "duties"):
+        assert not _allowed(manifests, _pod("worker", other), MAIL_RELAY, 587), other
+    assert not _allowed(manifests, GATEWAY, MAIL_RELAY, 587)

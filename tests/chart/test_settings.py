@@ -131,8 +131,9 @@ def test_every_process_that_verifies_tokens_knows_the_issuer(
     migrate = _settings(manifests, _container(manifests, "liaison-registry-migrate"))
     assert not set(TOKEN_SETTINGS) & set(migrate)
     # Only a migration that declares its worker's queues knows the broker.
-    broker = {e["name"] for e in _container(manifests, "liaison-referral-migrate")["env"]}
-    assert "LIAISON_AMQP_URI" in broker
+    for declares in ("referral", "duties"):
+        broker = {e["name"] for e in _container(manifests, f"liaison-{declares}-migrate")["env"]}
+        assert "LIAISON_AMQP_URI" in broker, declares
     assert "LIAISON_AMQP_URI" not in {
         e["name"] for e in _container(manifests, "liaison-registry-migrate")["env"]
     }

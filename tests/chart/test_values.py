@@ -10,6 +10,7 @@ from typing import Any
 
 import helm_python as helm
 import pytest
+import yaml
 from chart_support import CHART, LIBRARY, Manifest, find
 
 pytestmark = pytest.mark.chart
@@ -249,3 +250,50 @@ def test_every_default_service_key_is_in_the_schema(chart: helm.Chart) -> None:
     with helm.Chart.load(LIBRARY) as library_chart:
         defaults = library_chart.values["serviceDefaults"]
     assert set(defaults) == set(library["definitions"]["service"]["properties"])
+
+
+@pytest.mark.parametrize(
+    ("notifications", "named"),
+    [
+        (
+            {"env": {"LIAISON_NOTIFICATIONS_PUBLIC_URL": ""}},
+            "LIAISON_NOTIFICATIONS_PUBLIC_URL must",
+        ),
+        (
+            {"env": {"LIAISON_NOTIFICATIONS_PUBLIC_URL": "http://liaison.example.org"}},
+            'not "http://liaison.example.org"',
+        ),
+        ({"secretEnv": []}, "must give LIAISON_NOTIFICATIONS_UNSUBSCRIBE_SECRET"),
+    ],
+)
+def test_production_notifications_want_their_public_address_and_signing_secret(
+    chart: helm.Chart, notifications: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(helm.HelmError, match=re.escape(named)):
+        chart.render(values={"services": {"notifications": notifications}}, name="liaison")
+
+
+def test_notifications_get_their_signing_secret_and_development_needs_none(
+    render: Callable[[dict[str, Any] | None], list[Manifest]], chart: helm.Chart
+) -> None:
+    def secret_names(manifests: list[Manifest]) -> set[str]:
+        found = set()
+        for m in manifests:
+            if m["kind"] != "Deployment" or "notifications" not in m["metadata"]["name"]:
+                continue
+            for container in m["spec"]["template"]["spec"]["containers"]:
+                found |= {
+                    e["valueFrom"]["secretKeyRef"]["name"]
+                    for e in container.get("env", [])
+                    if "secretKeyRef" in e.get("valueFrom", {})
+                }
+        return found
+
+    assert "liaison-notifications" in secret_names(render(None))
+    dev = yaml.safe_load((CHART / "values-dev.yaml").read_text())
+    assert "liaison-notifications" not in secret_names(render(dev))
+    # Disabled, nothing is asked of it.
+    chart.render(
+        values={"services": {"notifications": {"enabled": False, "secretEnv": []}}},
+        name="liaison",
+    )

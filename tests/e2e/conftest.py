@@ -66,7 +66,7 @@ class LocalRun:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def start(self, seconds: float = 240) -> None:
+    def start(self, seconds: float = 540) -> None:
         """Start the platform; fail naming the cause unless /readyz answers 200 in time."""
         assert self.process is None, "already running"
         taken = [p for p in LOCAL_PORTS if port_taken(p)]
@@ -159,7 +159,7 @@ def unlimited_platform() -> Iterator[Any]:
     the gateway's rate limits."""
     from kit.testrun import running_platform
 
-    with running_platform(extra_env=UNLIMITED) as running:
+    with running_platform(extra_env=UNLIMITED, demo_template=True) as running:
         yield running
 
 

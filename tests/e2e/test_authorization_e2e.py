@@ -59,7 +59,7 @@ class World:
     def traces(self) -> tuple[int, ...]:
         """What a refused write must leave as it was: each service's audit of every change."""
         totals = []
-        for service in ("registry", "reception", "referral"):
+        for service in ("registry", "reception", "referral", "duties", "notifications"):
             page = self.http.get(
                 f"/api/v1/{service}/audit-entries", params={"page_size": 1}, headers=self.admin()
             )

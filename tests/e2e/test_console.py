@@ -183,7 +183,8 @@ def test_the_shell_works_by_keyboard_alone_and_switches_to_english(
     sign_in(page, platform.base_url, "station-staff")
     page.locator("section.rule dl").wait_for()
 
-    def tab_to(selector: str, limit: int = 12) -> None:
+    # Past every link of the navigation, which grows with each screen.
+    def tab_to(selector: str, limit: int = 40) -> None:
         for _ in range(limit):
             page.keyboard.press("Tab")
             if page.evaluate(f"document.activeElement.matches({selector!r})"):

@@ -59,15 +59,17 @@ def call(base_url: str, token: str | None, method: str, path: str, body: Any = N
         return error.code, json.loads(error.read() or b"null")
 
 
-_tokens: dict[str, str] = {}
+# Each platform's development issuer signs with a secret of its own: a
+# token is kept per platform (its address) and account.
+_tokens: dict[tuple[str, str], str] = {}
 
 
 def token(base_url: str, account: str) -> str:
-    if account not in _tokens:
+    if (base_url, account) not in _tokens:
         status, body = call(base_url, None, "POST", "/api/v1/dev/tokens", {"account": account})
         assert status == 200, body
-        _tokens[account] = body["access_token"]
-    return _tokens[account]
+        _tokens[base_url, account] = body["access_token"]
+    return _tokens[base_url, account]
 
 
 def as_(base_url: str, account: str, method: str, path: str, body: Any = None) -> Any:

@@ -70,6 +70,7 @@ def platform() -> Iterator[Platform]:
     # Every service: the gateway is ready once each one it calls is serving.
     with running_platform(
         gateway=False,
+        demo_template=True,
         extra_env={
             "LIAISON_GATEWAY_WORKERS": str(WORKERS),
             "LIAISON_GATEWAY_WORKER_TIMEOUT_SECONDS": str(WORKER_TIMEOUT_SECONDS),

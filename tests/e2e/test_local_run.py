@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.e2e, pytest.mark.rabbitmq]
+# `make up` loads every service's demo into its SQLite files: minutes on two
+# busy cores, past the suite's 300 s a test (its start has its own limit).
+pytestmark = [pytest.mark.e2e, pytest.mark.rabbitmq, pytest.mark.timeout(1200)]
 
 
 def streets(run: Any) -> list[dict[str, Any]]:

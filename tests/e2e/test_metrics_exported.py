@@ -179,7 +179,7 @@ def _wait_for_sample(platform: Platform, process: str, metric: str) -> None:
 @pytest.fixture(scope="module")
 def scrapes() -> Iterator[dict[str, Scrape]]:
     with (
-        running_platform(load_demo=True) as platform,
+        running_platform(load_demo=True, demo_template=True) as platform,
         httpx.Client(base_url=platform.base_url, timeout=30) as http,
     ):
         # Calls that give the labelled metrics samples: a read, a bad

@@ -91,10 +91,13 @@ def page(new_page: Callable[[int, int], Any]) -> Any:
 
 
 def search_by_keyboard(page: Any, base_url: str, address: str) -> None:
-    """From the page's top: skip link, language switch, the field; Enter searches."""
+    """From the page's top: skip link, the header's links and language
+    switch, the field; Enter searches."""
     page.goto(f"{base_url}/")
-    for _ in range(3):
+    for _ in range(10):
         page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "address":
+            break
     assert page.evaluate("document.activeElement.id") == "address"
     page.keyboard.type(address)
     page.keyboard.press("Enter")

@@ -21,7 +21,9 @@ from markdown_it import MarkdownIt
 
 from kit.settings import GATEWAY_HTTP_PORT
 
-pytestmark = [pytest.mark.e2e, pytest.mark.rabbitmq]
+# `make up` loads every service's demo into its SQLite files: minutes on two
+# busy cores, past the suite's 300 s a test (its start has its own limit).
+pytestmark = [pytest.mark.e2e, pytest.mark.rabbitmq, pytest.mark.timeout(1200)]
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

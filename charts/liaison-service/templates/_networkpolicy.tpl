@@ -201,7 +201,8 @@ database, the apis it calls, DNS, the token issuer.
 
 {{/*
 The worker: metrics from Prometheus. Out: its database, RabbitMQ, the apis
-it calls, DNS, the token issuer.
+it calls, DNS, the token issuer, and the service's `workerEgress` (outside
+addresses it sends to: the notifications' mail relay and providers).
 */}}
 {{- define "liaison-service.workerNetworkPolicy" -}}
 {{- $root := .root -}}
@@ -212,6 +213,9 @@ it calls, DNS, the token issuer.
   (include "liaison-service.apiEgressRule" .)
   (include "liaison-service.dnsEgressRule" $root)
   (include "liaison-service.tokenIssuerEgressRule" $root) | join "" -}}
+{{- range (.svc.workerEgress | default list) }}
+{{- $egress = printf "%s%s" $egress (include "liaison-service.cidrEgressRule" .) -}}
+{{- end }}
 {{- include "liaison-service.networkPolicy" (merge (dict "ingress" $ingress "egress" $egress) .) -}}
 {{- end -}}
 

@@ -17,6 +17,33 @@
 {{- end -}}
 {{- include "liaison.checkProxyBodySize" . -}}
 {{- include "liaison.checkGatewayWorkers" . -}}
+{{- include "liaison.checkNotifications" . -}}
+{{- end -}}
+
+{{/*
+In production the notifications service's processes refuse to start
+without the public https address of unsubscribe links and the secret that
+signs them: the chart says so first, naming the values.
+*/}}
+{{- define "liaison.checkNotifications" -}}
+{{- $entry := get .Values.services "notifications" -}}
+{{- if and $entry (include "liaison.isProduction" .) -}}
+{{- $svc := include "liaison-service.values" (dict "root" $ "entry" $entry) | fromJson -}}
+{{- if $svc.enabled -}}
+{{- $env := merge (dict) ($svc.env | default dict) (.Values.global.env | default dict) -}}
+{{- $url := toString (get $env "LIAISON_NOTIFICATIONS_PUBLIC_URL" | default "") -}}
+{{- if not (hasPrefix "https://" $url) -}}
+{{- fail (printf "services.notifications.env.LIAISON_NOTIFICATIONS_PUBLIC_URL must be the portal's https address in production (emails' unsubscribe links start with it), not %q" $url) -}}
+{{- end -}}
+{{- $secrets := list -}}
+{{- range ($svc.secretEnv | default list) -}}
+{{- $secrets = append $secrets .name -}}
+{{- end -}}
+{{- if not (or (has "LIAISON_NOTIFICATIONS_UNSUBSCRIBE_SECRET" $secrets) (hasKey $env "LIAISON_NOTIFICATIONS_UNSUBSCRIBE_SECRET")) -}}
+{{- fail "services.notifications.secretEnv must give LIAISON_NOTIFICATIONS_UNSUBSCRIBE_SECRET in production (the secret that signs unsubscribe links, the same for its api and worker): {name: LIAISON_NOTIFICATIONS_UNSUBSCRIBE_SECRET, secretName: ..., key: ...}" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*

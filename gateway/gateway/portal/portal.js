@@ -226,6 +226,8 @@
       reopened: "已申请重新办理：承办单位将重新签收，并在新的期限内书面答复。",
       rateRefused: "评价没有成功：{detail}",
       rateConflict: "这件转办函现在不能评价（可能已经评价过），请重新查询。",
+      dutyRecordLink: "履职档案和选民评价",
+      dutyRecordOf: "{name}的履职档案和选民评价",
       categories: {urban_planning:"城市规划",transport:"交通出行",environment:"生态环境",education:"教育",health:"医疗卫生",elderly_care:"养老服务",employment:"就业创业",property:"物业管理",public_safety:"公共安全",legal:"法律服务",economy:"经济发展",culture_sports:"文化体育",community:"社区治理",other:"其他"},
     },
     en: {
@@ -443,6 +445,8 @@
       reopened: "Asked to handle it again: the handling unit receives it anew and answers in writing within a new deadline.",
       rateRefused: "The rating failed: {detail}",
       rateConflict: "This letter cannot be rated now (it may have been rated already); please look it up again.",
+      dutyRecordLink: "Duty record and ratings",
+      dutyRecordOf: "{name}: duty record and constituents' ratings",
       categories: {urban_planning:"Urban planning",transport:"Transport",environment:"Environment",education:"Education",health:"Health",elderly_care:"Elderly care",employment:"Employment",property:"Property management",public_safety:"Public safety",legal:"Legal services",economy:"Economy",culture_sports:"Culture and sports",community:"Community affairs",other:"Other"},
     },
   };
@@ -602,6 +606,9 @@
       name.appendChild(badge);
     }
     item.appendChild(name);
+    var record = el("a", "deputy-record-link", t("dutyRecordLink"));
+    record.href = "#/deputies/" + deputy.id;
+    record.setAttribute("aria-label", t("dutyRecordOf", { name: deputy.name }));
     var about = [];
     if (showLevel && LEVELS.indexOf(deputy.level) >= 0) about.push(t("level_" + deputy.level));
     if (deputy.profession) about.push(deputy.profession);
@@ -620,6 +627,7 @@
       append(more, [el("summary", null, t("biography")), el("p", null, deputy.biography)]);
       item.appendChild(more);
     }
+    item.appendChild(append(el("p", "deputy-record"), [record]));
     return item;
   }
 
@@ -1511,26 +1519,22 @@
     return item;
   }
 
-  // Satisfied, basically satisfied or dissatisfied; with dissatisfied (and
-  // only then) the letter may be handed back to be handled again, once.
-  function rateForm(letter, units, item) {
-    var form = el("form", "rate-form");
-    form.noValidate = true;
-    form.setAttribute("aria-label", t("rateTitle"));
-    form.appendChild(el("h4", null, t("rateTitle")));
+  // A radio group of `labels`' keys (each labelled by its value) under
+  // `legend`: a fieldset of class "field choice" for `field`, so that a
+  // problem's error on it is shown in it; its radios are named `radioName`.
+  // Appended to `form`; returns the fieldset.
+  function choiceGroup(form, field, legend, radioName, labels) {
     var group = el("fieldset", "field choice");
-    group.setAttribute("data-field", "satisfaction");
-    group.appendChild(el("legend", null, t("rateQuestion")));
-    formCount += 1;
-    var radioName = "satisfaction-" + letter.id + "-" + formCount;
-    ["satisfied", "basically_satisfied", "dissatisfied"].forEach(function (value) {
+    group.setAttribute("data-field", field);
+    group.appendChild(el("legend", null, legend));
+    Object.keys(labels).forEach(function (value) {
       var wrap = el("div", "choice-option");
       var radio = el("input");
       radio.type = "radio";
       radio.name = radioName;
       radio.value = value;
       radio.id = radioName + "-" + value;
-      var label = el("label", null, t("satisfaction")[value]);
+      var label = el("label", null, labels[value]);
       label.htmlFor = radio.id;
       group.appendChild(append(wrap, [radio, label]));
     });
@@ -1538,6 +1542,19 @@
     groupError.hidden = true;
     group.appendChild(groupError);
     form.appendChild(group);
+    return group;
+  }
+
+  // Satisfied, basically satisfied or dissatisfied; with dissatisfied (and
+  // only then) the letter may be handed back to be handled again, once.
+  function rateForm(letter, units, item) {
+    var form = el("form", "rate-form");
+    form.noValidate = true;
+    form.setAttribute("aria-label", t("rateTitle"));
+    form.appendChild(el("h4", null, t("rateTitle")));
+    formCount += 1;
+    var radioName = "satisfaction-" + letter.id + "-" + formCount;
+    var group = choiceGroup(form, "satisfaction", t("rateQuestion"), radioName, t("satisfaction"));
 
     var reopenWrap = el("div", "field check reopen");
     reopenWrap.setAttribute("data-field", "reopen");
@@ -1758,6 +1775,7 @@
     if (mine) mine.remove();
     mine = fresh;
     track.after(mine);
+    changed();
   }
 
   function signInRow(user) {
@@ -1767,7 +1785,7 @@
     button.id = user ? "sign-out" : "sign-in";
     button.addEventListener("click", function () {
       if (!user) {
-        signin.begin(window.location.search).catch(function (error) {
+        signin.begin(window.location.search + window.location.hash).catch(function (error) {
           signInFailure = error.message || String(error);
           renderAccount();
         });
@@ -1788,6 +1806,44 @@
     return row;
   }
 
+  // ---------------------------------------------- for the other pages' scripts
+
+  // What portal.js lends the portal's other pages (duties.js: a deputy's
+  // public page, the ballot): the language, the helpers above, the sign-in,
+  // and `onChange(fn)`, called when the language or the account changes.
+  var listeners = [];
+
+  function changed() {
+    listeners.forEach(function (fn) {
+      fn();
+    });
+  }
+
+  function portalApi() {
+    return {
+      lang: function () {
+        return lang;
+      },
+      text: t,
+      el: el,
+      append: append,
+      field: field,
+      formField: formField,
+      choiceGroup: choiceGroup,
+      showProblem: showProblem,
+      submitRow: submitRow,
+      readReply: readReply,
+      postJson: postJson,
+      authorized: authorized,
+      localTime: localTime,
+      timeNode: timeNode,
+      signin: signin,
+      onChange: function (fn) {
+        listeners.push(fn);
+      },
+    };
+  }
+
   // Back from the provider with ?code=…&state=… (or ?error=…): the token
   // is kept, and the address is the page's again.
   var params = new URLSearchParams(window.location.search);
@@ -1795,7 +1851,7 @@
   if (params.get("code") || params.get("error")) {
     finishing = signin.finish(params);
     history.replaceState(null, "", window.location.pathname + finishing.back);
-    params = new URLSearchParams(finishing.back);
+    params = new URLSearchParams(finishing.back.split("#")[0]);
   }
 
   // The code followed last, followed again in the other language; a link
@@ -1815,6 +1871,7 @@
     if (shown && !pending) outcome.replaceChildren(shown());
   });
   applyLanguage();
+  window.LiaisonPortal = portalApi();
 
   if (finishing) {
     accountBox.replaceChildren(el("p", "note", t("signInBusy")));

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from gateway import schemas as s
 from gateway.auth import Principal, Role, require_roles
-from gateway.convert import message_to_dict
+from gateway.convert import message_to_dict, page_reply, page_request
 from gateway.problems import AUTH_ERRORS, UPSTREAM_ERRORS, VALIDATION, responses
 from gateway.upstream import UPSTREAMS, call_context, service
-from liaison.common.v1 import auth_pb2, envelope_pb2
+from liaison.common.v1 import auth_pb2
 
 router = APIRouter(prefix="/api/v1")
 
@@ -35,19 +35,11 @@ async def list_audit_entries(
     query: Annotated[s.AuditQuery, Query()],
 ) -> Any:
     message = auth_pb2.ListAuditEntriesRequest(
-        page=envelope_pb2.PageRequest(
-            page_size=query.page_size or 0, page_token=query.page_token or ""
-        ),
+        page=page_request(query),
         record_kind=query.record_kind or "",
         record_id=query.record_id or 0,
         actor_subject=query.actor_subject or "",
     )
     client = service(request, str(service_name))
     reply = await client.call("ListAuditEntries", message, call_context(request))
-    return s.AuditPage.model_validate(
-        {
-            "items": [message_to_dict(e) for e in reply.entries],
-            "next_page_token": reply.page.next_page_token or None,
-            "total_size": reply.page.total_size,
-        }
-    )
+    return page_reply(s.AuditPage, [message_to_dict(e) for e in reply.entries], reply.page)

@@ -33,7 +33,7 @@ from gateway.auth import (
     optional_principal,
     require_principal,
 )
-from gateway.convert import fill_message, message_to_dict
+from gateway.convert import fill_message, message_to_dict, page_reply
 from gateway.directory.http import public_answer
 from gateway.problems import (
     AUTH_ERRORS,
@@ -188,13 +188,8 @@ def _add_routes(router: APIRouter, spec: ResourceSpec) -> None:  # noqa: C901
             )
             fill_message(message, filters)
             reply = await client.call(f"List{spec.plural}", message, ctx)
-            return spec.page.model_validate(
-                {
-                    "items": [_record_out(spec, r) for r in getattr(reply, spec.list_field)],
-                    "next_page_token": reply.page.next_page_token or None,
-                    "total_size": reply.page.total_size,
-                }
-            )
+            items = [_record_out(spec, r) for r in getattr(reply, spec.list_field)]
+            return page_reply(spec.page, items, reply.page)
 
         if spec.public_read:  # asked anonymously: once per data version
             asked = tuple(sorted(query.model_dump(mode="json", exclude_none=True).items()))

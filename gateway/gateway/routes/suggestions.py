@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from gateway import schemas as s
 from gateway.auth import Principal, Role, require_roles
-from gateway.convert import fill_message, message_to_dict
+from gateway.convert import fill_message, list_request, message_to_dict, page_reply
 from gateway.problems import (
     AUTH_ERRORS,
     CONFLICT,
@@ -28,8 +28,7 @@ from gateway.problems import (
     VALIDATION,
     responses,
 )
-from gateway.upstream import call_context, service
-from liaison.common.v1 import envelope_pb2
+from gateway.upstream import caller
 from liaison.referral.v1 import suggestions_pb2 as pb
 from liaison.referral.v1 import suggestions_pb2_grpc as pb_grpc
 
@@ -57,11 +56,7 @@ _READ = responses(VALIDATION, AUTH_ERRORS, NOT_FOUND, UPSTREAM_ERRORS)
 _WRITE = responses(VALIDATION, AUTH_ERRORS, NOT_FOUND, CONFLICT, UPSTREAM_ERRORS)
 
 
-async def _call(request: Request, method: str, message: Any) -> Any:
-    client = service(request, "referral")
-    return await client.call(
-        method, message, call_context(request), stub=pb_grpc.SuggestionServiceStub
-    )
+_call = caller("referral", pb_grpc.SuggestionServiceStub)
 
 
 def _suggestion(message: Any) -> s.Suggestion:
@@ -70,26 +65,6 @@ def _suggestion(message: Any) -> s.Suggestion:
 
 def _meeting(message: Any) -> s.Meeting:
     return s.Meeting.model_validate(message_to_dict(message))
-
-
-def _listing(message: Any, query: s.ListQuery) -> Any:
-    filters = query.model_dump(mode="json", exclude_none=True)
-    message.page.CopyFrom(
-        envelope_pb2.PageRequest(
-            page_size=filters.pop("page_size", 0), page_token=filters.pop("page_token", "")
-        )
-    )
-    return fill_message(message, filters)
-
-
-def _page(model: Any, items: list[Any], info: Any) -> Any:
-    return model.model_validate(
-        {
-            "items": items,
-            "next_page_token": info.next_page_token or None,
-            "total_size": info.total_size,
-        }
-    )
 
 
 # ---------------------------------------------------------------- suggestions
@@ -108,8 +83,10 @@ def _page(model: Any, items: list[Any], info: Any) -> Any:
 async def list_suggestions(
     request: Request, principal: Reader, query: Annotated[s.SuggestionQuery, Query()]
 ) -> Any:
-    reply = await _call(request, "ListSuggestions", _listing(pb.ListSuggestionsRequest(), query))
-    return _page(s.SuggestionPage, [_suggestion(m) for m in reply.suggestions], reply.page)
+    reply = await _call(
+        request, "ListSuggestions", list_request(pb.ListSuggestionsRequest(), query)
+    )
+    return page_reply(s.SuggestionPage, [_suggestion(m) for m in reply.suggestions], reply.page)
 
 
 @router.post(
@@ -285,8 +262,8 @@ async def check_suggestion_trail(request: Request, principal: Checker, id: Sugge
 async def list_meetings(
     request: Request, principal: Reader, query: Annotated[s.MeetingQuery, Query()]
 ) -> Any:
-    reply = await _call(request, "ListMeetings", _listing(pb.ListMeetingsRequest(), query))
-    return _page(s.MeetingPage, [_meeting(m) for m in reply.meetings], reply.page)
+    reply = await _call(request, "ListMeetings", list_request(pb.ListMeetingsRequest(), query))
+    return page_reply(s.MeetingPage, [_meeting(m) for m in reply.meetings], reply.page)
 
 
 @router.post(

@@ -6,8 +6,11 @@ one's demo data is loaded when its database is still empty
 (`<svc>.cli load-demo --if-empty`, so a later start leaves what people
 changed alone) once the services before it are ready, since a service's
 demo may need theirs (reception's calendar needs the registry's stations);
-then its api and worker run. Last the gateway. Every process is a child,
-its log prefixed with its name. Ctrl-C (or SIGTERM) stops them all.
+then its api and worker run. Last the gateway. Before them all, the local
+stand-ins of outside systems the services speak to (kit.companions: the
+notifications service's mail relay and SMS/WeChat provider, recording what
+they receive under ./var). Every process is a child, its log prefixed with
+its name. Ctrl-C (or SIGTERM) stops them all.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kit.companions import companions_of, wait_port
 from kit.services import SERVICES
 from kit.settings import gateway_port, var_dir
 
@@ -74,6 +78,11 @@ def main() -> int:
     var_dir().mkdir(parents=True, exist_ok=True)
     for service in SERVICES:
         _run_step([python, "-m", service.module("migrate")], env)
+    companions = [
+        c for s in SERVICES for c in companions_of(s, var_dir() / "companions", lambda p: p)
+    ]
+    for companion in companions:
+        env.update(companion.env)
 
     children: list[Child] = []
     stopping = threading.Event()
@@ -96,8 +105,25 @@ def main() -> int:
             c.process is not None and c.process.poll() is None for c in children
         )
 
+    for companion in companions:
+        start(Child(companion.name, [python, "-m", companion.module, *companion.args]))
+        if not wait_port(companion.port, 30, alive=alive):
+            print(f"{companion.name} did not listen on :{companion.port}", flush=True)
+            stopping.set()
     for service in SERVICES:
-        _run_step([python, "-m", service.module("cli"), "load-demo", "--if-empty"], env)
+        if stopping.is_set():
+            break
+        try:
+            _run_step([python, "-m", service.module("cli"), "load-demo", "--if-empty"], env)
+        except subprocess.CalledProcessError as error:
+            # The services already started are stopped below, not left holding their ports.
+            print(
+                f"{service.name}'s demo data could not be loaded (exit {error.returncode}); "
+                "see the logs above",
+                flush=True,
+            )
+            stopping.set()
+            break
         for process in ("api", "worker"):
             start(Child(f"{service.name}-{process}", [python, "-m", service.module(process)]))
         for port in (service.api_metrics_port, service.worker_metrics_port):
@@ -124,7 +150,12 @@ def main() -> int:
             f"  Find a station: {base}/api/v1/find-station?address=%E6%9E%97%E5%92%8C%E8%B7%AF (林和路)\n"
             f"  Demo tokens:   GET {base}/api/v1/dev/accounts, POST {base}/api/v1/dev/tokens\n"
             f"  Metrics:       {base}/metrics, {metrics}\n"
-            "Ctrl-C stops everything.\n",
+            + "".join(
+                f"  {c.name}: 127.0.0.1:{c.port}, recording to {c.record}\n"
+                for c in companions
+                if c.record
+            )
+            + "Ctrl-C stops everything.\n",
             flush=True,
         )
     elif not failed:

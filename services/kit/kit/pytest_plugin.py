@@ -19,6 +19,12 @@ would hide a broken build.
 | launch_platform     | function | launch_platform(services, load_demo=, gateway=): a Platform |
 | platform            | module   | every listed service and the gateway running, demo data in  |
 
+When two or more modules of a run use a whole platform with the demo
+(`platform`, or a fixture of that name in tests/e2e), the demo is loaded
+once, after collection and before the first test, and each module's
+platform starts on copies of its databases (kit.testrun.DemoTemplates): a
+module's platform is then ready in under a minute rather than several.
+
 Session- or module-scoped databases (a template built once, copied per
 module) use `kit.testrun.throwaway_database(..., template=url)` directly.
 """
@@ -119,8 +125,9 @@ def launch_platform(postgres_admin_url: str, amqp_uri: str) -> Iterator[Callable
 @pytest.fixture(scope="module")
 def platform(postgres_admin_url: str, amqp_uri: str) -> Iterator[Platform]:
     """The whole platform (every listed service and the gateway) with its demo
-    data, shared by a module's tests."""
-    with testrun.running_platform() as running:
+    data, shared by a module's tests: the session's first loads the demo, the
+    others start on copies of its databases (kit.testrun.DemoTemplates)."""
+    with testrun.running_platform(demo_template=True) as running:
         yield running
 
 
@@ -129,3 +136,31 @@ def pytest_report_header(config: Any) -> str:
         f"liaison: PostgreSQL {testrun.redacted(testrun.postgres_admin_url())}, "
         f"RabbitMQ {testrun.redacted(testrun.amqp_uri())}"
     )
+
+
+# Fixtures that start a whole platform on copies of the demo's databases.
+DEMO_PLATFORM_FIXTURES = frozenset({"platform", "unlimited_platform"})
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Load the demo once for the run when several modules start a whole
+    platform with it; outside any test's timeout, since it takes minutes.
+    A failure here is only reported: each module's platform then loads the
+    demo itself and fails there, in a test's context, if it must."""
+    if session.config.option.collectonly:
+        return
+    modules = {
+        item.nodeid.split("::")[0]
+        for item in session.items
+        if DEMO_PLATFORM_FIXTURES & set(getattr(item, "fixturenames", ()))
+    }
+    if len(modules) < 2:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    say = reporter.write_line if reporter else print
+    say(f"liaison: loading the demo once for the {len(modules)} modules that run the platform")
+    try:
+        testrun.DEMO_TEMPLATES.prepare()
+    except Exception as exc:  # reported; each module then loads its own
+        say(f"liaison: the demo's copies could not be kept ({exc}); each module loads its own")

@@ -532,9 +532,14 @@ class RecordStore:
     # -- the audit
 
     def audit_page(self, request: Any, actor: Principal | None) -> tuple[list[Any], Any]:
-        require(actor, Role.ADMIN, doing="read the audit")
-        with self.db.read() as session:
-            rows, info = page(
-                session, audit.query(request), audit.audit_entries.c.id, request.page, request
-            )
-            return [audit.entry_pb(r) for r in rows], info
+        return audit_page(self.db, request, actor)
+
+
+def audit_page(db: Database, request: Any, actor: Principal | None) -> tuple[list[Any], Any]:
+    """One page of a service's audit (`ListAuditEntries`): admin only."""
+    require(actor, Role.ADMIN, doing="read the audit")
+    with db.read() as session:
+        rows, info = page(
+            session, audit.query(request), audit.audit_entries.c.id, request.page, request
+        )
+        return [audit.entry_pb(r) for r in rows], info

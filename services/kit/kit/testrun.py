@@ -14,6 +14,7 @@ error saying where it looked and which variable points elsewhere.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import secrets
@@ -31,6 +32,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from kit.companions import Companion, companions_of, wait_port
 from kit.services import SERVICES, Service, service
 from kit.settings import read_str
 
@@ -93,6 +95,28 @@ class DevTokens:
 
 
 # ------------------------------------------------------------------ gRPC in process
+
+
+def refused(call: Callable[[], Any], code: Any) -> Any:
+    """`call` fails with the gRPC status `code`; its error, to read further."""
+    import grpc
+    import pytest
+
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    assert caught.value.code() is code, caught.value.details()
+    return caught.value
+
+
+def field_errors(error: Any) -> dict[str, str]:
+    """A refused call's field violations, by field."""
+    from grpc_status import rpc_status
+
+    from kit.errors import violations_from_status
+
+    status = rpc_status.from_call(error)
+    assert status is not None
+    return {v.field: v.description for v in violations_from_status(status)}
 
 
 @contextlib.contextmanager
@@ -436,12 +460,13 @@ def gateway_workers_ready(base_url: str, workers: int) -> bool:
 class Process:
     popen: subprocess.Popen[bytes]
     log: Path
-    ready_url: str  # answers 200 once the process is ready
+    ready_url: str  # answers 200 once the process is ready ("": no HTTP)
     # Also true once the process is ready, when a 200 there is not enough.
     ready: Callable[[], bool] | None = None
 
     def is_ready(self) -> bool:
-        return _http_ok(self.ready_url) and (self.ready is None or self.ready())
+        answers = _http_ok(self.ready_url) if self.ready_url else True
+        return answers and (self.ready is None or self.ready())
 
 
 class Platform:
@@ -457,6 +482,8 @@ class Platform:
         self.log_dir = log_dir or ROOT / "var" / "logs" / f"run-{unique_suffix()}"
         self.services: dict[str, ServiceRun] = {}
         self.processes: dict[str, Process] = {}
+        # The local stand-ins of outside systems started (kit.companions), by name.
+        self.companions: dict[str, Companion] = {}
         self.gateway_port = free_port()
         self.env["LIAISON_GATEWAY_PORT"] = str(self.gateway_port)
 
@@ -511,6 +538,57 @@ class Platform:
         """Run a one-off process (`registry.migrate`, `registry.cli load-demo`) to its end."""
         subprocess.run([sys.executable, "-m", module, *args], env=self.env, check=True)
 
+    def run_all(self, modules: Iterable[str]) -> None:
+        """Run one-off processes side by side, each to its end; fails naming
+        any that did not succeed."""
+        started = [
+            (module, subprocess.Popen([sys.executable, "-m", module], env=self.env))
+            for module in modules
+        ]
+        failed = [module for module, popen in started if popen.wait() != 0]
+        if failed:
+            raise RuntimeError(f"{', '.join(failed)} did not succeed")
+
+    def wait_quiet(self, database_urls: Iterable[str], seconds: float = 120) -> bool:
+        """Until every event is published and consumed: no unsent row in the
+        databases' outboxes and no message in the run's virtual host, twice
+        a second apart. False when that does not happen within `seconds`."""
+        from urllib.parse import unquote, urlsplit
+
+        import psycopg
+
+        vhost = unquote(urlsplit(self.amqp_uri).path.removeprefix("/")) or "/"
+        urls = [make_url(u).set(drivername="postgresql") for u in database_urls]
+
+        def busy() -> int:
+            pending = 0
+            for url in urls:
+                with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+                    row = conn.execute(
+                        "SELECT count(*) FROM outbox_events WHERE sent_at IS NULL"
+                    ).fetchone()
+                    pending += row[0] if row else 0
+            listed = subprocess.run(
+                ["rabbitmqctl", "list_queues", "-p", vhost, "-q", "--no-table-headers", "messages"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+            return pending + sum(int(n) for n in listed.stdout.split() if n.isdigit())
+
+        deadline = time.monotonic() + seconds
+        quiet_once = False
+        while time.monotonic() < deadline:
+            if busy() == 0:
+                if quiet_once:
+                    return True
+                quiet_once = True
+            else:
+                quiet_once = False
+            time.sleep(1)
+        return False
+
     def start_process(self, name: str, process: str) -> subprocess.Popen[bytes]:
         """Start the api or the worker of an added service."""
         run = self.services[name]
@@ -528,6 +606,26 @@ class Platform:
     def start_service(self, name: str) -> None:
         for process in ("api", "worker"):
             self.start_process(name, process)
+
+    def start_companions(self, name: str) -> list[Companion]:
+        """Start the companions an added service declares (kit.companions), on
+        free ports, recording under the run's log folder; every process
+        started afterwards is pointed at them."""
+        started = companions_of(
+            self.services[name].service, self.log_dir / "companions", lambda _: free_port()
+        )
+        for companion in started:
+            self.env.update(companion.env)
+            self._start(
+                companion.name,
+                companion.module,
+                {},
+                "",
+                ready=functools.partial(wait_port, companion.port, 0.5),
+                args=companion.args,
+            )
+            self.companions[companion.name] = companion
+        return started
 
     def start_gateway(self, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """Start the gateway, with `env` besides the platform's; ready once
@@ -550,6 +648,7 @@ class Platform:
         env: dict[str, str],
         ready_url: str,
         ready: Callable[[], bool] | None = None,
+        args: tuple[str, ...] = (),
     ) -> subprocess.Popen[bytes]:
         if name in self.processes:
             raise RuntimeError(f"{name} is already running")
@@ -557,7 +656,7 @@ class Platform:
         log = self.log_dir / f"{name}.log"
         with log.open("ab") as out:
             popen = subprocess.Popen(
-                [sys.executable, "-m", module],
+                [sys.executable, "-m", module, *args],
                 env={**self.env, **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -602,10 +701,21 @@ class Platform:
         text = log.read_text(errors="replace") if log.exists() else ""
         return f"--- {log}\n{text[-chars:]}"
 
-    def close(self) -> None:
-        for name in list(self.processes):
+    def close(self, timeout: float = 15) -> None:
+        """Stop every process: all told at once (SIGTERM), then each waited
+        for, killed when it outlives `timeout`."""
+        stopping = list(self.processes.values())
+        self.processes.clear()
+        for process in stopping:
             with contextlib.suppress(Exception):
-                self.stop(name)
+                process.popen.terminate()
+        deadline = time.monotonic() + timeout
+        for process in stopping:
+            try:
+                process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.popen.kill()
+                process.popen.wait()
 
 
 def platform_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -632,6 +742,7 @@ def running_platform(
     load_demo: bool = True,
     gateway: bool = True,
     extra_env: dict[str, str] | None = None,
+    demo_template: bool = False,
 ) -> Iterator[Platform]:
     """Services (every listed one by default) migrated on throwaway PostgreSQL
     databases, their demo data loaded, their api and worker running, and the
@@ -640,33 +751,160 @@ def running_platform(
 
     The run speaks to a RabbitMQ virtual host of its own (`own_vhost`), unless
     `extra_env` names LIAISON_AMQP_URI or rabbitmqctl is not on the PATH:
-    the services' durable queues then hear no other run's events."""
+    the services' durable queues then hear no other run's events.
+
+    `demo_template`: the first such run of a process keeps a copy of its
+    databases once the demo is loaded and every event of it consumed
+    (`DemoTemplates`); a later run of the same services and settings starts
+    on copies of those instead of loading the demo again (PostgreSQL's
+    `CREATE DATABASE ... TEMPLATE`: a second, where the demo takes minutes).
+    Each run still has databases, a virtual host and processes of its own;
+    its processes start side by side."""
     names = list(services) if services is not None else [s.name for s in SERVICES]
     with contextlib.ExitStack() as stack:
         extra_env = dict(extra_env or {})
+        key = DemoTemplates.key(names, extra_env) if load_demo and demo_template else None
+        templates = DEMO_TEMPLATES.get(key) if key else None
         if "LIAISON_AMQP_URI" not in extra_env and shutil.which("rabbitmqctl"):
             extra_env["LIAISON_AMQP_URI"] = stack.enter_context(own_vhost(amqp_uri()))
         databases = {
-            name: stack.enter_context(throwaway_database(f"liaison_{name}")) for name in names
+            name: stack.enter_context(
+                throwaway_database(
+                    f"liaison_{name}", template=templates[name] if templates else None
+                )
+            )
+            for name in names
         }
         platform = Platform(platform_environment(extra_env))
         stack.callback(platform.close)  # runs first: the processes stop before the drops
         for name, database_url in databases.items():
             platform.add_service(name, database_url)
         for name in names:
-            platform.run(service(name).module("migrate"))
-        # In the list's order: a service's demo may need the services before
-        # it running (reception's calendar needs the registry's stations).
-        for name in names:
-            if load_demo:
-                platform.run(service(name).module("cli"), "load-demo", "--if-empty")
-            platform.start_service(name)
-            if load_demo:
-                platform.wait_ready()
+            platform.start_companions(name)
+        if templates:
+            # The demo is in the copies; migrate still runs, for the queues
+            # it declares (kit.queues) before any process publishes: a
+            # worker reports ready before its consumers have declared theirs.
+            platform.run_all([service(name).module("migrate") for name in names])
+            for name in names:
+                platform.start_service(name)
+        else:
+            for name in names:
+                platform.run(service(name).module("migrate"))
+            # In the list's order: a service's demo may need the services before
+            # it running (reception's calendar needs the registry's stations).
+            for name in names:
+                if load_demo:
+                    platform.run(service(name).module("cli"), "load-demo", "--if-empty")
+                platform.start_service(name)
+                if load_demo:
+                    platform.wait_ready()
+            if key:
+                DEMO_TEMPLATES.keep(key, platform, databases)
         if gateway:
             platform.start_gateway()
         platform.wait_ready()
         yield platform
+
+
+class DemoTemplates:
+    """Copies of a run's databases with the demo loaded, for later runs of
+    the same process (`running_platform(demo_template=True)`), dropped when
+    the process exits. Named `liaison_demo_<pid>_...`: a copy whose process
+    is gone (killed before it could drop its own) is dropped by the next
+    process that keeps one.
+
+    A copy is taken once the run is quiet: every service's outbox sent and
+    every queue of its virtual host empty, so that what the demo's events
+    do elsewhere (a duty record, a message) is in the copies too. It is
+    taken with the processes stopped (PostgreSQL copies only a database
+    nobody is connected to); they are started again after."""
+
+    # Settings that change only how the gateway answers, not what is stored.
+    IGNORED_PREFIXES = ("LIAISON_GATEWAY_", "LIAISON_AMQP_URI")
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[Any, ...], dict[str, str]] = {}
+
+    @classmethod
+    def key(cls, names: Iterable[str], extra_env: dict[str, str]) -> tuple[Any, ...]:
+        settings = sorted(
+            (k, v) for k, v in extra_env.items() if not k.startswith(cls.IGNORED_PREFIXES)
+        )
+        return (tuple(names), tuple(settings))
+
+    def prepare(self) -> None:
+        """Keep copies of every service's demo now, unless kept already."""
+        if self.get(self.key([s.name for s in SERVICES], {})) is None:
+            with running_platform(gateway=False, demo_template=True):
+                pass
+
+    def get(self, key: tuple[Any, ...]) -> dict[str, str] | None:
+        return self._kept.get(key)
+
+    def keep(self, key: tuple[Any, ...], platform: Platform, databases: dict[str, str]) -> None:
+        """Copy a run's databases once it is quiet; when it does not become
+        quiet, nothing is kept (the next run loads the demo itself)."""
+        if shutil.which("rabbitmqctl") is None or not platform.wait_quiet(databases.values()):
+            return
+        for name in databases:
+            for process in ("api", "worker"):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    platform.stop(f"{name}-{process}")
+        admin_url = postgres_admin_url()
+        self._drop_orphans(admin_url)
+        copies: dict[str, str] = {}
+        with _admin_connection(admin_url) as conn:
+            for name, url in databases.items():
+                copy = f"liaison_demo_{os.getpid()}_{name}_{unique_suffix()[:6]}"
+                # PostgreSQL waits a few seconds for the stopped processes'
+                # connections to go; it seldom needs more.
+                for attempt in range(5):
+                    try:
+                        conn.execute(
+                            f'CREATE DATABASE "{copy}" TEMPLATE "{make_url(url).database}"'
+                        )
+                        break
+                    except Exception:
+                        if attempt == 4:
+                            raise
+                        time.sleep(1)
+                copies[name] = (
+                    make_url(admin_url).set(database=copy).render_as_string(hide_password=False)
+                )
+        if not self._kept:
+            import atexit
+
+            atexit.register(self.drop_all)
+        self._kept[key] = copies
+        for name in databases:
+            platform.start_service(name)
+        platform.wait_ready()
+
+    def drop_all(self) -> None:
+        with contextlib.suppress(Exception), _admin_connection(postgres_admin_url()) as conn:
+            for copies in self._kept.values():
+                for url in copies.values():
+                    conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        self._kept.clear()
+
+    @staticmethod
+    def _drop_orphans(admin_url: str) -> None:
+        with _admin_connection(admin_url) as conn:
+            rows = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'liaison_demo_%'"
+            ).fetchall()
+            for (name,) in rows:
+                pid = int(name.split("_")[2])
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                except PermissionError:
+                    pass  # alive, another user's
+
+
+DEMO_TEMPLATES = DemoTemplates()
 
 
 # ------------------------------------------------------------------ migrations

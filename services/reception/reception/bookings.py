@@ -22,9 +22,11 @@
 - Events and audit entries carry ids only, never a name, phone or topic;
   nothing here logs them.
 
-Not built yet: reminders to bookers (the notifications service is
-planned); bookings of a session cancelled later stay as they are, for the
-staff to call the bookers.
+The day before a session, the worker's reminder sweep publishes one
+`booking_reminder_due` per booking holding a place (`reception.reminders`).
+
+Not built yet: bookings of a session cancelled later stay as they are, for
+the staff to call the bookers.
 """
 
 from __future__ import annotations
@@ -195,12 +197,14 @@ def walk_in_pb(w: models.WalkIn) -> bpb.WalkIn:
 
 
 def _ids(b: models.Booking) -> dict[str, Any]:
-    """What a booking's events carry: ids and its status, nothing personal."""
+    """What a booking's events carry: ids, its status and the booker's
+    pseudonymous account id when they were signed in; nothing personal."""
     return {
         "booking_id": b.id,
         "session_id": b.session_id,
         "slot_id": b.slot_id,
         "status": STATUS.number(b.status),
+        "owner_sub": b.owner_sub or "",
     }
 
 

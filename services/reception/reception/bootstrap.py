@@ -13,6 +13,7 @@ from kit.bootstrap import Bootstrap
 from kit.grpc_client import channel
 from liaison.registry.v1 import registry_pb2_grpc
 from reception.readmodel import load_from_registry
+from reception.reminders import Reminders
 from reception.service import Reception
 from reception.settings import ReceptionSettings
 
@@ -33,6 +34,11 @@ class ReceptionBootstrap(Bootstrap[ReceptionSettings]):
             default_capacity=self.settings.default_slot_capacity,
             rota_min_deputies=self.settings.rota_min_deputies,
         )
+
+    @cached_property
+    def reminders(self) -> Reminders:
+        """The reminders of tomorrow's bookings (the worker's timer)."""
+        return Reminders(self.db)
 
     @cached_property
     def registry(self) -> Any:

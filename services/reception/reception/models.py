@@ -294,6 +294,19 @@ class Booking(Base):
     )
 
 
+class BookingReminder(Base):
+    """The reminder of a booking, the day before its session: written in the
+    unit of work that publishes its `booking_reminder_due`, its key makes it
+    go once, whichever worker's sweep gets there first (`reception.reminders`)."""
+
+    __tablename__ = "booking_reminders"
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id"), primary_key=True, autoincrement=False
+    )
+    session_id: Mapped[int] = mapped_column(BigInteger)
+    reminded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class WalkIn(Base):
     """A constituent received at a session without a booking."""
 

@@ -309,7 +309,11 @@ class Opinions:
             session.flush()
             words = f"{rules.SOURCE_LABELS[source]}，已登记，转{station.name}处理"
             self._note(row, "recorded", words)
-            uow.emit(ev.OpinionRecorded(opinion=self.facts(row, session)))
+            uow.emit(
+                ev.OpinionRecorded(
+                    opinion=self.facts(row, session), raiser_sub=row.raiser_sub or ""
+                )
+            )
             if row.taken_by_deputy_id:
                 row.status = rules.next_status(source, row.status, rules.ASSIGN)
                 self._assigned(uow, row)
@@ -604,7 +608,13 @@ class Opinions:
         def apply(uow: UnitOfWork, who: Principal, row: models.Opinion) -> list[str]:
             row.answer = text
             self._note(row, rules.ANSWER, f"已当场答复：{text}")
-            uow.emit(ev.OpinionAnswered(opinion=self.facts(row, uow.session), answer=text))
+            uow.emit(
+                ev.OpinionAnswered(
+                    opinion=self.facts(row, uow.session),
+                    answer=text,
+                    raiser_sub=row.raiser_sub or "",
+                )
+            )
             return ["answer"]
 
         return self._change(opinion_id, actor, rules.ANSWER, may, apply)
@@ -667,7 +677,13 @@ class Opinions:
         def apply(uow: UnitOfWork, who: Principal, row: models.Opinion) -> list[str]:
             row.decline_reason = text
             self._note(row, rules.DECLINE, f"不予受理：{text}")
-            uow.emit(ev.OpinionDeclined(opinion=self.facts(row, uow.session), reason=text))
+            uow.emit(
+                ev.OpinionDeclined(
+                    opinion=self.facts(row, uow.session),
+                    reason=text,
+                    raiser_sub=row.raiser_sub or "",
+                )
+            )
             return ["decline_reason"]
 
         return self._change(opinion_id, actor, rules.DECLINE, self._never, apply)
@@ -719,7 +735,13 @@ class Opinions:
         def apply(uow: UnitOfWork, who: Principal, row: models.Opinion) -> list[str]:
             row.answer = text
             self._note(row, rules.COMPLETE, f"已办结：{text}")
-            uow.emit(ev.OpinionDone(opinion=self.facts(row, uow.session), answer=text))
+            uow.emit(
+                ev.OpinionDone(
+                    opinion=self.facts(row, uow.session),
+                    answer=text,
+                    raiser_sub=row.raiser_sub or "",
+                )
+            )
             return ["answer"]
 
         return self._change(opinion_id, actor, rules.COMPLETE, may, apply)

@@ -5,6 +5,9 @@ station, from the read model), how many people were received
 (person-times) and notes. One per session, held or past, not cancelled;
 the staff of the station's street and the district's offices write it
 until it is locked, and they and the deputies on the session's rota read it.
+Each write publishes `reception_recorded` (the deputies present, no notes or
+names), from which the duties service's public duty record counts the
+receptions each deputy attended.
 Bookings are not built yet, so any non-negative count of person-times is
 taken; once they are, it must be at least the bookings attended plus the
 walk-ins.
@@ -32,6 +35,7 @@ from kit.convert import iso, timestamp
 from kit.db import Database
 from kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from kit.records import MAX_ID
+from liaison.reception.v1 import events_pb2 as ev
 from liaison.reception.v1 import opinions_pb2 as opb
 from reception import access, domain, models
 from reception import opinion_rules as rules
@@ -142,6 +146,16 @@ class Records:
                 )
                 if created or old != new
             ]
+            uow.emit(
+                ev.ReceptionRecorded(
+                    session_id=sitting.id,
+                    station_id=station.id,
+                    session_date=iso(row.session_date),
+                    deputy_ids=list(row.deputy_ids),
+                    person_times=row.person_times,
+                    locked=row.locked,
+                )
+            )
             audit.record(
                 session,
                 who,

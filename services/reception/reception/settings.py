@@ -7,6 +7,7 @@
 | LIAISON_RECEPTION_ROTA_MIN_DEPUTIES       | 2: deputies a session's rota needs, a station head or deputy head among them |
 | LIAISON_REGISTRY_GRPC_TARGET              | where the registry's snapshot is asked (kit.settings) |
 | LIAISON_RECEPTION_DEFAULT_SLOT_CAPACITY   | 20: the bookings a slot takes when its venue's capacity is not known |
+| LIAISON_RECEPTION_REMINDER_SECONDS        | 900: how often each worker reminds the bookers of tomorrow's sessions |
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ MONTHS_AHEAD = 3
 SCHEDULE_EVERY_SECONDS = 3600
 REGISTRY_RELOAD_SECONDS = 6 * 3600
 ROTA_MIN_DEPUTIES = 2
+REMINDER_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,9 @@ class ReceptionSettings(Settings):
                 "LIAISON_RECEPTION_ROTA_MIN_DEPUTIES", ROTA_MIN_DEPUTIES, minimum=1
             ),
         }
+
+
+def reminder_seconds() -> int:
+    """How often the worker's timer reminds bookers (read once, when the
+    worker's class is defined: nameko's timers take their interval then)."""
+    return read_int("LIAISON_RECEPTION_REMINDER_SECONDS", REMINDER_SECONDS, minimum=5)

@@ -10,7 +10,9 @@ schedules this month's sessions and the next months' for every active
 station (idempotent: a month's session is created once, with its rota) and
 draws the rota of any session ahead that has none. A station the registry
 deactivates has its sessions from today on cancelled (with the event, and by
-the timer for what a snapshot brought).
+the timer for what a snapshot brought). Every quarter of an hour
+(LIAISON_RECEPTION_REMINDER_SECONDS) it reminds the bookers of tomorrow's
+sessions, once per booking across workers (`reception.reminders`).
 """
 
 from kit.green import patch
@@ -30,8 +32,9 @@ from kit.worker import PlatformWorker, Provide, consumes, run  # noqa: E402
 from liaison.registry.v1 import events_pb2 as ev  # noqa: E402
 from reception.bootstrap import ReceptionBootstrap  # noqa: E402
 from reception.readmodel import apply_event, is_empty  # noqa: E402
+from reception.reminders import Reminders  # noqa: E402
 from reception.service import Reception  # noqa: E402
-from reception.settings import SCHEDULE_EVERY_SECONDS  # noqa: E402
+from reception.settings import SCHEDULE_EVERY_SECONDS, reminder_seconds  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ def follows(event: type[Message]) -> Any:
 class ReceptionWorker(PlatformWorker):
     name = "reception"
     reception: Reception = Provide("reception")
+    reminders: Reminders = Provide("reminders")
 
     # -- the registry's read model: each event of reception.readmodel.APPLY
     on_station_changed = follows(ev.StationChanged)
@@ -91,6 +95,14 @@ class ReceptionWorker(PlatformWorker):
         drawn = self.reception.rota.publish_missing(SCHEDULER)
         if drawn:
             log.info("drew the rotas of %d sessions that had none", len(drawn))
+
+    # -- the bookers
+
+    @timer(interval=reminder_seconds(), eager=True)
+    def remind_bookers(self) -> None:
+        done = self.reminders.sweep()
+        if done.reminded:
+            log.info("reminded %d bookings of sessions on %s", done.reminded, done.day)
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ from kit import audit
 from kit.auth import Principal, Role, require
 from kit.db import Database, UnitOfWork
 from kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
-from kit.records import page
+from kit.records import audit_page, page
 from kit.workdays import SHANGHAI, WorkCalendar
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.referral.v1 import departments_pb2 as dpb
@@ -298,6 +298,7 @@ class Referral:
                     unit=unit,
                     actor_role=who.role.value,
                     letter=view,
+                    raiser_sub=row.raiser_sub or "",
                 )
             )
 
@@ -843,12 +844,7 @@ class Referral:
     # -- the audit
 
     def audit(self, request: Any, actor: Principal | None) -> tuple[list[Any], Any]:
-        require(actor, Role.ADMIN, doing="read the audit")
-        with self.db.read() as session:
-            rows, info = page(
-                session, audit.query(request), audit.audit_entries.c.id, request.page, request
-            )
-            return [audit.entry_pb(r) for r in rows], info
+        return audit_page(self.db, request, actor)
 
 
 def _letter_row(session: Any, letter_id: int, *, for_update: bool = False) -> models.Letter:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,15 +15,13 @@ from typing import Any
 
 import grpc
 import pytest
-from grpc_status import rpc_status
 from sqlalchemy import func, select
 
 from kit.db import Database
-from kit.errors import violations_from_status
 from kit.grpc_client import with_bearer
 from kit.migrations import upgrade
 from kit.tables import outbox_events
-from kit.testrun import DevTokens, serving, throwaway_database
+from kit.testrun import DevTokens, field_errors, refused, serving, throwaway_database
 from liaison.reception.v1 import events_pb2 as rev
 from liaison.reception.v1 import opinions_pb2 as opb
 from liaison.referral.v1 import departments_pb2_grpc as dpb_grpc
@@ -44,19 +43,6 @@ from referral.suggestion_service import Suggestions
 
 TOKENS = DevTokens()
 token = TOKENS.token
-
-
-def refused(call: Callable[[], Any], code: grpc.StatusCode) -> grpc.RpcError:
-    with pytest.raises(grpc.RpcError) as caught:
-        call()
-    assert caught.value.code() is code, caught.value.details()
-    return caught.value
-
-
-def field_errors(error: grpc.RpcError) -> dict[str, str]:
-    status = rpc_status.from_call(error)
-    assert status is not None
-    return {v.field: v.description for v in violations_from_status(status)}
 
 
 @dataclass
@@ -100,6 +86,19 @@ class Api:
 
     def moved_events(self) -> int:
         return self.events("letter_moved")
+
+    def last_payload(self, kind: str) -> dict[str, Any]:
+        """The payload of the newest event of `kind` in the outbox."""
+        with self.db.read() as session:
+            body = session.scalar(
+                select(outbox_events.c.body)
+                .where(outbox_events.c.type == kind)
+                .order_by(outbox_events.c.sequence.desc())
+                .limit(1)
+            )
+        assert body is not None, f"no {kind} event"
+        payload: dict[str, Any] = json.loads(body)["payload"]
+        return payload
 
     def events(self, kind: str) -> int:
         """How many events of `kind` the outbox holds."""
@@ -216,7 +215,7 @@ def open_letter(api: Api) -> Callable[..., int]:
     """Open a letter of street 1 as the worker opens one from
     `opinion_handed_on` (taken by the demo deputy unless `deputy` says); its id."""
 
-    def open_one(*, deputy: int = 1, street_id: int = 1) -> int:
+    def open_one(*, deputy: int = 1, street_id: int = 1, raiser_sub: str = "") -> int:
         opinion_id = next(_opinion_ids)
         facts = rev.OpinionFacts(
             id=opinion_id,
@@ -231,7 +230,7 @@ def open_letter(api: Api) -> Callable[..., int]:
             taken_by_deputy_id=deputy,
         )
         with api.db.unit_of_work() as uow:
-            letter = api.referral.open_from_opinion(uow, OPENER, facts, "请街道研究")
+            letter = api.referral.open_from_opinion(uow, OPENER, facts, "请街道研究", raiser_sub)
         assert letter is not None
         return int(letter.id)
 

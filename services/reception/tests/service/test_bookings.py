@@ -247,6 +247,11 @@ def test_who_may_cancel(api: Any) -> None:
     session_id, (slot, _) = seed_session(api.db, capacity=20)
     mine = api.as_(constituent("zhang")).BookSlot(request(session_id, slot)).booking
     assert mine.signed_in
+    # The booker's account (a pseudonymous subject) travels with the event,
+    # so that the notifications service tells them; never a name or phone.
+    (event,) = [e for e in events(api, "booking_confirmed") if e["booking_id"] == str(mine.id)]
+    assert event["owner_sub"] == "test:zhang"
+    assert set(event) == {"booking_id", "session_id", "slot_id", "status", "owner_sub", "type"}
     anonymous = api.anonymous.BookSlot(request(session_id, slot))
     before = traces(api)
     for who, message, expected in (

@@ -340,6 +340,15 @@ def test_each_transition_and_its_event(api: Any) -> None:
     # service lets them rate the answer; never their name or phone.
     assert kind == "opinion_handed_on" and payload["raiser_sub"] == "demo:constituent"
     assert NAME not in str(payload) and PHONE not in str(payload)
+    (recorded,) = [
+        p for k, p in events(api, "opinion_recorded") if p["opinion"]["id"] == str(mine.id)
+    ]
+    assert recorded["raiser_sub"] == "demo:constituent"
+    assert NAME not in str(recorded) and PHONE not in str(recorded)
+    answered_mine = online(api, api.as_("constituent"))
+    staff.AnswerOpinion(opb.AnswerOpinionRequest(id=answered_mine.id, answer="已答复"))
+    kind, payload = events(api)[-1]
+    assert kind == "opinion_answered" and payload["raiser_sub"] == "demo:constituent"
     target = online(api)
     merged = staff.MergeOpinion(opb.MergeOpinionRequest(id=online(api).id, into_id=target.id))
     assert (
@@ -545,6 +554,14 @@ def test_a_reception_record_is_written_until_locked(api: Any) -> None:
     )
     locked = refused(lambda: staff.PutReceptionRecord(put))
     assert locked.code() == grpc.StatusCode.FAILED_PRECONDITION
+    # Each write is published whole, without notes or names; a refused one is not.
+    written = [
+        e for t, e in events(api, "reception_recorded") if e["session_id"] == str(session_id)
+    ]
+    assert [(e["deputy_ids"], e.get("person_times"), e.get("locked", False)) for e in written] == [
+        ([str(DEPUTY_A1), "1101"], 7, False),
+        ([str(DEPUTY_A1), "1101"], 9, True),
+    ]
     for stub in (deputy(api, DEPUTY_A2), street(api, "station_staff", STREET_B)):
         assert refused(lambda s=stub: s.GetReceptionRecord(
             opb.GetReceptionRecordRequest(session_id=session_id))).code() == grpc.StatusCode.PERMISSION_DENIED  # fmt: skip

@@ -96,6 +96,22 @@ def test_the_street_route_from_opening_to_closing(api: Any, open_letter: Any) ->
     assert check.intact and check.entries == 13
 
 
+def test_a_letter_moved_names_the_raisers_account_only(api: Any, open_letter: Any) -> None:
+    """The account of who raised it online travels with the letter's moves
+    (a pseudonymous subject, for their notifications); never a name."""
+    mine = open_letter(raiser_sub="test:raiser")
+    api.as_(COMMITTEE).DecideJurisdiction(
+        pb.DecideJurisdictionRequest(letter_id=mine, route=pb.ROUTE_STREET)
+    )
+    payload = api.last_payload("letter_moved")
+    assert payload["letter"]["id"] == str(mine) and payload["raiser_sub"] == "test:raiser"
+    anonymous = open_letter()
+    api.as_(COMMITTEE).DecideJurisdiction(
+        pb.DecideJurisdictionRequest(letter_id=anonymous, route=pb.ROUTE_STREET)
+    )
+    assert "raiser_sub" not in api.last_payload("letter_moved")
+
+
 def test_the_district_route_with_an_extension_and_a_reopening(api: Any, open_letter: Any) -> None:
     letter_id = open_letter()
     api.as_(COMMITTEE).DecideJurisdiction(

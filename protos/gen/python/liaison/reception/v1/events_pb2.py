@@ -22,63 +22,68 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from liaison.reception.v1 import bookings_pb2 as liaison_dot_reception_dot_v1_dot_bookings__pb2
 from liaison.reception.v1 import opinions_pb2 as liaison_dot_reception_dot_v1_dot_opinions__pb2
 from liaison.reception.v1 import reception_pb2 as liaison_dot_reception_dot_v1_dot_reception__pb2
 from liaison.reception.v1 import rota_pb2 as liaison_dot_reception_dot_v1_dot_rota__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a$liaison/reception/v1/reception.proto\x1a\x1fliaison/reception/v1/rota.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"@\n\rRotaPublished\x12/\n\x04rota\x18\x01 \x01(\x0b\x32!.liaison.reception.v1.SessionRota\"M\n\x0bRotaChanged\x12/\n\x04rota\x18\x01 \x01(\x0b\x32!.liaison.reception.v1.SessionRota\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\"<\n\x0cSwapProposed\x12,\n\x04swap\x18\x01 \x01(\x0b\x32\x1e.liaison.reception.v1.RotaSwap\";\n\x0bSwapDecided\x12,\n\x04swap\x18\x01 \x01(\x0b\x32\x1e.liaison.reception.v1.RotaSwap\"f\n\x11\x44\x65putyUnavailable\x12\x19\n\x11unavailability_id\x18\x01 \x01(\x03\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\x12\x11\n\tfirst_day\x18\x03 \x01(\t\x12\x10\n\x08last_day\x18\x04 \x01(\t\"l\n\x17UnavailabilityWithdrawn\x12\x19\n\x11unavailability_id\x18\x01 \x01(\x03\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\x12\x11\n\tfirst_day\x18\x03 \x01(\t\x12\x10\n\x08last_day\x18\x04 \x01(\t\"\x80\x01\n\x10\x42ookingConfirmed\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\"\x9c\x01\n\x11\x42ookingWaitlisted\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12\x19\n\x11waitlist_position\x18\x05 \x01(\x05\"\xbe\x01\n\x10\x42ookingCancelled\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12<\n\x0fprevious_status\x18\x05 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\"\x7f\n\x0f\x42ookingPromoted\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\"\x87\x01\n\x17\x42ookingAttendanceMarked\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\"8\n\x0eWalkInRecorded\x12\x12\n\nwalk_in_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\"\xea\x02\n\x0cOpinionFacts\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rtracking_code\x18\x02 \x01(\t\x12\x33\n\x06source\x18\x03 \x01(\x0e\x32#.liaison.reception.v1.OpinionSource\x12\x37\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x0f\n\x07\x63ontent\x18\x05 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x06 \x01(\x03\x12\x16\n\x0e\x63ommunity_name\x18\x07 \x01(\t\x12\x12\n\nstation_id\x18\x08 \x01(\x03\x12\x11\n\tstreet_id\x18\t \x01(\x03\x12\x12\n\nsession_id\x18\n \x01(\x03\x12\x1a\n\x12taken_by_deputy_id\x18\x0b \x01(\x03\x12\x33\n\x06status\x18\x0c \x01(\x0e\x32#.liaison.reception.v1.OpinionStatus\"F\n\x0fOpinionRecorded\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\"V\n\x0fOpinionAnswered\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\"h\n\x0fOpinionHandedOn\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0c\n\x04note\x18\x02 \x01(\t\x12\x12\n\nraiser_sub\x18\x03 \x01(\t\"v\n\rOpinionMerged\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x16\n\x0emerged_into_id\x18\x02 \x01(\x03\x12\x18\n\x10merged_into_code\x18\x03 \x01(\t\"V\n\x0fOpinionDeclined\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0e\n\x06reason\x18\x02 \x01(\t\"Y\n\x0fOpinionAssigned\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\"R\n\x0bOpinionDone\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!liaison/reception/v1/events.proto\x12\x14liaison.reception.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#liaison/reception/v1/bookings.proto\x1a#liaison/reception/v1/opinions.proto\x1a$liaison/reception/v1/reception.proto\x1a\x1fliaison/reception/v1/rota.proto\"B\n\x10SessionScheduled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\">\n\x0cSessionAdded\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"B\n\x10SessionCancelled\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.liaison.reception.v1.Session\"@\n\rRotaPublished\x12/\n\x04rota\x18\x01 \x01(\x0b\x32!.liaison.reception.v1.SessionRota\"M\n\x0bRotaChanged\x12/\n\x04rota\x18\x01 \x01(\x0b\x32!.liaison.reception.v1.SessionRota\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\"<\n\x0cSwapProposed\x12,\n\x04swap\x18\x01 \x01(\x0b\x32\x1e.liaison.reception.v1.RotaSwap\";\n\x0bSwapDecided\x12,\n\x04swap\x18\x01 \x01(\x0b\x32\x1e.liaison.reception.v1.RotaSwap\"f\n\x11\x44\x65putyUnavailable\x12\x19\n\x11unavailability_id\x18\x01 \x01(\x03\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\x12\x11\n\tfirst_day\x18\x03 \x01(\t\x12\x10\n\x08last_day\x18\x04 \x01(\t\"l\n\x17UnavailabilityWithdrawn\x12\x19\n\x11unavailability_id\x18\x01 \x01(\x03\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\x12\x11\n\tfirst_day\x18\x03 \x01(\t\x12\x10\n\x08last_day\x18\x04 \x01(\t\"\x8b\x01\n\x11ReceptionRecorded\x12\x12\n\nsession_id\x18\x01 \x01(\x03\x12\x12\n\nstation_id\x18\x02 \x01(\x03\x12\x14\n\x0csession_date\x18\x03 \x01(\t\x12\x12\n\ndeputy_ids\x18\x04 \x03(\x03\x12\x14\n\x0cperson_times\x18\x05 \x01(\x05\x12\x0e\n\x06locked\x18\x06 \x01(\x08\"\x93\x01\n\x10\x42ookingConfirmed\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12\x11\n\towner_sub\x18\x05 \x01(\t\"\xaf\x01\n\x11\x42ookingWaitlisted\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12\x19\n\x11waitlist_position\x18\x05 \x01(\x05\x12\x11\n\towner_sub\x18\x06 \x01(\t\"\xd1\x01\n\x10\x42ookingCancelled\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12<\n\x0fprevious_status\x18\x05 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12\x11\n\towner_sub\x18\x06 \x01(\t\"\x92\x01\n\x0f\x42ookingPromoted\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12\x11\n\towner_sub\x18\x05 \x01(\t\"\x9a\x01\n\x17\x42ookingAttendanceMarked\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12\x11\n\towner_sub\x18\x05 \x01(\t\"\xc3\x02\n\x12\x42ookingReminderDue\x12\x12\n\nbooking_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\x12\x0f\n\x07slot_id\x18\x03 \x01(\x03\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.liaison.reception.v1.BookingStatus\x12\x11\n\towner_sub\x18\x05 \x01(\t\x12\x12\n\nstation_id\x18\x06 \x01(\x03\x12\x14\n\x0csession_date\x18\x07 \x01(\t\x12\x13\n\x0blocal_start\x18\x08 \x01(\t\x12\x11\n\tlocal_end\x18\t \x01(\t\x12-\n\tstarts_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x0eWalkInRecorded\x12\x12\n\nwalk_in_id\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\x03\"\xea\x02\n\x0cOpinionFacts\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rtracking_code\x18\x02 \x01(\t\x12\x33\n\x06source\x18\x03 \x01(\x0e\x32#.liaison.reception.v1.OpinionSource\x12\x37\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32%.liaison.reception.v1.OpinionCategory\x12\x0f\n\x07\x63ontent\x18\x05 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x06 \x01(\x03\x12\x16\n\x0e\x63ommunity_name\x18\x07 \x01(\t\x12\x12\n\nstation_id\x18\x08 \x01(\x03\x12\x11\n\tstreet_id\x18\t \x01(\x03\x12\x12\n\nsession_id\x18\n \x01(\x03\x12\x1a\n\x12taken_by_deputy_id\x18\x0b \x01(\x03\x12\x33\n\x06status\x18\x0c \x01(\x0e\x32#.liaison.reception.v1.OpinionStatus\"Z\n\x0fOpinionRecorded\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x12\n\nraiser_sub\x18\x02 \x01(\t\"j\n\x0fOpinionAnswered\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12\x12\n\nraiser_sub\x18\x03 \x01(\t\"h\n\x0fOpinionHandedOn\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0c\n\x04note\x18\x02 \x01(\t\x12\x12\n\nraiser_sub\x18\x03 \x01(\t\"v\n\rOpinionMerged\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x16\n\x0emerged_into_id\x18\x02 \x01(\x03\x12\x18\n\x10merged_into_code\x18\x03 \x01(\t\"j\n\x0fOpinionDeclined\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nraiser_sub\x18\x03 \x01(\t\"Y\n\x0fOpinionAssigned\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x11\n\tdeputy_id\x18\x02 \x01(\x03\"f\n\x0bOpinionDone\x12\x33\n\x07opinion\x18\x01 \x01(\x0b\x32\".liaison.reception.v1.OpinionFacts\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12\x12\n\nraiser_sub\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.reception.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SESSIONSCHEDULED']._serialized_start=204
-  _globals['_SESSIONSCHEDULED']._serialized_end=270
-  _globals['_SESSIONADDED']._serialized_start=272
-  _globals['_SESSIONADDED']._serialized_end=334
-  _globals['_SESSIONCANCELLED']._serialized_start=336
-  _globals['_SESSIONCANCELLED']._serialized_end=402
-  _globals['_ROTAPUBLISHED']._serialized_start=404
-  _globals['_ROTAPUBLISHED']._serialized_end=468
-  _globals['_ROTACHANGED']._serialized_start=470
-  _globals['_ROTACHANGED']._serialized_end=547
-  _globals['_SWAPPROPOSED']._serialized_start=549
-  _globals['_SWAPPROPOSED']._serialized_end=609
-  _globals['_SWAPDECIDED']._serialized_start=611
-  _globals['_SWAPDECIDED']._serialized_end=670
-  _globals['_DEPUTYUNAVAILABLE']._serialized_start=672
-  _globals['_DEPUTYUNAVAILABLE']._serialized_end=774
-  _globals['_UNAVAILABILITYWITHDRAWN']._serialized_start=776
-  _globals['_UNAVAILABILITYWITHDRAWN']._serialized_end=884
-  _globals['_BOOKINGCONFIRMED']._serialized_start=887
-  _globals['_BOOKINGCONFIRMED']._serialized_end=1015
-  _globals['_BOOKINGWAITLISTED']._serialized_start=1018
-  _globals['_BOOKINGWAITLISTED']._serialized_end=1174
-  _globals['_BOOKINGCANCELLED']._serialized_start=1177
-  _globals['_BOOKINGCANCELLED']._serialized_end=1367
-  _globals['_BOOKINGPROMOTED']._serialized_start=1369
-  _globals['_BOOKINGPROMOTED']._serialized_end=1496
-  _globals['_BOOKINGATTENDANCEMARKED']._serialized_start=1499
-  _globals['_BOOKINGATTENDANCEMARKED']._serialized_end=1634
-  _globals['_WALKINRECORDED']._serialized_start=1636
-  _globals['_WALKINRECORDED']._serialized_end=1692
-  _globals['_OPINIONFACTS']._serialized_start=1695
-  _globals['_OPINIONFACTS']._serialized_end=2057
-  _globals['_OPINIONRECORDED']._serialized_start=2059
-  _globals['_OPINIONRECORDED']._serialized_end=2129
-  _globals['_OPINIONANSWERED']._serialized_start=2131
-  _globals['_OPINIONANSWERED']._serialized_end=2217
-  _globals['_OPINIONHANDEDON']._serialized_start=2219
-  _globals['_OPINIONHANDEDON']._serialized_end=2323
-  _globals['_OPINIONMERGED']._serialized_start=2325
-  _globals['_OPINIONMERGED']._serialized_end=2443
-  _globals['_OPINIONDECLINED']._serialized_start=2445
-  _globals['_OPINIONDECLINED']._serialized_end=2531
-  _globals['_OPINIONASSIGNED']._serialized_start=2533
-  _globals['_OPINIONASSIGNED']._serialized_end=2622
-  _globals['_OPINIONDONE']._serialized_start=2624
-  _globals['_OPINIONDONE']._serialized_end=2706
+  _globals['_SESSIONSCHEDULED']._serialized_start=237
+  _globals['_SESSIONSCHEDULED']._serialized_end=303
+  _globals['_SESSIONADDED']._serialized_start=305
+  _globals['_SESSIONADDED']._serialized_end=367
+  _globals['_SESSIONCANCELLED']._serialized_start=369
+  _globals['_SESSIONCANCELLED']._serialized_end=435
+  _globals['_ROTAPUBLISHED']._serialized_start=437
+  _globals['_ROTAPUBLISHED']._serialized_end=501
+  _globals['_ROTACHANGED']._serialized_start=503
+  _globals['_ROTACHANGED']._serialized_end=580
+  _globals['_SWAPPROPOSED']._serialized_start=582
+  _globals['_SWAPPROPOSED']._serialized_end=642
+  _globals['_SWAPDECIDED']._serialized_start=644
+  _globals['_SWAPDECIDED']._serialized_end=703
+  _globals['_DEPUTYUNAVAILABLE']._serialized_start=705
+  _globals['_DEPUTYUNAVAILABLE']._serialized_end=807
+  _globals['_UNAVAILABILITYWITHDRAWN']._serialized_start=809
+  _globals['_UNAVAILABILITYWITHDRAWN']._serialized_end=917
+  _globals['_RECEPTIONRECORDED']._serialized_start=920
+  _globals['_RECEPTIONRECORDED']._serialized_end=1059
+  _globals['_BOOKINGCONFIRMED']._serialized_start=1062
+  _globals['_BOOKINGCONFIRMED']._serialized_end=1209
+  _globals['_BOOKINGWAITLISTED']._serialized_start=1212
+  _globals['_BOOKINGWAITLISTED']._serialized_end=1387
+  _globals['_BOOKINGCANCELLED']._serialized_start=1390
+  _globals['_BOOKINGCANCELLED']._serialized_end=1599
+  _globals['_BOOKINGPROMOTED']._serialized_start=1602
+  _globals['_BOOKINGPROMOTED']._serialized_end=1748
+  _globals['_BOOKINGATTENDANCEMARKED']._serialized_start=1751
+  _globals['_BOOKINGATTENDANCEMARKED']._serialized_end=1905
+  _globals['_BOOKINGREMINDERDUE']._serialized_start=1908
+  _globals['_BOOKINGREMINDERDUE']._serialized_end=2231
+  _globals['_WALKINRECORDED']._serialized_start=2233
+  _globals['_WALKINRECORDED']._serialized_end=2289
+  _globals['_OPINIONFACTS']._serialized_start=2292
+  _globals['_OPINIONFACTS']._serialized_end=2654
+  _globals['_OPINIONRECORDED']._serialized_start=2656
+  _globals['_OPINIONRECORDED']._serialized_end=2746
+  _globals['_OPINIONANSWERED']._serialized_start=2748
+  _globals['_OPINIONANSWERED']._serialized_end=2854
+  _globals['_OPINIONHANDEDON']._serialized_start=2856
+  _globals['_OPINIONHANDEDON']._serialized_end=2960
+  _globals['_OPINIONMERGED']._serialized_start=2962
+  _globals['_OPINIONMERGED']._serialized_end=3080
+  _globals['_OPINIONDECLINED']._serialized_start=3082
+  _globals['_OPINIONDECLINED']._serialized_end=3188
+  _globals['_OPINIONASSIGNED']._serialized_start=3190
+  _globals['_OPINIONASSIGNED']._serialized_end=3279
+  _globals['_OPINIONDONE']._serialized_start=3281
+  _globals['_OPINIONDONE']._serialized_end=3383
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from liaison.reception.v1 import bookings_pb2 as _bookings_pb2
 from liaison.reception.v1 import opinions_pb2 as _opinions_pb2
 from liaison.reception.v1 import reception_pb2 as _reception_pb2
@@ -250,9 +253,55 @@ class UnavailabilityWithdrawn(_message.Message):
 Global___UnavailabilityWithdrawn: _TypeAlias = UnavailabilityWithdrawn  # noqa: Y015
 
 @_typing.final
+class ReceptionRecorded(_message.Message):
+    """---------------------------------------------------------------- records
+
+    reception_recorded: a session's reception record written (created,
+    changed or locked), whole as it stands: which deputies received
+    constituents at the session. Public facts only: no notes, no names.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    SESSION_DATE_FIELD_NUMBER: _builtins.int
+    DEPUTY_IDS_FIELD_NUMBER: _builtins.int
+    PERSON_TIMES_FIELD_NUMBER: _builtins.int
+    LOCKED_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.int
+    station_id: _builtins.int
+    session_date: _builtins.str
+    """ISO date, Asia/Shanghai"""
+    person_times: _builtins.int
+    locked: _builtins.bool
+    @_builtins.property
+    def deputy_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """deputies present"""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.int = ...,
+        station_id: _builtins.int = ...,
+        session_date: _builtins.str = ...,
+        deputy_ids: _abc.Iterable[_builtins.int] | None = ...,
+        person_times: _builtins.int = ...,
+        locked: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deputy_ids", b"deputy_ids", "locked", b"locked", "person_times", b"person_times", "session_date", b"session_date", "session_id", b"session_id", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReceptionRecorded: _TypeAlias = ReceptionRecorded  # noqa: Y015
+
+@_typing.final
 class BookingConfirmed(_message.Message):
     """---------------------------------------------------------------- bookings
-    (a booking's events carry no personal data: ids, the session, the slot)
+    (a booking's events carry no personal data: ids, the session, the slot,
+    and the booker's pseudonymous account id when they were signed in)
 
     booking_confirmed: a place taken
     """
@@ -263,10 +312,16 @@ class BookingConfirmed(_message.Message):
     SESSION_ID_FIELD_NUMBER: _builtins.int
     SLOT_ID_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
+    OWNER_SUB_FIELD_NUMBER: _builtins.int
     booking_id: _builtins.int
     session_id: _builtins.int
     slot_id: _builtins.int
     status: _bookings_pb2.BookingStatus.ValueType
+    owner_sub: _builtins.str
+    """The signed-in constituent who booked (their token's subject, a
+    pseudonymous account id; "" for a booking made without signing in): the
+    notifications service tells that account. Never a name or phone.
+    """
     def __init__(
         self,
         *,
@@ -274,10 +329,11 @@ class BookingConfirmed(_message.Message):
         session_id: _builtins.int = ...,
         slot_id: _builtins.int = ...,
         status: _bookings_pb2.BookingStatus.ValueType = ...,
+        owner_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "owner_sub", b"owner_sub", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -294,11 +350,17 @@ class BookingWaitlisted(_message.Message):
     SLOT_ID_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     WAITLIST_POSITION_FIELD_NUMBER: _builtins.int
+    OWNER_SUB_FIELD_NUMBER: _builtins.int
     booking_id: _builtins.int
     session_id: _builtins.int
     slot_id: _builtins.int
     status: _bookings_pb2.BookingStatus.ValueType
     waitlist_position: _builtins.int
+    owner_sub: _builtins.str
+    """The signed-in constituent who booked (their token's subject, a
+    pseudonymous account id; "" for a booking made without signing in): the
+    notifications service tells that account. Never a name or phone.
+    """
     def __init__(
         self,
         *,
@@ -307,10 +369,11 @@ class BookingWaitlisted(_message.Message):
         slot_id: _builtins.int = ...,
         status: _bookings_pb2.BookingStatus.ValueType = ...,
         waitlist_position: _builtins.int = ...,
+        owner_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status", "waitlist_position", b"waitlist_position"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "owner_sub", b"owner_sub", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status", "waitlist_position", b"waitlist_position"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -327,12 +390,18 @@ class BookingCancelled(_message.Message):
     SLOT_ID_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     PREVIOUS_STATUS_FIELD_NUMBER: _builtins.int
+    OWNER_SUB_FIELD_NUMBER: _builtins.int
     booking_id: _builtins.int
     session_id: _builtins.int
     slot_id: _builtins.int
     status: _bookings_pb2.BookingStatus.ValueType
     previous_status: _bookings_pb2.BookingStatus.ValueType
     """booked or waitlisted"""
+    owner_sub: _builtins.str
+    """The signed-in constituent who booked (their token's subject, a
+    pseudonymous account id; "" for a booking made without signing in): the
+    notifications service tells that account. Never a name or phone.
+    """
     def __init__(
         self,
         *,
@@ -341,10 +410,11 @@ class BookingCancelled(_message.Message):
         slot_id: _builtins.int = ...,
         status: _bookings_pb2.BookingStatus.ValueType = ...,
         previous_status: _bookings_pb2.BookingStatus.ValueType = ...,
+        owner_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "previous_status", b"previous_status", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "owner_sub", b"owner_sub", "previous_status", b"previous_status", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -360,10 +430,16 @@ class BookingPromoted(_message.Message):
     SESSION_ID_FIELD_NUMBER: _builtins.int
     SLOT_ID_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
+    OWNER_SUB_FIELD_NUMBER: _builtins.int
     booking_id: _builtins.int
     session_id: _builtins.int
     slot_id: _builtins.int
     status: _bookings_pb2.BookingStatus.ValueType
+    owner_sub: _builtins.str
+    """The signed-in constituent who booked (their token's subject, a
+    pseudonymous account id; "" for a booking made without signing in): the
+    notifications service tells that account. Never a name or phone.
+    """
     def __init__(
         self,
         *,
@@ -371,10 +447,11 @@ class BookingPromoted(_message.Message):
         session_id: _builtins.int = ...,
         slot_id: _builtins.int = ...,
         status: _bookings_pb2.BookingStatus.ValueType = ...,
+        owner_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "owner_sub", b"owner_sub", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -390,10 +467,16 @@ class BookingAttendanceMarked(_message.Message):
     SESSION_ID_FIELD_NUMBER: _builtins.int
     SLOT_ID_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
+    OWNER_SUB_FIELD_NUMBER: _builtins.int
     booking_id: _builtins.int
     session_id: _builtins.int
     slot_id: _builtins.int
     status: _bookings_pb2.BookingStatus.ValueType
+    owner_sub: _builtins.str
+    """The signed-in constituent who booked (their token's subject, a
+    pseudonymous account id; "" for a booking made without signing in): the
+    notifications service tells that account. Never a name or phone.
+    """
     def __init__(
         self,
         *,
@@ -401,14 +484,80 @@ class BookingAttendanceMarked(_message.Message):
         session_id: _builtins.int = ...,
         slot_id: _builtins.int = ...,
         status: _bookings_pb2.BookingStatus.ValueType = ...,
+        owner_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "owner_sub", b"owner_sub", "session_id", b"session_id", "slot_id", b"slot_id", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BookingAttendanceMarked: _TypeAlias = BookingAttendanceMarked  # noqa: Y015
+
+@_typing.final
+class BookingReminderDue(_message.Message):
+    """booking_reminder_due: the day before its session (Asia/Shanghai), once per
+    booking that holds a place, by the worker's reminder sweep
+    (reception.reminders). The session's public facts beside the ids, so
+    that a reminder is written from the event alone.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SLOT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    OWNER_SUB_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    SESSION_DATE_FIELD_NUMBER: _builtins.int
+    LOCAL_START_FIELD_NUMBER: _builtins.int
+    LOCAL_END_FIELD_NUMBER: _builtins.int
+    STARTS_AT_FIELD_NUMBER: _builtins.int
+    ENDS_AT_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.int
+    session_id: _builtins.int
+    slot_id: _builtins.int
+    status: _bookings_pb2.BookingStatus.ValueType
+    owner_sub: _builtins.str
+    """The signed-in constituent who booked (their token's subject, a
+    pseudonymous account id; "" for a booking made without signing in): the
+    notifications service tells that account. Never a name or phone.
+    """
+    station_id: _builtins.int
+    session_date: _builtins.str
+    """ISO date, Asia/Shanghai"""
+    local_start: _builtins.str
+    """the slot's hours there, "09:00" """
+    local_end: _builtins.str
+    @_builtins.property
+    def starts_at(self) -> _timestamp_pb2.Timestamp:
+        """the slot's, UTC"""
+
+    @_builtins.property
+    def ends_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.int = ...,
+        session_id: _builtins.int = ...,
+        slot_id: _builtins.int = ...,
+        status: _bookings_pb2.BookingStatus.ValueType = ...,
+        owner_sub: _builtins.str = ...,
+        station_id: _builtins.int = ...,
+        session_date: _builtins.str = ...,
+        local_start: _builtins.str = ...,
+        local_end: _builtins.str = ...,
+        starts_at: _timestamp_pb2.Timestamp | None = ...,
+        ends_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ends_at", b"ends_at", "starts_at", b"starts_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "ends_at", b"ends_at", "local_end", b"local_end", "local_start", b"local_start", "owner_sub", b"owner_sub", "session_date", b"session_date", "session_id", b"session_id", "slot_id", b"slot_id", "starts_at", b"starts_at", "station_id", b"station_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BookingReminderDue: _TypeAlias = BookingReminderDue  # noqa: Y015
 
 @_typing.final
 class WalkInRecorded(_message.Message):
@@ -504,16 +653,22 @@ class OpinionRecorded(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     OPINION_FIELD_NUMBER: _builtins.int
+    RAISER_SUB_FIELD_NUMBER: _builtins.int
+    raiser_sub: _builtins.str
+    """The signed-in constituent who raised it online (as in OpinionHandedOn):
+    the notifications service tells that account. Never a name or phone.
+    """
     @_builtins.property
     def opinion(self) -> Global___OpinionFacts: ...
     def __init__(
         self,
         *,
         opinion: Global___OpinionFacts | None = ...,
+        raiser_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion", "raiser_sub", b"raiser_sub"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -527,7 +682,12 @@ class OpinionAnswered(_message.Message):
 
     OPINION_FIELD_NUMBER: _builtins.int
     ANSWER_FIELD_NUMBER: _builtins.int
+    RAISER_SUB_FIELD_NUMBER: _builtins.int
     answer: _builtins.str
+    raiser_sub: _builtins.str
+    """The signed-in constituent who raised it online (as in OpinionHandedOn):
+    the notifications service tells that account. Never a name or phone.
+    """
     @_builtins.property
     def opinion(self) -> Global___OpinionFacts: ...
     def __init__(
@@ -535,10 +695,11 @@ class OpinionAnswered(_message.Message):
         *,
         opinion: Global___OpinionFacts | None = ...,
         answer: _builtins.str = ...,
+        raiser_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "opinion", b"opinion"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "opinion", b"opinion", "raiser_sub", b"raiser_sub"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -613,7 +774,12 @@ class OpinionDeclined(_message.Message):
 
     OPINION_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    RAISER_SUB_FIELD_NUMBER: _builtins.int
     reason: _builtins.str
+    raiser_sub: _builtins.str
+    """The signed-in constituent who raised it online (as in OpinionHandedOn):
+    the notifications service tells that account. Never a name or phone.
+    """
     @_builtins.property
     def opinion(self) -> Global___OpinionFacts: ...
     def __init__(
@@ -621,10 +787,11 @@ class OpinionDeclined(_message.Message):
         *,
         opinion: Global___OpinionFacts | None = ...,
         reason: _builtins.str = ...,
+        raiser_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion", "raiser_sub", b"raiser_sub", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -663,7 +830,12 @@ class OpinionDone(_message.Message):
 
     OPINION_FIELD_NUMBER: _builtins.int
     ANSWER_FIELD_NUMBER: _builtins.int
+    RAISER_SUB_FIELD_NUMBER: _builtins.int
     answer: _builtins.str
+    raiser_sub: _builtins.str
+    """The signed-in constituent who raised it online (as in OpinionHandedOn):
+    the notifications service tells that account. Never a name or phone.
+    """
     @_builtins.property
     def opinion(self) -> Global___OpinionFacts: ...
     def __init__(
@@ -671,10 +843,11 @@ class OpinionDone(_message.Message):
         *,
         opinion: Global___OpinionFacts | None = ...,
         answer: _builtins.str = ...,
+        raiser_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["opinion", b"opinion"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "opinion", b"opinion"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "opinion", b"opinion", "raiser_sub", b"raiser_sub"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

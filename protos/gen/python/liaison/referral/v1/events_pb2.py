@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from liaison.referral.v1 import referral_pb2 as liaison_dot_referral_dot_v1_dot_referral__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n liaison/referral/v1/events.proto\x12\x13liaison.referral.v1\x1a\"liaison/referral/v1/referral.proto\";\n\x0cLetterOpened\x12+\n\x06letter\x18\x01 \x01(\x0b\x32\x1b.liaison.referral.v1.Letter\"\x95\x01\n\x0bLetterMoved\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\'\n\x04unit\x18\x03 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\x12\x12\n\nactor_role\x18\x04 \x01(\t\x12+\n\x06letter\x18\x05 \x01(\x0b\x32\x1b.liaison.referral.v1.Letter\"\xae\x01\n\rLetterDueSoon\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x15\n\rtracking_code\x18\x02 \x01(\t\x12\x11\n\tstreet_id\x18\x03 \x01(\x03\x12\r\n\x05round\x18\x04 \x01(\x05\x12\x13\n\x0b\x64\x61ys_before\x18\x05 \x01(\x05\x12\x10\n\x08last_day\x18\x06 \x01(\t\x12*\n\x07handler\x18\x07 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\"\xd7\x01\n\rLetterOverdue\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x15\n\rtracking_code\x18\x02 \x01(\t\x12\x11\n\tstreet_id\x18\x03 \x01(\x03\x12\r\n\x05round\x18\x04 \x01(\x05\x12\r\n\x05level\x18\x05 \x01(\x05\x12\x10\n\x08last_day\x18\x06 \x01(\t\x12*\n\x07handler\x18\x07 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\x12-\n\nsupervisor\x18\x08 \x01(\x0b\x32\x19.liaison.referral.v1.Unitb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n liaison/referral/v1/events.proto\x12\x13liaison.referral.v1\x1a\"liaison/referral/v1/referral.proto\";\n\x0cLetterOpened\x12+\n\x06letter\x18\x01 \x01(\x0b\x32\x1b.liaison.referral.v1.Letter\"\xa9\x01\n\x0bLetterMoved\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\'\n\x04unit\x18\x03 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\x12\x12\n\nactor_role\x18\x04 \x01(\t\x12+\n\x06letter\x18\x05 \x01(\x0b\x32\x1b.liaison.referral.v1.Letter\x12\x12\n\nraiser_sub\x18\x06 \x01(\t\"\xae\x01\n\rLetterDueSoon\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x15\n\rtracking_code\x18\x02 \x01(\t\x12\x11\n\tstreet_id\x18\x03 \x01(\x03\x12\r\n\x05round\x18\x04 \x01(\x05\x12\x13\n\x0b\x64\x61ys_before\x18\x05 \x01(\x05\x12\x10\n\x08last_day\x18\x06 \x01(\t\x12*\n\x07handler\x18\x07 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\"\xd7\x01\n\rLetterOverdue\x12\x11\n\tletter_id\x18\x01 \x01(\x03\x12\x15\n\rtracking_code\x18\x02 \x01(\t\x12\x11\n\tstreet_id\x18\x03 \x01(\x03\x12\r\n\x05round\x18\x04 \x01(\x05\x12\r\n\x05level\x18\x05 \x01(\x05\x12\x10\n\x08last_day\x18\x06 \x01(\t\x12*\n\x07handler\x18\x07 \x01(\x0b\x32\x19.liaison.referral.v1.Unit\x12-\n\nsupervisor\x18\x08 \x01(\x0b\x32\x19.liaison.referral.v1.Unitb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LETTEROPENED']._serialized_start=93
   _globals['_LETTEROPENED']._serialized_end=152
   _globals['_LETTERMOVED']._serialized_start=155
-  _globals['_LETTERMOVED']._serialized_end=304
-  _globals['_LETTERDUESOON']._serialized_start=307
-  _globals['_LETTERDUESOON']._serialized_end=481
-  _globals['_LETTEROVERDUE']._serialized_start=484
-  _globals['_LETTEROVERDUE']._serialized_end=699
+  _globals['_LETTERMOVED']._serialized_end=324
+  _globals['_LETTERDUESOON']._serialized_start=327
+  _globals['_LETTERDUESOON']._serialized_end=501
+  _globals['_LETTEROVERDUE']._serialized_start=504
+  _globals['_LETTEROVERDUE']._serialized_end=719
 # @@protoc_insertion_point(module_scope)

@@ -60,6 +60,7 @@ class LetterMoved(_message.Message):
     UNIT_FIELD_NUMBER: _builtins.int
     ACTOR_ROLE_FIELD_NUMBER: _builtins.int
     LETTER_FIELD_NUMBER: _builtins.int
+    RAISER_SUB_FIELD_NUMBER: _builtins.int
     kind: _builtins.str
     """opened, jurisdiction_decided, signed_off, sign_off_refused, sent,"""
     detail: _builtins.str
@@ -70,6 +71,11 @@ class LetterMoved(_message.Message):
     """
     actor_role: _builtins.str
     """the role of who acted (never their name)"""
+    raiser_sub: _builtins.str
+    """The signed-in constituent who raised the opinion (their pseudonymous
+    account id, as in reception's OpinionHandedOn; "" otherwise): the
+    notifications service tells that account of the answer. Never a name.
+    """
     @_builtins.property
     def unit(self) -> _referral_pb2.Unit:
         """the unit sent or copied to, where there is one"""
@@ -84,10 +90,11 @@ class LetterMoved(_message.Message):
         unit: _referral_pb2.Unit | None = ...,
         actor_role: _builtins.str = ...,
         letter: _referral_pb2.Letter | None = ...,
+        raiser_sub: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["letter", b"letter", "unit", b"unit"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_role", b"actor_role", "detail", b"detail", "kind", b"kind", "letter", b"letter", "unit", b"unit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_role", b"actor_role", "detail", b"detail", "kind", b"kind", "letter", b"letter", "raiser_sub", b"raiser_sub", "unit", b"unit"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
