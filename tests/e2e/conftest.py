@@ -254,3 +254,19 @@ def watch() -> type[Console]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def press_tab_until(page: Any, selector: str, limit: int = 40) -> None:
+    """Press Tab until the focused element matches `selector` (the
+    navigation grows with each screen, so no fixed count of presses)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{limit} presses of Tab never reached {selector}")
+
+
+@pytest.fixture
+def tab_to() -> Callable[[Any, str], None]:
+    """`tab_to(page, selector)`: Tab on until that element has the focus."""
+    return press_tab_until

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -49,8 +49,14 @@ def w(world: World) -> DutyWorld:
     return DutyWorld(world.http, headers, world.station_id, world.committee_id, deputy_id)
 
 
-TODAY = datetime.now(SHANGHAI).date()
-YEAR = TODAY.year
+YEAR = datetime.now(SHANGHAI).year
+
+
+def today() -> date:
+    """Today in Asia/Shanghai when asked (a run may pass midnight)."""
+    return datetime.now(SHANGHAI).date()
+
+
 STREET_STAFF_1 = ("station-staff", "street-committee")
 Call = Callable[[dict[str, str]], httpx.Response]
 _titles = itertools.count(1)
@@ -72,7 +78,7 @@ def _activity(
     body = {
         "kind": "training",
         "title": f"代表履职培训{next(_titles)}",
-        "starts_on": TODAY.isoformat(),
+        "starts_on": today().isoformat(),
         "place": "代表之家",
         "organiser": "街道人大工委",
     }
@@ -92,7 +98,7 @@ def schedule_activity(w: DutyWorld) -> Call:
     body = {
         "kind": "forum",
         "title": "代表座谈",
-        "starts_on": TODAY.isoformat(),
+        "starts_on": today().isoformat(),
         "place": "联络站",
         "organiser": "联络站",
         "station_id": w.station_id,
@@ -182,7 +188,7 @@ def acknowledge_research(w: DutyWorld) -> Call:
 def _visit_body(w: DutyWorld) -> dict[str, Any]:
     return {
         "deputy_id": w.deputy_id,
-        "visited_on": TODAY.isoformat(),
+        "visited_on": today().isoformat(),
         "visitors": ["街道工委干部"],
         "place": "代表单位",
         "raised": "社区停车难",

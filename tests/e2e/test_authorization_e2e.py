@@ -212,6 +212,7 @@ _phones = itertools.count(1)
 # until 23:50 in Asia/Shanghai.
 _LATE_SLOTS = [{"start": f"23:{m:02d}", "end": f"23:{m + 1:02d}"} for m in range(50, 60, 2)]
 _today_sessions: dict[str, int] = {}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _booking_body(w: World, slot_id: int) -> dict[str, Any]:
@@ -225,10 +226,12 @@ def _booking_body(w: World, slot_id: int) -> dict[str, Any]:
     }
 
 
-def _slots(w: World, session_id: int) -> list[int]:
+def _slots(w: World, session_id: int, *, still_open: bool = False) -> list[int]:
     seen = w.http.get(f"/api/v1/sessions/{session_id}/availability")
     assert seen.status_code == 200, seen.text
-    return [slot["slot_id"] for slot in seen.json()["slots"]]
+    found = [slot["slot_id"] for slot in seen.json()["slots"] if slot["open"] or not still_open]
+    assert found, f"session {session_id} has no slot still taking bookings: {seen.text}"
+    return found
 
 
 def _ahead(w: World) -> int:
@@ -238,10 +241,22 @@ def _ahead(w: World) -> int:
     return int(added.json()["id"])
 
 
+def _day_with_late_slots_ahead() -> date:
+    """Today (Asia/Shanghai), once enough of it is left for the late slots to
+    take bookings while the matrix runs: in the day's last quarter hour, the
+    next day, waited for (a slot that has begun takes no booking, and
+    attendance is marked from the session's day on)."""
+    now = datetime.now(SHANGHAI)
+    if (now.hour, now.minute) >= (23, 45):
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), SHANGHAI)
+        time.sleep((midnight - now).total_seconds() + 1)
+    return datetime.now(SHANGHAI).date()
+
+
 def _today(w: World) -> int:
     """The station's extra session today (Asia/Shanghai), made once."""
     if w.http.base_url.host + str(w.station_id) not in _today_sessions:
-        day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        day = _day_with_late_slots_ahead().isoformat()
         added = w.http.post(
             f"/api/v1/stations/{w.station_id}/sessions",
             json={"date": day, "reason": "集中接待", "slots": _LATE_SLOTS},
@@ -253,7 +268,7 @@ def _today(w: World) -> int:
 
 
 def _booked(w: World, session_id: int, by: str = "anonymous") -> dict[str, Any]:
-    slots = _slots(w, session_id)
+    slots = _slots(w, session_id, still_open=True)
     body = _booking_body(w, slots[next(_phones) % len(slots)])
     made = w.http.post(f"/api/v1/sessions/{session_id}/bookings", json=body, headers=w.headers[by])
     assert made.status_code == 201, made.text

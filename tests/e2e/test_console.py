@@ -177,20 +177,13 @@ def test_staff_change_the_stations_reception_rule(
 
 
 def test_the_shell_works_by_keyboard_alone_and_switches_to_english(
-    platform: Platform, page: Any, watch: Any, screenshots: Path
+    platform: Platform, page: Any, watch: Any, screenshots: Path, tab_to: Any
 ) -> None:
     console = watch(page)
     sign_in(page, platform.base_url, "station-staff")
     page.locator("section.rule dl").wait_for()
 
     # Past every link of the navigation, which grows with each screen.
-    def tab_to(selector: str, limit: int = 40) -> None:
-        for _ in range(limit):
-            page.keyboard.press("Tab")
-            if page.evaluate(f"document.activeElement.matches({selector!r})"):
-                return
-        raise AssertionError(f"Tab never reached {selector}")
-
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
@@ -201,7 +194,7 @@ def test_the_shell_works_by_keyboard_alone_and_switches_to_english(
 
     # Sequential focus goes on from where one clicks: the header's brand.
     page.locator(".brand").click()
-    tab_to("#lang")
+    tab_to(page, "#lang")
     assert page.locator("#lang").inner_text() == "English"
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Reception calendar", level=1).wait_for()
@@ -217,11 +210,11 @@ def test_the_shell_works_by_keyboard_alone_and_switches_to_english(
     for role in ("banner", "navigation", "main"):
         assert page.get_by_role(role).count() == 1, role
 
-    tab_to("nav a")
+    tab_to(page, "nav a")
     page.keyboard.press("Enter")
     assert page.url.endswith("#/calendar")
-    tab_to("#station")
-    tab_to("#next-month")
+    tab_to(page, "#station")
+    tab_to(page, "#next-month")
     page.keyboard.press("Enter")
     page.locator("#next-month:focus").wait_for()
 
@@ -233,7 +226,7 @@ def test_the_shell_works_by_keyboard_alone_and_switches_to_english(
     assert page.locator("html").get_attribute("lang") == "zh-CN"
 
     page.locator(".brand").click()
-    tab_to("#sign-out")
+    tab_to(page, "#sign-out")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="登录工作台").wait_for()
     assert stored_token(page) is None

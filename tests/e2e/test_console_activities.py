@@ -38,8 +38,14 @@ pytestmark = [
     pytest.mark.usefixtures("chromium"),
 ]
 
-TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
-YEAR = TODAY.year
+YEAR = dt.datetime.now(ZoneInfo("Asia/Shanghai")).year
+
+
+def today() -> dt.date:
+    """Today in Asia/Shanghai when asked (a run may pass midnight)."""
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
 REFUSED = r"status of 4\d\d"  # the browser logs each refused request
 
 
@@ -94,7 +100,7 @@ def test_a_training_is_held_and_counted_in_the_figures(
     assert page.locator("#new-kind option").first.get_attribute("value") == "training"
     page.locator("#new-kind").select_option("training")
     page.locator("#new-title").fill(title)
-    page.locator("#new-starts").fill(TODAY.isoformat())
+    page.locator("#new-starts").fill(today().isoformat())
     page.locator("#new-place").fill("街道代表之家")
     street = get_json(f"{base}/api/v1/streets/1")["name"]
     assert page.locator("#new-organiser").input_value() == f"{street}人大工委"  # prefilled
@@ -146,7 +152,7 @@ def test_an_invited_deputy_signs_up_and_the_organiser_sees_it(
     body = {
         "kind": "forum",
         "title": title,
-        "starts_on": (TODAY + dt.timedelta(days=7)).isoformat(),
+        "starts_on": (today() + dt.timedelta(days=7)).isoformat(),
         "place": "联络站",
         "organiser": "街道人大工委",
     }

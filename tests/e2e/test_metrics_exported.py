@@ -3,7 +3,7 @@ exports.
 
 An alert on a metric nobody exports never fires, and a panel on one stays
 empty: both look fine until the day they are needed. So the platform runs
-(registry migrate, api and worker, and the gateway, on PostgreSQL and
+(every service's migrate, api and worker, and the gateway, on PostgreSQL and
 RabbitMQ), answers a read, a bad request, a miss and, with the registry's api
 stopped, an outage, and its /metrics are scraped. Each PromQL expression of
 charts/liaison/files/alerts.yaml and files/dashboards/*.json is parsed with
@@ -190,10 +190,17 @@ def scrapes() -> Iterator[dict[str, Scrape]]:
         _wait_for_sample(platform, "registry-worker", "liaison_outbox_backlog")
         # The referral worker's deadline sweep sets its gauges on its first pass.
         _wait_for_sample(platform, "referral-worker", "liaison_referral_letters_open")
+        # The notifications worker's sender counts deliveries on its first pass.
+        _wait_for_sample(platform, "notifications-worker", "liaison_notifications_deliveries")
+        # Every service's api and worker (the gateway after the outage below).
         scraped = {
-            process: _scrape(process, platform.metrics_urls[process])
-            for process in ("registry-api", "registry-worker", "referral-worker")
+            process: _scrape(process, url)
+            for process, url in platform.metrics_urls.items()
+            if process.endswith(("-api", "-worker"))
         }
+        assert {f"{name}-{kind}" for name in built_services() for kind in ("api", "worker")} <= set(
+            scraped
+        ), "a service's process is not scraped"
         # An outage: the gateway answers 5xx while the registry's api is down
         # for what only the registry can answer (the public directory in the
         # gateway's memory still answers find-station).

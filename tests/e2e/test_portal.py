@@ -208,7 +208,7 @@ def test_an_ambiguous_or_too_short_address_asks_for_more(
 
 
 def test_the_search_is_keyboard_usable_and_a_link_searches(
-    platform: Platform, page: Any, watch: Any, screenshots: Path
+    platform: Platform, page: Any, watch: Any, screenshots: Path, tab_to: Any
 ) -> None:
     target = pick_target()
     console = watch(page)
@@ -218,11 +218,7 @@ def test_the_search_is_keyboard_usable_and_a_link_searches(
     # button.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
-    for _ in range(8):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "lang":
-            break
-    assert page.evaluate("document.activeElement.id") == "lang"
+    tab_to(page, "#lang")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "address"
     page.keyboard.type(target.address)

@@ -90,15 +90,11 @@ def page(new_page: Callable[[int, int], Any]) -> Any:
     return new_page(414, 900)
 
 
-def search_by_keyboard(page: Any, base_url: str, address: str) -> None:
+def search_by_keyboard(page: Any, base_url: str, address: str, tab_to: Any) -> None:
     """From the page's top: skip link, the header's links and language
     switch, the field; Enter searches."""
     page.goto(f"{base_url}/")
-    for _ in range(10):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "address":
-            break
-    assert page.evaluate("document.activeElement.id") == "address"
+    tab_to(page, "#address")
     page.keyboard.type(address)
     page.keyboard.press("Enter")
     page.locator("#outcome .sessions .sessions-body[aria-busy=false]").wait_for()
@@ -109,7 +105,7 @@ LEVELS_ZH["district"] = "区人大代表"
 
 
 def test_each_session_shows_who_receives_there(
-    unlimited_platform: Any, page: Any, watch: Any, screenshots: Path
+    unlimited_platform: Any, page: Any, watch: Any, screenshots: Path, tab_to: Any
 ) -> None:
     platform = unlimited_platform
     address, private = one_community_address()
@@ -120,7 +116,7 @@ def test_each_session_shows_who_receives_there(
     assert any(r["deputies"] for r in rotas.values()), "the demo district draws its rotas"
     console = watch(page)
 
-    search_by_keyboard(page, platform.base_url, address)
+    search_by_keyboard(page, platform.base_url, address, tab_to)
     blocks = page.locator("li.session .session-rota")
     assert blocks.count() == len(held)
     page.locator(".session-rota .rota-body[aria-busy=true]").first.wait_for(state="detached")
@@ -192,7 +188,7 @@ def slot_now(platform: Any, session_id: int, slot_id: int) -> dict[str, Any]:
 
 
 def test_a_full_slot_offers_the_waitlist_which_moves_up(
-    unlimited_platform: Any, page: Any, watch: Any, screenshots: Path
+    unlimited_platform: Any, page: Any, watch: Any, screenshots: Path, tab_to: Any
 ) -> None:
     platform = unlimited_platform
     address, _ = one_community_address()
@@ -222,7 +218,7 @@ def test_a_full_slot_offers_the_waitlist_which_moves_up(
     assert refused.status_code == 409 and "waitlist" in refused.json()["detail"], refused.text
 
     console = watch(page)
-    search_by_keyboard(page, platform.base_url, address)
+    search_by_keyboard(page, platform.base_url, address, tab_to)
     item = page.locator(f"li.session[data-session='{session_id}']")
     toggle = item.get_by_role("button", name="预约这次接待")
     toggle.focus()
