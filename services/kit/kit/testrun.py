@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import http.client
 import os
 import re
 import secrets
@@ -64,11 +65,21 @@ def unique_suffix() -> str:
     return uuid.uuid4().hex[:12]
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A local TCP port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A local TCP port nothing listens on now, and not handed out before by
+    this process: the kernel may give a port it gave a moment ago again, and
+    the process that was to listen on it may not have bound it yet (a
+    platform's ports are all chosen before its processes start)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 # ------------------------------------------------------------------ tokens
@@ -414,7 +425,8 @@ def _http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)
-    except OSError:
+    except (OSError, http.client.HTTPException):
+        # Not answering yet, or something else on the port (not HTTP/1.1).
         return False
 
 
@@ -818,13 +830,15 @@ class DemoTemplates:
     every queue of its virtual host empty, so that what the demo's events
     do elsewhere (a duty record, a message) is in the copies too. It is
     taken with the processes stopped (PostgreSQL copies only a database
-    nobody is connected to); they are started again after."""
+    nobody is connected to); they are started again after, unless the run
+    was only to take the copies (`prepare`)."""
 
     # Settings that change only how the gateway answers, not what is stored.
     IGNORED_PREFIXES = ("LIAISON_GATEWAY_", "LIAISON_AMQP_URI")
 
     def __init__(self) -> None:
         self._kept: dict[tuple[Any, ...], dict[str, str]] = {}
+        self._only_copying = False
 
     @classmethod
     def key(cls, names: Iterable[str], extra_env: dict[str, str]) -> tuple[Any, ...]:
@@ -836,8 +850,12 @@ class DemoTemplates:
     def prepare(self) -> None:
         """Keep copies of every service's demo now, unless kept already."""
         if self.get(self.key([s.name for s in SERVICES], {})) is None:
-            with running_platform(gateway=False, demo_template=True):
-                pass
+            self._only_copying = True
+            try:
+                with running_platform(gateway=False, demo_template=True):
+                    pass
+            finally:
+                self._only_copying = False
 
     def get(self, key: tuple[Any, ...]) -> dict[str, str] | None:
         return self._kept.get(key)
@@ -877,6 +895,8 @@ class DemoTemplates:
 
             atexit.register(self.drop_all)
         self._kept[key] = copies
+        if self._only_copying:
+            return
         for name in databases:
             platform.start_service(name)
         platform.wait_ready()
