@@ -102,7 +102,7 @@ class LocalRun:
             pytrace=False,
         )
 
-    def stop(self, seconds: float = 60) -> int:
+    def stop(self, seconds: float = 90) -> int:
         """Ctrl-C, as a person at the terminal stops it; the exit code."""
         assert self.process is not None, "not running"
         process, self.process = self.process, None

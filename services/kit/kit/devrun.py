@@ -173,12 +173,15 @@ def main() -> int:
     for child in children:
         if child.process and child.process.poll() is None:
             child.process.send_signal(signal.SIGTERM)
+    # One deadline for them all (they stop side by side), then the rest killed.
+    deadline = time.monotonic() + 15
     for child in children:
         if child.process:
             try:
-                child.process.wait(timeout=15)
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 child.process.kill()
+                child.process.wait()
     return exit_code
 
 
